@@ -1,0 +1,367 @@
+"""The commit protocol: how a video's rows become visible all at once, or not at all.
+
+Writing generation ``g`` of a video:
+
+1. thumbnails go under ``thumbs/<video_id>/g<g>/`` and one Parquet part per table under
+   ``tables/<table>/<video_id>/g<g>.parquet`` (each write atomic; none of it is visible);
+2. the commit marker ``commits/<video_id>/<g>.json`` is created *exclusively* (local:
+   ``os.link``; S3: ``If-None-Match: *``). It names the parts, the settings hash and the
+   source. This one small write is the moment the video becomes visible;
+3. the parts, thumbnails and markers of older generations are deleted (best effort:
+   ``vacuum`` finishes the job if the process dies here).
+
+Readers list ``commits/`` and take, per video, the marker with the highest generation;
+only the parts it names are read. ``g`` is the latest committed generation plus one, so a
+run that died before its commit and is run again writes to the same keys (overwriting its
+own leftovers, never duplicating), while the previous generation stays visible and intact
+until the new marker exists. Two writers racing for the same video both aim at the same
+marker key; the exclusive create lets exactly one win and the other gets
+:class:`~framesift.errors.CatalogConflictError`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from framesift.catalog import layout
+from framesift.catalog.tables import conform
+from framesift.catalog.version import framesift_version
+from framesift.errors import CatalogConflictError, CatalogError
+from framesift.storage import Storage
+
+__all__ = [
+    "CatalogState",
+    "Commit",
+    "Snapshot",
+    "commit_video",
+    "latest_commit",
+    "load_state",
+    "parquet_bytes",
+    "retire_old_generations",
+    "write_parts",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit marker: generation ``generation`` of ``video_id`` is visible."""
+
+    video_id: str
+    generation: int
+    parts: Mapping[str, str]
+    """Table name -> part key (tables without rows have no part)."""
+    settings_hash: str | None = None
+    source_url: str | None = None
+    thumbs_prefix: str | None = None
+    committed_at: str = ""
+    framesift_version: str = ""
+    deleted: bool = False
+    """A tombstone: the video was removed from the catalog."""
+
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        data["parts"] = dict(self.parts)
+        return json.dumps(data, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, key: str) -> Commit:
+        try:
+            raw = json.loads(data)
+            commit = cls(
+                video_id=layout.check_video_id(raw["video_id"]),
+                generation=int(raw["generation"]),
+                parts={str(t): str(k) for t, k in raw["parts"].items()},
+                settings_hash=raw.get("settings_hash"),
+                source_url=raw.get("source_url"),
+                thumbs_prefix=raw.get("thumbs_prefix"),
+                committed_at=str(raw.get("committed_at", "")),
+                framesift_version=str(raw.get("framesift_version", "")),
+                deleted=bool(raw.get("deleted", False)),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CatalogError(f"commit marker {key} is unreadable ({exc})") from None
+        for table, part in commit.parts.items():
+            parsed = layout.parse_part_key(part)
+            if table not in layout.DATA_TABLES or parsed is None or parsed[:2] != (
+                table,
+                commit.video_id,
+            ):
+                raise CatalogError(f"commit marker {key} names a foreign part {part!r}")
+        return commit
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A compaction snapshot: per table one Parquet file holding the rows of ``videos``
+    (video_id -> generation) as committed when it was made."""
+
+    sequence: int
+    tables: Mapping[str, str]
+    videos: Mapping[str, int]
+    created_at: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "sequence": self.sequence,
+                "tables": dict(self.tables),
+                "videos": dict(self.videos),
+                "created_at": self.created_at,
+            },
+            sort_keys=True,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, key: str) -> Snapshot:
+        try:
+            raw = json.loads(data)
+            snap = cls(
+                sequence=int(raw["sequence"]),
+                tables={str(t): str(k) for t, k in raw["tables"].items()},
+                videos={layout.check_video_id(v): int(g) for v, g in raw["videos"].items()},
+                created_at=str(raw.get("created_at", "")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CatalogError(f"snapshot {key} is unreadable ({exc})") from None
+        for table, compact in snap.tables.items():
+            if layout.parse_compact_key(compact) != (table, snap.sequence):
+                raise CatalogError(f"snapshot {key} names a foreign file {compact!r}")
+        return snap
+
+
+@dataclass(frozen=True)
+class TableSources:
+    """Where a reader finds the visible rows of one table."""
+
+    compact_key: str | None
+    """The compacted file, or None."""
+    compact_video_ids: tuple[str, ...]
+    """Videos whose rows are read from the compacted file (their generation there is the
+    committed one); its rows of other videos are stale and must be filtered out."""
+    part_keys: tuple[str, ...]
+    """Per-video parts of the videos committed since the snapshot."""
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    """What a reader sees: the latest commit of every video, and the latest snapshot."""
+
+    commits: Mapping[str, Commit]
+    """video_id -> its latest commit (tombstones included)."""
+    generations: Mapping[str, tuple[int, ...]]
+    """video_id -> every generation with a marker still present (for vacuum)."""
+    snapshot: Snapshot | None
+    snapshot_keys: tuple[str, ...] = field(default=())
+
+    @property
+    def live(self) -> dict[str, Commit]:
+        return {v: c for v, c in self.commits.items() if not c.deleted}
+
+    @property
+    def token(self) -> tuple[object, ...]:
+        """Equal for equal visible states (cache key for query connections)."""
+        return (
+            tuple(sorted((v, c.generation) for v, c in self.commits.items())),
+            self.snapshot.sequence if self.snapshot else None,
+        )
+
+    def sources(self, table: str) -> TableSources:
+        live = self.live
+        covered: list[str] = []
+        compact = None
+        if self.snapshot is not None and table in self.snapshot.tables:
+            compact = self.snapshot.tables[table]
+            covered = sorted(
+                v for v, g in self.snapshot.videos.items() if v in live and live[v].generation == g
+            )
+        covered_set = set(covered)
+        fresh = sorted(
+            c.parts[table]
+            for v, c in live.items()
+            if v not in covered_set and table in c.parts
+        )
+        return TableSources(compact, tuple(covered), tuple(fresh))
+
+    def stale_in_snapshot(self) -> int:
+        """How many videos of the snapshot are superseded or deleted since."""
+        if self.snapshot is None:
+            return 0
+        live = self.live
+        return sum(
+            1 for v, g in self.snapshot.videos.items() if v not in live or live[v].generation != g
+        )
+
+
+_MARKER_CACHE: dict[tuple[str, str], Commit] = {}
+"""(catalog URL, marker key) -> Commit. Markers are immutable once created."""
+_SNAPSHOT_CACHE: dict[tuple[str, str], Snapshot] = {}
+
+
+def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
+    out: dict[str, Commit] = {}
+    missing: list[str] = []
+    for key in keys:
+        cached = _MARKER_CACHE.get((storage.url, key))
+        if cached is not None:
+            out[key] = cached
+        else:
+            missing.append(key)
+    try:
+        raw = storage.read_many(missing)
+    except FileNotFoundError:
+        # A marker vanished between listing and reading (vacuum retiring an old
+        # generation): read one by one and skip the gone.
+        raw = {}
+        for key in missing:
+            try:
+                raw[key] = storage.read_bytes(key)
+            except FileNotFoundError:
+                continue
+    for key, data in raw.items():
+        commit = Commit.from_json(data, key)
+        parsed = layout.parse_commit_key(key)
+        if parsed != (commit.video_id, commit.generation):
+            raise CatalogError(f"commit marker {key} holds generation {commit.generation} "
+                               f"of {commit.video_id}")
+        _MARKER_CACHE[(storage.url, key)] = commit
+        out[key] = commit
+    return out
+
+
+def load_state(storage: Storage) -> CatalogState:
+    """List the markers and snapshots and read the ones not seen before."""
+    generations: dict[str, list[int]] = {}
+    for key in storage.list_files(layout.COMMITS):
+        parsed = layout.parse_commit_key(key)
+        if parsed is None:
+            continue  # a temp file or a stranger: vacuum's business
+        generations.setdefault(parsed[0], []).append(parsed[1])
+    latest_keys = {v: layout.commit_key(v, max(gs)) for v, gs in generations.items()}
+    markers = _read_markers(storage, latest_keys.values())
+    commits: dict[str, Commit] = {}
+    for video_id, key in latest_keys.items():
+        if key in markers:
+            commits[video_id] = markers[key]
+        else:  # the newest marker vanished mid-read: only vacuum deletes markers, and never
+            # the newest, so this is a concurrent tombstone purge; treat as gone.
+            logger.debug("marker %s vanished while reading", key)
+    snapshot_keys = sorted(
+        k for k in storage.list_files(layout.SNAPSHOTS) if layout.parse_snapshot_key(k)
+    )
+    snapshot = None
+    if snapshot_keys:
+        key = snapshot_keys[-1]
+        snapshot = _SNAPSHOT_CACHE.get((storage.url, key))
+        if snapshot is None:
+            snapshot = Snapshot.from_json(storage.read_bytes(key), key)
+            _SNAPSHOT_CACHE[(storage.url, key)] = snapshot
+    return CatalogState(
+        commits=commits,
+        generations={v: tuple(sorted(gs)) for v, gs in generations.items()},
+        snapshot=snapshot,
+        snapshot_keys=tuple(snapshot_keys),
+    )
+
+
+def latest_commit(storage: Storage, video_id: str) -> Commit | None:
+    """The latest commit of one video (one listing of its marker folder)."""
+    prefix = f"{layout.COMMITS}/{layout.check_video_id(video_id)}"
+    gens = [
+        parsed[1]
+        for key in storage.list_files(prefix)
+        if (parsed := layout.parse_commit_key(key)) is not None
+    ]
+    while gens:
+        key = layout.commit_key(video_id, max(gens))
+        found = _read_markers(storage, [key])
+        if key in found:
+            return found[key]
+        gens.remove(max(gens))
+    return None
+
+
+def parquet_bytes(df: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    df.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
+
+
+def write_parts(
+    storage: Storage, video_id: str, generation: int, tables: Mapping[str, pl.DataFrame]
+) -> dict[str, str]:
+    """Write one Parquet part per table (rows conformed to the table's schema, the video id
+    filled in). Returns table -> key, for the commit marker. Nothing is visible yet."""
+    parts: dict[str, str] = {}
+    for table, df in tables.items():
+        key = layout.part_key(table, video_id, generation)
+        storage.write_bytes(key, parquet_bytes(conform(df, table, video_id=video_id)))
+        parts[table] = key
+    return parts
+
+
+def commit_video(
+    storage: Storage,
+    video_id: str,
+    generation: int,
+    parts: Mapping[str, str],
+    *,
+    settings_hash: str | None,
+    source_url: str | None,
+    thumbs_prefix: str | None,
+    deleted: bool = False,
+) -> Commit:
+    """Create the commit marker: from here on readers see exactly ``parts``."""
+    commit = Commit(
+        video_id=video_id,
+        generation=generation,
+        parts=dict(parts),
+        settings_hash=settings_hash,
+        source_url=source_url,
+        thumbs_prefix=thumbs_prefix,
+        committed_at=datetime.now(UTC).isoformat(),
+        framesift_version=framesift_version(),
+        deleted=deleted,
+    )
+    key = layout.commit_key(video_id, generation)
+    if not storage.create_exclusive(key, commit.to_json()):
+        raise CatalogConflictError(
+            f"{storage.url}: another writer committed generation {generation} of video "
+            f"{video_id} first; its rows stand. Re-run with --force to replace them."
+        )
+    _MARKER_CACHE[(storage.url, key)] = commit
+    logger.debug("committed %s", key)
+    return commit
+
+
+def retire_old_generations(storage: Storage, video_id: str, keep_generation: int) -> int:
+    """Delete parts, thumbnails and markers of ``video_id`` older than ``keep_generation``.
+
+    Order matters for a crash in the middle: parts and thumbnails first, markers last, and
+    never the kept marker, so whatever is left is invisible and vacuum can finish."""
+    doomed: list[str] = []
+    for table in layout.DATA_TABLES:
+        for key in storage.list_files(f"tables/{table}/{video_id}"):
+            parsed = layout.parse_part_key(key)
+            if parsed is not None and parsed[2] < keep_generation:
+                doomed.append(key)
+    for key in storage.list_files(f"{layout.THUMBS}/{video_id}"):
+        parsed = layout.parse_thumb_key(key)
+        if parsed is not None and parsed[1] < keep_generation:
+            doomed.append(key)
+    storage.delete(doomed)
+    old_markers = [
+        key
+        for key in storage.list_files(f"{layout.COMMITS}/{video_id}")
+        if (parsed := layout.parse_commit_key(key)) is not None and parsed[1] < keep_generation
+    ]
+    storage.delete(old_markers)
+    return len(doomed) + len(old_markers)

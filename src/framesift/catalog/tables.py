@@ -1,0 +1,157 @@
+"""Column schemas of the catalog tables, and conforming frames to them.
+
+``frames``, ``scenes`` and ``analysis`` are :mod:`framesift.schema`'s tables with a leading
+``video_id``; ``videos``, ``segments`` and ``jobs`` are defined here. docs/catalog.md
+documents every column; a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import polars as pl
+
+from framesift.errors import CatalogError
+from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
+
+__all__ = [
+    "JOBS_SCHEMA",
+    "JOB_STATES",
+    "SCHEMAS",
+    "SEGMENTS_SCHEMA",
+    "SORT_KEYS",
+    "VIDEOS_SCHEMA",
+    "conform",
+    "empty",
+    "row_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+_UTC = pl.Datetime("us", "UTC")
+_ID: dict[str, pl.DataType] = {"video_id": pl.String()}
+
+VIDEOS_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),  # content fingerprint, see framesift.catalog.fingerprint
+    "generation": pl.Int64(),  # commit generation the rows belong to (1, 2, ... on --force)
+    "source_url": pl.String(),  # where it was ingested from, credentials removed
+    "size_bytes": pl.Int64(),
+    "ingested_at": _UTC,
+    "settings_hash": pl.String(),  # SamplingSpec.fingerprint()
+    "sampling_spec": pl.String(),  # the full SamplingSpec as JSON
+    "framesift_version": pl.String(),
+    "kept_frames": pl.Int64(),
+    "scene_count": pl.Int64(),
+    "frames_decoded": pl.Int64(),
+    "damaged_packets": pl.Int64(),
+    "sample_seconds": pl.Float64(),  # wall time of the sampling pass
+    # probe fields (MediaInfo.to_row()); declared vs measured is documented in probe.py
+    "container": pl.String(),
+    "duration_s": pl.Float64(),
+    "start_time_s": pl.Float64(),
+    "bit_rate": pl.Int64(),
+    "codec": pl.String(),
+    "profile": pl.String(),
+    "pix_fmt": pl.String(),
+    "bit_depth": pl.Int32(),
+    "coded_width": pl.Int32(),
+    "coded_height": pl.Int32(),
+    "width": pl.Int32(),
+    "height": pl.Int32(),
+    "rotation_deg": pl.Int32(),
+    "avg_fps": pl.Float64(),
+    "nominal_fps": pl.Float64(),
+    "vfr": pl.Boolean(),
+    "frame_count": pl.Int64(),
+    "keyframe_interval_s": pl.Float64(),
+    "audio_codecs": pl.String(),
+    "subtitle_languages": pl.String(),
+}
+
+SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),
+    "source": pl.String(),  # subtitles, speech, ocr
+    "start_s": pl.Float64(),
+    "end_s": pl.Float64(),
+    "text": pl.String(),
+    "confidence": pl.Float32(),  # 0 to 1, None when the source gives none
+    "language": pl.String(),  # BCP 47 / ISO 639 code, None when unknown
+}
+
+JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed")
+
+JOBS_SCHEMA: dict[str, pl.DataType] = {
+    "job_id": pl.String(),  # hash of the source URL
+    "source_url": pl.String(),  # credentials removed
+    "video_id": pl.String(),  # None until the source was fingerprinted
+    "state": pl.String(),  # queued, running, done, failed
+    "outcome": pl.String(),  # ingested, replaced, skipped (done); None otherwise
+    "settings_hash": pl.String(),
+    "attempts": pl.Int32(),  # runs started for this source
+    "error_type": pl.String(),  # e.g. NotAVideoError, for failed
+    "error_message": pl.String(),  # credentials removed
+    "started_at": _UTC,
+    "finished_at": _UTC,
+    "updated_at": _UTC,
+    "worker": pl.String(),  # host:pid of the last run
+}
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "videos": VIDEOS_SCHEMA,
+    "frames": {**_ID, **FRAMES_SCHEMA},
+    "scenes": {**_ID, **SCENES_SCHEMA},
+    "analysis": {**_ID, **ANALYSIS_SCHEMA},
+    "segments": SEGMENTS_SCHEMA,
+    "jobs": JOBS_SCHEMA,
+}
+
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "videos": ("video_id",),
+    "frames": ("video_id", "frame_index"),
+    "scenes": ("video_id", "scene_index"),
+    "analysis": ("video_id", "frame_index"),
+    "segments": ("video_id", "start_s"),
+    "jobs": ("source_url",),
+}
+
+
+def empty(table: str) -> pl.DataFrame:
+    """An empty frame with the table's columns and types."""
+    return pl.DataFrame(schema=SCHEMAS[table])
+
+
+def conform(
+    df: pl.DataFrame, table: str, *, video_id: str | None = None, strict: bool = True
+) -> pl.DataFrame:
+    """``df`` with exactly the table's columns, in order, cast to their types.
+
+    ``video_id`` fills (or replaces) the video_id column. Missing columns become nulls
+    when ``strict`` is False, an error otherwise; extra columns are dropped with a log line.
+    """
+    schema = SCHEMAS[table]
+    if video_id is not None and "video_id" in schema:
+        df = df.with_columns(pl.lit(video_id, dtype=pl.String()).alias("video_id"))
+    missing = [c for c in schema if c not in df.columns]
+    if missing and strict:
+        raise CatalogError(f"rows for table {table!r} lack columns {missing}")
+    extra = [c for c in df.columns if c not in schema]
+    if extra:
+        logger.debug("table %s: dropping columns not in its schema: %s", table, extra)
+    try:
+        return df.select(
+            [
+                pl.col(name).cast(dtype, strict=True)
+                if name in df.columns
+                else pl.lit(None, dtype=dtype).alias(name)
+                for name, dtype in schema.items()
+            ]
+        )
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+        raise CatalogError(f"rows for table {table!r} do not fit its schema: {exc}") from exc
+
+
+def row_frame(row: Mapping[str, object], table: str) -> pl.DataFrame:
+    """A one-row frame of ``table`` from a dict (unknown keys dropped, missing ones null)."""
+    schema = SCHEMAS[table]
+    return pl.DataFrame([{k: row.get(k) for k in schema}], schema=schema)

@@ -1,0 +1,219 @@
+"""The ``framesift`` command: parses, calls the library, presents. No logic lives here.
+
+Errors framesift raises on purpose print as one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import polars as pl
+
+from framesift import __version__
+from framesift.errors import FramesiftError, SettingsError
+from framesift.spec import DETECTOR_NAMES, DecodeSpec, ImageSpec, SamplingSpec
+
+__all__ = ["add_sampling_arguments", "main", "parse_storage_options", "spec_from_args"]
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser, *, images: bool = True) -> None:
+    """The sampling options, with the same names wherever sampling is configured."""
+    group = parser.add_argument_group("sampling")
+    group.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
+                       help="keep one frame every SECONDS (default 1; 0 turns it off)")
+    group.add_argument("--keyframes", action="store_true",
+                       help="keep keyframes only; the decoder skips the rest (fast preview)")
+    group.add_argument("--detector", default="content", choices=[*DETECTOR_NAMES, "none"],
+                       help="PySceneDetect detector fed by the same pass (default content)")
+    group.add_argument("--threshold", type=float, default=None,
+                       help="detector threshold (default: PySceneDetect's for the detector)")
+    group.add_argument("--min-scene-len", type=int, default=15, metavar="FRAMES",
+                       help="shortest scene in frames (default 15)")
+    group.add_argument("--representatives", type=int, default=0, metavar="K",
+                       help="keep K frames spread over each scene")
+    group.add_argument("--dedup", type=int, default=None, metavar="BITS",
+                       help="skip frames within BITS (Hamming) of the last kept frame")
+    group.add_argument("--fast", action="store_true",
+                       help="scene analysis through decoder shortcuts, refined at cuts")
+    group.add_argument("--hwaccel", default="auto",
+                       help="hardware decoder: auto, none, cuda, vaapi, videotoolbox, qsv")
+    if images:
+        group.add_argument("--thumb-size", type=int, default=320, metavar="PX",
+                           help="longest side of thumbnails in pixels (default 320)")
+        group.add_argument("--thumb-format", default="jpeg", choices=["jpeg", "webp", "png"])
+        group.add_argument("--quality", type=int, default=85)
+        group.add_argument("--full-frames", action="store_true",
+                           help="also write full-resolution frames")
+
+
+def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
+    image = ImageSpec(
+        max_side_px=getattr(args, "thumb_size", 320),
+        format=getattr(args, "thumb_format", "jpeg"),
+        quality=getattr(args, "quality", 85),
+        full_frames=getattr(args, "full_frames", False),
+    )
+    return SamplingSpec(
+        interval_s=args.every if args.every else None,
+        keyframes=args.keyframes,
+        detector=None if args.detector == "none" else args.detector,
+        threshold=args.threshold,
+        min_scene_len_frames=args.min_scene_len,
+        representatives_per_scene=args.representatives,
+        dedup_bits=args.dedup,
+        image=image,
+        decode=DecodeSpec(hwaccel=args.hwaccel, fast=args.fast),
+    )
+
+
+def parse_storage_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; VALUE parsed as JSON when it is JSON (true, 3, {...})."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SettingsError(f"--storage-option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def _add_storage_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage-option", action="append", metavar="KEY=VALUE",
+                        help="fsspec storage option (repeatable), e.g. endpoint_url=...")
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from framesift.probe import probe
+
+    options = parse_storage_options(args.storage_option)
+    infos = [probe(url, options, full=args.full).to_dict() for url in args.paths]
+    if args.json:
+        print(json.dumps(infos if len(infos) > 1 else infos[0], indent=2, default=str))
+        return 0
+    for info in infos:
+        v = info["video"]
+        print(f"{info['url']}: {info['container']}, {info['duration_s'] or 0:.2f} s, "
+              f"start {info['start_time_s']:.3f} s")
+        print(f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
+              f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
+              f"rotation {v['rotation_deg']}), {v['avg_fps'] or 0:.3f} fps "
+              f"{'VFR' if v['vfr'] else 'CFR' if v['vfr'] is not None else ''}, "
+              f"{v['frame_count']} frames, keyframe every "
+              f"{v['keyframe_interval_s'] or 0:.2f} s")
+        for a in info["audio"]:
+            print(f"  audio: {a['codec']} {a['language'] or ''} {a['sample_rate']} Hz")
+        for s in info["subtitles"]:
+            print(f"  subtitles: {s['codec']} {s['language'] or ''}")
+        print(f"  measured: {', '.join(info['measured'])}")
+    return 0
+
+
+def _cmd_scenes(args: argparse.Namespace) -> int:
+    from framesift.sample import sample_video
+
+    spec = SamplingSpec(
+        interval_s=None,
+        detector=args.detector,
+        threshold=args.threshold,
+        min_scene_len_frames=args.min_scene_len,
+        decode=DecodeSpec(fast=args.fast, hwaccel=args.hwaccel),
+    )
+    result = sample_video(args.video, spec, storage_options=parse_storage_options(
+        args.storage_option))
+    scenes = result.scenes.select(
+        pl.col("scene_index") + 1, "start_s", "end_s", "start_frame", "end_frame", "score"
+    )
+    if args.json:
+        print(json.dumps(scenes.to_dicts(), indent=2))
+    elif args.csv:
+        sys.stdout.write(scenes.write_csv())
+    else:
+        print(f"{len(scenes)} scenes in {result.url} ({args.detector}, threshold "
+              f"{spec.effective_threshold})")
+        for row in scenes.iter_rows(named=True):
+            print(f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
+                  f"  frames {row['start_frame']}-{row['end_frame'] - 1}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from framesift.output import write_sample
+
+    options = parse_storage_options(args.storage_option)
+    result = write_sample(args.video, args.out, spec_from_args(args), storage_options=options)
+    s = result.stats
+    print(f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
+          f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes, "
+          f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="framesift", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"framesift {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("probe", help="describe media files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--full", action="store_true", help="measure frame count and duration")
+    _add_storage_option(p)
+    p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser("scenes", help="print the scene cut list of a video")
+    p.add_argument("video")
+    p.add_argument("--detector", default="content", choices=DETECTOR_NAMES)
+    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--min-scene-len", type=int, default=15, metavar="FRAMES")
+    p.add_argument("--fast", action="store_true")
+    p.add_argument("--hwaccel", default="auto")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    _add_storage_option(p)
+    p.set_defaults(func=_cmd_scenes)
+
+    p = sub.add_parser("sample", help="write thumbnails and a Parquet of kept frames")
+    p.add_argument("video")
+    p.add_argument("--out", required=True, metavar="URL")
+    add_sampling_arguments(p)
+    _add_storage_option(p)
+    p.set_defaults(func=_cmd_sample)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose == 0:
+        # FFmpeg's own chatter about damaged packets is counted and summarised instead.
+        logging.getLogger("framesift.decode").setLevel(logging.ERROR)
+    try:
+        return int(args.func(args))
+    except FramesiftError as exc:
+        print(f"framesift: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("framesift: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""One decode pass over the video stream with PyAV.
+
+Only the video stream is demuxed. Each frame's time is its pts x time_base (variable frame
+rate stays exact, a non-zero start time is kept). Frame threading is on. A damaged packet is
+counted and logged, never fatal while later packets still decode. Keyframes-only decoding
+asks the decoder to skip every other frame (``skip_frame=NONKEY``); ``fast`` decoding skips
+the loop filter and non-reference frames. Hardware decoding is tried when asked for (or on
+``auto``) and falls back to software silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.container
+import av.video.stream
+from av.codec.hwaccel import HWAccel, hwdevices_available
+
+from framesift.errors import TruncatedMediaError, UnsupportedCodecError
+from framesift.probe import MediaInfo
+from framesift.source import open_container, redact_url
+from framesift.spec import DecodeSpec
+
+__all__ = ["DecodeCounters", "DecodedFrame", "VideoDecoder"]
+
+logger = logging.getLogger(__name__)
+
+_HW_PREFERENCE = ("cuda", "videotoolbox", "vaapi", "qsv", "d3d11va")
+_MAX_CONSECUTIVE_ERRORS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFrame:
+    index: int  # position among the frames this pass decoded, in presentation order
+    pts: int
+    time_s: float
+    keyframe: bool
+    frame: av.VideoFrame
+
+
+@dataclass
+class DecodeCounters:
+    """Running counts of one pass (mutable while the pass runs)."""
+
+    frames_decoded: int = 0
+    damaged_packets: int = 0
+    hwaccel: str | None = None
+
+
+def _hwaccel_candidates(choice: str) -> list[str]:
+    if choice == "none":
+        return []
+    available = set(hwdevices_available())
+    if choice == "auto":
+        return [name for name in _HW_PREFERENCE if name in available]
+    return [choice] if choice in available else []
+
+
+class VideoDecoder:
+    """Decodes the first video stream of ``url`` once, frame by frame.
+
+    Use as a context manager; iterate ``frames()`` for every frame in presentation order,
+    or ``frames_at(times_s)`` to seek to each time (for sparse sampling of long-GOP files).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        media: MediaInfo,
+        spec: DecodeSpec,
+        *,
+        keyframes_only: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.media = media
+        self.spec = spec
+        self.keyframes_only = keyframes_only
+        self.counters = DecodeCounters()
+        self._storage_options = storage_options
+        self._stack = ExitStack()
+        self._container: av.container.InputContainer | None = None
+        self._stream: av.video.stream.VideoStream | None = None
+
+    def __enter__(self) -> VideoDecoder:
+        self._container = self._open()
+        stream = self._container.streams.video[0]
+        self._stream = stream
+        ctx = stream.codec_context
+        stream.thread_type = "AUTO"
+        if self.spec.threads:
+            stream.thread_count = self.spec.threads
+        if self.keyframes_only:
+            ctx.skip_frame = "NONKEY"
+        elif self.spec.fast:
+            ctx.skip_frame = "NONREF"
+            ctx.options = {**dict(ctx.options or {}), "skip_loop_filter": "all"}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _open(self) -> av.container.InputContainer:
+        for device in _hwaccel_candidates(self.spec.hwaccel):
+            attempt = ExitStack()
+            try:
+                container = attempt.enter_context(
+                    open_container(
+                        self.url,
+                        self._storage_options,
+                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True),
+                    )
+                )
+            except (av.error.FFmpegError, RuntimeError, ValueError) as exc:
+                attempt.close()
+                logger.debug("hardware decoding with %s unavailable: %s", device, exc)
+                continue
+            if container.streams.video and container.streams.video[0].codec_context.is_hwaccel:
+                self.counters.hwaccel = device
+                self._stack.enter_context(attempt)
+                return container
+            attempt.close()  # FFmpeg fell back to software: open plainly below
+        return self._stack.enter_context(open_container(self.url, self._storage_options))
+
+    @property
+    def stream(self) -> av.video.stream.VideoStream:
+        assert self._stream is not None, "use VideoDecoder as a context manager"
+        return self._stream
+
+    @property
+    def time_base(self) -> Fraction:
+        return self.stream.time_base or Fraction(1, 90000)
+
+    def _packets(self) -> Iterator[av.Packet]:
+        assert self._container is not None
+        try:
+            yield from self._container.demux(self.stream)
+        except av.error.FFmpegError as exc:
+            # A demuxer error mid-file (cut short, garbage): keep what was decoded.
+            self.counters.damaged_packets += 1
+            logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
+
+    def frames(self) -> Iterator[DecodedFrame]:
+        """Every frame the decoder outputs, in presentation order."""
+        shown = redact_url(self.url)
+        time_base = self.time_base
+        index = 0
+        consecutive_errors = 0
+        last_pts: int | None = None
+        for packet in self._packets():
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError as exc:
+                self.counters.damaged_packets += 1
+                consecutive_errors += 1
+                logger.warning("%s: damaged packet at pts %s skipped: %s", shown, packet.pts, exc)
+                if consecutive_errors > _MAX_CONSECUTIVE_ERRORS:
+                    break
+                continue
+            except av.error.FFmpegError as exc:
+                if index == 0:
+                    raise UnsupportedCodecError(shown, f"cannot decode video: {exc}") from exc
+                self.counters.damaged_packets += 1
+                logger.warning("%s: decoder error at pts %s: %s", shown, packet.pts, exc)
+                continue
+            consecutive_errors = 0
+            for frame in decoded:
+                assert isinstance(frame, av.VideoFrame)
+                pts = frame.pts
+                if pts is None:
+                    # No timestamp from the container: continue from the last one.
+                    step = int(1 / (float(self.media.video.avg_fps or 25.0) * time_base))
+                    pts = (last_pts + step) if last_pts is not None else 0
+                last_pts = pts
+                yield DecodedFrame(
+                    index=index,
+                    pts=pts,
+                    time_s=float(pts * time_base),
+                    keyframe=bool(frame.key_frame),
+                    frame=frame,
+                )
+                index += 1
+                self.counters.frames_decoded = index
+        if index == 0:
+            raise TruncatedMediaError(shown, "no video frame could be decoded")
+
+    def frames_at(self, times_s: Iterator[float]) -> Iterator[DecodedFrame]:
+        """For each requested time, the first frame at or after it, found by seeking.
+
+        Frame indices are estimated from time (frames between seek points are not decoded).
+        """
+        assert self._container is not None
+        shown = redact_url(self.url)
+        time_base = self.time_base
+        fps = float(self.media.video.avg_fps or self.media.video.nominal_fps or 25.0)
+        start = self.media.start_time_s
+        last_pts: int | None = None
+        found = 0
+        for target in times_s:
+            target_pts = int(target / time_base)
+            if last_pts is not None and last_pts >= target_pts:
+                continue
+            try:
+                self._container.seek(target_pts, stream=self.stream, backward=True)
+            except av.error.FFmpegError as exc:
+                logger.warning("%s: seek to %.3f s failed: %s", shown, target, exc)
+                break
+            hit = None
+            for decoded in self._decode_from_here():
+                if decoded.pts >= target_pts:
+                    hit = decoded
+                    break
+            if hit is None:
+                break
+            last_pts = hit.pts
+            found += 1
+            self.counters.frames_decoded = found
+            yield DecodedFrame(
+                index=int(round((hit.time_s - start) * fps)),
+                pts=hit.pts,
+                time_s=hit.time_s,
+                keyframe=hit.keyframe,
+                frame=hit.frame,
+            )
+        if found == 0:
+            raise TruncatedMediaError(shown, "no video frame could be decoded")
+
+    def _decode_from_here(self) -> Iterator[DecodedFrame]:
+        time_base = self.time_base
+        for packet in self._packets():
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError:
+                self.counters.damaged_packets += 1
+                continue
+            for frame in decoded:
+                assert isinstance(frame, av.VideoFrame)
+                if frame.pts is None:
+                    continue
+                yield DecodedFrame(
+                    index=-1,
+                    pts=frame.pts,
+                    time_s=float(frame.pts * time_base),
+                    keyframe=bool(frame.key_frame),
+                    frame=frame,
+                )

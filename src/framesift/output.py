@@ -1,0 +1,46 @@
+"""Writing one sampling pass to a folder or bucket: thumbnails plus Parquet tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import fsspec
+import polars as pl
+
+from framesift.errors import StorageError
+from framesift.sample import ProgressCallback, SampleResult, sample_video
+from framesift.sink import FsspecImageSink
+from framesift.source import redact_url
+from framesift.spec import SamplingSpec
+
+__all__ = ["write_sample", "write_table"]
+
+
+def write_table(frame: pl.DataFrame, url: str, storage_options: Mapping[str, Any] | None) -> None:
+    """Write a DataFrame as Parquet at ``url`` through fsspec."""
+    try:
+        with fsspec.open(url, "wb", **dict(storage_options or {})) as handle:
+            frame.write_parquet(handle)
+    except OSError as exc:
+        raise StorageError(f"cannot write {redact_url(url)}: {exc}") from exc
+
+
+def write_sample(
+    video_url: str,
+    out_url: str,
+    spec: SamplingSpec | None = None,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> SampleResult:
+    """Sample ``video_url`` and write thumbnails under ``out_url/thumbs/`` and the
+    frames, scenes and analysis tables as Parquet files in ``out_url``."""
+    out = out_url.rstrip("/")
+    with FsspecImageSink(f"{out}/thumbs", storage_options) as sink:
+        result = sample_video(
+            video_url, spec, storage_options=storage_options, sink=sink, progress=progress
+        )
+    for name in ("frames", "scenes", "analysis"):
+        write_table(getattr(result, name), f"{out}/{name}.parquet", storage_options)
+    return result

@@ -1,0 +1,306 @@
+"""What a media file holds, with each field marked declared (header) or measured.
+
+Headers lie: declared frame counts, sizes and start times can be wrong. ``probe`` reads the
+header, then measures what matters by demuxing video packets (no decoding) and decoding one
+frame: pixel format, coded size, rotation, frame-rate variability and keyframe spacing.
+``MediaInfo.measured`` names the fields that come from measurement.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.container
+import av.video.stream
+
+from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
+from framesift.source import open_container, redact_url, source_size
+
+__all__ = ["AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInfo", "probe"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VideoStreamInfo:
+    index: int
+    codec: str
+    profile: str | None
+    pix_fmt: str
+    bit_depth: int
+    coded_width: int
+    coded_height: int
+    width: int  # display width, rotation applied
+    height: int
+    rotation_deg: int  # clockwise rotation applied for display: 0, 90, 180 or 270
+    avg_fps: float | None
+    nominal_fps: float | None
+    vfr: bool | None  # None when too few packets were seen to tell
+    frame_count: int | None  # measured when probed fully, else declared (may be wrong)
+    frame_count_declared: int | None
+    keyframe_interval_s: float | None
+    time_base: str
+
+
+@dataclass(frozen=True)
+class AudioStreamInfo:
+    index: int
+    codec: str
+    language: str | None
+    sample_rate: int | None
+    channels: int | None
+
+
+@dataclass(frozen=True)
+class SubtitleStreamInfo:
+    index: int
+    codec: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    url: str
+    container: str
+    size_bytes: int
+    duration_s: float | None
+    start_time_s: float
+    bit_rate: int | None
+    video: VideoStreamInfo
+    audio: tuple[AudioStreamInfo, ...] = ()
+    subtitles: tuple[SubtitleStreamInfo, ...] = ()
+    measured: frozenset[str] = field(default_factory=frozenset)
+    """Names of fields measured from packets or frames; all others are as declared."""
+
+    def to_row(self) -> dict[str, Any]:
+        """A flat dict of scalars, for a catalog row or a table display."""
+        v = self.video
+        return {
+            "url": self.url,
+            "container": self.container,
+            "size_bytes": self.size_bytes,
+            "duration_s": self.duration_s,
+            "start_time_s": self.start_time_s,
+            "bit_rate": self.bit_rate,
+            "codec": v.codec,
+            "profile": v.profile,
+            "pix_fmt": v.pix_fmt,
+            "bit_depth": v.bit_depth,
+            "coded_width": v.coded_width,
+            "coded_height": v.coded_height,
+            "width": v.width,
+            "height": v.height,
+            "rotation_deg": v.rotation_deg,
+            "avg_fps": v.avg_fps,
+            "nominal_fps": v.nominal_fps,
+            "vfr": v.vfr,
+            "frame_count": v.frame_count,
+            "keyframe_interval_s": v.keyframe_interval_s,
+            "audio_codecs": ",".join(a.codec for a in self.audio),
+            "subtitle_languages": ",".join(s.language or "und" for s in self.subtitles),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["measured"] = sorted(self.measured)
+        return data
+
+
+def _fps(rate: Fraction | None) -> float | None:
+    if rate is None or rate <= 0:
+        return None
+    return float(rate)
+
+
+def clockwise_rotation(frame_rotation: float) -> int:
+    """Clockwise display rotation (0/90/180/270) from PyAV's counter-clockwise angle."""
+    return int(round(-frame_rotation / 90.0)) % 4 * 90
+
+
+def _packet_scan(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    max_packets: int | None,
+) -> tuple[list[int], list[int], int]:
+    """(sorted pts of the packets seen, pts of keyframe packets, number of packets)."""
+    pts: list[int] = []
+    key_pts: list[int] = []
+    count = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            count += 1
+            if packet.pts is not None:
+                pts.append(packet.pts)
+                if packet.is_keyframe:
+                    key_pts.append(packet.pts)
+            if max_packets is not None and count >= max_packets:
+                break
+    except av.error.FFmpegError as exc:
+        logger.warning("demuxing stopped early after %d packets: %s", count, exc)
+    pts.sort()
+    key_pts.sort()
+    return pts, key_pts, count
+
+
+def probe(
+    url: str,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    full: bool = False,
+    scan_packets: int = 1000,
+) -> MediaInfo:
+    """Describe the media at ``url``.
+
+    ``full=True`` demuxes every video packet, so ``frame_count`` and ``duration_s`` are
+    measured rather than declared; otherwise the first ``scan_packets`` are measured.
+    """
+    shown = redact_url(url)
+    size = source_size(url, storage_options)
+    with open_container(url, storage_options) as container:
+        if not container.streams.video:
+            raise NoVideoStreamError(shown, "has no video stream")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if ctx.codec is None or not ctx.codec.name:
+            raise UnsupportedCodecError(shown, "video codec unknown to this FFmpeg build")
+        measured: set[str] = set()
+        time_base = stream.time_base or Fraction(1, 90000)
+
+        # One decoded frame tells the true pixel format, coded size and rotation.
+        first = _first_frame(container, stream, shown)
+        rotation = clockwise_rotation(first.rotation)
+        measured |= {"pix_fmt", "coded_width", "coded_height", "rotation_deg"}
+        container.seek(0, stream=stream, any_frame=False, backward=True) if _seekable(
+            container
+        ) else None
+
+        pts, key_pts, count = _packet_scan(container, stream, None if full else scan_packets)
+        vfr: bool | None = None
+        avg_fps = _fps(stream.average_rate)
+        if len(pts) >= 3:
+            deltas = [b - a for a, b in zip(pts, pts[1:], strict=False) if b > a]
+            if deltas:
+                lo, hi = min(deltas), max(deltas)
+                # More than 1.5x between the shortest and longest frame: not constant rate.
+                vfr = hi > lo * 1.5 + 1
+                measured.add("vfr")
+        keyframe_interval_s: float | None = None
+        if len(key_pts) >= 2:
+            keyframe_interval_s = float(
+                (key_pts[-1] - key_pts[0]) * time_base / (len(key_pts) - 1)
+            )
+            measured.add("keyframe_interval_s")
+        elif key_pts and len(pts) >= 2:
+            # One keyframe in the window: the spacing is at least the window's span.
+            keyframe_interval_s = float((pts[-1] - pts[0]) * time_base)
+            measured.add("keyframe_interval_s")
+
+        declared_frames = stream.frames or None
+        frame_count = declared_frames
+        duration_s = (
+            float(container.duration) / av.time_base if container.duration is not None else None
+        )
+        start_time_s = (
+            float(stream.start_time * time_base)
+            if stream.start_time is not None
+            else float(container.start_time or 0) / av.time_base
+        )
+        if full and pts:
+            frame_count = count
+            measured.add("frame_count")
+            last_step = (pts[-1] - pts[-2]) if len(pts) >= 2 else 0
+            duration_s = float((pts[-1] - pts[0] + last_step) * time_base)
+            start_time_s = float(pts[0] * time_base)
+            measured |= {"duration_s", "start_time_s"}
+            if len(pts) >= 2:
+                avg_fps = (len(pts) - 1) / float((pts[-1] - pts[0]) * time_base) or avg_fps
+                measured.add("avg_fps")
+        elif pts and abs(float(pts[0] * time_base) - start_time_s) > 1e-3:
+            # The header's start time disagrees with the first packet: trust the packet.
+            start_time_s = float(pts[0] * time_base)
+            measured.add("start_time_s")
+
+        coded_w, coded_h = first.width, first.height
+        disp_w, disp_h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+        pix_fmt = first.format.name
+        video = VideoStreamInfo(
+            index=stream.index,
+            codec=ctx.codec.name,
+            profile=stream.profile,
+            pix_fmt=pix_fmt,
+            bit_depth=_bit_depth(first.format),
+            coded_width=coded_w,
+            coded_height=coded_h,
+            width=disp_w,
+            height=disp_h,
+            rotation_deg=rotation,
+            avg_fps=avg_fps,
+            nominal_fps=_fps(stream.guessed_rate or stream.base_rate),
+            vfr=vfr,
+            frame_count=frame_count,
+            frame_count_declared=declared_frames,
+            keyframe_interval_s=keyframe_interval_s,
+            time_base=str(time_base),
+        )
+        audio = tuple(
+            AudioStreamInfo(
+                index=a.index,
+                codec=a.codec_context.name,
+                language=a.language,
+                sample_rate=a.codec_context.sample_rate or None,
+                channels=a.codec_context.channels or None,
+            )
+            for a in container.streams.audio
+        )
+        subtitles = tuple(
+            SubtitleStreamInfo(index=s.index, codec=s.codec_context.name, language=s.language)
+            for s in container.streams.subtitles
+        )
+        return MediaInfo(
+            url=shown,
+            container=container.format.name,
+            size_bytes=size,
+            duration_s=duration_s if duration_s is None or math.isfinite(duration_s) else None,
+            start_time_s=start_time_s,
+            bit_rate=container.bit_rate or None,
+            video=video,
+            audio=audio,
+            subtitles=subtitles,
+            measured=frozenset(measured),
+        )
+
+
+def _seekable(container: av.container.InputContainer) -> bool:
+    return True
+
+
+def _bit_depth(fmt: av.VideoFormat) -> int:
+    components = fmt.components
+    return max((c.bits for c in components), default=8) if components else 8
+
+
+def _first_frame(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, shown: str
+) -> av.VideoFrame:
+    errors = 0
+    try:
+        for packet in container.demux(stream):
+            try:
+                for frame in packet.decode():
+                    if isinstance(frame, av.VideoFrame):
+                        return frame
+            except av.error.InvalidDataError:
+                errors += 1
+                if errors > 50:
+                    break
+    except av.error.FFmpegError as exc:
+        raise TruncatedMediaError(shown, f"no decodable video frame ({exc.strerror})") from exc
+    raise TruncatedMediaError(shown, "no decodable video frame")

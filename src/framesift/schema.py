@@ -1,0 +1,55 @@
+"""Column schemas shared by the sampling engine and the catalog.
+
+One place defines what a frame row, a scene row and a per-frame analysis row hold, so that
+``sample_video`` results, the Parquet parts of the catalog and the notebook tools agree.
+Times are seconds from the stream's pts x time_base (``time_s``), never frame numbers.
+The catalog adds a leading ``video_id`` column to each table.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = [
+    "ANALYSIS_SCHEMA",
+    "FRAMES_SCHEMA",
+    "KEEP_REASONS",
+    "SCENES_SCHEMA",
+]
+
+KEEP_REASONS: tuple[str, ...] = ("interval", "keyframe", "scene_start", "representative")
+"""Why a frame was kept; a frame can have several reasons."""
+
+FRAMES_SCHEMA: dict[str, pl.DataType] = {
+    "frame_index": pl.Int64(),  # position in presentation order among decoded frames
+    "time_s": pl.Float64(),  # pts x time_base, start time kept
+    "pts": pl.Int64(),
+    "keyframe": pl.Boolean(),
+    "scene_index": pl.Int32(),
+    "reasons": pl.List(pl.String()),  # subset of KEEP_REASONS
+    "phash": pl.UInt64(),  # 64-bit perceptual hash (DCT), see framesift.dedup
+    "width": pl.Int32(),  # display size after rotation, in pixels
+    "height": pl.Int32(),
+    "thumbnail_uri": pl.String(),  # None when thumbnails are off
+    "frame_uri": pl.String(),  # full-resolution image, None unless asked for
+    "thumbnail_bytes": pl.Int64(),
+}
+
+SCENES_SCHEMA: dict[str, pl.DataType] = {
+    "scene_index": pl.Int32(),
+    "start_s": pl.Float64(),
+    "end_s": pl.Float64(),  # time of the first frame after the scene (or the stream's end)
+    "start_frame": pl.Int64(),
+    "end_frame": pl.Int64(),  # exclusive
+    "score": pl.Float32(),  # detector score at the cut that opened the scene (0 for the first)
+}
+
+ANALYSIS_SCHEMA: dict[str, pl.DataType] = {
+    "frame_index": pl.Int64(),
+    "time_s": pl.Float64(),
+    "pts": pl.Int64(),
+    "keyframe": pl.Boolean(),
+    "score": pl.Float32(),  # the detector's per-frame score (content_val, intensity, ...)
+    "luma": pl.Float32(),  # mean luma 0-255 of the analysis image
+    "phash": pl.UInt64(),
+}

@@ -1,0 +1,147 @@
+"""Settings for one sampling pass, as frozen dataclasses validated on construction.
+
+The same option names are used by the library, the CLI (``--every``, ``--keyframes``,
+``--detector``, ``--threshold``, ``--dedup``, ``--thumb-size``) and the notebook tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from framesift.errors import SettingsError
+
+__all__ = [
+    "DETECTOR_NAMES",
+    "DecodeSpec",
+    "ImageSpec",
+    "SamplingSpec",
+]
+
+DETECTOR_NAMES: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
+"""PySceneDetect detectors framesift can feed from its decode pass."""
+
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    # The defaults of PySceneDetect's CLI for each detector.
+    "content": 27.0,
+    "adaptive": 3.0,
+    "threshold": 12.0,
+    "hash": 0.395,
+}
+
+ImageFormat = Literal["jpeg", "webp", "png"]
+HwAccel = Literal["auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va"]
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """How kept frames are written: a thumbnail always, the full frame optionally."""
+
+    max_side_px: int = 320
+    format: ImageFormat = "jpeg"
+    quality: int = 85
+    full_frames: bool = False
+    full_format: ImageFormat = "jpeg"
+
+    def __post_init__(self) -> None:
+        if not 16 <= self.max_side_px <= 8192:
+            raise SettingsError(f"max_side_px={self.max_side_px}: allowed 16 to 8192 pixels")
+        for name in ("format", "full_format"):
+            value = getattr(self, name)
+            if value not in ("jpeg", "webp", "png"):
+                raise SettingsError(f"{name}={value!r}: allowed 'jpeg', 'webp' or 'png'")
+        if not 1 <= self.quality <= 100:
+            raise SettingsError(f"quality={self.quality}: allowed 1 to 100")
+
+
+@dataclass(frozen=True)
+class DecodeSpec:
+    """How the one decode pass runs; none of these change which frames are kept,
+    except ``fast``, which trades exactness of the analysis for speed (see below)."""
+
+    threads: int = 0  # 0: let FFmpeg choose (one per core)
+    hwaccel: HwAccel = "auto"
+    fast: bool = False
+    """Scene analysis through decoder shortcuts (no loop filter, non-reference frames
+    skipped), refined with an exact decode around each candidate cut."""
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise SettingsError(f"threads={self.threads}: allowed 0 (automatic) or more")
+        allowed = ("auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va")
+        if self.hwaccel not in allowed:
+            raise SettingsError(f"hwaccel={self.hwaccel!r}: allowed one of {allowed}")
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    """Which frames one pass keeps, and why.
+
+    Selections compose: a frame is kept when any of interval, keyframe, scene start or
+    representative asks for it, then near-duplicates of the last kept frame are dropped.
+    """
+
+    interval_s: float | None = 1.0
+    """Keep one frame every ``interval_s`` seconds of presentation time (None: off)."""
+    keyframes: bool = False
+    """Keep keyframes only, and let the decoder skip the rest (the fast preview mode).
+    Scene detection then runs on keyframes only."""
+    detector: str | None = "content"
+    """PySceneDetect detector fed by this pass: content, adaptive, threshold, hash, or None."""
+    threshold: float | None = None
+    """Detector threshold; None takes PySceneDetect's default for the detector."""
+    min_scene_len_frames: int = 15
+    representatives_per_scene: int = 0
+    """k frames spread evenly over each scene, kept as 'representative'."""
+    dedup_bits: int | None = None
+    """Drop a frame whose perceptual hash is within this Hamming distance of the last kept
+    frame (None: keep near-duplicates). 0 drops exact hash matches only; 64 would drop all."""
+    analysis_width_px: int = 256
+    """Width of the image the detectors see (PySceneDetect's CLI downscales to ~256 too)."""
+    image: ImageSpec = field(default_factory=ImageSpec)
+    decode: DecodeSpec = field(default_factory=DecodeSpec)
+
+    def __post_init__(self) -> None:
+        if self.interval_s is not None and not self.interval_s > 0:
+            raise SettingsError(f"interval_s={self.interval_s}: must be > 0 seconds, or None")
+        if self.detector is not None and self.detector not in DETECTOR_NAMES:
+            raise SettingsError(
+                f"detector={self.detector!r}: allowed {', '.join(DETECTOR_NAMES)} or None"
+            )
+        if self.threshold is not None and self.threshold < 0:
+            raise SettingsError(f"threshold={self.threshold}: must be >= 0")
+        if self.min_scene_len_frames < 0:
+            raise SettingsError(f"min_scene_len_frames={self.min_scene_len_frames}: must be >= 0")
+        if not 0 <= self.representatives_per_scene <= 100:
+            raise SettingsError(
+                f"representatives_per_scene={self.representatives_per_scene}: allowed 0 to 100"
+            )
+        if self.dedup_bits is not None and not 0 <= self.dedup_bits <= 63:
+            raise SettingsError(f"dedup_bits={self.dedup_bits}: allowed 0 to 63, or None")
+        if not 32 <= self.analysis_width_px <= 1024:
+            raise SettingsError(f"analysis_width_px={self.analysis_width_px}: allowed 32 to 1024")
+        if self.representatives_per_scene and self.detector is None:
+            raise SettingsError("representatives_per_scene needs a detector to find scenes")
+
+    @property
+    def effective_threshold(self) -> float | None:
+        """The threshold the detector runs with (the detector's default when unset)."""
+        if self.detector is None:
+            return None
+        return self.threshold if self.threshold is not None else DEFAULT_THRESHOLDS[self.detector]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the settings that change what a pass produces.
+
+        Decoding choices that do not change the output (threads, hwaccel) are left out.
+        """
+        data = self.to_dict()
+        data["threshold"] = self.effective_threshold
+        data["decode"] = {"fast": self.decode.fast}
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]

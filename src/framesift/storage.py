@@ -1,0 +1,483 @@
+"""fsspec helpers the catalog (and anything else that writes durable data) stands on.
+
+* :func:`redact_url`, :func:`redact_options`, :class:`Redactor`: credentials never reach a
+  log line, an error message or a catalog row.
+* :func:`safe_key_part`, :func:`join_key`: keys under a root are built from checked parts,
+  so nothing a user names can leave the root.
+* :class:`RetryPolicy` and :func:`with_retries`: transient storage failures (connection
+  refused, timeouts, throttling) are retried with exponential backoff and jitter, then raised
+  as one clear :class:`~framesift.errors.StorageError`.
+* :class:`Storage`: a root URL plus an fsspec filesystem with atomic writes (local: temp file
+  in the same folder, fsync, ``os.replace``; object stores: a single PUT, which appears only
+  when complete) and exclusive creates (local: ``os.link``; S3: ``If-None-Match: *``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from framesift.errors import SettingsError, StorageError
+
+__all__ = [
+    "TEMP_MARKER",
+    "Redactor",
+    "RetryPolicy",
+    "Storage",
+    "is_transient",
+    "join_key",
+    "redact_options",
+    "redact_url",
+    "safe_key_part",
+    "with_retries",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+TEMP_MARKER = ".tmp-"
+"""Local temporary files are named ``.<name>.tmp-<random>`` beside their destination."""
+
+_SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|credential|signature|auth)", re.I)
+_PUBLIC_NAMES = frozenset({"key_prefix", "sse_kms_key_id_public"})
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,199}$")
+REDACTED = "***"
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+def _is_secret_name(name: str) -> bool:
+    return name.lower() not in _PUBLIC_NAMES and bool(_SECRET_NAME.search(name))
+
+
+def redact_url(url: str) -> str:
+    """``url`` without ``user:password@`` and with secret-looking query values masked."""
+    url = _USERINFO.sub(f"{REDACTED}@", url)
+    if "?" not in url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    query = [
+        (name, REDACTED if _is_secret_name(name) else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def redact_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of fsspec ``storage_options`` with secret values (key, secret, token, ...)
+    replaced by ``***``, nested dicts (``client_kwargs``, ``config_kwargs``) included."""
+    out: dict[str, Any] = {}
+    for name, value in (options or {}).items():
+        if isinstance(value, Mapping):
+            out[name] = redact_options(value)
+        elif _is_secret_name(str(name)) and value is not None:
+            out[name] = REDACTED
+        else:
+            out[name] = value
+    return out
+
+
+def _secret_values(options: Mapping[str, Any] | None) -> list[str]:
+    found: list[str] = []
+    for name, value in (options or {}).items():
+        if isinstance(value, Mapping):
+            found.extend(_secret_values(value))
+        elif _is_secret_name(str(name)) and isinstance(value, str) and len(value) >= 4:
+            found.append(value)
+    return found
+
+
+class Redactor:
+    """Masks known secret values (from storage options and the AWS environment) and URL
+    credentials in any text: use it on messages built from third-party exceptions."""
+
+    _ENV_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
+
+    def __init__(self, storage_options: Mapping[str, Any] | None = None) -> None:
+        secrets = _secret_values(storage_options)
+        secrets += [v for n in self._ENV_SECRETS if len(v := os.environ.get(n, "")) >= 4]
+        # Longest first, so a secret containing another one is masked whole.
+        self._secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = _USERINFO.sub(f"{REDACTED}@", text)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def safe_key_part(part: str) -> str:
+    """``part`` if it is one safe path segment (letters, digits, ``._=-``; not starting with
+    a dot), else SettingsError. Catalog keys are built only from such parts."""
+    if not _SAFE_PART.match(part) or part in {".", ".."}:
+        raise SettingsError(
+            f"{part!r} is not a safe storage key part: use 1 to 200 of A-Z a-z 0-9 . _ = -, "
+            "not starting with a dot"
+        )
+    return part
+
+
+def join_key(*parts: str) -> str:
+    """Join checked key parts with ``/`` (each part may itself hold ``/``-separated parts)."""
+    pieces = [p for part in parts for p in part.split("/")]
+    return "/".join(safe_key_part(p) for p in pieces)
+
+
+# --------------------------------------------------------------------------- retries
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    try:
+        import botocore.exceptions as bce
+
+        types += [bce.ConnectionError, bce.HTTPClientError]
+    except ImportError:  # pragma: no cover - botocore comes with s3fs
+        pass
+    try:
+        import aiohttp
+
+        types += [aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(types)
+
+
+_TRANSIENT = _transient_types()
+_PERMANENT_OS = (
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
+_TRANSIENT_WORDS = re.compile(
+    r"(slow ?down|throttl|timed? ?out|temporar|unavailable|internal ?error|connection|reset by)",
+    re.I,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying the operation that raised ``error`` may succeed."""
+    if isinstance(error, _PERMANENT_OS):
+        return False
+    if isinstance(error, _TRANSIENT):
+        return True
+    if isinstance(error, OSError):
+        # s3fs maps S3 errors to OSError; 5xx and throttling read as such in the message.
+        return bool(_TRANSIENT_WORDS.search(str(error)))
+    return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient storage failures are retried: ``attempts`` tries in all, waiting
+    ``base_delay_s * 2**n`` (capped at ``max_delay_s``, with +-50% jitter) between them."""
+
+    attempts: int = 5
+    base_delay_s: float = 0.2
+    max_delay_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.attempts <= 100:
+            raise SettingsError(f"attempts={self.attempts}: allowed 1 to 100")
+        if self.base_delay_s < 0 or self.max_delay_s < self.base_delay_s:
+            raise SettingsError(
+                f"base_delay_s={self.base_delay_s}, max_delay_s={self.max_delay_s}: "
+                "need 0 <= base_delay_s <= max_delay_s"
+            )
+
+    def delay_s(self, failures: int) -> float:
+        delay = min(self.max_delay_s, self.base_delay_s * 2 ** (failures - 1))
+        return float(delay * random.uniform(0.5, 1.5))
+
+
+def with_retries(
+    call: Callable[[], T],
+    *,
+    what: str,
+    policy: RetryPolicy,
+    redact: Callable[[str], str] = redact_url,
+) -> T:
+    """Run ``call``; retry transient failures per ``policy``; then raise StorageError.
+
+    Permanent errors (FileNotFoundError, FileExistsError, PermissionError, ...) pass through
+    unchanged at once so callers can handle them. ``what`` names the operation and URL and
+    must already be free of credentials.
+    """
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return call()
+        except (OSError, *_TRANSIENT) as exc:
+            if not is_transient(exc):
+                raise
+            message = redact(f"{type(exc).__name__}: {exc}")
+            if attempt == policy.attempts:
+                raise StorageError(
+                    f"{what} failed after {attempt} attempts ({message}); check that the "
+                    "storage endpoint is reachable and the credentials are valid, then re-run: "
+                    "committed data is unaffected"
+                ) from None
+            delay = policy.delay_s(attempt)
+            logger.warning(
+                "%s failed (attempt %d of %d: %s); retrying in %.2f s",
+                what,
+                attempt,
+                policy.attempts,
+                message,
+                delay,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
+    proto = fs.protocol
+    return tuple(proto) if isinstance(proto, (tuple, list)) else (str(proto),)
+
+
+def _default_options(url: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """fsspec options with framesift's defaults: for S3, botocore's own retries are turned
+    down to one attempt, because :func:`with_retries` retries with logging and a clear
+    error (botocore's defaults would otherwise wait ~8 s per call on a dead endpoint).
+    The standard AWS environment (AWS_ENDPOINT_URL, credentials, region, config files)
+    is read by botocore itself."""
+    opts = dict(options or {})
+    if url.startswith(("s3://", "s3a://")):
+        config = dict(opts.get("config_kwargs") or {})
+        config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
+        opts["config_kwargs"] = config
+    return opts
+
+
+class Storage:
+    """A root URL and its filesystem; every method takes a key relative to the root.
+
+    All calls go through :func:`with_retries`. Errors carry the redacted URL only.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        storage_options: Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not url:
+            raise SettingsError("an empty URL: give a local folder or an fsspec URL")
+        self.storage_options: dict[str, Any] = _default_options(url, storage_options)
+        self.redact = Redactor(self.storage_options)
+        self.retry = retry or RetryPolicy()
+        try:
+            fs, root = fsspec.core.url_to_fs(url, **self.storage_options)
+        except (ValueError, ImportError) as exc:
+            raise SettingsError(
+                f"cannot open {redact_url(url)}: {self.redact(str(exc))}"
+            ) from None
+        self.fs: fsspec.AbstractFileSystem = fs
+        self.root: str = str(root).rstrip("/") or "/"
+        self.is_local: bool = isinstance(fs, LocalFileSystem)
+        protocol = _protocols(fs)[0]
+        self.url: str = self.root if self.is_local else f"{protocol}://{self.root}"
+        """The root as a URL without credentials (local: an absolute path)."""
+
+    # paths ---------------------------------------------------------------
+
+    def path(self, key: str) -> str:
+        """Filesystem path of ``key`` (checked to be safe) under the root."""
+        return f"{self.root}/{join_key(key)}" if key else self.root
+
+    def uri(self, key: str) -> str:
+        """Full URL of ``key`` (local: an absolute path), without credentials."""
+        return f"{self.url}/{join_key(key)}"
+
+    def key_of(self, path_or_uri: str) -> str | None:
+        """The key of a path or URI inside the root, or None when it lies outside."""
+        for prefix in (self.url + "/", self.root + "/"):
+            if path_or_uri.startswith(prefix):
+                key = path_or_uri[len(prefix) :]
+                try:
+                    return join_key(key)
+                except SettingsError:
+                    return None
+        return None
+
+    def _run(self, what: str, key: str, call: Callable[[], T]) -> T:
+        return with_retries(
+            call, what=f"{what} {self.url}/{key}", policy=self.retry, redact=self.redact
+        )
+
+    # reads ---------------------------------------------------------------
+
+    def read_bytes(self, key: str) -> bytes:
+        path = self.path(key)
+        return self._run("reading", key, lambda: bytes(self.fs.cat_file(path)))
+
+    def read_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Read several small objects; object stores fetch them concurrently."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        paths = {self.path(k): k for k in keys}
+        raw = self._run(
+            "reading", f"{len(keys)} objects", lambda: self.fs.cat(list(paths), on_error="raise")
+        )
+        if isinstance(raw, bytes):  # fsspec returns bare bytes for a single path
+            raw = {next(iter(paths)): raw}
+        out: dict[str, bytes] = {}
+        for path, data in raw.items():
+            key = paths.get(path) or paths.get(self.fs._strip_protocol(path))
+            if key is not None:
+                out[key] = bytes(data)
+        return out
+
+    def exists(self, key: str) -> bool:
+        path = self.path(key)
+        return bool(self._run("checking", key, lambda: self.fs.exists(path)))
+
+    def list_files(self, prefix: str, *, detail: bool = False) -> dict[str, dict[str, Any]]:
+        """Keys of all files under ``prefix`` (recursive), mapped to their info dicts
+        (``size``, modification time as ``mtime_s`` when known). Always fresh: listing
+        caches are dropped first, so other writers' files are seen."""
+        base = self.path(prefix)
+
+        def call() -> dict[str, dict[str, Any]]:
+            self.fs.invalidate_cache(base)
+            try:
+                found = self.fs.find(base, detail=True, withdirs=False)
+            except FileNotFoundError:
+                return {}
+            return dict(found)
+
+        found = self._run("listing", prefix + "/", call)
+        out: dict[str, dict[str, Any]] = {}
+        strip = self.root + "/"
+        for path, info in found.items():
+            path = self.fs._strip_protocol(path)
+            if not path.startswith(strip) or info.get("type") == "directory":
+                continue
+            out[path[len(strip) :]] = {"size": info.get("size"), "mtime_s": _mtime_s(info)}
+        return out
+
+    # writes --------------------------------------------------------------
+
+    def write_bytes(self, key: str, data: bytes) -> str:
+        """Write ``data`` at ``key`` atomically: readers see the old object or the whole new
+        one, never a part. Returns the URI written."""
+        path = self.path(key)
+        if self.is_local:
+            self._run("writing", key, lambda: _local_atomic_write(path, data, exclusive=False))
+        else:
+            self._run("writing", key, lambda: self.fs.pipe_file(path, data))
+        return self.uri(key)
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Create ``key`` with ``data`` only if nothing is there yet, atomically.
+
+        Returns False when the key already exists with other content (another writer won).
+        A retry after a lost reply that finds its own bytes there counts as success.
+        """
+        path = self.path(key)
+
+        def call() -> None:
+            if self.is_local:
+                _local_atomic_write(path, data, exclusive=True)
+            elif "s3" in _protocols(self.fs) or "s3a" in _protocols(self.fs):
+                self.fs.pipe_file(path, data, mode="create")
+            else:  # no conditional put: check, then write (documented as not race-free)
+                if self.fs.exists(path):
+                    raise FileExistsError(path)
+                self.fs.pipe_file(path, data)
+
+        try:
+            self._run("creating", key, call)
+        except FileExistsError:
+            try:
+                return self.read_bytes(key) == data
+            except FileNotFoundError:
+                return False
+        return True
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Delete files (missing ones are fine); returns how many were asked for."""
+        paths = [self.path(k) for k in keys]
+        if not paths:
+            return 0
+
+        def call() -> None:
+            if self.is_local:
+                for p in paths:
+                    try:
+                        os.unlink(p)
+                    except FileNotFoundError:
+                        pass
+                return
+            try:
+                self.fs.rm(paths)
+            except FileNotFoundError:
+                pass
+
+        self._run("deleting", f"{len(paths)} objects", call)
+        return len(paths)
+
+
+def _mtime_s(info: Mapping[str, Any]) -> float | None:
+    for name in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(name)
+        if value is None:
+            continue
+        if hasattr(value, "timestamp"):
+            return float(value.timestamp())
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _local_atomic_write(path: str, data: bytes, *, exclusive: bool) -> None:
+    """Temp file in the destination folder, fsync, then os.replace (or os.link when the
+    destination must not exist yet: link fails atomically if it does)."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    temp = os.path.join(folder, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
+    try:
+        with open(temp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive:
+            os.link(temp, path)
+        else:
+            os.replace(temp, path)
+    finally:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
