@@ -10,13 +10,15 @@ from __future__ import annotations
 import io
 
 import av
+import cv2
 import numpy as np
 from numpy.typing import NDArray
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from framesift.spec import ImageFormat
 
-__all__ = ["encode_image", "fit_within", "render_frame"]
+__all__ = ["FrameRenderer", "encode_image", "fit_within"]
 
 _PIL_FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG"}
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "png": "png"}
@@ -30,29 +32,49 @@ def fit_within(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     return w, h
 
 
-def render_frame(
-    frame: av.VideoFrame,
-    *,
-    coded_size: tuple[int, int],
-    rotation_deg: int,
-    fmt: str = "rgb24",
-    interpolation: str = "AREA",
-) -> NDArray[np.uint8]:
-    """The frame as an (h, w, 3) array of ``coded_size`` (before rotation), rotated for display.
+class FrameRenderer:
+    """Renders decoded frames at one size and layout, rotated for display.
 
+    Keeps one swscale context for the whole pass (a fresh context per frame costs more
+    than the scaling itself). ``coded_size`` is (width, height) before rotation;
     ``rotation_deg`` is the clockwise display rotation (0, 90, 180, 270).
     """
-    width, height = coded_size
-    if frame.width == width and frame.height == height and frame.format.name == fmt:
-        scaled = frame
-    else:
-        scaled = frame.reformat(
-            width=width, height=height, format=fmt, interpolation=interpolation
-        )
-    array = scaled.to_ndarray()
-    if rotation_deg:
-        array = np.ascontiguousarray(np.rot90(array, k=-(rotation_deg // 90)))
-    return array
+
+    def __init__(
+        self,
+        coded_size: tuple[int, int],
+        rotation_deg: int,
+        *,
+        fmt: str = "rgb24",
+        interpolation: str = "AREA",
+        opencv_resize: bool = False,
+    ) -> None:
+        self.opencv_resize = opencv_resize
+        self.coded_size = coded_size
+        self.rotation_deg = rotation_deg
+        self.fmt = fmt
+        self.interpolation = interpolation
+        self._reformatter = VideoReformatter()
+
+    def render(self, frame: av.VideoFrame) -> NDArray[np.uint8]:
+        width, height = self.coded_size
+        if self.opencv_resize:
+            # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
+            full = self._reformatter.reformat(frame, format=self.fmt).to_ndarray()
+            array = cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR)
+            if self.rotation_deg:
+                array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation_deg // 90)))
+            return array  # type: ignore[no-any-return]
+        if frame.width == width and frame.height == height and frame.format.name == self.fmt:
+            scaled = frame
+        else:
+            scaled = self._reformatter.reformat(
+                frame, width, height, self.fmt, interpolation=self.interpolation
+            )
+        array: NDArray[np.uint8] = scaled.to_ndarray()
+        if self.rotation_deg:
+            array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation_deg // 90)))
+        return array
 
 
 def encode_image(rgb: NDArray[np.uint8], fmt: ImageFormat, quality: int) -> bytes:

@@ -75,6 +75,9 @@ class MediaInfo:
     video: VideoStreamInfo
     audio: tuple[AudioStreamInfo, ...] = ()
     subtitles: tuple[SubtitleStreamInfo, ...] = ()
+    truncated_at_byte: int | None = None
+    """Set when the container's index points past the end of the file (cut short):
+    the byte the index reaches, larger than ``size_bytes``."""
     measured: frozenset[str] = field(default_factory=frozenset)
     """Names of fields measured from packets or frames; all others are as declared."""
 
@@ -102,6 +105,7 @@ class MediaInfo:
             "vfr": v.vfr,
             "frame_count": v.frame_count,
             "keyframe_interval_s": v.keyframe_interval_s,
+            "truncated": self.truncated_at_byte is not None,
             "audio_codecs": ",".join(a.codec for a in self.audio),
             "subtitle_languages": ",".join(s.language or "und" for s in self.subtitles),
         }
@@ -203,6 +207,11 @@ def probe(
             keyframe_interval_s = float((pts[-1] - pts[0]) * time_base)
             measured.add("keyframe_interval_s")
 
+        truncated_at = _index_end(stream)
+        if truncated_at is not None:
+            measured.add("truncated_at_byte")
+            truncated_at = truncated_at if truncated_at > size else None
+
         declared_frames = stream.frames or None
         frame_count = declared_frames
         duration_s = (
@@ -274,12 +283,26 @@ def probe(
             video=video,
             audio=audio,
             subtitles=subtitles,
+            truncated_at_byte=truncated_at,
             measured=frozenset(measured),
         )
 
 
 def _seekable(container: av.container.InputContainer) -> bool:
     return True
+
+
+def _index_end(stream: av.video.stream.VideoStream) -> int | None:
+    """The furthest byte the container's index (mp4 sample table, mkv cues) refers to."""
+    try:
+        entries = stream.index_entries
+        count = len(entries)
+    except (AttributeError, av.error.FFmpegError):
+        return None
+    if not count:
+        return None
+    tail = (entries[i] for i in range(max(0, count - 64), count))
+    return max(entry.pos + entry.size for entry in tail)
 
 
 def _bit_depth(fmt: av.VideoFormat) -> int:

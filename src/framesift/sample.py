@@ -28,7 +28,8 @@ from numpy.typing import NDArray
 
 from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import hamming, perceptual_hash
-from framesift.images import EXTENSIONS, encode_image, fit_within, render_frame
+from framesift.errors import TruncatedMediaError
+from framesift.images import EXTENSIONS, FrameRenderer, encode_image, fit_within
 from framesift.probe import MediaInfo, probe
 from framesift.scenes import SceneCutDetector
 from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
@@ -42,6 +43,8 @@ __all__ = [
     "ProgressCallback",
     "SampleResult",
     "SamplingPass",
+    "candidate_stride",
+    "choose_representatives",
     "plan_decode",
     "sample_video",
 ]
@@ -57,12 +60,47 @@ _EPS = 1e-6
 _REPRESENTATIVE_CANDIDATES = 16  # per scene, at least 2k; thumbnails of analysis size
 
 
+def candidate_cap(k: int) -> int:
+    """Most representative candidates held per scene (even, so decimation keeps a grid)."""
+    return max(_REPRESENTATIVE_CANDIDATES, 4 * k)
+
+
+def candidate_stride(frames_in_scene: int, k: int) -> int:
+    """The frame stride of the candidate grid once a scene of that length has been seen.
+
+    The pass offers every frame at offset 0, s, 2s ... from the scene start and halves its
+    candidates (doubling s) whenever they exceed the cap, so the survivors are exactly the
+    offsets that are multiples of the final stride.
+    """
+    cap = candidate_cap(k)
+    stride, count = 1, 0
+    for offset in range(frames_in_scene):
+        if offset % stride:
+            continue
+        count += 1
+        if count > cap:
+            count = (count + 1) // 2
+            stride *= 2
+    return stride
+
+
+def choose_representatives(times_s: list[float], start_s: float, end_s: float, k: int) -> list[int]:
+    """Positions in ``times_s`` nearest to the centres of k equal parts of the scene."""
+    chosen: list[int] = []
+    for j in range(k):
+        target = start_s + (j + 0.5) * (end_s - start_s) / k
+        best = min(range(len(times_s)), key=lambda i: abs(times_s[i] - target))
+        if best not in chosen:
+            chosen.append(best)
+    return chosen
+
+
 def plan_decode(media: MediaInfo, spec: SamplingSpec) -> DecodeMode:
     """Decode straight through, keyframes only, or seek to each sample time.
 
-    Seeking pays only when nothing needs every frame (no detector, no dedup against the
-    previous frame, no representatives) and the interval is well beyond the keyframe
-    spacing; per-sample seeking on long-GOP files is several times slower than decoding
+    Seeking pays only when nothing needs every frame (no detector, hence no
+    representatives) and the interval is at least the keyframe spacing; per-sample
+    seeking when samples are closer than keyframes is several times slower than decoding
     straight through.
     """
     if spec.keyframes:
@@ -74,7 +112,7 @@ def plan_decode(media: MediaInfo, spec: SamplingSpec) -> DecodeMode:
         spec.detector is None
         and spec.interval_s is not None
         and gop is not None
-        and spec.interval_s >= 2.0 * gop
+        and spec.interval_s >= gop
     ):
         return "seek"
     return "straight"
@@ -163,6 +201,13 @@ class SamplingPass:
         self.sink = sink
         self.progress = progress
         self.media = media or probe(url, storage_options)
+        if self.media.truncated_at_byte is not None and not self.spec.decode.allow_partial:
+            raise TruncatedMediaError(
+                self.media.url,
+                f"cut short: the file has {self.media.size_bytes} bytes but its index "
+                f"reaches byte {self.media.truncated_at_byte} (allow_partial=True samples "
+                "what is there)",
+            )
         self.mode: DecodeMode = plan_decode(self.media, self.spec)
         video = self.media.video
         self._fps = float(video.avg_fps or video.nominal_fps or 25.0)
@@ -173,10 +218,17 @@ class SamplingPass:
         disp_w, disp_h = video.width, video.height
         aw = min(self.spec.analysis_width_px, disp_w)
         ah = max(2, int(round(disp_h * aw / disp_w)))
-        self._analysis_coded = (ah, aw) if self._rotation in (90, 270) else (aw, ah)
+        swap = self._rotation in (90, 270)
+        self._analysis = FrameRenderer(
+            (ah, aw) if swap else (aw, ah),
+            self._rotation,
+            fmt="bgr24",
+            interpolation="FAST_BILINEAR",
+            opencv_resize=self.spec.analysis_scaling == "exact",
+        )
         tw, th = fit_within(disp_w, disp_h, self.spec.image.max_side_px)
-        self._thumb_coded = (th, tw) if self._rotation in (90, 270) else (tw, th)
-        self._full_coded = coded
+        self._thumbs = FrameRenderer((th, tw) if swap else (tw, th), self._rotation)
+        self._full = FrameRenderer(coded, self._rotation)
         self._ext = EXTENSIONS[self.spec.image.format]
         self._full_ext = EXTENSIONS[self.spec.image.full_format]
         # Results.
@@ -283,20 +335,13 @@ class SamplingPass:
         last_number = -1
         total_s = self.media.duration_s or 0.0
         last_progress = time.perf_counter()
-        aw, ah = self._analysis_coded
 
         for decoded in frames:
             if origin is None:
                 origin = decoded.time_s
                 next_target = origin
             # Analysis image through swscale; rotation by numpy on the small result.
-            bgr = render_frame(
-                decoded.frame,
-                coded_size=(aw, ah),
-                rotation_deg=self._rotation,
-                fmt="bgr24",
-                interpolation="BILINEAR",
-            )
+            bgr = self._analysis.render(decoded.frame)
             phash = perceptual_hash(bgr)
             luma = float(sum(cv2.mean(bgr)[:3]) / 3.0)
             if self.mode in ("straight",):
@@ -420,20 +465,19 @@ class SamplingPass:
         frame_uri: str | None = None
         if self.sink is not None:
             if thumb_rgb is None:
-                thumb_rgb = render_frame(
-                    decoded.frame, coded_size=self._thumb_coded, rotation_deg=self._rotation
-                )
+                thumb_rgb = self._thumbs.render(decoded.frame)
             thumbnail = encode_image(thumb_rgb, image.format, image.quality)
             thumb_uri = self.sink.put(f"{decoded.index:08d}.{self._ext}", thumbnail)
             if image.full_frames:
-                full = render_frame(
-                    decoded.frame, coded_size=self._full_coded, rotation_deg=self._rotation
-                )
+                full = self._full.render(decoded.frame)
                 frame_uri = self.sink.put(
                     f"full/{decoded.index:08d}.{self._full_ext}",
                     encode_image(full, image.full_format, image.quality),
                 )
-        self._last_kept_hash = pending.phash
+        if reasons != ["representative"]:
+            # Near-duplicates are judged against the last frame kept in time order;
+            # representatives are chosen per scene afterwards and do not count.
+            self._last_kept_hash = pending.phash
         row = {
             "frame_index": decoded.index,
             "time_s": decoded.time_s,
@@ -461,9 +505,7 @@ class SamplingPass:
             return
         thumb = None
         if self.sink is not None and row is None:
-            thumb = render_frame(
-                pending.decoded.frame, coded_size=self._thumb_coded, rotation_deg=self._rotation
-            )
+            thumb = self._thumbs.render(pending.decoded.frame)
         keep_frame = self.spec.image.full_frames and row is None
         scene.candidates.append(
             _Candidate(
@@ -474,8 +516,7 @@ class SamplingPass:
                 row=row,
             )
         )
-        cap = max(_REPRESENTATIVE_CANDIDATES, 4 * self.spec.representatives_per_scene)
-        if len(scene.candidates) > cap:
+        if len(scene.candidates) > candidate_cap(self.spec.representatives_per_scene):
             scene.candidates = scene.candidates[::2]
             scene.stride *= 2
 
@@ -495,14 +536,10 @@ class SamplingPass:
         k = self.spec.representatives_per_scene
         if not k or not scene.candidates:
             return
-        length = end_s - scene.start_s
-        chosen: list[_Candidate] = []
-        for j in range(k):
-            target = scene.start_s + (j + 0.5) * length / k
-            best = min(scene.candidates, key=lambda c: abs(c.time_s - target))
-            if best not in chosen:
-                chosen.append(best)
-        for candidate in chosen:
+        positions = choose_representatives(
+            [c.time_s for c in scene.candidates], scene.start_s, end_s, k
+        )
+        for candidate in (scene.candidates[i] for i in positions):
             if candidate.row is not None:
                 if "representative" not in candidate.row["reasons"]:
                     candidate.row["reasons"].append("representative")

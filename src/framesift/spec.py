@@ -66,6 +66,8 @@ class DecodeSpec:
     fast: bool = False
     """Scene analysis through decoder shortcuts (no loop filter, non-reference frames
     skipped), refined with an exact decode around each candidate cut."""
+    allow_partial: bool = False
+    """Sample what a truncated file holds instead of raising TruncatedMediaError."""
 
     def __post_init__(self) -> None:
         if self.threads < 0:
@@ -100,6 +102,10 @@ class SamplingSpec:
     frame (None: keep near-duplicates). 0 drops exact hash matches only; 64 would drop all."""
     analysis_width_px: int = 256
     """Width of the image the detectors see (PySceneDetect's CLI downscales to ~256 too)."""
+    analysis_scaling: Literal["fast", "exact"] = "fast"
+    """fast: FFmpeg's scaler makes the small analysis image straight from the decoded
+    picture. exact: convert at full resolution, then OpenCV's linear resize, as
+    PySceneDetect's CLI does, so detector scores match it bit for bit (slower at HD)."""
     image: ImageSpec = field(default_factory=ImageSpec)
     decode: DecodeSpec = field(default_factory=DecodeSpec)
 
@@ -120,6 +126,10 @@ class SamplingSpec:
             )
         if self.dedup_bits is not None and not 0 <= self.dedup_bits <= 63:
             raise SettingsError(f"dedup_bits={self.dedup_bits}: allowed 0 to 63, or None")
+        if self.analysis_scaling not in ("fast", "exact"):
+            raise SettingsError(
+                f"analysis_scaling={self.analysis_scaling!r}: allowed 'fast' or 'exact'"
+            )
         if not 32 <= self.analysis_width_px <= 1024:
             raise SettingsError(f"analysis_width_px={self.analysis_width_px}: allowed 32 to 1024")
         if self.representatives_per_scene and self.detector is None:

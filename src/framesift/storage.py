@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -53,7 +54,7 @@ TEMP_MARKER = ".tmp-"
 _SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|credential|signature|auth)", re.I)
 _PUBLIC_NAMES = frozenset({"key_prefix", "sse_kms_key_id_public"})
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
-_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,199}$")
+_SAFE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._=-]{0,199}$")
 REDACTED = "***"
 
 
@@ -161,6 +162,7 @@ def _transient_types() -> tuple[type[BaseException], ...]:
 
 
 _TRANSIENT = _transient_types()
+_RETRYABLE: tuple[type[BaseException], ...] = (OSError, *_TRANSIENT)
 _PERMANENT_OS = (
     FileNotFoundError,
     FileExistsError,
@@ -225,7 +227,7 @@ def with_retries(
     for attempt in range(1, policy.attempts + 1):
         try:
             return call()
-        except (OSError, *_TRANSIENT) as exc:
+        except _RETRYABLE as exc:
             if not is_transient(exc):
                 raise
             message = redact(f"{type(exc).__name__}: {exc}")
@@ -291,9 +293,7 @@ class Storage:
         try:
             fs, root = fsspec.core.url_to_fs(url, **self.storage_options)
         except (ValueError, ImportError) as exc:
-            raise SettingsError(
-                f"cannot open {redact_url(url)}: {self.redact(str(exc))}"
-            ) from None
+            raise SettingsError(f"cannot open {redact_url(url)}: {self.redact(str(exc))}") from None
         self.fs: fsspec.AbstractFileSystem = fs
         self.root: str = str(root).rstrip("/") or "/"
         self.is_local: bool = isinstance(fs, LocalFileSystem)
@@ -357,7 +357,7 @@ class Storage:
 
     def list_files(self, prefix: str, *, detail: bool = False) -> dict[str, dict[str, Any]]:
         """Keys of all files under ``prefix`` (recursive), mapped to their info dicts
-        (``size``, modification time as ``mtime_s`` when known). Always fresh: listing
+        (``size``, modification time as ``mtime_s`` and ``etag`` when known). Always fresh: listing
         caches are dropped first, so other writers' files are seen."""
         base = self.path(prefix)
 
@@ -376,7 +376,11 @@ class Storage:
             path = self.fs._strip_protocol(path)
             if not path.startswith(strip) or info.get("type") == "directory":
                 continue
-            out[path[len(strip) :]] = {"size": info.get("size"), "mtime_s": _mtime_s(info)}
+            out[path[len(strip) :]] = {
+                "size": info.get("size"),
+                "mtime_s": _mtime_s(info),
+                "etag": info.get("ETag"),
+            }
         return out
 
     # writes --------------------------------------------------------------
@@ -427,15 +431,11 @@ class Storage:
         def call() -> None:
             if self.is_local:
                 for p in paths:
-                    try:
+                    with contextlib.suppress(FileNotFoundError):
                         os.unlink(p)
-                    except FileNotFoundError:
-                        pass
                 return
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self.fs.rm(paths)
-            except FileNotFoundError:
-                pass
 
         self._run("deleting", f"{len(paths)} objects", call)
         return len(paths)
@@ -471,10 +471,8 @@ def _local_atomic_write(path: str, data: bytes, *, exclusive: bool) -> None:
         else:
             os.replace(temp, path)
     finally:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
     if hasattr(os, "O_DIRECTORY"):
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:

@@ -91,9 +91,14 @@ class Commit:
             raise CatalogError(f"commit marker {key} is unreadable ({exc})") from None
         for table, part in commit.parts.items():
             parsed = layout.parse_part_key(part)
-            if table not in layout.DATA_TABLES or parsed is None or parsed[:2] != (
-                table,
-                commit.video_id,
+            if (
+                table not in layout.DATA_TABLES
+                or parsed is None
+                or parsed[:2]
+                != (
+                    table,
+                    commit.video_id,
+                )
             ):
                 raise CatalogError(f"commit marker {key} names a foreign part {part!r}")
         return commit
@@ -185,9 +190,7 @@ class CatalogState:
             )
         covered_set = set(covered)
         fresh = sorted(
-            c.parts[table]
-            for v, c in live.items()
-            if v not in covered_set and table in c.parts
+            c.parts[table] for v, c in live.items() if v not in covered_set and table in c.parts
         )
         return TableSources(compact, tuple(covered), tuple(fresh))
 
@@ -230,8 +233,9 @@ def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
         commit = Commit.from_json(data, key)
         parsed = layout.parse_commit_key(key)
         if parsed != (commit.video_id, commit.generation):
-            raise CatalogError(f"commit marker {key} holds generation {commit.generation} "
-                               f"of {commit.video_id}")
+            raise CatalogError(
+                f"commit marker {key} holds generation {commit.generation} of {commit.video_id}"
+            )
         _MARKER_CACHE[(storage.url, key)] = commit
         out[key] = commit
     return out
@@ -354,14 +358,14 @@ def retire_old_generations(storage: Storage, video_id: str, keep_generation: int
             if parsed is not None and parsed[2] < keep_generation:
                 doomed.append(key)
     for key in storage.list_files(f"{layout.THUMBS}/{video_id}"):
-        parsed = layout.parse_thumb_key(key)
-        if parsed is not None and parsed[1] < keep_generation:
+        thumb = layout.parse_thumb_key(key)
+        if thumb is not None and thumb[1] < keep_generation:
             doomed.append(key)
     storage.delete(doomed)
     old_markers = [
         key
         for key in storage.list_files(f"{layout.COMMITS}/{video_id}")
-        if (parsed := layout.parse_commit_key(key)) is not None and parsed[1] < keep_generation
+        if (marker := layout.parse_commit_key(key)) is not None and marker[1] < keep_generation
     ]
     storage.delete(old_markers)
     return len(doomed) + len(old_markers)

@@ -1,0 +1,42 @@
+"""The framesift catalog: sampled videos as Parquet tables under one URL (a local folder
+or any fsspec URL), queried with polars or DuckDB SQL, written through an atomic commit
+protocol. See docs/catalog.md for the schema, layout and protocol.
+
+Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version``
+(``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
+(thumbnails), ``sources`` (inputs, fingerprints), ``ingest``, ``catalog`` (reading,
+``Catalog``), ``compact``, ``vacuum``, ``display``, ``cli``.
+"""
+
+from __future__ import annotations
+
+from framesift.catalog.catalog import Catalog, VideoWriter
+from framesift.catalog.commits import CatalogState, Commit, Snapshot
+from framesift.catalog.display import ThumbnailGrid
+from framesift.catalog.ingest import IngestOutcome, IngestSummary, Sampler, ingest, ingest_one
+from framesift.catalog.layout import DATA_TABLES, TABLES
+from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
+from framesift.catalog.tables import SCHEMAS
+from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
+
+__all__ = [
+    "CATALOG_VERSION",
+    "DATA_TABLES",
+    "MIGRATIONS",
+    "SCHEMAS",
+    "TABLES",
+    "VIDEO_EXTENSIONS",
+    "Catalog",
+    "CatalogState",
+    "Commit",
+    "IngestOutcome",
+    "IngestSummary",
+    "Sampler",
+    "Snapshot",
+    "ThumbnailGrid",
+    "VideoWriter",
+    "expand_sources",
+    "fingerprint",
+    "ingest",
+    "ingest_one",
+]

@@ -1,0 +1,453 @@
+"""``Catalog``: open a catalog at a local folder or any fsspec URL, read it with polars or
+DuckDB SQL, and write videos into it through the commit protocol (see
+:mod:`framesift.catalog.commits`).
+
+DuckDB runs in memory, one connection per ``Catalog``, with the catalog's fsspec filesystem
+registered on it (no httpfs, nothing downloaded). Its views ``videos``, ``frames``,
+``scenes``, ``analysis``, ``segments`` and ``jobs`` read exactly the committed parts; the
+lists of files are bound as DuckDB variables, never pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import polars as pl
+
+from framesift.catalog import layout
+from framesift.catalog.commits import (
+    CatalogState,
+    Commit,
+    commit_video,
+    latest_commit,
+    load_state,
+    retire_old_generations,
+    write_parts,
+)
+from framesift.catalog.display import ThumbnailGrid
+from framesift.catalog.faults import fault_point
+from framesift.catalog.jobs import JobLedger
+from framesift.catalog.tables import SCHEMAS, SORT_KEYS, empty
+from framesift.catalog.version import CatalogInfo, open_catalog_root
+from framesift.errors import CatalogError, StorageError
+from framesift.storage import RetryPolicy, Storage
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from framesift.catalog.sink import CatalogImageSink
+
+__all__ = ["Catalog", "VideoWriter"]
+
+logger = logging.getLogger(__name__)
+
+_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    # Offline by design: never try to download an extension (httpfs) behind our back.
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+class Catalog:
+    """A framesift catalog at ``url`` (a local folder or any fsspec URL).
+
+    >>> cat = Catalog("data/catalog")                                # doctest: +SKIP
+    >>> cat.frames(video_id).head()                                   # doctest: +SKIP
+    >>> cat.sql("SELECT video_id, count(*) FROM frames GROUP BY 1")   # doctest: +SKIP
+
+    S3 settings come from the standard AWS environment and config files (AWS_ENDPOINT_URL,
+    AWS_ACCESS_KEY_ID, AWS_REGION, ~/.aws/config ...) and from ``storage_options``
+    (s3fs's ``key``, ``secret``, ``endpoint_url``, ``client_kwargs`` ...).
+    A missing catalog is created when ``create`` is true (an empty folder or prefix only).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        storage_options: Mapping[str, Any] | None = None,
+        *,
+        create: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._storage = Storage(str(url), storage_options, retry=retry)
+        self.info: CatalogInfo = open_catalog_root(self._storage, create=create)
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_token: tuple[object, ...] | None = None
+        self._state: CatalogState | None = None
+        self._ledger = JobLedger(self._storage)
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def url(self) -> str:
+        """The catalog root, without credentials (local: an absolute path)."""
+        return self._storage.url
+
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        return dict(self._storage.storage_options)
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.url!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("a Catalog does not pickle: pass its url and storage_options instead")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+            self._con_token = None
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ state
+
+    def refresh(self) -> CatalogState:
+        """Re-list the commit markers: what other writers committed becomes visible."""
+        state = load_state(self._storage)
+        with self._lock:
+            self._state = state
+        return state
+
+    def video_ids(self) -> list[str]:
+        return sorted(self.refresh().live)
+
+    def commit_of(self, video_id: str) -> Commit | None:
+        """The latest commit of a video (a tombstone when it was deleted), or None."""
+        return latest_commit(self._storage, video_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def _read_part(self, key: str) -> pl.DataFrame:
+        return pl.read_parquet(io.BytesIO(self._storage.read_bytes(key)))
+
+    def _table(
+        self,
+        table: str,
+        video_id: str | Sequence[str] | None,
+        columns: Sequence[str] | None,
+    ) -> pl.DataFrame:
+        schema = SCHEMAS[table]
+        cols = list(columns) if columns is not None else list(schema)
+        unknown = [c for c in cols if c not in schema]
+        if unknown:
+            raise CatalogError(f"table {table} has no columns {unknown}; it has {list(schema)}")
+        if isinstance(video_id, str):
+            # One video: read its own part directly (one small object), no DuckDB needed.
+            commit = latest_commit(self._storage, layout.check_video_id(video_id))
+            if commit is None or commit.deleted or table not in commit.parts:
+                return empty(table).select(cols)
+            try:
+                df = self._read_part(commit.parts[table])
+            except FileNotFoundError:
+                # Replaced between listing and reading: read the new generation.
+                return self._table(table, video_id, columns)
+            return df.select(cols).sort(list(SORT_KEYS[table]))
+        select = ", ".join(_quote_ident(c) for c in cols)
+        order = ", ".join(_quote_ident(c) for c in SORT_KEYS[table])
+        if video_id is None:
+            return self.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
+        ids = [layout.check_video_id(v) for v in video_id]
+        return self.sql(
+            f"SELECT {select} FROM {table} WHERE video_id IN (SELECT unnest($ids)) "
+            f"ORDER BY {order}",
+            {"ids": ids},
+        )
+
+    def videos(self, *, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """One row per committed video."""
+        return self._table("videos", None, columns)
+
+    def frames(
+        self, video_id: str | Sequence[str] | None = None, *, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Kept frames of one video (fast path: its own Parquet part), several, or all."""
+        return self._table("frames", video_id, columns)
+
+    def scenes(
+        self, video_id: str | Sequence[str] | None = None, *, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        return self._table("scenes", video_id, columns)
+
+    def analysis(
+        self, video_id: str | Sequence[str] | None = None, *, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Per-frame analysis of the sampling pass (re-select without decoding again)."""
+        return self._table("analysis", video_id, columns)
+
+    def segments(
+        self, video_id: str | Sequence[str] | None = None, *, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Timed text (subtitles, speech, OCR) filled by the text capability."""
+        return self._table("segments", video_id, columns)
+
+    def jobs(self) -> pl.DataFrame:
+        """The per-source ledger: state, attempts, typed error of the last run."""
+        return self._ledger.frame()[0]
+
+    # ------------------------------------------------------------------ SQL
+
+    def sql(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> pl.DataFrame:
+        """Run DuckDB SQL over the views videos, frames, scenes, analysis, segments, jobs.
+
+        Bind values with ``?`` / ``$name`` placeholders and ``params``; never format them
+        into ``query``.
+        """
+        con = self.connect()
+        with self._lock:
+            try:
+                result: pl.DataFrame = con.execute(query, params).pl()  # type: ignore[attr-defined]
+                return result
+            except duckdb.IOException as exc:
+                raise StorageError(
+                    f"reading {self.url} failed: {self._storage.redact(str(exc))}"
+                ) from None
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """The catalog's in-memory DuckDB connection with fresh views (shared: do not close
+        it; use :meth:`close` on the catalog)."""
+        state = self.refresh()
+        with self._lock:
+            if self._con is None:
+                self._con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+                if not self._storage.is_local:
+                    self._con.register_filesystem(self._storage.fs)
+                for table in SCHEMAS:
+                    self._con.register(f"_empty_{table}", empty(table).to_arrow())
+            jobs, jobs_token = self._ledger.frame()
+            token = (*state.token, jobs_token)
+            if token != self._con_token:
+                self._bind_views(self._con, state, jobs)
+                self._con_token = token
+            return self._con
+
+    def _file_ref(self, key: str) -> str:
+        return self._storage.uri(key)
+
+    def _bind_views(
+        self, con: duckdb.DuckDBPyConnection, state: CatalogState, jobs: pl.DataFrame
+    ) -> None:
+        for table in layout.DATA_TABLES:
+            src = state.sources(table)
+            pieces = [f"SELECT * FROM _empty_{table}"]
+            if src.part_keys:
+                con.execute(
+                    f"SET VARIABLE {table}_parts = ?", [[self._file_ref(k) for k in src.part_keys]]
+                )
+                pieces.append(
+                    f"SELECT * FROM read_parquet(getvariable('{table}_parts'), union_by_name=true)"
+                )
+            if src.compact_key is not None and src.compact_video_ids:
+                con.execute(f"SET VARIABLE {table}_compact = ?", [self._file_ref(src.compact_key)])
+                compact = f"SELECT * FROM read_parquet(getvariable('{table}_compact'))"
+                if state.stale_in_snapshot():
+                    con.execute(
+                        f"SET VARIABLE {table}_compact_ids = ?", [list(src.compact_video_ids)]
+                    )
+                    compact += (
+                        f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
+                    )
+                pieces.append(compact)
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
+        con.register("_jobs_rows", jobs.to_arrow())
+        con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
+
+    # ------------------------------------------------------------------ images
+
+    def thumbnail(self, video_id: str, frame_index: int, *, full: bool = False) -> Image:
+        """The thumbnail (or, with ``full``, the full-resolution frame) of a kept frame."""
+        from PIL import Image as PILImage
+
+        column = "frame_uri" if full else "thumbnail_uri"
+        rows = self.frames(video_id, columns=["frame_index", column]).filter(
+            pl.col("frame_index") == frame_index
+        )
+        if rows.is_empty():
+            raise CatalogError(f"video {video_id} has no kept frame {frame_index} in {self.url}")
+        uri = rows[column][0]
+        if uri is None:
+            raise CatalogError(
+                f"frame {frame_index} of video {video_id} has no "
+                f"{'full frame' if full else 'thumbnail'}: sample with images turned on"
+            )
+        image = PILImage.open(io.BytesIO(self._storage.read_bytes(self.image_key(uri))))
+        image.load()
+        return image
+
+    def image_key(self, uri: str) -> str:
+        """The key under the root of an image URI from the frames table (also when the
+        catalog was moved or copied since: the key is what follows ``thumbs/``)."""
+        key = self._storage.key_of(uri)
+        if key is None and "/thumbs/" in uri:
+            key = "thumbs/" + uri.rsplit("/thumbs/", 1)[1]
+        if key is None or layout.parse_thumb_key(key) is None:
+            raise CatalogError(f"image {uri!r} lies outside the catalog's thumbs/ folder")
+        return key
+
+    def show_thumbnails(
+        self,
+        frames: pl.DataFrame | str | None = None,
+        *,
+        limit: int = 48,
+        columns: int = 8,
+    ) -> ThumbnailGrid:
+        """A grid of inline thumbnails for a notebook: of ``frames`` (rows of the frames
+        table), of one video (its id), or of the first frames of the catalog."""
+        if frames is None:
+            frames = self.sql(
+                "SELECT video_id, frame_index, time_s, thumbnail_uri FROM frames "
+                "WHERE thumbnail_uri IS NOT NULL ORDER BY video_id, frame_index LIMIT ?",
+                [limit],
+            )
+        elif isinstance(frames, str):
+            frames = self.frames(frames)
+        rows = frames.filter(pl.col("thumbnail_uri").is_not_null()).head(limit)
+        keys = [self.image_key(u) for u in rows["thumbnail_uri"]]
+        images = self._storage.read_many(keys)
+        captions = [
+            f"{vid[:8]} #{idx} @ {t:.2f}s"
+            for vid, idx, t in zip(
+                rows["video_id"], rows["frame_index"], rows["time_s"], strict=True
+            )
+        ]
+        return ThumbnailGrid(
+            items=tuple((c, images[k]) for c, k in zip(captions, keys, strict=True) if k in images),
+            columns=columns,
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        state = self.refresh()
+        live = state.live
+        return (
+            f"<b>framesift catalog</b> <code>{html.escape(self.url)}</code> "
+            f"(schema v{self.info.version}): {len(live)} videos"
+        )
+
+    # ------------------------------------------------------------------ writing
+
+    def begin_video(self, video_id: str) -> VideoWriter:
+        """Start writing a new generation of ``video_id`` (see :class:`VideoWriter`)."""
+        previous = latest_commit(self._storage, layout.check_video_id(video_id))
+        generation = (previous.generation if previous else 0) + 1
+        return VideoWriter(self._storage, video_id, generation, previous)
+
+    def delete_video(self, video_id: str) -> bool:
+        """Remove a video: a tombstone commit hides it at once, then its files go."""
+        writer = self.begin_video(video_id)
+        if writer.previous is None or writer.previous.deleted:
+            return False
+        commit_video(
+            self._storage,
+            video_id,
+            writer.generation,
+            {},
+            settings_hash=None,
+            source_url=None,
+            thumbs_prefix=None,
+            deleted=True,
+        )
+        retire_old_generations(self._storage, video_id, writer.generation)
+        return True
+
+    def compact(self, *, min_parts: int = 1) -> int | None:
+        """Merge the committed parts of each table into one Parquet file (fast full-table
+        queries, especially on S3). Returns the snapshot sequence, None if nothing to do."""
+        from framesift.catalog.compact import compact
+
+        return compact(self, min_parts=min_parts)
+
+    def vacuum(self, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
+        """Remove leftovers older than ``grace_s``: temp files, parts and thumbnails of
+        uncommitted or superseded generations, stale snapshots, incomplete S3 multipart
+        uploads. Returns counts by kind."""
+        from framesift.catalog.vacuum import vacuum
+
+        return vacuum(self, grace_s=grace_s, dry_run=dry_run)
+
+
+@dataclass
+class VideoWriter:
+    """Writes one generation of one video; nothing is visible until :meth:`commit`.
+
+    >>> w = catalog.begin_video(video_id)                     # doctest: +SKIP
+    >>> sink = w.image_sink()                                 # thumbnails under thumbs/
+    >>> w.commit({"frames": df, ...}, settings_hash=spec.fingerprint())  # doctest: +SKIP
+    """
+
+    storage: Storage
+    video_id: str
+    generation: int
+    previous: Commit | None
+
+    @property
+    def thumbs_prefix(self) -> str:
+        return layout.thumbs_prefix(self.video_id, self.generation)
+
+    def image_sink(self, *, max_workers: int = 8) -> CatalogImageSink:
+        from framesift.catalog.sink import CatalogImageSink
+
+        return CatalogImageSink(self.storage, self.thumbs_prefix, max_workers=max_workers)
+
+    def commit(
+        self,
+        tables: Mapping[str, pl.DataFrame],
+        *,
+        settings_hash: str | None,
+        source_url: str | None,
+        has_thumbnails: bool = True,
+        retire: bool = True,
+    ) -> Commit:
+        """Write the parts, then the marker (the commit point), then retire older
+        generations. Raises CatalogConflictError if another writer committed first."""
+        unknown = set(tables) - set(layout.DATA_TABLES)
+        if unknown:
+            raise CatalogError(f"no tables {sorted(unknown)}: tables are {layout.DATA_TABLES}")
+        parts = write_parts(self.storage, self.video_id, self.generation, tables)
+        fault_point("after_parts")
+        commit = commit_video(
+            self.storage,
+            self.video_id,
+            self.generation,
+            parts,
+            settings_hash=settings_hash,
+            source_url=source_url,
+            thumbs_prefix=self.thumbs_prefix if has_thumbnails else None,
+        )
+        fault_point("after_commit")
+        if retire and self.previous is not None:
+            try:
+                retire_old_generations(self.storage, self.video_id, self.generation)
+            except StorageError as exc:  # committed already: vacuum finishes the cleanup
+                logger.warning("leaving old generations of %s to vacuum: %s", self.video_id, exc)
+        return commit
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,59 @@
+"""Named points in the write path where tests inject faults (crash-safety tests).
+
+Set ``FRAMESIFT_CATALOG_FAULT=<point>`` (or ``<point>@<n>`` for the n-th time the point is
+reached in this process) and the process kills itself with SIGKILL there, exactly as a
+power cut or an OOM kill would end it. In-process tests register a callable with
+:func:`set_fault_hook` instead (to stop an S3 server at a chosen moment, for example).
+Points: ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``, ``after_commit``,
+``after_retire``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+__all__ = ["FAULT_ENV", "FAULT_POINTS", "fault_point", "set_fault_hook"]
+
+logger = logging.getLogger(__name__)
+
+FAULT_ENV = "FRAMESIFT_CATALOG_FAULT"
+FAULT_POINTS: tuple[str, ...] = (
+    "after_fingerprint",
+    "mid_thumbnails",
+    "after_parts",
+    "after_commit",
+    "after_retire",
+)
+
+_hook: Callable[[str], None] | None = None
+_counts: Counter[str] = Counter()
+_lock = threading.Lock()
+
+
+def set_fault_hook(hook: Callable[[str], None] | None) -> None:
+    """Call ``hook(point)`` at every fault point of this process (None: stop)."""
+    global _hook
+    _hook = hook
+
+
+def fault_point(point: str) -> None:
+    """Mark a point of the write path; a no-op unless a fault is armed."""
+    if _hook is not None:
+        _hook(point)
+    armed = os.environ.get(FAULT_ENV)
+    if not armed:
+        return
+    name, _, nth = armed.partition("@")
+    if name != point:
+        return
+    with _lock:
+        _counts[point] += 1
+        count = _counts[point]
+    if count == (int(nth) if nth else 1):
+        logger.warning("fault injection: SIGKILL at %s (#%d)", point, count)
+        os.kill(os.getpid(), signal.SIGKILL)

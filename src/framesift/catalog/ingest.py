@@ -1,0 +1,350 @@
+"""Ingest: sample videos into a catalog, one commit per video, resumable and idempotent.
+
+:func:`ingest_one` is the per-video unit: a picklable top-level function taking only
+plain values (URLs, options, a frozen spec), so a process pool or a Dask cluster can run
+it in workers that each write their own parts; commit markers make each video visible
+atomically and the jobs ledger records every run. :func:`ingest` runs a batch in this
+process and returns an :class:`IngestSummary`.
+
+Per video:
+fingerprint -> skip if committed with the same settings (unless ``force``) -> sample,
+thumbnails streaming into ``thumbs/<id>/g<gen>/`` -> parts -> commit marker -> retire the
+previous generation -> ledger ``done``. A video that fails (a MediaError, or a source that
+cannot be read) leaves no rows, only its ledger entry with the typed error, and the batch
+goes on. A failure to write the *catalog* (a StorageError after retries) ends the batch
+with that error: nothing half-written is visible and a re-run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import polars as pl
+
+from framesift.catalog.catalog import Catalog
+from framesift.catalog.faults import fault_point
+from framesift.catalog.jobs import JobLedger
+from framesift.catalog.sources import expand_sources, fingerprint
+from framesift.catalog.tables import row_frame
+from framesift.catalog.version import framesift_version
+from framesift.errors import CatalogConflictError, MediaError, StorageError
+from framesift.spec import SamplingSpec
+from framesift.storage import RetryPolicy, redact_url
+
+__all__ = [
+    "IngestOutcome",
+    "IngestSummary",
+    "Sampler",
+    "ingest",
+    "ingest_one",
+]
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["ingested", "replaced", "skipped", "failed"]
+IngestProgress = Callable[["IngestOutcome", int, int], None]
+"""Called after each video with (outcome, videos done, videos in all)."""
+
+
+class _Stats(Protocol):
+    @property
+    def frames_decoded(self) -> int: ...
+    @property
+    def damaged_packets(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+class _Media(Protocol):
+    def to_row(self) -> dict[str, Any]: ...
+
+
+class _Result(Protocol):
+    @property
+    def frames(self) -> pl.DataFrame: ...
+    @property
+    def scenes(self) -> pl.DataFrame: ...
+    @property
+    def analysis(self) -> pl.DataFrame: ...
+    @property
+    def media(self) -> _Media: ...
+    @property
+    def stats(self) -> _Stats: ...
+
+
+Sampler = Callable[..., _Result]
+"""The shape of :func:`framesift.sample.sample_video`: ``(url, spec, *, storage_options,
+sink, progress) -> result`` with ``frames``, ``scenes``, ``analysis``, ``media``, ``stats``."""
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one source."""
+
+    source_url: str
+    """Without credentials."""
+    status: Status
+    video_id: str | None = None
+    generation: int | None = None
+    frames: int = 0
+    error_type: str | None = None
+    error_message: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    outcomes: tuple[IngestOutcome, ...] = ()
+    seconds: float = 0.0
+    compacted: bool = False
+    counts: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = dict.fromkeys(("ingested", "replaced", "skipped", "failed"), 0)
+        for outcome in self.outcomes:
+            counts[outcome.status] += 1
+        object.__setattr__(self, "counts", counts)
+
+    @property
+    def failed(self) -> tuple[IngestOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    def __str__(self) -> str:
+        c = self.counts
+        return (
+            f"{len(self.outcomes)} videos in {self.seconds:.1f} s: {c['ingested']} ingested, "
+            f"{c['replaced']} replaced, {c['skipped']} skipped, {c['failed']} failed"
+        )
+
+
+def _default_sampler() -> Sampler:
+    from framesift.sample import sample_video
+
+    sampler: Sampler = sample_video
+    return sampler
+
+
+def ingest_one(
+    source: str,
+    catalog: str | Catalog,
+    spec: SamplingSpec,
+    *,
+    force: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    sampler: Sampler | None = None,
+    progress: Callable[[float, float], None] | None = None,
+    retry: RetryPolicy | None = None,
+) -> IngestOutcome:
+    """Sample one video into the catalog; safe to run again after any failure or crash.
+
+    ``catalog`` is a URL (picklable, for workers) or an open :class:`Catalog`.
+    ``storage_options`` open the catalog; ``source_options`` open the video (default: the
+    same options). Returns the outcome; raises only for catalog-side failures
+    (StorageError after retries) so a batch stops when the catalog is unreachable.
+    """
+    started = time.perf_counter()
+    cat = (
+        catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
+    )
+    source = str(source)
+    shown = redact_url(source)
+    settings_hash = spec.fingerprint()
+    src_options = storage_options if source_options is None else source_options
+    ledger = JobLedger(cat.storage)
+    job_id = ledger.start(source, settings_hash)
+
+    def failed(exc: BaseException, video_id: str | None = None) -> IngestOutcome:
+        message = cat.storage.redact(str(exc))
+        logger.warning("%s failed: %s: %s", shown, type(exc).__name__, message)
+        ledger.failed(job_id, error_type=type(exc).__name__, message=message, video_id=video_id)
+        return IngestOutcome(
+            shown,
+            "failed",
+            video_id,
+            None,
+            0,
+            type(exc).__name__,
+            message,
+            time.perf_counter() - started,
+        )
+
+    try:
+        video_id, size = fingerprint(source, src_options, retry=cat.storage.retry)
+    except (MediaError, StorageError) as exc:  # the source, not the catalog
+        return failed(exc)
+    fault_point("after_fingerprint")
+
+    writer = cat.begin_video(video_id)
+    previous = writer.previous
+    if (
+        previous is not None
+        and not previous.deleted
+        and previous.settings_hash == settings_hash
+        and not force
+    ):
+        logger.info("%s: already in the catalog as %s, skipped", shown, video_id)
+        ledger.done(job_id, video_id=video_id, outcome="skipped")
+        return IngestOutcome(
+            shown,
+            "skipped",
+            video_id,
+            previous.generation,
+            0,
+            seconds=time.perf_counter() - started,
+        )
+
+    run = sampler or _default_sampler()
+    sink = writer.image_sink()
+    try:
+        result = run(source, spec, storage_options=src_options, sink=sink, progress=progress)
+        sink.close()
+    except MediaError as exc:
+        sink.abort()
+        _drop_prefix(cat, writer.thumbs_prefix)
+        return failed(exc, video_id)
+    except StorageError as exc:
+        sink.abort()
+        if sink.failure is None:  # reading the source failed, not writing the catalog
+            _drop_prefix(cat, writer.thumbs_prefix)
+            return failed(exc, video_id)
+        _record_catalog_failure(ledger, job_id, exc, video_id)
+        raise
+    except BaseException:
+        sink.abort()
+        raise
+
+    tables = _tables(result, video_id, writer.generation, source, size, spec, settings_hash)
+    try:
+        commit = writer.commit(
+            tables,
+            settings_hash=settings_hash,
+            source_url=shown,
+            has_thumbnails=sink.written > 0,
+        )
+    except CatalogConflictError as exc:
+        return failed(exc, video_id)
+    except StorageError as exc:
+        _record_catalog_failure(ledger, job_id, exc, video_id)
+        raise
+    fault_point("after_retire")
+    status: Status = "replaced" if previous is not None and not previous.deleted else "ingested"
+    ledger.done(job_id, video_id=video_id, outcome=status)
+    logger.info("%s: %s as %s (generation %d)", shown, status, video_id, commit.generation)
+    return IngestOutcome(
+        shown,
+        status,
+        video_id,
+        commit.generation,
+        result.frames.height,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _record_catalog_failure(
+    ledger: JobLedger, job_id: str, exc: StorageError, video_id: str | None
+) -> None:
+    try:
+        ledger.failed(job_id, error_type=type(exc).__name__, message=str(exc), video_id=video_id)
+    except StorageError:
+        logger.debug("could not record the failure of job %s either", job_id)
+
+
+def _drop_prefix(cat: Catalog, prefix: str) -> None:
+    """Best-effort removal of a failed run's thumbnails (vacuum catches what is left)."""
+    try:
+        cat.storage.delete(cat.storage.list_files(prefix))
+    except StorageError as exc:
+        logger.warning("leaving thumbnails under %s to vacuum: %s", prefix, exc)
+
+
+def _tables(
+    result: _Result,
+    video_id: str,
+    generation: int,
+    source: str,
+    size: int,
+    spec: SamplingSpec,
+    settings_hash: str,
+) -> dict[str, pl.DataFrame]:
+    probe = dict(result.media.to_row())
+    probe.pop("url", None)
+    stats = result.stats
+    scenes = result.scenes
+    row: dict[str, Any] = {
+        **probe,
+        "video_id": video_id,
+        "generation": generation,
+        "source_url": redact_url(source),
+        "size_bytes": size,
+        "ingested_at": datetime.now(UTC),
+        "settings_hash": settings_hash,
+        "sampling_spec": json.dumps(spec.to_dict(), sort_keys=True),
+        "framesift_version": framesift_version(),
+        "kept_frames": result.frames.height,
+        "scene_count": scenes.height,
+        "frames_decoded": stats.frames_decoded,
+        "damaged_packets": stats.damaged_packets,
+        "sample_seconds": stats.seconds,
+    }
+    return {
+        "videos": row_frame(row, "videos"),
+        "frames": result.frames,
+        "scenes": scenes,
+        "analysis": result.analysis,
+    }
+
+
+def ingest(
+    sources: Iterable[str],
+    catalog: str | Catalog,
+    spec: SamplingSpec | None = None,
+    *,
+    force: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    sampler: Sampler | None = None,
+    progress: IngestProgress | None = None,
+    compact_after: int | None = 64,
+    retry: RetryPolicy | None = None,
+) -> IngestSummary:
+    """Ingest files, folders, globs or URLs into ``catalog``, one video at a time.
+
+    Videos already committed with the same content fingerprint and settings are skipped;
+    ``force`` replaces them (the old rows stay visible until the new ones are committed).
+    After the batch, when ``compact_after`` or more parts were committed since the last
+    compaction, the catalog is compacted for fast full-table queries (None: never).
+    """
+    started = time.perf_counter()
+    spec = spec or SamplingSpec()
+    cat = (
+        catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
+    )
+    src_options = storage_options if source_options is None else source_options
+    urls = expand_sources(sources, src_options)
+    ledger = JobLedger(cat.storage)
+    for url in urls:
+        ledger.queue(url, spec.fingerprint())
+    outcomes: list[IngestOutcome] = []
+    for url in urls:
+        outcome = ingest_one(
+            url, cat, spec, force=force, source_options=src_options, sampler=sampler
+        )
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome, len(outcomes), len(urls))
+    compacted = False
+    if compact_after is not None:
+        state = cat.refresh()
+        fresh = len(state.sources("frames").part_keys)
+        if fresh >= compact_after or (fresh and state.stale_in_snapshot() >= compact_after):
+            compacted = cat.compact() is not None
+    summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
+    logger.info("ingest into %s: %s", cat.url, summary)
+    return summary

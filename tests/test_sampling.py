@@ -1,0 +1,283 @@
+"""The sampling engine on synthetic media with known ground truth."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from PIL import Image
+
+import framesift as fs
+from framesift.analysis import reselect
+from framesift.dedup import hamming
+from framesift.errors import NotAVideoError, NoVideoStreamError, TruncatedMediaError
+from framesift.sample import SamplingPass, plan_decode
+
+SCENE_ONLY = dict(interval_s=None, min_scene_len_frames=5)
+
+
+def cut_frames(result: fs.SampleResult) -> list[int]:
+    return result.scenes["start_frame"].to_list()[1:]
+
+
+@pytest.mark.parametrize("detector", ["content", "adaptive"])
+def test_hard_cuts_found_at_the_exact_frame(cuts_video, detector):
+    spec = fs.SamplingSpec(detector=detector, **SCENE_ONLY)
+    result = fs.sample_video(str(cuts_video.path), spec)
+    assert cut_frames(result) == cuts_video.cut_frames
+    # Scene starts are kept, with that reason, at the cut frame's own timestamp.
+    starts = result.frames.filter(pl.col("reasons").list.contains("scene_start"))
+    assert starts["frame_index"].to_list() == [0, *cuts_video.cut_frames]
+    assert result.stats.frames_decoded == sum(
+        [12, 10, 15, 8, 10, 9, 11]
+    )  # every frame decoded once
+
+
+def _pyscenedetect_cli(path: Path, detector: str, threshold: float, min_len: int, out: Path):
+    command = [sys.executable, "-m", "scenedetect", "-i", str(path), "-m", str(min_len),
+               "-o", str(out), f"detect-{detector}", "-t", str(threshold), "list-scenes", "-q"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    (table,) = out.glob("*-Scenes.csv")
+    lines = table.read_text().splitlines()[1:]  # first line is the timecode list
+    return [(int(r["Start Frame"]) - 1, int(r["End Frame"])) for r in csv.DictReader(lines)]
+
+
+@pytest.mark.parametrize(
+    ("detector", "threshold", "scaling"),
+    [
+        ("content", 27.0, "fast"),
+        ("content", 50.0, "fast"),
+        ("content", 27.0, "exact"),
+        ("adaptive", 3.0, "exact"),
+        ("hash", 0.395, "exact"),
+    ],
+)
+def test_cut_list_equals_pyscenedetect_cli(cuts_video, tmp_path, detector, threshold, scaling):
+    expected = _pyscenedetect_cli(cuts_video.path, detector, threshold, 5, tmp_path)
+    spec = fs.SamplingSpec(detector=detector, threshold=threshold, analysis_scaling=scaling,
+                           **SCENE_ONLY)
+    scenes = fs.sample_video(str(cuts_video.path), spec).scenes
+    got = list(zip(scenes["start_frame"].to_list(), scenes["end_frame"].to_list(), strict=True))
+    assert got == expected
+
+
+def test_timestamps_are_pts_times_on_variable_frame_rate(vfr_video):
+    result = fs.sample_video(str(vfr_video.path), fs.SamplingSpec(interval_s=0.25))
+    assert result.media.video.vfr is True
+    times = result.analysis["time_s"].to_list()
+    assert times == pytest.approx(vfr_video.frame_times_s, abs=1e-9)
+    assert (result.analysis["pts"] > -1).all()
+    # Interval picks are the first frame at or after each multiple of 0.25 s.
+    expected = []
+    target = 0.0
+    for t in vfr_video.frame_times_s:
+        if t >= target - 1e-6:
+            expected.append(t)
+            while target <= t + 1e-6:
+                target += 0.25
+    assert result.frames["time_s"].to_list() == pytest.approx(expected)
+
+
+def test_non_zero_start_time_is_kept(offset_start_video):
+    result = fs.sample_video(str(offset_start_video.path), fs.SamplingSpec(interval_s=1.0))
+    assert result.analysis["time_s"][0] == pytest.approx(offset_start_video.first_time_s)
+    assert result.frames["time_s"][0] == pytest.approx(offset_start_video.first_time_s)
+    assert fs.probe(str(offset_start_video.path)).start_time_s == pytest.approx(
+        offset_start_video.first_time_s, abs=1e-3
+    )
+
+
+def test_rotation_is_applied_to_written_images(rotated_video):
+    sink = fs.MemoryImageSink()
+    result = fs.sample_video(
+        str(rotated_video.path),
+        fs.SamplingSpec(interval_s=1.0, image=fs.ImageSpec(full_frames=True, full_format="png")),
+        sink=sink,
+    )
+    info = result.media.video
+    assert (info.width, info.height) == rotated_video.display_size
+    assert (info.coded_width, info.coded_height) == rotated_video.coded_size
+    full = Image.open(io.BytesIO(sink.images["full/00000000.png"]))
+    assert full.size == rotated_video.display_size
+    thumb = Image.open(io.BytesIO(sink.images["00000000.jpg"]))
+    assert (thumb.width < thumb.height) == (
+        rotated_video.display_size[0] < rotated_video.display_size[1]
+    )
+
+
+def test_every_pixel_format_comes_out_in_the_right_colours(colour_split_video):
+    sink = fs.MemoryImageSink()
+    fs.sample_video(
+        str(colour_split_video.path),
+        fs.SamplingSpec(interval_s=10.0, image=fs.ImageSpec(full_frames=True, full_format="png")),
+        sink=sink,
+    )
+    image = np.asarray(Image.open(io.BytesIO(sink.images["full/00000000.png"])).convert("RGB"))
+    h, w, _ = image.shape
+    left = image[h // 4 : 3 * h // 4, w // 8 : 3 * w // 8].reshape(-1, 3).mean(axis=0)
+    right = image[h // 4 : 3 * h // 4, 5 * w // 8 : 7 * w // 8].reshape(-1, 3).mean(axis=0)
+    assert left == pytest.approx(colour_split_video.left_rgb, abs=12)
+    assert right == pytest.approx(colour_split_video.right_rgb, abs=12)
+
+
+def test_corrupt_audio_does_not_stop_the_video(corrupt_audio_video):
+    result = fs.sample_video(str(corrupt_audio_video.path), fs.SamplingSpec(interval_s=0.5))
+    assert result.stats.frames_decoded == corrupt_audio_video.video_frame_count
+
+
+def test_broken_slices_are_counted_not_fatal(broken_slice_video):
+    result = fs.sample_video(str(broken_slice_video.path), fs.SamplingSpec(interval_s=0.5))
+    assert result.stats.frames_decoded > broken_slice_video.frame_count // 2
+    assert len(result.frames) > 0
+
+
+def test_keyframe_mode_decodes_keyframes_only(cuts_video_sparse_keyframes):
+    path = str(cuts_video_sparse_keyframes.path)
+    full = fs.sample_video(path, fs.SamplingSpec(interval_s=None, detector=None))
+    keys = full.analysis.filter(pl.col("keyframe"))["time_s"].to_list()
+    result = fs.sample_video(path, fs.SamplingSpec(keyframes=True, interval_s=None))
+    assert result.stats.mode == "keyframes"
+    assert result.analysis["time_s"].to_list() == keys
+    assert result.frames["keyframe"].all()
+    assert all("keyframe" in r for r in result.frames["reasons"].to_list())
+
+
+def test_near_duplicates_dropped_and_distinct_frames_kept(cuts_video):
+    every = fs.SamplingSpec(interval_s=0.001, detector="content", min_scene_len_frames=5)
+    all_frames = fs.sample_video(str(cuts_video.path), every)
+    assert len(all_frames.frames) == all_frames.stats.frames_decoded
+    dedup = fs.sample_video(
+        str(cuts_video.path),
+        fs.SamplingSpec(interval_s=0.001, detector="content", min_scene_len_frames=5,
+                        dedup_bits=10),
+    )
+    kept = dedup.frames
+    assert dedup.stats.duplicates_skipped > 0
+    assert len(kept) + dedup.stats.duplicates_skipped == all_frames.stats.frames_decoded
+    # Every scene start is still kept: distinct pictures survive.
+    assert set([0, *cuts_video.cut_frames]) <= set(kept["frame_index"].to_list())
+    # Consecutive kept frames (not scene starts) are farther apart than the threshold.
+    hashes = kept["phash"].to_list()
+    reasons = kept["reasons"].to_list()
+    for prev, cur, why in zip(hashes, hashes[1:], reasons[1:], strict=False):
+        if "scene_start" not in why:
+            assert hamming(prev, cur) > 10
+
+
+def test_representatives_spread_over_each_scene(cuts_video):
+    spec = fs.SamplingSpec(representatives_per_scene=2, **SCENE_ONLY)
+    result = fs.sample_video(str(cuts_video.path), spec, sink=fs.MemoryImageSink())
+    reps = result.frames.filter(pl.col("reasons").list.contains("representative"))
+    per_scene = reps.group_by("scene_index").len().sort("scene_index")
+    assert per_scene["len"].to_list() == [2] * len(result.scenes)
+    for row in reps.iter_rows(named=True):
+        scene = result.scenes.row(row["scene_index"], named=True)
+        assert scene["start_frame"] <= row["frame_index"] < scene["end_frame"]
+    assert reps["thumbnail_uri"].null_count() == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(threshold=40.0),
+        dict(threshold=10.0, min_scene_len_frames=2),
+        dict(interval_s=0.3, dedup_bits=12),
+        dict(representatives_per_scene=3, interval_s=None),
+    ],
+)
+def test_reselect_from_analysis_equals_a_new_pass(cuts_video, changes):
+    base = fs.SamplingSpec(interval_s=0.5, **{k: v for k, v in SCENE_ONLY.items()
+                                               if k != "interval_s"})
+    first = fs.sample_video(str(cuts_video.path), base)
+    other = fs.SamplingSpec(**{**base.to_dict(), "image": base.image, "decode": base.decode,
+                               **changes})
+    again = fs.sample_video(str(cuts_video.path), other)
+    chosen = reselect(first.analysis, other, detector="content",
+                      fps=first.media.video.avg_fps or 25.0)
+    assert chosen.frames["frame_index"].to_list() == again.frames["frame_index"].to_list()
+    assert chosen.frames["reasons"].to_list() == again.frames["reasons"].to_list()
+    assert chosen.scenes.equals(again.scenes)
+
+
+def test_streaming_yields_the_same_rows(cuts_video):
+    spec = fs.SamplingSpec(interval_s=0.2, representatives_per_scene=1, **{
+        k: v for k, v in SCENE_ONLY.items() if k != "interval_s"})
+    sampling = SamplingPass(str(cuts_video.path), spec, sink=fs.MemoryImageSink())
+    streamed = [kept.row["frame_index"] for kept in sampling]
+    assert all(kept_bytes for kept_bytes in [1])
+    result = sampling.result()
+    assert sorted(streamed) == result.frames["frame_index"].to_list()
+
+
+def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
+    import media
+
+    made = media.make_cuts_video(
+        tmp_path, colours_or_patterns=["gradient", "rings", "noise"],
+        frames_per_scene=[50, 50, 50], fps=25, gop=25, options={"sc_threshold": "0"},
+    )
+    path = str(made.path)
+    spec = fs.SamplingSpec(interval_s=1.5, detector=None)
+    media = fs.probe(path)
+    assert plan_decode(media, spec) == "seek"
+    seek = fs.sample_video(path, spec)
+    straight = fs.sample_video(path, fs.SamplingSpec(interval_s=1.5, detector="content"))
+    assert seek.stats.mode == "seek"
+    by_interval = straight.frames.filter(pl.col("reasons").list.contains("interval"))
+    assert seek.frames["time_s"].to_list() == by_interval["time_s"].to_list()
+    assert seek.frames["frame_index"].to_list() == by_interval["frame_index"].to_list()
+    assert seek.stats.frames_decoded < straight.stats.frames_decoded
+
+
+def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
+    out = tmp_path / "out"
+    result = fs.write_sample(str(cuts_video.path), str(out), fs.SamplingSpec(interval_s=1.0))
+    written = sorted(p.name for p in (out / "thumbs").iterdir())
+    assert written == [f"{i:08d}.jpg" for i in result.frames["frame_index"].to_list()]
+    frames = pl.read_parquet(out / "frames.parquet")
+    assert frames.equals(result.frames)
+    image = Image.open(out / "thumbs" / written[0])
+    assert max(image.size) == 320
+
+
+def test_bad_inputs_raise_typed_errors_naming_the_file(not_a_video, audio_only_file,
+                                                      truncated_video, tmp_path):
+    with pytest.raises(NotAVideoError, match=str(not_a_video)):
+        fs.sample_video(str(not_a_video))
+    with pytest.raises(NoVideoStreamError, match="no video stream"):
+        fs.sample_video(str(audio_only_file.path))
+    with pytest.raises(fs.MediaNotFoundError):
+        fs.probe(str(tmp_path / "missing.mp4"))
+    with pytest.raises(TruncatedMediaError, match=str(truncated_video.path)):
+        fs.sample_video(str(truncated_video.path))
+    partial = fs.sample_video(
+        str(truncated_video.path), fs.SamplingSpec(decode=fs.DecodeSpec(allow_partial=True))
+    )
+    assert 0 < partial.stats.frames_decoded < truncated_video.declared_frame_count
+
+
+def test_probe_says_what_was_measured(cuts_video, truncated_video):
+    info = fs.probe(str(cuts_video.path), full=True)
+    assert info.video.frame_count == 75
+    assert {"frame_count", "duration_s", "pix_fmt"} <= info.measured
+    assert info.video.keyframe_interval_s is not None
+    truncated = fs.probe(str(truncated_video.path), full=True)
+    assert truncated.video.frame_count_declared == truncated_video.declared_frame_count
+    assert truncated.video.frame_count < truncated_video.declared_frame_count
+
+
+def test_settings_are_validated():
+    with pytest.raises(fs.SettingsError, match="interval_s"):
+        fs.SamplingSpec(interval_s=0)
+    with pytest.raises(fs.SettingsError, match="detector"):
+        fs.SamplingSpec(detector="magic")
+    with pytest.raises(fs.SettingsError, match="dedup_bits"):
+        fs.SamplingSpec(dedup_bits=80)
+    assert fs.SamplingSpec().fingerprint() == fs.SamplingSpec(threshold=27.0).fingerprint()
+    assert fs.SamplingSpec().fingerprint() != fs.SamplingSpec(threshold=30.0).fingerprint()
