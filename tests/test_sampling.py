@@ -281,3 +281,24 @@ def test_settings_are_validated():
         fs.SamplingSpec(dedup_bits=80)
     assert fs.SamplingSpec().fingerprint() == fs.SamplingSpec(threshold=27.0).fingerprint()
     assert fs.SamplingSpec().fingerprint() != fs.SamplingSpec(threshold=30.0).fingerprint()
+
+
+@pytest.mark.parametrize("fixture", ["cuts_video", "cuts_video_sparse_keyframes"])
+def test_fast_scene_analysis_finds_the_same_cuts(request, fixture):
+    made = request.getfixturevalue(fixture)
+    exact = fs.sample_video(str(made.path), fs.SamplingSpec(**SCENE_ONLY))
+    fast = fs.sample_video(
+        str(made.path), fs.SamplingSpec(decode=fs.DecodeSpec(fast=True), **SCENE_ONLY)
+    )
+    assert fast.stats.mode == "fast"
+    assert fast.stats.frames_decoded < exact.stats.frames_decoded  # frames were skipped
+    assert cut_frames(fast) == cut_frames(exact) == made.cut_frames
+    assert fast.scenes["start_s"].to_list() == exact.scenes["start_s"].to_list()
+
+
+def test_keyframe_mode_reports_true_frame_positions(cuts_video_sparse_keyframes):
+    path = str(cuts_video_sparse_keyframes.path)
+    full = fs.sample_video(path, fs.SamplingSpec(interval_s=None, detector=None))
+    keys = full.analysis.filter(pl.col("keyframe"))["frame_index"].to_list()
+    preview = fs.sample_video(path, fs.SamplingSpec(keyframes=True, interval_s=None))
+    assert preview.frames["frame_index"].to_list() == keys

@@ -147,12 +147,22 @@ class VideoDecoder:
             logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
 
     def frames(self) -> Iterator[DecodedFrame]:
-        """Every frame the decoder outputs, in presentation order."""
+        """Every frame the decoder outputs, in presentation order.
+
+        ``index`` counts frames; when the decoder skips frames (keyframes only, fast) it is
+        the frame's position estimated from its time instead.
+        """
         shown = redact_url(self.url)
         time_base = self.time_base
         index = 0
         consecutive_errors = 0
         last_pts: int | None = None
+        # Keyframes-only and fast decoding skip frames: positions are estimated from time
+        # at the average frame rate (exact for constant frame rate).
+        estimate_index = self.keyframes_only or self.spec.fast
+        fps = float(self.media.video.avg_fps or self.media.video.nominal_fps or 25.0)
+        origin: float | None = None
+        position = -1
         for packet in self._packets():
             try:
                 decoded = packet.decode()
@@ -178,8 +188,16 @@ class VideoDecoder:
                     step = int(1 / (float(self.media.video.avg_fps or 25.0) * time_base))
                     pts = (last_pts + step) if last_pts is not None else 0
                 last_pts = pts
+                if estimate_index:
+                    # Frames were skipped by the decoder: the position comes from time.
+                    time_s = float(pts * time_base)
+                    if origin is None:
+                        origin = time_s
+                    position = max(position + 1, int(round((time_s - origin) * fps)))
+                else:
+                    position = index
                 yield DecodedFrame(
-                    index=index,
+                    index=position,
                     pts=pts,
                     time_s=float(pts * time_base),
                     keyframe=bool(frame.key_frame),
@@ -230,6 +248,16 @@ class VideoDecoder:
             )
         if found == 0:
             raise TruncatedMediaError(shown, "no video frame could be decoded")
+
+    def frames_from(self, time_s: float) -> Iterator[DecodedFrame]:
+        """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
+        it and decodes forward); indices are -1."""
+        assert self._container is not None
+        target = int(time_s / self.time_base)
+        self._container.seek(target, stream=self.stream, backward=True)
+        for decoded in self._decode_from_here():
+            if decoded.pts >= target:
+                yield decoded
 
     def _decode_from_here(self) -> Iterator[DecodedFrame]:
         time_base = self.time_base

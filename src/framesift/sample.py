@@ -34,7 +34,7 @@ from framesift.probe import MediaInfo, probe
 from framesift.scenes import SceneCutDetector
 from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
 from framesift.sink import ImageSink
-from framesift.spec import SamplingSpec
+from framesift.spec import DecodeSpec, SamplingSpec
 
 __all__ = [
     "DecodeMode",
@@ -155,6 +155,7 @@ class _Pending:
     number: int  # the detector's frame number
     phash: int
     interval_hit: bool
+    score: float = 0.0
     scene_start: bool = False
 
 
@@ -266,6 +267,8 @@ class SamplingPass:
                 frames = decoder.frames()
             yield from self._run(frames)
             counters = decoder.counters
+        if self.mode == "fast":
+            self._refine_cuts()
         self._stats = PassStats(
             mode=self.mode,
             frames_decoded=counters.frames_decoded,
@@ -332,7 +335,6 @@ class SamplingPass:
         scene = _SceneState()
         next_target: float | None = None
         origin: float | None = None
-        last_number = -1
         total_s = self.media.duration_s or 0.0
         last_progress = time.perf_counter()
 
@@ -344,11 +346,7 @@ class SamplingPass:
             bgr = self._analysis.render(decoded.frame)
             phash = perceptual_hash(bgr)
             luma = float(sum(cv2.mean(bgr)[:3]) / 3.0)
-            if self.mode in ("straight",):
-                number = decoded.index
-            else:
-                number = max(last_number + 1, int(round((decoded.time_s - origin) * self._fps)))
-            last_number = number
+            number = decoded.index
             interval_hit = False
             if spec.interval_s is not None and next_target is not None:
                 if decoded.time_s >= next_target - _EPS:
@@ -357,12 +355,11 @@ class SamplingPass:
                     next_target = origin + steps * spec.interval_s
             pending = _Pending(decoded, number, phash, interval_hit)
             score = 0.0
+            ring.append(pending)
             if detector is not None:
                 score, cuts = detector.push(number, bgr)
-                ring.append(pending)
+                pending.score = score
                 self._mark_cuts(ring, cuts)
-            else:
-                ring.append(pending)
             self._a_index.append(decoded.index)
             self._a_time.append(decoded.time_s)
             self._a_pts.append(decoded.pts)
@@ -386,6 +383,65 @@ class SamplingPass:
             yield from self._close_scene(scene, end_index, end_s)
         if self.progress is not None:
             self.progress(total_s, total_s)
+
+    def _refine_cuts(self) -> None:
+        """Place each cut found on reference frames at its exact frame.
+
+        The fast pass saw only reference frames decoded without the loop filter, so a cut
+        lies somewhere after the last frame seen before it, and its score is approximate.
+        A cut at a keyframe is kept as is (encoders put keyframes at cuts). Otherwise the
+        stretch since the previous frame seen is decoded exactly and the cut moved to the
+        frame with the highest detector score; a candidate whose exact scores never reach
+        the threshold is dropped.
+        """
+        assert self.spec.detector is not None
+        positions = {idx: i for i, idx in enumerate(self._a_index)}
+        exact = DecodeSpec(threads=self.spec.decode.threads, hwaccel=self.spec.decode.hwaccel)
+        keep: list[dict[str, Any]] = [self._scene_rows[0]] if self._scene_rows else []
+        with VideoDecoder(
+            self.url, self.media, exact, storage_options=self.storage_options
+        ) as decoder:
+            for row in self._scene_rows[1:]:
+                i = positions.get(row["start_frame"])
+                if i is None or i == 0:
+                    keep.append(row)
+                    continue
+                if self._a_key[i]:
+                    keep.append(row)
+                    continue
+                found = self._exact_cut(decoder, self._a_time[i - 1], self._a_time[i])
+                if found is None:
+                    logger.debug("candidate cut at %.3f s not confirmed", row["start_s"])
+                    continue
+                time_s, score = found
+                offset = int(round((time_s - self._a_time[i]) * self._fps))
+                keep.append({**row, "start_s": time_s, "start_frame": row["start_frame"] + offset,
+                             "score": score})
+        for n, row in enumerate(keep):
+            row["scene_index"] = n
+            if n + 1 < len(keep):
+                row["end_s"] = keep[n + 1]["start_s"]
+                row["end_frame"] = keep[n + 1]["start_frame"]
+        self._scene_rows = keep
+
+    def _exact_cut(
+        self, decoder: VideoDecoder, after_s: float, until_s: float
+    ) -> tuple[float, float] | None:
+        assert self.spec.detector is not None
+        scorer = SceneCutDetector(self.spec.detector, self.spec.threshold, 0, self._fps)
+        best: tuple[float, float] | None = None
+        threshold = self.spec.effective_threshold or 0.0
+        number = 0
+        for decoded in decoder.frames_from(after_s):
+            if decoded.time_s > until_s + _EPS:
+                break
+            score, _ = scorer.push(number, self._analysis.render(decoded.frame))
+            number += 1
+            if decoded.time_s > after_s + _EPS and (best is None or score > best[1]):
+                best = (decoded.time_s, score)
+        if best is None or best[1] < threshold:
+            return None
+        return best
 
     def _end_time(self) -> float:
         if not self._a_time:
@@ -413,7 +469,7 @@ class SamplingPass:
             scene.index += 1
             scene.first_frame = decoded.index
             scene.start_s = decoded.time_s
-            scene.score = self._score_of(decoded.index)
+            scene.score = pending.score
             scene.stride = 1
             scene.candidates = []
             pending.scene_start = spec.detector is not None
@@ -442,13 +498,6 @@ class SamplingPass:
             self._offer_candidate(scene, pending, row)
         if kept is not None:
             yield kept
-
-    def _score_of(self, index: int) -> float:
-        # The analysis arrays are appended in decode order; index i sits at position i
-        # except in seek mode, where there is no detector and the score is 0.
-        if 0 <= index < len(self._a_score) and self._a_index[index] == index:
-            return float(self._a_score[index])
-        return 0.0
 
     def _keep(
         self,
@@ -554,7 +603,10 @@ def _strip(pending: _Pending) -> _Pending:
     """The candidate without its decoded picture (its thumbnail is already rendered)."""
     d = pending.decoded
     light = DecodedFrame(d.index, d.pts, d.time_s, d.keyframe, _NO_FRAME)
-    return _Pending(light, pending.number, pending.phash, pending.interval_hit, pending.scene_start)
+    return _Pending(
+        light, pending.number, pending.phash, pending.interval_hit, pending.score,
+        pending.scene_start,
+    )
 
 
 _NO_FRAME = av.VideoFrame(2, 2, "rgb24")

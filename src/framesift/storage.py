@@ -307,6 +307,13 @@ class Storage:
         """Filesystem path of ``key`` (checked to be safe) under the root."""
         return f"{self.root}/{join_key(key)}" if key else self.root
 
+    def _listed_path(self, key: str) -> str:
+        """Path of a key as listed under the root (temp names allowed), still confined."""
+        parts = key.split("/")
+        if any(p in {"", ".", ".."} or "\\" in p for p in parts):
+            raise SettingsError(f"{key!r} is not a key under {self.url}")
+        return f"{self.root}/{key}"
+
     def uri(self, key: str) -> str:
         """Full URL of ``key`` (local: an absolute path), without credentials."""
         return f"{self.url}/{join_key(key)}"
@@ -424,7 +431,7 @@ class Storage:
 
     def delete(self, keys: Iterable[str]) -> int:
         """Delete files (missing ones are fine); returns how many were asked for."""
-        paths = [self.path(k) for k in keys]
+        paths = [self._listed_path(k) for k in keys]
         if not paths:
             return 0
 

@@ -165,17 +165,19 @@ class Catalog:
             except FileNotFoundError:
                 # Replaced between listing and reading: read the new generation.
                 return self._table(table, video_id, columns)
-            return df.select(cols).sort(list(SORT_KEYS[table]))
+            return df.sort(list(SORT_KEYS[table])).select(cols)
         select = ", ".join(_quote_ident(c) for c in cols)
         order = ", ".join(_quote_ident(c) for c in SORT_KEYS[table])
         if video_id is None:
-            return self.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
-        ids = [layout.check_video_id(v) for v in video_id]
-        return self.sql(
-            f"SELECT {select} FROM {table} WHERE video_id IN (SELECT unnest($ids)) "
-            f"ORDER BY {order}",
-            {"ids": ids},
-        )
+            df = self.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
+        else:
+            ids = [layout.check_video_id(v) for v in video_id]
+            df = self.sql(
+                f"SELECT {select} FROM {table} WHERE video_id IN (SELECT unnest($ids)) "
+                f"ORDER BY {order}",
+                {"ids": ids},
+            )
+        return df.cast({c: schema[c] for c in cols})
 
     def videos(self, *, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """One row per committed video."""
@@ -221,7 +223,10 @@ class Catalog:
         con = self.connect()
         with self._lock:
             try:
-                result: pl.DataFrame = con.execute(query, params).pl()  # type: ignore[attr-defined]
+                relation = con.sql(query, params=params)
+                if relation is None:  # a statement without a result (SET, CREATE ...)
+                    return pl.DataFrame()
+                result: pl.DataFrame = relation.pl()
                 return result
             except duckdb.IOException as exc:
                 raise StorageError(
@@ -235,6 +240,7 @@ class Catalog:
         with self._lock:
             if self._con is None:
                 self._con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+                self._con.execute("SET TimeZone = 'UTC'")
                 if not self._storage.is_local:
                     self._con.register_filesystem(self._storage.fs)
                 for table in SCHEMAS:

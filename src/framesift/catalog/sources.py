@@ -97,6 +97,9 @@ def expand_sources(
             else:
                 found[os.path.abspath(path)] = None
             continue
+        if source.startswith(("http://", "https://")):
+            found[source] = None  # a URL names one file ('?' starts its query, not a glob)
+            continue
         fs, path = fsspec.core.url_to_fs(source, **dict(storage_options or {}))
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         shown = redact_url(source)

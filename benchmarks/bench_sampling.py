@@ -1,0 +1,160 @@
+"""Sampling benchmark: framesift against the reference tools, as ratios measured in one run.
+
+    .venv/bin/python benchmarks/bench_sampling.py CLIP [--long LONG_CLIP] [--repeat 2]
+
+CLIP should be ~10 minutes of 1080p H.264 with B-frames (benchmarks/make_clip.py makes
+one); LONG_CLIP the same content six times longer (for the memory check). Every command
+runs as a child process; wall time is the median of ``--repeat`` runs, peak RSS comes
+from the kernel's accounting of that child (wait4). Targets from the issue are printed
+beside each ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def timed(name: str, make_command, repeat: int, results: dict) -> None:
+    walls, rss = [], []
+    for _ in range(repeat):
+        out = Path(tempfile.mkdtemp(prefix="bench-"))
+        try:
+            wall, peak = run(make_command(out))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        walls.append(wall)
+        rss.append(peak)
+    results[name] = {"wall_s": statistics.median(walls), "rss_mb": max(rss)}
+    print(f"  {name:28s} {statistics.median(walls):8.2f} s   peak RSS {max(rss):7.1f} MB",
+          flush=True)
+
+
+def cut_list_framesift(clip: Path, *extra: str) -> list[int]:
+    out = subprocess.run([str(VENV_BIN / "framesift"), "scenes", str(clip), "--json", *extra],
+                         check=True, capture_output=True, text=True).stdout
+    return [s["start_frame"] for s in json.loads(out)][1:]
+
+
+def cut_list_pyscenedetect(clip: Path) -> list[int]:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([str(VENV_BIN / "scenedetect"), "-i", str(clip), "-o", out,
+                        "detect-content", "list-scenes", "-q"], check=True, capture_output=True)
+        (table,) = Path(out).glob("*-Scenes.csv")
+        lines = table.read_text().splitlines()[1:]
+        return [int(r["Start Frame"]) - 1 for r in csv.DictReader(lines)][1:]
+
+
+def f1_within(found: list[int], truth: list[int], tolerance: int = 1) -> float:
+    if not found and not truth:
+        return 1.0
+    unmatched = list(truth)
+    hits = 0
+    for cut in found:
+        match = next((t for t in unmatched if abs(t - cut) <= tolerance), None)
+        if match is not None:
+            unmatched.remove(match)
+            hits += 1
+    precision = hits / len(found) if found else 0.0
+    recall = hits / len(truth) if truth else 0.0
+    return 0.0 if hits == 0 else 2 * precision * recall / (precision + recall)
+
+
+def media_duration(clip: Path) -> float:
+    out = subprocess.run([str(VENV_BIN / "framesift"), "probe", str(clip), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    return float(json.loads(out)["duration_s"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clip", type=Path)
+    parser.add_argument("--long", type=Path, help="a 6x longer clip for the memory check")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    clip = args.clip.resolve()
+    fsift = str(VENV_BIN / "framesift")
+    duration = media_duration(clip)
+    print(f"clip {clip.name}: {duration:.1f} s; {os.cpu_count()} cores; "
+          f"ffmpeg {shutil.which('ffmpeg')}", flush=True)
+    r: dict[str, dict[str, float]] = {}
+    timed("ffmpeg decode floor", lambda o: ["ffmpeg", "-v", "error", "-threads", "2", "-i",
+                                            str(clip), "-f", "null", "-"], args.repeat, r)
+    timed("framesift scenes+1fps thumbs", lambda o: [fsift, "sample", str(clip), "--out",
+                                                     str(o), "--every", "1"], args.repeat, r)
+    timed("framesift fast scenes", lambda o: [fsift, "scenes", str(clip), "--fast"],
+          args.repeat, r)
+    timed("framesift keyframe preview", lambda o: [fsift, "sample", str(clip), "--out", str(o),
+                                                   "--keyframes", "--every", "0",
+                                                   "--detector", "none"], args.repeat, r)
+    timed("ffmpeg fps=1 jpegs", lambda o: ["ffmpeg", "-v", "error", "-i", str(clip), "-vf",
+                                           "fps=1", "-q:v", "2", str(o / "%08d.jpg")], 1, r)
+    timed("pyscenedetect CLI", lambda o: [str(VENV_BIN / "scenedetect"), "-i", str(clip), "-o",
+                                          str(o), "detect-content", "list-scenes",
+                                          "save-images"], 1, r)
+    floor = r["ffmpeg decode floor"]["wall_s"]
+    one_pass = r["framesift scenes+1fps thumbs"]["wall_s"]
+    keyframes = r["framesift keyframe preview"]["wall_s"]
+    print("\ncut agreement (content detector, threshold 27, matched within one frame):",
+          flush=True)
+    ours = cut_list_framesift(clip)
+    theirs = cut_list_pyscenedetect(clip)
+    fast = cut_list_framesift(clip, "--fast")
+    f1_cli = f1_within(ours, theirs)
+    f1_fast = f1_within(fast, ours)
+    print(f"  framesift {len(ours)} cuts, PySceneDetect CLI {len(theirs)} cuts, "
+          f"fast mode {len(fast)} cuts")
+    rows = [
+        ("one pass / ffmpeg decode floor", one_pass / floor, "<= 1.15"),
+        ("PySceneDetect CLI / one pass", r["pyscenedetect CLI"]["wall_s"] / one_pass, ">= 3"),
+        ("cut F1 vs PySceneDetect CLI", f1_cli, ">= 0.98"),
+        ("keyframe preview x realtime", duration / keyframes, ">= 100"),
+        ("ffmpeg fps=1 / keyframe preview", r["ffmpeg fps=1 jpegs"]["wall_s"] / keyframes,
+         ">= 10"),
+        ("fast scenes / ffmpeg decode floor", r["framesift fast scenes"]["wall_s"] / floor,
+         "<= 0.75"),
+        ("fast-mode cut F1 vs full decode", f1_fast, ">= 0.98"),
+        ("one pass peak RSS (MB)", r["framesift scenes+1fps thumbs"]["rss_mb"], "<= 300"),
+    ]
+    if args.long:
+        long_r: dict[str, dict[str, float]] = {}
+        timed("framesift one pass, 6x long", lambda o: [fsift, "sample", str(args.long.resolve()),
+                                                        "--out", str(o), "--every", "1"], 1,
+              long_r)
+        rss_long = long_r["framesift one pass, 6x long"]["rss_mb"]
+        rss_short = r["framesift scenes+1fps thumbs"]["rss_mb"]
+        rows.append(("peak RSS 6x long / 1x", rss_long / rss_short, "<= 1.10"))
+    print("\n| measure | value | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value:.3f} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
