@@ -302,3 +302,27 @@ def test_keyframe_mode_reports_true_frame_positions(cuts_video_sparse_keyframes)
     keys = full.analysis.filter(pl.col("keyframe"))["frame_index"].to_list()
     preview = fs.sample_video(path, fs.SamplingSpec(keyframes=True, interval_s=None))
     assert preview.frames["frame_index"].to_list() == keys
+
+
+def test_missing_hardware_decoder_falls_back_silently(cuts_video, caplog):
+    spec = fs.SamplingSpec(decode=fs.DecodeSpec(hwaccel="cuda"), **SCENE_ONLY)
+    result = fs.sample_video(str(cuts_video.path), spec)
+    assert cut_frames(result) == cuts_video.cut_frames
+    assert result.stats.hwaccel in (None, "cuda")
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_probe_lists_subtitle_and_audio_streams(subtitled_video, corrupt_audio_video):
+    info = fs.probe(str(subtitled_video.path))
+    assert [s.codec for s in info.subtitles] == ["mov_text"]
+    audio = fs.probe(str(corrupt_audio_video.path)).audio
+    assert len(audio) == 1 and audio[0].sample_rate
+
+
+def test_progress_is_reported_up_to_the_end(cuts_video):
+    seen: list[tuple[float, float]] = []
+    fs.sample_video(str(cuts_video.path), fs.SamplingSpec(**SCENE_ONLY),
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen
+    assert seen[-1][0] == seen[-1][1] > 0
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -18,6 +18,7 @@ from framesift.errors import (
     TruncatedMediaError,
     UnsupportedCodecError,
 )
+from framesift.analysis import reselect
 from framesift.output import write_sample
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
@@ -53,6 +54,7 @@ __all__ = [
     "VideoStreamInfo",
     "__version__",
     "probe",
+    "reselect",
     "sample_video",
     "write_sample",
 ]
