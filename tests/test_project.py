@@ -88,6 +88,7 @@ def test_cli_sample_writes_parquet_and_thumbnails(cuts_video, tmp_path, capsys):
     code = main(["sample", str(cuts_video.path), "--out", str(out), "--every", "1",
                  "--dedup", "4", "--thumb-size", "160", "--min-scene-len", "5"])
     assert code == 0
-    assert (out / "frames.parquet").exists() and (out / "analysis.parquet").exists()
+    assert (out / "frames.parquet").exists()
+    assert (out / "analysis.parquet").exists()
     assert any((out / "thumbs").iterdir())
     assert "kept" in capsys.readouterr().out

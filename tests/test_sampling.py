@@ -316,7 +316,8 @@ def test_probe_lists_subtitle_and_audio_streams(subtitled_video, corrupt_audio_v
     info = fs.probe(str(subtitled_video.path))
     assert [s.codec for s in info.subtitles] == ["mov_text"]
     audio = fs.probe(str(corrupt_audio_video.path)).audio
-    assert len(audio) == 1 and audio[0].sample_rate
+    assert len(audio) == 1
+    assert audio[0].sample_rate
 
 
 def test_progress_is_reported_up_to_the_end(cuts_video):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from framesift.analysis import reselect
 from framesift.errors import (
     CatalogConflictError,
     CatalogError,
@@ -18,7 +19,6 @@ from framesift.errors import (
     TruncatedMediaError,
     UnsupportedCodecError,
 )
-from framesift.analysis import reselect
 from framesift.output import write_sample
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video

@@ -73,7 +73,7 @@ def reselect(
         origin = times[0]
         numbers: list[int] = []
         for t in times:
-            numbers.append(max((numbers[-1] + 1) if numbers else 0, int(round((t - origin) * fps))))
+            numbers.append(max((numbers[-1] + 1) if numbers else 0, round((t - origin) * fps)))
     else:
         numbers = index
     starts = {0}
@@ -167,4 +167,5 @@ def reselect(
         },
         schema=SELECTION_SCHEMA,
     )
-    return Selection(frames, pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row"), duplicates)
+    scenes = pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row")
+    return Selection(frames, scenes, duplicates)

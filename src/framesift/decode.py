@@ -137,7 +137,7 @@ class VideoDecoder:
     def time_base(self) -> Fraction:
         return self.stream.time_base or Fraction(1, 90000)
 
-    def _packets(self) -> Iterator[av.Packet]:
+    def _packets(self) -> Iterator[av.Packet]:  # type: ignore[type-arg]
         assert self._container is not None
         try:
             yield from self._container.demux(self.stream)
@@ -193,7 +193,7 @@ class VideoDecoder:
                     time_s = float(pts * time_base)
                     if origin is None:
                         origin = time_s
-                    position = max(position + 1, int(round((time_s - origin) * fps)))
+                    position = max(position + 1, round((time_s - origin) * fps))
                 else:
                     position = index
                 yield DecodedFrame(
@@ -240,7 +240,7 @@ class VideoDecoder:
             found += 1
             self.counters.frames_decoded = found
             yield DecodedFrame(
-                index=int(round((hit.time_s - start) * fps)),
+                index=round((hit.time_s - start) * fps),
                 pts=hit.pts,
                 time_s=hit.time_s,
                 keyframe=hit.keyframe,

@@ -8,12 +8,13 @@ result by multiples of 90 degrees.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import av
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 from av.video.reformatter import VideoReformatter
+from numpy.typing import NDArray
 from PIL import Image
 
 from framesift.spec import ImageFormat
@@ -27,8 +28,8 @@ EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "png": "png"}
 def fit_within(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     """Scale (width, height) down so the longer side is at most ``max_side_px`` (even sizes)."""
     scale = min(1.0, max_side_px / max(width, height))
-    w = max(2, int(round(width * scale / 2)) * 2)
-    h = max(2, int(round(height * scale / 2)) * 2)
+    w = max(2, round(width * scale / 2) * 2)
+    h = max(2, round(height * scale / 2) * 2)
     return w, h
 
 
@@ -61,20 +62,21 @@ class FrameRenderer:
         if self.opencv_resize:
             # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
             full = self._reformatter.reformat(frame, format=self.fmt).to_ndarray()
-            array = cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR)
-            if self.rotation_deg:
-                array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation_deg // 90)))
-            return array  # type: ignore[no-any-return]
+            return self._rotate(
+                cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR)
+            )
         if frame.width == width and frame.height == height and frame.format.name == self.fmt:
             scaled = frame
         else:
             scaled = self._reformatter.reformat(
                 frame, width, height, self.fmt, interpolation=self.interpolation
             )
-        array: NDArray[np.uint8] = scaled.to_ndarray()
+        return self._rotate(scaled.to_ndarray())
+
+    def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
         if self.rotation_deg:
             array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation_deg // 90)))
-        return array
+        return array.astype(np.uint8, copy=False)
 
 
 def encode_image(rgb: NDArray[np.uint8], fmt: ImageFormat, quality: int) -> bytes:

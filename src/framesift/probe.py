@@ -8,6 +8,7 @@ frame: pixel format, coded size, rotation, frame-rate variability and keyframe s
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Mapping
@@ -124,7 +125,7 @@ def _fps(rate: Fraction | None) -> float | None:
 
 def clockwise_rotation(frame_rotation: float) -> int:
     """Clockwise display rotation (0/90/180/270) from PyAV's counter-clockwise angle."""
-    return int(round(-frame_rotation / 90.0)) % 4 * 90
+    return round(-frame_rotation / 90.0) % 4 * 90
 
 
 def _packet_scan(
@@ -190,7 +191,7 @@ def probe(
         vfr: bool | None = None
         avg_fps = _fps(stream.average_rate)
         if len(pts) >= 3:
-            deltas = [b - a for a, b in zip(pts, pts[1:], strict=False) if b > a]
+            deltas = [b - a for a, b in itertools.pairwise(pts) if b > a]
             if deltas:
                 lo, hi = min(deltas), max(deltas)
                 # More than 1.5x between the shortest and longest frame: not constant rate.

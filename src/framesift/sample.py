@@ -218,7 +218,7 @@ class SamplingPass:
         # coded orientation so swscale does the scaling, numpy only rotates.
         disp_w, disp_h = video.width, video.height
         aw = min(self.spec.analysis_width_px, disp_w)
-        ah = max(2, int(round(disp_h * aw / disp_w)))
+        ah = max(2, round(disp_h * aw / disp_w))
         swap = self._rotation in (90, 270)
         self._analysis = FrameRenderer(
             (ah, aw) if swap else (aw, ah),
@@ -348,11 +348,14 @@ class SamplingPass:
             luma = float(sum(cv2.mean(bgr)[:3]) / 3.0)
             number = decoded.index
             interval_hit = False
-            if spec.interval_s is not None and next_target is not None:
-                if decoded.time_s >= next_target - _EPS:
-                    interval_hit = True
-                    steps = math.floor((decoded.time_s - origin) / spec.interval_s + _EPS) + 1
-                    next_target = origin + steps * spec.interval_s
+            if (
+                spec.interval_s is not None
+                and next_target is not None
+                and decoded.time_s >= next_target - _EPS
+            ):
+                interval_hit = True
+                steps = math.floor((decoded.time_s - origin) / spec.interval_s + _EPS) + 1
+                next_target = origin + steps * spec.interval_s
             pending = _Pending(decoded, number, phash, interval_hit)
             score = 0.0
             ring.append(pending)
@@ -414,7 +417,7 @@ class SamplingPass:
                     logger.debug("candidate cut at %.3f s not confirmed", row["start_s"])
                     continue
                 time_s, score = found
-                offset = int(round((time_s - self._a_time[i]) * self._fps))
+                offset = round((time_s - self._a_time[i]) * self._fps)
                 keep.append({**row, "start_s": time_s, "start_frame": row["start_frame"] + offset,
                              "score": score})
         for n, row in enumerate(keep):
@@ -431,12 +434,10 @@ class SamplingPass:
         scorer = SceneCutDetector(self.spec.detector, self.spec.threshold, 0, self._fps)
         best: tuple[float, float] | None = None
         threshold = self.spec.effective_threshold or 0.0
-        number = 0
-        for decoded in decoder.frames_from(after_s):
+        for number, decoded in enumerate(decoder.frames_from(after_s)):
             if decoded.time_s > until_s + _EPS:
                 break
             score, _ = scorer.push(number, self._analysis.render(decoded.frame))
-            number += 1
             if decoded.time_s > after_s + _EPS and (best is None or score > best[1]):
                 best = (decoded.time_s, score)
         if best is None or best[1] < threshold:
@@ -593,7 +594,9 @@ class SamplingPass:
                 if "representative" not in candidate.row["reasons"]:
                     candidate.row["reasons"].append("representative")
                 continue
-            kept = self._keep(candidate.pending, scene.index, ["representative"], candidate.thumb_rgb)
+            kept = self._keep(
+                candidate.pending, scene.index, ["representative"], candidate.thumb_rgb
+            )
             candidate.row = kept.row
             yield kept
         scene.candidates = []

@@ -86,7 +86,7 @@ class SceneCutDetector:
             # The hash detector only reports its distance to a stats manager; it costs
             # nothing extra there (the content detector, by contrast, would compute edges).
             self._recorder = _ScoreRecorder()
-            self._detector.stats_manager = self._recorder  # type: ignore[assignment]
+            self._detector.stats_manager = self._recorder
         self._last_timecode: FrameTimecode | None = None
 
     @property
@@ -126,14 +126,14 @@ class SceneCutDetector:
         return [int(c.frame_num) for c in self._detector.post_process(self._last_timecode)]
 
 
-class _ReplayContent(ContentDetector):
+class _ReplayContent(ContentDetector):  # type: ignore[misc]
     """ContentDetector whose 'image' is the precomputed score of the frame."""
 
     def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: Any) -> float:
         return float(frame_img)
 
 
-class _ReplayAdaptive(AdaptiveDetector):
+class _ReplayAdaptive(AdaptiveDetector):  # type: ignore[misc]
     """AdaptiveDetector whose 'image' is the precomputed content score of the frame."""
 
     def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: Any) -> float:
