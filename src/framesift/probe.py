@@ -191,12 +191,17 @@ def probe(
         vfr: bool | None = None
         avg_fps = _fps(stream.average_rate)
         if len(pts) >= 3:
-            deltas = [b - a for a, b in itertools.pairwise(pts) if b > a]
+            deltas = sorted(b - a for a, b in itertools.pairwise(pts) if b > a)
             if deltas:
-                lo, hi = min(deltas), max(deltas)
-                # More than 1.5x between the shortest and longest frame: not constant rate.
-                vfr = hi > lo * 1.5 + 1
+                # Frame durations off the median by more than half of it, in more than a
+                # few places (a partial window can end on a reordering gap): variable rate.
+                median = deltas[len(deltas) // 2]
+                off = sum(1 for d in deltas if abs(d - median) > median / 2 + 1)
+                vfr = off > max(2, len(deltas) // 50)
                 measured.add("vfr")
+                if avg_fps is None and median > 0:
+                    avg_fps = 1.0 / float(median * time_base)
+                    measured.add("avg_fps")
         keyframe_interval_s: float | None = None
         if len(key_pts) >= 2:
             keyframe_interval_s = float(
