@@ -40,6 +40,13 @@ fetch_deb() {  # package version inner-path out
   dir="${work}/deb-${pkg}"
   mkdir -p "${dir}"
   if ! ( cd "${dir}" && apt-get download -q "${pkg}=${ver}" >/dev/null 2>&1 ); then
+    # A fresh machine has no package lists yet: read them once, then try again.
+    if [[ -z "${APT_UPDATED:-}" ]]; then
+      APT_UPDATED=1
+      if [[ "$(id -u)" == 0 ]]; then apt-get update -qq >/dev/null || true; else sudo apt-get update -qq >/dev/null || true; fi
+    fi
+  fi
+  if ! ( cd "${dir}" && apt-get download -q "${pkg}=${ver}" >/dev/null 2>&1 ); then
     # A Debian point release may have replaced that version; the clip inside
     # rarely changes, and its checksum is verified below either way.
     echo "  ${pkg}=${ver} not available; trying the current ${pkg}" >&2

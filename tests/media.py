@@ -4,7 +4,8 @@ Every ``make_*`` function writes one file into the directory it is given and
 returns its path with the ground truth a test needs, as a ``NamedTuple`` (so
 ``path, cut_frames = make_cuts_video(...)`` works as well as ``.cut_frames``).
 All of them are deterministic: the same call writes the same pixels, samples
-and timestamps (and, with the same PyAV/FFmpeg build, the same bytes).
+and timestamps (and, with the same PyAV/FFmpeg build, the same bytes; see
+``_write_video`` for the two settings that takes).
 
 PyAV encodes everything it can. The ffmpeg command-line tool is used only where
 PyAV cannot write the stream: the mov_text subtitle track in
@@ -28,6 +29,7 @@ Generators:
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,9 +39,14 @@ from typing import NamedTuple
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
 
 __all__ = [
     "COLOUR_SPLIT_VARIANTS",
+    "CUTS_FIXTURE_FPS",
+    "CUTS_FIXTURE_FRAMES_PER_SCENE",
+    "CUTS_FIXTURE_SCENES",
     "PATTERNS",
     "AudioOnlyFile",
     "BrokenSliceVideo",
@@ -130,7 +137,7 @@ class AudioOnlyFile(NamedTuple):
 class BrokenSliceVideo(NamedTuple):
     path: Path
     corrupt_frame_times_s: list[float]
-    """Times of the frames whose packets were garbled (no B-frames: packet order = display order)."""
+    """Times of the frames whose packets were garbled (no B-frames: packet = display order)."""
     frame_count: int
 
 
@@ -147,7 +154,7 @@ class SubtitledVideo(NamedTuple):
 
 
 class FfmpegCliMissingError(RuntimeError):
-    """The ffmpeg command-line tool is needed for this file; install it (Debian: apt-get install ffmpeg)."""
+    """The ffmpeg command-line tool is needed for this file (Debian: apt-get install ffmpeg)."""
 
 
 # --------------------------------------------------------------------------- pictures
@@ -225,14 +232,13 @@ def _scene_frames(
     if isinstance(item, str):
         base = PATTERNS[item](width, height, rng)
         for i in range(count):
-            # Drift one pixel per frame to the right, two down every other frame.
-            yield np.roll(base, shift=(i // 2, i), axis=(0, 1))
+            yield np.roll(base, shift=i, axis=1)  # drift one pixel per frame to the right
     else:
         colour = np.array(item, dtype=np.int16)
         base = np.empty((height, width, 3), np.uint8)
         base[...] = colour.astype(np.uint8)
-        # A small square a few levels off the background moves across the scene.
-        shade = np.where(colour > 127, colour - 24, colour + 24).astype(np.uint8)
+        # A small square, clearly off the background colour, moves across the scene.
+        shade = np.where(colour > 127, colour - 64, colour + 64).astype(np.uint8)
         side = max(4, min(width, height) // 12)
         for i in range(count):
             frame = base.copy()
@@ -275,16 +281,27 @@ def _write_video(
     audio_codec: str | None = None,
     audio_rate: int = 48000,
 ) -> int:
-    """Encode RGB frames (and optionally a sine tone alongside) into ``path``; return the frame count.
+    """Encode RGB frames (and optionally a sine tone) into ``path``; return the frame count.
 
     Frame ``i`` gets pts ``frame_pts[i]`` in ``time_base`` (default: ``i`` in ``1/fps``).
     """
     width, height = size
     rate = Fraction(fps)
     tb = time_base if time_base is not None else 1 / rate
+    codec_options = dict(options or {})
+    if codec.startswith("libx264"):
+        # x264's SIMD code reads the uninitialised padding of PyAV's frame buffers,
+        # which changes its motion-search decisions (and so the decoded pixels) from
+        # run to run. Its C code paths do not; they are fast enough for tiny frames.
+        params = codec_options.get("x264-params")
+        codec_options["x264-params"] = f"{params}:asm=0" if params else "asm=0"
+    # bitexact: no random Matroska UIDs, no library version strings.
+    muxer_options = {"fflags": "+bitexact", **(container_options or {})}
     count = 0
-    with av.open(str(path), "w", options=dict(container_options or {})) as container:
-        stream = container.add_stream(codec, rate=rate, options=dict(options or {}))
+    with av.open(str(path), "w", options=muxer_options) as container:
+        stream = container.add_stream(codec, rate=rate, options=codec_options)
+        if not isinstance(stream, VideoStream):
+            raise TypeError(f"{codec} is not a video encoder")
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         ctx = stream.codec_context
         ctx.time_base = tb
@@ -295,9 +312,12 @@ def _write_video(
             ctx.max_b_frames = bframes
         if rotation_deg is not None:
             stream.set_display_rotation(rotation_deg)
-        audio = None
+        audio: AudioStream | None = None
         if audio_codec is not None:
-            audio = container.add_stream(audio_codec, rate=audio_rate, layout="mono")
+            added = container.add_stream(audio_codec, rate=audio_rate, layout="mono")
+            if not isinstance(added, AudioStream):
+                raise TypeError(f"{audio_codec} is not an audio encoder")
+            audio = added
         samples_done = 0
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -308,7 +328,9 @@ def _write_video(
             if audio is not None:
                 upto = round((i + 1) * audio_rate / rate)
                 chunk = av.AudioFrame.from_ndarray(
-                    _sine(samples_done, upto - samples_done, audio_rate), format="flt", layout="mono"
+                    _sine(samples_done, upto - samples_done, audio_rate),
+                    format="flt",
+                    layout="mono",
                 )
                 chunk.sample_rate = audio_rate
                 chunk.pts = samples_done
@@ -384,21 +406,32 @@ def make_cuts_video(
         raise ValueError(f"frames_per_scene must be non-empty and >= 1, got {frames_per_scene}")
     for item in colours_or_patterns:
         if isinstance(item, str) and item not in PATTERNS:
-            raise ValueError(f"unknown pattern {item!r}; use one of {sorted(PATTERNS)} or (r, g, b)")
-    for a, b in zip(colours_or_patterns, colours_or_patterns[1:], strict=False):
+            raise ValueError(
+                f"unknown pattern {item!r}; use one of {sorted(PATTERNS)} or an (r, g, b) tuple"
+            )
+    for a, b in itertools.pairwise(colours_or_patterns):
         if a == b:
             raise ValueError(f"two adjacent scenes are both {a!r}: that cut would be invisible")
     _check_size(size, pix_fmt)
     width, height = size
 
     def frames() -> Iterator[np.ndarray]:
-        for seed, (item, count) in enumerate(zip(colours_or_patterns, frames_per_scene, strict=True)):
+        for seed, (item, count) in enumerate(
+            zip(colours_or_patterns, frames_per_scene, strict=True)
+        ):
             yield from _scene_frames(item, count, width, height, seed)
 
     path = Path(directory) / name
     _write_video(
-        path, frames(), size=size, fps=fps, codec=codec, pix_fmt=pix_fmt, gop=gop,
-        bframes=bframes, options=options,
+        path,
+        frames(),
+        size=size,
+        fps=fps,
+        codec=codec,
+        pix_fmt=pix_fmt,
+        gop=gop,
+        bframes=bframes,
+        options=options,
     )
     cuts = np.cumsum(frames_per_scene)[:-1].tolist()
     return CutsVideo(path, [int(c) for c in cuts])
@@ -409,7 +442,7 @@ VFR_DURATION_PATTERN_TICKS = (2, 6, 1)  # 1/30 s, 1/10 s, 1/60 s in 1/60 s ticks
 
 
 def make_vfr_video(
-    directory: Path, *, frame_count: int = 30, size: Size = (160, 120), name: str = "vfr.mp4"
+    directory: Path, *, frame_count: int = 30, size: Size = (160, 128), name: str = "vfr.mp4"
 ) -> VfrVideo:
     """Variable frame rate mp4: frame durations cycle 1/30, 1/10, 1/60 s (no B-frames).
 
@@ -432,7 +465,12 @@ def make_vfr_video(
 
     path = Path(directory) / name
     _write_video(
-        path, frames(), size=size, fps=VFR_TICKS_PER_S, bframes=0, frame_pts=pts,
+        path,
+        frames(),
+        size=size,
+        fps=VFR_TICKS_PER_S,
+        bframes=0,
+        frame_pts=pts,
         time_base=Fraction(1, VFR_TICKS_PER_S),
     )
     return VfrVideo(path, [float(Fraction(p, VFR_TICKS_PER_S)) for p in pts])
@@ -471,7 +509,7 @@ def make_offset_start_video(
     start_s: int = 10,
     fps: int = 25,
     frame_count: int = 25,
-    size: Size = (160, 120),
+    size: Size = (160, 128),
     name: str = "offset_start.mp4",
 ) -> OffsetStartVideo:
     """An mp4 whose first frame is presented at ``start_s`` seconds, not 0 (pts offset in PyAV)."""
@@ -483,10 +521,28 @@ def make_offset_start_video(
     path = Path(directory) / name
     first = start_s * fps
     _write_video(
-        path, frames, size=size, fps=fps, bframes=0,
+        path,
+        frames,
+        size=size,
+        fps=fps,
+        bframes=0,
         frame_pts=[first + i for i in range(frame_count)],
     )
     return OffsetStartVideo(path, float(start_s))
+
+
+CUTS_FIXTURE_SCENES: tuple[RGB | str, ...] = (
+    (255, 0, 0),
+    "checkerboard",
+    "gradient",
+    (0, 0, 255),
+    "noise",
+    "stripes",
+    "rings",
+)
+CUTS_FIXTURE_FRAMES_PER_SCENE = (12, 10, 15, 8, 10, 9, 11)
+CUTS_FIXTURE_FPS = 25
+"""The scenes of the ``cuts_video`` fixtures (tests/conftest.py): 75 frames, 6 cuts."""
 
 
 # pix_fmt variant -> (codec, encoder pix_fmt, file suffix, pix_fmt the decoder reports)
@@ -522,7 +578,11 @@ def make_colour_split_video(
     picture = _split_picture(width, height, left_rgb, right_rgb)
     path = Path(directory) / f"colour_split_{variant}{suffix}"
     _write_video(
-        path, (picture for _ in range(frame_count)), size=size, codec=codec, pix_fmt=pix_fmt,
+        path,
+        (picture for _ in range(frame_count)),
+        size=size,
+        codec=codec,
+        pix_fmt=pix_fmt,
         bframes=0,
     )
     return ColourSplitVideo(path, decoded, left_rgb, right_rgb)
@@ -539,11 +599,11 @@ def make_corrupt_audio_video(
     *,
     frame_count: int = 50,
     fps: int = 25,
-    size: Size = (160, 120),
+    size: Size = (160, 128),
     corrupt_packets: int = 4,
     name: str = "corrupt_audio.mp4",
 ) -> CorruptAudioVideo:
-    """H.264 video + AAC sine tone in mp4; ``corrupt_packets`` audio packets in the middle hold garbage.
+    """H.264 video + AAC sine in mp4; ``corrupt_packets`` audio packets in the middle hold garbage.
 
     Only bytes inside those audio packets change (offsets from PyAV's
     ``packet.pos``), so every video frame still decodes cleanly, while decoding
@@ -552,8 +612,12 @@ def make_corrupt_audio_video(
     width, height = size
     path = Path(directory) / name
     count = _write_video(
-        path, _noise_frames(frame_count, width, height, seed=3), size=size, fps=fps,
-        bframes=2, audio_codec="aac",
+        path,
+        _noise_frames(frame_count, width, height, seed=3),
+        size=size,
+        fps=fps,
+        bframes=2,
+        audio_codec="aac",
     )
     packets = _packets(path, "audio")
     first = len(packets) // 2
@@ -567,7 +631,7 @@ def make_truncated_video(
     *,
     keep_fraction: float = 0.3,
     frame_count: int = 50,
-    size: Size = (160, 120),
+    size: Size = (160, 128),
     name: str = "truncated.mp4",
 ) -> TruncatedVideo:
     """The first ``keep_fraction`` of a valid mp4 written with ``movflags=+faststart``.
@@ -580,8 +644,12 @@ def make_truncated_video(
     width, height = size
     full = Path(directory) / f".full_{name}"
     count = _write_video(
-        full, _noise_frames(frame_count, width, height, seed=4), size=size, bframes=0,
-        container_options={"movflags": "+faststart"}, audio_codec="aac",
+        full,
+        _noise_frames(frame_count, width, height, seed=4),
+        size=size,
+        bframes=0,
+        container_options={"movflags": "+faststart"},
+        audio_codec="aac",
     )
     data = full.read_bytes()
     full.unlink()
@@ -598,13 +666,17 @@ def make_not_a_video(directory: Path, *, name: str = "not_a_video.mp4") -> Path:
 
 
 def make_audio_only_file(
-    directory: Path, *, duration_s: float = 2.0, sample_rate: int = 44100, name: str = "audio_only.m4a"
+    directory: Path,
+    *,
+    duration_s: float = 2.0,
+    sample_rate: int = 44100,
+    name: str = "audio_only.m4a",
 ) -> AudioOnlyFile:
     """An AAC sine tone in an .m4a (mp4) file with no video stream."""
     path = Path(directory) / name
     total = round(duration_s * sample_rate)
     chunk = 4096
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("aac", rate=sample_rate, layout="mono")
         for start in range(0, total, chunk):
             frame = av.AudioFrame.from_ndarray(
@@ -622,20 +694,25 @@ def make_broken_slice_video(
     directory: Path,
     *,
     frame_count: int = 40,
-    size: Size = (160, 120),
+    size: Size = (160, 128),
     broken_frames: Sequence[int] = (20, 21),
     name: str = "broken_slice.mp4",
 ) -> BrokenSliceVideo:
     """H.264 mp4 (one keyframe, no B-frames) where the middle of some video packets is garbage.
 
-    The container and the first frames are intact; the decoder hits damaged
-    slices at ``corrupt_frame_times_s`` (FFmpeg conceals them and flags the
-    frames ``is_corrupt``; a stricter reader may raise InvalidDataError).
+    The container and the frames before ``corrupt_frame_times_s`` are intact.
+    PyAV 18 (FFmpeg 8) raises ``av.error.InvalidDataError`` when those packets
+    are sent to the decoder (with other content FFmpeg conceals the damage and
+    flags the frame ``is_corrupt`` instead); a reader that skips the bad packets
+    gets every other frame.
     """
     width, height = size
     path = Path(directory) / name
     count = _write_video(
-        path, _noise_frames(frame_count, width, height, seed=5), size=size, bframes=0,
+        path,
+        _noise_frames(frame_count, width, height, seed=5),
+        size=size,
+        bframes=0,
         gop=10 * frame_count,
     )
     packets = _packets(path, "video")
@@ -665,7 +742,11 @@ def _srt_time(seconds: float) -> str:
 
 
 def make_subtitled_video(
-    directory: Path, *, duration_s: int = 4, fps: int = 10, size: Size = (160, 120),
+    directory: Path,
+    *,
+    duration_s: int = 4,
+    fps: int = 10,
+    size: Size = (160, 128),
     name: str = "subtitled.mp4",
 ) -> SubtitledVideo:
     """An mp4 with an H.264 video stream and a mov_text subtitle stream (language ``eng``).
@@ -683,9 +764,7 @@ def make_subtitled_video(
     directory = Path(directory)
     width, height = size
     video = directory / f".video_{name}"
-    frames = (
-        _scene_frames((30, 30, 30), duration_s * fps, width, height, seed=0)
-    )
+    frames = _scene_frames((30, 30, 30), duration_s * fps, width, height, seed=0)
     _write_video(video, frames, size=size, fps=fps, bframes=0)
     srt = directory / f"{Path(name).stem}.srt"
     blocks = []
@@ -696,11 +775,32 @@ def make_subtitled_video(
     path = directory / name
     subprocess.run(
         [
-            ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-i", str(video), "-i", str(srt),
-            "-map", "0:v", "-map", "1:s", "-c:v", "copy", "-c:s", "mov_text",
-            "-metadata:s:s:0", "language=eng", "-map_metadata", "-1",
-            "-fflags", "+bitexact", "-flags:v", "+bitexact",
+            ffmpeg,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(video),
+            "-i",
+            str(srt),
+            "-map",
+            "0:v",
+            "-map",
+            "1:s",
+            "-c:v",
+            "copy",
+            "-c:s",
+            "mov_text",
+            "-metadata:s:s:0",
+            "language=eng",
+            "-map_metadata",
+            "-1",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
             str(path),
         ],
         check=True,

@@ -24,31 +24,74 @@ __all__ = ["add_sampling_arguments", "main", "parse_storage_options", "spec_from
 def add_sampling_arguments(parser: argparse.ArgumentParser, *, images: bool = True) -> None:
     """The sampling options, with the same names wherever sampling is configured."""
     group = parser.add_argument_group("sampling")
-    group.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
-                       help="keep one frame every SECONDS (default 1; 0 turns it off)")
-    group.add_argument("--keyframes", action="store_true",
-                       help="keep keyframes only; the decoder skips the rest (fast preview)")
-    group.add_argument("--detector", default="content", choices=[*DETECTOR_NAMES, "none"],
-                       help="PySceneDetect detector fed by the same pass (default content)")
-    group.add_argument("--threshold", type=float, default=None,
-                       help="detector threshold (default: PySceneDetect's for the detector)")
-    group.add_argument("--min-scene-len", type=int, default=15, metavar="FRAMES",
-                       help="shortest scene in frames (default 15)")
-    group.add_argument("--representatives", type=int, default=0, metavar="K",
-                       help="keep K frames spread over each scene")
-    group.add_argument("--dedup", type=int, default=None, metavar="BITS",
-                       help="skip frames within BITS (Hamming) of the last kept frame")
-    group.add_argument("--fast", action="store_true",
-                       help="scene analysis through decoder shortcuts, refined at cuts")
-    group.add_argument("--hwaccel", default="auto",
-                       help="hardware decoder: auto, none, cuda, vaapi, videotoolbox, qsv")
+    group.add_argument(
+        "--every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="keep one frame every SECONDS (default 1; 0 turns it off)",
+    )
+    group.add_argument(
+        "--keyframes",
+        action="store_true",
+        help="keep keyframes only; the decoder skips the rest (fast preview)",
+    )
+    group.add_argument(
+        "--detector",
+        default="content",
+        choices=[*DETECTOR_NAMES, "none"],
+        help="PySceneDetect detector fed by the same pass (default content)",
+    )
+    group.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="detector threshold (default: PySceneDetect's for the detector)",
+    )
+    group.add_argument(
+        "--min-scene-len",
+        type=int,
+        default=15,
+        metavar="FRAMES",
+        help="shortest scene in frames (default 15)",
+    )
+    group.add_argument(
+        "--representatives",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep K frames spread over each scene",
+    )
+    group.add_argument(
+        "--dedup",
+        type=int,
+        default=None,
+        metavar="BITS",
+        help="skip frames within BITS (Hamming) of the last kept frame",
+    )
+    group.add_argument(
+        "--fast",
+        action="store_true",
+        help="scene analysis through decoder shortcuts, refined at cuts",
+    )
+    group.add_argument(
+        "--hwaccel",
+        default="auto",
+        help="hardware decoder: auto, none, cuda, vaapi, videotoolbox, qsv",
+    )
     if images:
-        group.add_argument("--thumb-size", type=int, default=320, metavar="PX",
-                           help="longest side of thumbnails in pixels (default 320)")
+        group.add_argument(
+            "--thumb-size",
+            type=int,
+            default=320,
+            metavar="PX",
+            help="longest side of thumbnails in pixels (default 320)",
+        )
         group.add_argument("--thumb-format", default="jpeg", choices=["jpeg", "webp", "png"])
         group.add_argument("--quality", type=int, default=85)
-        group.add_argument("--full-frames", action="store_true",
-                           help="also write full-resolution frames")
+        group.add_argument(
+            "--full-frames", action="store_true", help="also write full-resolution frames"
+        )
 
 
 def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
@@ -86,8 +129,12 @@ def parse_storage_options(pairs: Sequence[str] | None) -> dict[str, Any]:
 
 
 def _add_storage_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--storage-option", action="append", metavar="KEY=VALUE",
-                        help="fsspec storage option (repeatable), e.g. endpoint_url=...")
+    parser.add_argument(
+        "--storage-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="fsspec storage option (repeatable), e.g. endpoint_url=...",
+    )
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
@@ -100,14 +147,18 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         return 0
     for info in infos:
         v = info["video"]
-        print(f"{info['url']}: {info['container']}, {info['duration_s'] or 0:.2f} s, "
-              f"start {info['start_time_s']:.3f} s")
-        print(f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
-              f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
-              f"rotation {v['rotation_deg']}), {v['avg_fps'] or 0:.3f} fps "
-              f"{'VFR' if v['vfr'] else 'CFR' if v['vfr'] is not None else ''}, "
-              f"{v['frame_count']} frames, keyframe every "
-              f"{v['keyframe_interval_s'] or 0:.2f} s")
+        print(
+            f"{info['url']}: {info['container']}, {info['duration_s'] or 0:.2f} s, "
+            f"start {info['start_time_s']:.3f} s"
+        )
+        print(
+            f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
+            f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
+            f"rotation {v['rotation_deg']}), {v['avg_fps'] or 0:.3f} fps "
+            f"{'VFR' if v['vfr'] else 'CFR' if v['vfr'] is not None else ''}, "
+            f"{v['frame_count']} frames, keyframe every "
+            f"{v['keyframe_interval_s'] or 0:.2f} s"
+        )
         for a in info["audio"]:
             print(f"  audio: {a['codec']} {a['language'] or ''} {a['sample_rate']} Hz")
         for s in info["subtitles"]:
@@ -126,8 +177,9 @@ def _cmd_scenes(args: argparse.Namespace) -> int:
         min_scene_len_frames=args.min_scene_len,
         decode=DecodeSpec(fast=args.fast, hwaccel=args.hwaccel),
     )
-    result = sample_video(args.video, spec, storage_options=parse_storage_options(
-        args.storage_option))
+    result = sample_video(
+        args.video, spec, storage_options=parse_storage_options(args.storage_option)
+    )
     scenes = result.scenes.select(
         pl.col("scene_index") + 1, "start_s", "end_s", "start_frame", "end_frame", "score"
     )
@@ -136,11 +188,15 @@ def _cmd_scenes(args: argparse.Namespace) -> int:
     elif args.csv:
         sys.stdout.write(scenes.write_csv())
     else:
-        print(f"{len(scenes)} scenes in {result.url} ({args.detector}, threshold "
-              f"{spec.effective_threshold})")
+        print(
+            f"{len(scenes)} scenes in {result.url} ({args.detector}, threshold "
+            f"{spec.effective_threshold})"
+        )
         for row in scenes.iter_rows(named=True):
-            print(f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
-                  f"  frames {row['start_frame']}-{row['end_frame'] - 1}")
+            print(
+                f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
+                f"  frames {row['start_frame']}-{row['end_frame'] - 1}"
+            )
     return 0
 
 
@@ -150,9 +206,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     options = parse_storage_options(args.storage_option)
     result = write_sample(args.video, args.out, spec_from_args(args), storage_options=options)
     s = result.stats
-    print(f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
-          f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes, "
-          f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}")
+    print(
+        f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
+        f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes, "
+        f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}"
+    )
     return 0
 
 

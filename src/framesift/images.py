@@ -62,9 +62,7 @@ class FrameRenderer:
         if self.opencv_resize:
             # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
             full = self._reformatter.reformat(frame, format=self.fmt).to_ndarray()
-            return self._rotate(
-                cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR)
-            )
+            return self._rotate(cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR))
         if frame.width == width and frame.height == height and frame.format.name == self.fmt:
             scaled = frame
         else:

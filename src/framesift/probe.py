@@ -204,9 +204,7 @@ def probe(
                     measured.add("avg_fps")
         keyframe_interval_s: float | None = None
         if len(key_pts) >= 2:
-            keyframe_interval_s = float(
-                (key_pts[-1] - key_pts[0]) * time_base / (len(key_pts) - 1)
-            )
+            keyframe_interval_s = float((key_pts[-1] - key_pts[0]) * time_base / (len(key_pts) - 1))
             measured.add("keyframe_interval_s")
         elif key_pts and len(pts) >= 2:
             # One keyframe in the window: the spacing is at least the window's span.

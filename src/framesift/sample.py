@@ -286,9 +286,7 @@ class SamplingPass:
             for _ in self:
                 pass
         assert self._stats is not None, "the pass was interrupted"
-        frames = pl.DataFrame(self._rows, schema=FRAMES_SCHEMA, orient="row").sort(
-            "frame_index"
-        )
+        frames = pl.DataFrame(self._rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index")
         scenes = pl.DataFrame(self._scene_rows, schema=SCENES_SCHEMA, orient="row")
         analysis = pl.DataFrame(
             {
@@ -418,8 +416,14 @@ class SamplingPass:
                     continue
                 time_s, score = found
                 offset = round((time_s - self._a_time[i]) * self._fps)
-                keep.append({**row, "start_s": time_s, "start_frame": row["start_frame"] + offset,
-                             "score": score})
+                keep.append(
+                    {
+                        **row,
+                        "start_s": time_s,
+                        "start_frame": row["start_frame"] + offset,
+                        "score": score,
+                    }
+                )
         for n, row in enumerate(keep):
             row["scene_index"] = n
             if n + 1 < len(keep):
@@ -570,9 +574,7 @@ class SamplingPass:
             scene.candidates = scene.candidates[::2]
             scene.stride *= 2
 
-    def _close_scene(
-        self, scene: _SceneState, end_index: int, end_s: float
-    ) -> Iterator[KeptFrame]:
+    def _close_scene(self, scene: _SceneState, end_index: int, end_s: float) -> Iterator[KeptFrame]:
         self._scene_rows.append(
             {
                 "scene_index": scene.index,
@@ -607,7 +609,11 @@ def _strip(pending: _Pending) -> _Pending:
     d = pending.decoded
     light = DecodedFrame(d.index, d.pts, d.time_s, d.keyframe, _NO_FRAME)
     return _Pending(
-        light, pending.number, pending.phash, pending.interval_hit, pending.score,
+        light,
+        pending.number,
+        pending.phash,
+        pending.interval_hit,
+        pending.score,
         pending.scene_start,
     )
 

@@ -40,17 +40,13 @@ def make_detector(name: str, threshold: float | None, min_scene_len_frames: int)
         "adaptive": lambda: AdaptiveDetector(
             adaptive_threshold=value, min_scene_len=min_scene_len_frames
         ),
-        "threshold": lambda: ThresholdDetector(
-            threshold=value, min_scene_len=min_scene_len_frames
-        ),
+        "threshold": lambda: ThresholdDetector(threshold=value, min_scene_len=min_scene_len_frames),
         "hash": lambda: HashDetector(threshold=value, min_scene_len=min_scene_len_frames),
     }
     try:
         return factories[name]()
     except KeyError:
-        raise SettingsError(
-            f"detector={name!r}: allowed {', '.join(DETECTOR_NAMES)}"
-        ) from None
+        raise SettingsError(f"detector={name!r}: allowed {', '.join(DETECTOR_NAMES)}") from None
 
 
 class _ScoreRecorder:
