@@ -29,8 +29,7 @@ VENV_BIN = Path(sys.executable).parent
 def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of one child process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -52,20 +51,37 @@ def timed(name: str, make_command, repeat: int, results: dict) -> None:
         walls.append(wall)
         rss.append(peak)
     results[name] = {"wall_s": statistics.median(walls), "rss_mb": max(rss)}
-    print(f"  {name:28s} {statistics.median(walls):8.2f} s   peak RSS {max(rss):7.1f} MB",
-          flush=True)
+    print(
+        f"  {name:28s} {statistics.median(walls):8.2f} s   peak RSS {max(rss):7.1f} MB", flush=True
+    )
 
 
 def cut_list_framesift(clip: Path, *extra: str) -> list[int]:
-    out = subprocess.run([str(VENV_BIN / "framesift"), "scenes", str(clip), "--json", *extra],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [str(VENV_BIN / "framesift"), "scenes", str(clip), "--json", *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return [s["start_frame"] for s in json.loads(out)][1:]
 
 
 def cut_list_pyscenedetect(clip: Path) -> list[int]:
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run([str(VENV_BIN / "scenedetect"), "-i", str(clip), "-o", out,
-                        "detect-content", "list-scenes", "-q"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(VENV_BIN / "scenedetect"),
+                "-i",
+                str(clip),
+                "-o",
+                out,
+                "detect-content",
+                "list-scenes",
+                "-q",
+            ],
+            check=True,
+            capture_output=True,
+        )
         (table,) = Path(out).glob("*-Scenes.csv")
         lines = table.read_text().splitlines()[1:]
         return [int(r["Start Frame"]) - 1 for r in csv.DictReader(lines)][1:]
@@ -87,14 +103,19 @@ def f1_within(found: list[int], truth: list[int], tolerance: int = 1) -> float:
 
 
 def media_duration(clip: Path) -> float:
-    out = subprocess.run([str(VENV_BIN / "framesift"), "probe", str(clip), "--json"],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [str(VENV_BIN / "framesift"), "probe", str(clip), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return float(json.loads(out)["duration_s"])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("clip", type=Path)
     parser.add_argument("--long", type=Path, help="a 6x longer clip for the memory check")
     parser.add_argument("--repeat", type=int, default=2)
@@ -102,52 +123,109 @@ def main() -> None:
     clip = args.clip.resolve()
     fsift = str(VENV_BIN / "framesift")
     duration = media_duration(clip)
-    print(f"clip {clip.name}: {duration:.1f} s; {os.cpu_count()} cores; "
-          f"ffmpeg {shutil.which('ffmpeg')}", flush=True)
+    print(
+        f"clip {clip.name}: {duration:.1f} s; {os.cpu_count()} cores; "
+        f"ffmpeg {shutil.which('ffmpeg')}",
+        flush=True,
+    )
     r: dict[str, dict[str, float]] = {}
-    timed("ffmpeg decode floor", lambda o: ["ffmpeg", "-v", "error", "-threads", "2", "-i",
-                                            str(clip), "-f", "null", "-"], args.repeat, r)
-    timed("framesift scenes+1fps thumbs", lambda o: [fsift, "sample", str(clip), "--out",
-                                                     str(o), "--every", "1"], args.repeat, r)
-    timed("framesift fast scenes", lambda o: [fsift, "scenes", str(clip), "--fast"],
-          args.repeat, r)
-    timed("framesift keyframe preview", lambda o: [fsift, "sample", str(clip), "--out", str(o),
-                                                   "--keyframes", "--every", "0",
-                                                   "--detector", "none"], args.repeat, r)
-    timed("ffmpeg fps=1 jpegs", lambda o: ["ffmpeg", "-v", "error", "-i", str(clip), "-vf",
-                                           "fps=1", "-q:v", "2", str(o / "%08d.jpg")], 1, r)
-    timed("pyscenedetect CLI", lambda o: [str(VENV_BIN / "scenedetect"), "-i", str(clip), "-o",
-                                          str(o), "detect-content", "list-scenes",
-                                          "save-images"], 1, r)
+    timed(
+        "ffmpeg decode floor",
+        lambda o: ["ffmpeg", "-v", "error", "-threads", "2", "-i", str(clip), "-f", "null", "-"],
+        args.repeat,
+        r,
+    )
+    timed(
+        "framesift scenes+1fps thumbs",
+        lambda o: [fsift, "sample", str(clip), "--out", str(o), "--every", "1"],
+        args.repeat,
+        r,
+    )
+    timed("framesift fast scenes", lambda o: [fsift, "scenes", str(clip), "--fast"], args.repeat, r)
+    timed(
+        "framesift keyframe preview",
+        lambda o: [
+            fsift,
+            "sample",
+            str(clip),
+            "--out",
+            str(o),
+            "--keyframes",
+            "--every",
+            "0",
+            "--detector",
+            "none",
+        ],
+        args.repeat,
+        r,
+    )
+    timed(
+        "ffmpeg fps=1 jpegs",
+        lambda o: [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(clip),
+            "-vf",
+            "fps=1",
+            "-q:v",
+            "2",
+            str(o / "%08d.jpg"),
+        ],
+        1,
+        r,
+    )
+    timed(
+        "pyscenedetect CLI",
+        lambda o: [
+            str(VENV_BIN / "scenedetect"),
+            "-i",
+            str(clip),
+            "-o",
+            str(o),
+            "detect-content",
+            "list-scenes",
+            "save-images",
+        ],
+        1,
+        r,
+    )
     floor = r["ffmpeg decode floor"]["wall_s"]
     one_pass = r["framesift scenes+1fps thumbs"]["wall_s"]
     keyframes = r["framesift keyframe preview"]["wall_s"]
-    print("\ncut agreement (content detector, threshold 27, matched within one frame):",
-          flush=True)
+    print("\ncut agreement (content detector, threshold 27, matched within one frame):", flush=True)
     ours = cut_list_framesift(clip)
     theirs = cut_list_pyscenedetect(clip)
     fast = cut_list_framesift(clip, "--fast")
     f1_cli = f1_within(ours, theirs)
     f1_fast = f1_within(fast, ours)
-    print(f"  framesift {len(ours)} cuts, PySceneDetect CLI {len(theirs)} cuts, "
-          f"fast mode {len(fast)} cuts")
+    print(
+        f"  framesift {len(ours)} cuts, PySceneDetect CLI {len(theirs)} cuts, "
+        f"fast mode {len(fast)} cuts"
+    )
     rows = [
         ("one pass / ffmpeg decode floor", one_pass / floor, "<= 1.15"),
         ("PySceneDetect CLI / one pass", r["pyscenedetect CLI"]["wall_s"] / one_pass, ">= 3"),
         ("cut F1 vs PySceneDetect CLI", f1_cli, ">= 0.98"),
         ("keyframe preview x realtime", duration / keyframes, ">= 100"),
-        ("ffmpeg fps=1 / keyframe preview", r["ffmpeg fps=1 jpegs"]["wall_s"] / keyframes,
-         ">= 10"),
-        ("fast scenes / ffmpeg decode floor", r["framesift fast scenes"]["wall_s"] / floor,
-         "<= 0.75"),
+        ("ffmpeg fps=1 / keyframe preview", r["ffmpeg fps=1 jpegs"]["wall_s"] / keyframes, ">= 10"),
+        (
+            "fast scenes / ffmpeg decode floor",
+            r["framesift fast scenes"]["wall_s"] / floor,
+            "<= 0.75",
+        ),
         ("fast-mode cut F1 vs full decode", f1_fast, ">= 0.98"),
         ("one pass peak RSS (MB)", r["framesift scenes+1fps thumbs"]["rss_mb"], "<= 300"),
     ]
     if args.long:
         long_r: dict[str, dict[str, float]] = {}
-        timed("framesift one pass, 6x long", lambda o: [fsift, "sample", str(args.long.resolve()),
-                                                        "--out", str(o), "--every", "1"], 1,
-              long_r)
+        timed(
+            "framesift one pass, 6x long",
+            lambda o: [fsift, "sample", str(args.long.resolve()), "--out", str(o), "--every", "1"],
+            1,
+            long_r,
+        )
         rss_long = long_r["framesift one pass, 6x long"]["rss_mb"]
         rss_short = r["framesift scenes+1fps thumbs"]["rss_mb"]
         rows.append(("peak RSS 6x long / 1x", rss_long / rss_short, "<= 1.10"))

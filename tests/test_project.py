@@ -18,13 +18,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 PUBLIC_API = {
-    "AudioStreamInfo", "CatalogConflictError", "CatalogError", "CatalogVersionError",
-    "DecodeSpec", "FramesiftError", "FsspecImageSink", "ImageSink", "ImageSpec", "KeptFrame",
-    "MediaError", "MediaInfo", "MediaNotFoundError", "MemoryImageSink", "NoVideoStreamError",
-    "NotAVideoError", "PassStats", "SampleResult", "SamplingPass", "SamplingSpec",
-    "SettingsError", "StorageError", "SubtitleStreamInfo", "TruncatedMediaError",
-    "UnsupportedCodecError", "VideoStreamInfo", "__version__", "probe", "reselect",
-    "sample_video", "write_sample", "Catalog", "ingest",
+    "AudioStreamInfo",
+    "CatalogConflictError",
+    "CatalogError",
+    "CatalogVersionError",
+    "DecodeSpec",
+    "FramesiftError",
+    "FsspecImageSink",
+    "ImageSink",
+    "ImageSpec",
+    "KeptFrame",
+    "MediaError",
+    "MediaInfo",
+    "MediaNotFoundError",
+    "MemoryImageSink",
+    "NoVideoStreamError",
+    "NotAVideoError",
+    "PassStats",
+    "SampleResult",
+    "SamplingPass",
+    "SamplingSpec",
+    "SettingsError",
+    "StorageError",
+    "SubtitleStreamInfo",
+    "TruncatedMediaError",
+    "UnsupportedCodecError",
+    "VideoStreamInfo",
+    "__version__",
+    "probe",
+    "reselect",
+    "sample_video",
+    "write_sample",
+    "Catalog",
+    "ingest",
 }
 
 
@@ -75,7 +101,9 @@ def test_cli_probe_json(vfr_video, capsys):
 def test_cli_bad_file_is_one_line_and_non_zero(not_a_video, command):
     run = subprocess.run(
         [sys.executable, "-m", "framesift.cli", command, str(not_a_video)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -85,8 +113,22 @@ def test_cli_bad_file_is_one_line_and_non_zero(not_a_video, command):
 
 def test_cli_sample_writes_parquet_and_thumbnails(cuts_video, tmp_path, capsys):
     out = tmp_path / "sampled"
-    code = main(["sample", str(cuts_video.path), "--out", str(out), "--every", "1",
-                 "--dedup", "4", "--thumb-size", "160", "--min-scene-len", "5"])
+    code = main(
+        [
+            "sample",
+            str(cuts_video.path),
+            "--out",
+            str(out),
+            "--every",
+            "1",
+            "--dedup",
+            "4",
+            "--thumb-size",
+            "160",
+            "--min-scene-len",
+            "5",
+        ]
+    )
     assert code == 0
     assert (out / "frames.parquet").exists()
     assert (out / "analysis.parquet").exists()

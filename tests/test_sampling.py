@@ -40,8 +40,22 @@ def test_hard_cuts_found_at_the_exact_frame(cuts_video, detector):
 
 
 def _pyscenedetect_cli(path: Path, detector: str, threshold: float, min_len: int, out: Path):
-    command = [sys.executable, "-m", "scenedetect", "-i", str(path), "-m", str(min_len),
-               "-o", str(out), f"detect-{detector}", "-t", str(threshold), "list-scenes", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "scenedetect",
+        "-i",
+        str(path),
+        "-m",
+        str(min_len),
+        "-o",
+        str(out),
+        f"detect-{detector}",
+        "-t",
+        str(threshold),
+        "list-scenes",
+        "-q",
+    ]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     (table,) = out.glob("*-Scenes.csv")
     lines = table.read_text().splitlines()[1:]  # first line is the timecode list
@@ -60,8 +74,9 @@ def _pyscenedetect_cli(path: Path, detector: str, threshold: float, min_len: int
 )
 def test_cut_list_equals_pyscenedetect_cli(cuts_video, tmp_path, detector, threshold, scaling):
     expected = _pyscenedetect_cli(cuts_video.path, detector, threshold, 5, tmp_path)
-    spec = fs.SamplingSpec(detector=detector, threshold=threshold, analysis_scaling=scaling,
-                           **SCENE_ONLY)
+    spec = fs.SamplingSpec(
+        detector=detector, threshold=threshold, analysis_scaling=scaling, **SCENE_ONLY
+    )
     scenes = fs.sample_video(str(cuts_video.path), spec).scenes
     got = list(zip(scenes["start_frame"].to_list(), scenes["end_frame"].to_list(), strict=True))
     assert got == expected
@@ -154,8 +169,9 @@ def test_near_duplicates_dropped_and_distinct_frames_kept(cuts_video):
     assert len(all_frames.frames) == all_frames.stats.frames_decoded
     dedup = fs.sample_video(
         str(cuts_video.path),
-        fs.SamplingSpec(interval_s=0.001, detector="content", min_scene_len_frames=5,
-                        dedup_bits=10),
+        fs.SamplingSpec(
+            interval_s=0.001, detector="content", min_scene_len_frames=5, dedup_bits=10
+        ),
     )
     kept = dedup.frames
     assert dedup.stats.duplicates_skipped > 0
@@ -192,22 +208,28 @@ def test_representatives_spread_over_each_scene(cuts_video):
     ],
 )
 def test_reselect_from_analysis_equals_a_new_pass(cuts_video, changes):
-    base = fs.SamplingSpec(interval_s=0.5, **{k: v for k, v in SCENE_ONLY.items()
-                                               if k != "interval_s"})
+    base = fs.SamplingSpec(
+        interval_s=0.5, **{k: v for k, v in SCENE_ONLY.items() if k != "interval_s"}
+    )
     first = fs.sample_video(str(cuts_video.path), base)
-    other = fs.SamplingSpec(**{**base.to_dict(), "image": base.image, "decode": base.decode,
-                               **changes})
+    other = fs.SamplingSpec(
+        **{**base.to_dict(), "image": base.image, "decode": base.decode, **changes}
+    )
     again = fs.sample_video(str(cuts_video.path), other)
-    chosen = reselect(first.analysis, other, detector="content",
-                      fps=first.media.video.avg_fps or 25.0)
+    chosen = reselect(
+        first.analysis, other, detector="content", fps=first.media.video.avg_fps or 25.0
+    )
     assert chosen.frames["frame_index"].to_list() == again.frames["frame_index"].to_list()
     assert chosen.frames["reasons"].to_list() == again.frames["reasons"].to_list()
     assert chosen.scenes.equals(again.scenes)
 
 
 def test_streaming_yields_the_same_rows(cuts_video):
-    spec = fs.SamplingSpec(interval_s=0.2, representatives_per_scene=1, **{
-        k: v for k, v in SCENE_ONLY.items() if k != "interval_s"})
+    spec = fs.SamplingSpec(
+        interval_s=0.2,
+        representatives_per_scene=1,
+        **{k: v for k, v in SCENE_ONLY.items() if k != "interval_s"},
+    )
     sampling = SamplingPass(str(cuts_video.path), spec, sink=fs.MemoryImageSink())
     streamed = [kept.row["frame_index"] for kept in sampling]
     assert all(kept_bytes for kept_bytes in [1])
@@ -219,8 +241,12 @@ def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
     import media
 
     made = media.make_cuts_video(
-        tmp_path, colours_or_patterns=["gradient", "rings", "noise"],
-        frames_per_scene=[50, 50, 50], fps=25, gop=25, options={"sc_threshold": "0"},
+        tmp_path,
+        colours_or_patterns=["gradient", "rings", "noise"],
+        frames_per_scene=[50, 50, 50],
+        fps=25,
+        gop=25,
+        options={"sc_threshold": "0"},
     )
     path = str(made.path)
     spec = fs.SamplingSpec(interval_s=1.5, detector=None)
@@ -246,8 +272,9 @@ def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
     assert max(image.size) == 320
 
 
-def test_bad_inputs_raise_typed_errors_naming_the_file(not_a_video, audio_only_file,
-                                                      truncated_video, tmp_path):
+def test_bad_inputs_raise_typed_errors_naming_the_file(
+    not_a_video, audio_only_file, truncated_video, tmp_path
+):
     with pytest.raises(NotAVideoError, match=str(not_a_video)):
         fs.sample_video(str(not_a_video))
     with pytest.raises(NoVideoStreamError, match="no video stream"):
@@ -322,8 +349,11 @@ def test_probe_lists_subtitle_and_audio_streams(subtitled_video, corrupt_audio_v
 
 def test_progress_is_reported_up_to_the_end(cuts_video):
     seen: list[tuple[float, float]] = []
-    fs.sample_video(str(cuts_video.path), fs.SamplingSpec(**SCENE_ONLY),
-                    progress=lambda done, total: seen.append((done, total)))
+    fs.sample_video(
+        str(cuts_video.path),
+        fs.SamplingSpec(**SCENE_ONLY),
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen
     assert seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)

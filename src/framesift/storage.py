@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import fsspec
+import fsspec.asyn
 from fsspec.implementations.local import LocalFileSystem
 
 from framesift.errors import SettingsError, StorageError
@@ -269,6 +271,8 @@ def _default_options(url: str, options: Mapping[str, Any] | None) -> dict[str, A
         config = dict(opts.get("config_kwargs") or {})
         config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
         opts["config_kwargs"] = config
+        # Other processes write the catalog: a cached listing would hide their commits.
+        opts.setdefault("use_listings_cache", False)
     return opts
 
 
@@ -300,6 +304,18 @@ class Storage:
         protocol = _protocols(fs)[0]
         self.url: str = self.root if self.is_local else f"{protocol}://{self.root}"
         """The root as a URL without credentials (local: an absolute path)."""
+        endpoint = (
+            self.storage_options.get("endpoint_url")
+            or dict(self.storage_options.get("client_kwargs") or {}).get("endpoint_url")
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or ""
+        )
+        self.identity: str = (
+            self.url if self.is_local else f"{redact_url(str(endpoint))}|{self.url}"
+        )
+        """Names the store and root across endpoints (cache keys): ``s3://b/c`` on two
+        servers are two catalogs."""
 
     # paths ---------------------------------------------------------------
 
@@ -340,33 +356,60 @@ class Storage:
         path = self.path(key)
         return self._run("reading", key, lambda: bytes(self.fs.cat_file(path)))
 
-    def read_many(self, keys: Iterable[str]) -> dict[str, bytes]:
-        """Read several small objects; object stores fetch them concurrently."""
-        keys = list(keys)
-        if not keys:
+    def read_many(self, keys: Iterable[str], *, concurrency: int = 32) -> dict[str, bytes]:
+        """Read several small objects (missing ones are left out); async filesystems (S3)
+        fetch them concurrently, one GET each."""
+        paths = {k: self.path(k) for k in keys}
+        if not paths:
             return {}
-        paths = {self.path(k): k for k in keys}
-        raw = self._run(
-            "reading", f"{len(keys)} objects", lambda: self.fs.cat(list(paths), on_error="raise")
-        )
-        if isinstance(raw, bytes):  # fsspec returns bare bytes for a single path
-            raw = {next(iter(paths)): raw}
-        out: dict[str, bytes] = {}
-        for path, data in raw.items():
-            key = paths.get(path) or paths.get(self.fs._strip_protocol(path))
-            if key is not None:
-                out[key] = bytes(data)
-        return out
+
+        def one(path: str) -> bytes | None:
+            try:
+                return bytes(self.fs.cat_file(path))
+            except FileNotFoundError:
+                return None
+
+        def call() -> dict[str, bytes]:
+            if len(paths) == 1 or not getattr(self.fs, "async_impl", False):
+                found = {k: one(p) for k, p in paths.items()}
+            else:
+                found = dict(
+                    zip(
+                        paths,
+                        fsspec.asyn.sync(
+                            self.fs.loop, self._gather, list(paths.values()), concurrency
+                        ),
+                        strict=True,
+                    )
+                )
+            return {k: v for k, v in found.items() if v is not None}
+
+        return self._run("reading", f"{len(paths)} objects", call)
+
+    async def _gather(self, paths: list[str], concurrency: int) -> list[bytes | None]:
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(path: str) -> bytes | None:
+            async with limit:
+                try:
+                    return bytes(await self.fs._cat_file(path))
+                except FileNotFoundError:
+                    return None
+
+        return list(await asyncio.gather(*(one(p) for p in paths)))
 
     def exists(self, key: str) -> bool:
         path = self.path(key)
         return bool(self._run("checking", key, lambda: self.fs.exists(path)))
 
-    def list_files(self, prefix: str, *, detail: bool = False) -> dict[str, dict[str, Any]]:
+    def list_files(self, prefix: str, *, stat: bool = True) -> dict[str, dict[str, Any]]:
         """Keys of all files under ``prefix`` (recursive), mapped to their info dicts
-        (``size``, modification time as ``mtime_s`` and ``etag`` when known). Always fresh: listing
-        caches are dropped first, so other writers' files are seen."""
+        (``size``, modification time as ``mtime_s`` and ``etag`` when known; empty dicts
+        for local files when ``stat`` is False, which saves a system call per file).
+        Always fresh: listing caches are dropped first, so other writers' files are seen."""
         base = self.path(prefix)
+        if self.is_local and not stat:
+            return self._run("listing", prefix + "/", lambda: _walk_names(self.root, base))
 
         def call() -> dict[str, dict[str, Any]]:
             self.fs.invalidate_cache(base)
@@ -462,9 +505,19 @@ def _mtime_s(info: Mapping[str, Any]) -> float | None:
     return None
 
 
-def _local_atomic_write(path: str, data: bytes, *, exclusive: bool) -> None:
+def _walk_names(root: str, base: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    strip = len(root) + 1
+    for folder, _, files in os.walk(base):
+        for name in files:
+            out[os.path.join(folder, name)[strip:]] = {}
+    return out
+
+
+def _local_atomic_write(path: str, data: bytes, *, exclusive: bool, durable: bool = True) -> None:
     """Temp file in the destination folder, fsync, then os.replace (or os.link when the
-    destination must not exist yet: link fails atomically if it does)."""
+    destination must not exist yet: link fails atomically if it does). ``durable=False``
+    skips the fsyncs (caches: atomic still, but a power cut may lose the file)."""
     folder, name = os.path.split(path)
     os.makedirs(folder, exist_ok=True)
     temp = os.path.join(folder, f".{name}{TEMP_MARKER}{uuid.uuid4().hex}")
@@ -472,7 +525,8 @@ def _local_atomic_write(path: str, data: bytes, *, exclusive: bool) -> None:
         with open(temp, "xb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if exclusive:
             os.link(temp, path)
         else:
@@ -480,7 +534,7 @@ def _local_atomic_write(path: str, data: bytes, *, exclusive: bool) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-    if hasattr(os, "O_DIRECTORY"):
+    if durable and hasattr(os, "O_DIRECTORY"):
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(fd)
