@@ -357,3 +357,21 @@ def test_progress_is_reported_up_to_the_end(cuts_video):
     assert seen
     assert seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_raw_elementary_stream_without_container_times(tmp_path):
+    import av
+
+    path = tmp_path / "raw.h264"
+    with av.open(str(path), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            image = np.full((48, 64, 3), (i * 8) % 256, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    result = fs.sample_video(str(path), fs.SamplingSpec(interval_s=0.4, detector=None))
+    assert result.stats.frames_decoded == 30
+    assert result.frames["time_s"].to_list() == pytest.approx([0.0, 0.4, 0.8])

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import av
 import polars as pl
 
 from framesift import __version__
@@ -137,6 +138,10 @@ def _add_storage_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _num(value: float | int | None, fmt: str) -> str:
+    return "?" if value is None else format(value, fmt)
+
+
 def _cmd_probe(args: argparse.Namespace) -> int:
     from framesift.probe import probe
 
@@ -147,17 +152,18 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         return 0
     for info in infos:
         v = info["video"]
+        rate = "VFR" if v["vfr"] else "CFR" if v["vfr"] is not None else "rate unknown"
         print(
-            f"{info['url']}: {info['container']}, {info['duration_s'] or 0:.2f} s, "
+            f"{info['url']}: {info['container']}, {_num(info['duration_s'], '.2f')} s, "
             f"start {info['start_time_s']:.3f} s"
+            + (f", TRUNCATED at byte {info['size_bytes']}" if info["truncated_at_byte"] else "")
         )
         print(
             f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
             f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
-            f"rotation {v['rotation_deg']}), {v['avg_fps'] or 0:.3f} fps "
-            f"{'VFR' if v['vfr'] else 'CFR' if v['vfr'] is not None else ''}, "
-            f"{v['frame_count']} frames, keyframe every "
-            f"{v['keyframe_interval_s'] or 0:.2f} s"
+            f"rotation {v['rotation_deg']}), {_num(v['avg_fps'], '.3f')} fps {rate}, "
+            f"{_num(v['frame_count'], 'd')} frames, keyframe every "
+            f"{_num(v['keyframe_interval_s'], '.2f')} s"
         )
         for a in info["audio"]:
             print(f"  audio: {a['codec']} {a['language'] or ''} {a['sample_rate']} Hz")
@@ -267,6 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except FramesiftError as exc:
         print(f"framesift: error: {exc}", file=sys.stderr)
+        return 2
+    except (av.error.FFmpegError, OSError) as exc:
+        # Not expected to escape the library; still one line, never a traceback.
+        print(f"framesift: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("framesift: interrupted", file=sys.stderr)

@@ -128,31 +128,55 @@ def clockwise_rotation(frame_rotation: float) -> int:
     return round(-frame_rotation / 90.0) % 4 * 90
 
 
+@dataclass
+class _Scan:
+    pts: list[int] = field(default_factory=list)  # sorted at the end
+    key_pts: list[int] = field(default_factory=list)
+    count: int = 0
+    first: av.VideoFrame | None = None
+    decode_errors: int = 0
+
+
 def _packet_scan(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     max_packets: int | None,
-) -> tuple[list[int], list[int], int]:
-    """(sorted pts of the packets seen, pts of keyframe packets, number of packets)."""
-    pts: list[int] = []
-    key_pts: list[int] = []
-    count = 0
+) -> _Scan:
+    """Demux video packets (no seeking: raw streams cannot), decoding only until the first
+    frame comes out; the rest are counted, not decoded."""
+    scan = _Scan()
     try:
         for packet in container.demux(stream):
+            if scan.first is None and scan.decode_errors <= 50:
+                try:
+                    for frame in packet.decode():
+                        if isinstance(frame, av.VideoFrame) and scan.first is None:
+                            scan.first = frame
+                except av.error.InvalidDataError:
+                    scan.decode_errors += 1
             if packet.size == 0:
                 continue
-            count += 1
+            scan.count += 1
             if packet.pts is not None:
-                pts.append(packet.pts)
+                scan.pts.append(packet.pts)
                 if packet.is_keyframe:
-                    key_pts.append(packet.pts)
-            if max_packets is not None and count >= max_packets:
+                    scan.key_pts.append(packet.pts)
+            if max_packets is not None and scan.count >= max_packets and scan.first is not None:
                 break
     except av.error.FFmpegError as exc:
-        logger.warning("demuxing stopped early after %d packets: %s", count, exc)
-    pts.sort()
-    key_pts.sort()
-    return pts, key_pts, count
+        logger.warning("demuxing stopped early after %d packets: %s", scan.count, exc)
+    if scan.first is None:
+        # Frames held back by the decoder (reordering delay) come out on flush.
+        try:
+            for frame in stream.codec_context.decode(None):
+                if isinstance(frame, av.VideoFrame):
+                    scan.first = frame
+                    break
+        except av.error.FFmpegError:
+            pass
+    scan.pts.sort()
+    scan.key_pts.sort()
+    return scan
 
 
 def probe(
@@ -179,15 +203,15 @@ def probe(
         measured: set[str] = set()
         time_base = stream.time_base or Fraction(1, 90000)
 
-        # One decoded frame tells the true pixel format, coded size and rotation.
-        first = _first_frame(container, stream, shown)
+        # Packets tell frame timing and keyframe spacing; one decoded frame tells the true
+        # pixel format, coded size and rotation.
+        scan = _packet_scan(container, stream, None if full else scan_packets)
+        if scan.first is None:
+            raise TruncatedMediaError(shown, "no decodable video frame")
+        first = scan.first
         rotation = clockwise_rotation(first.rotation)
         measured |= {"pix_fmt", "coded_width", "coded_height", "rotation_deg"}
-        container.seek(0, stream=stream, any_frame=False, backward=True) if _seekable(
-            container
-        ) else None
-
-        pts, key_pts, count = _packet_scan(container, stream, None if full else scan_packets)
+        pts, key_pts, count = scan.pts, scan.key_pts, scan.count
         vfr: bool | None = None
         avg_fps = _fps(stream.average_rate)
         if len(pts) >= 3:
@@ -292,10 +316,6 @@ def probe(
         )
 
 
-def _seekable(container: av.container.InputContainer) -> bool:
-    return True
-
-
 def _index_end(stream: av.video.stream.VideoStream) -> int | None:
     """The furthest byte the container's index (mp4 sample table, mkv cues) refers to."""
     try:
@@ -312,22 +332,3 @@ def _index_end(stream: av.video.stream.VideoStream) -> int | None:
 def _bit_depth(fmt: av.VideoFormat) -> int:
     components = fmt.components
     return max((c.bits for c in components), default=8) if components else 8
-
-
-def _first_frame(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, shown: str
-) -> av.VideoFrame:
-    errors = 0
-    try:
-        for packet in container.demux(stream):
-            try:
-                for frame in packet.decode():
-                    if isinstance(frame, av.VideoFrame):
-                        return frame
-            except av.error.InvalidDataError:
-                errors += 1
-                if errors > 50:
-                    break
-    except av.error.FFmpegError as exc:
-        raise TruncatedMediaError(shown, f"no decodable video frame ({exc.strerror})") from exc
-    raise TruncatedMediaError(shown, "no decodable video frame")
