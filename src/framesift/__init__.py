@@ -5,6 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from framesift.analysis import reselect
+from framesift.catalog import Catalog, ingest
 from framesift.errors import (
     CatalogConflictError,
     CatalogError,
@@ -27,6 +28,7 @@ from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec
 
 __all__ = [
     "AudioStreamInfo",
+    "Catalog",
     "CatalogConflictError",
     "CatalogError",
     "CatalogVersionError",
@@ -53,6 +55,7 @@ __all__ = [
     "UnsupportedCodecError",
     "VideoStreamInfo",
     "__version__",
+    "ingest",
     "probe",
     "reselect",
     "sample_video",

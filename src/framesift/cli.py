@@ -116,16 +116,25 @@ def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
 
 
 def parse_storage_options(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; VALUE parsed as JSON when it is JSON (true, 3, {...})."""
+    """``KEY=VALUE`` pairs -> fsspec storage options. Values that parse as JSON are taken
+    as such (``anon=true``, ``max_concurrency=4``); dots nest (``client_kwargs.region_name=
+    eu-west-1``)."""
     options: dict[str, Any] = {}
     for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
             raise SettingsError(f"--storage-option {pair!r}: expected KEY=VALUE")
         try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        target = options
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise SettingsError(f"--storage-option {name}: {parent} is not a group")
+        target[leaf] = value
     return options
 
 
@@ -258,7 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+def _catalog_commands(sub: Any) -> None:
+    from framesift.catalog.cli import register_commands
+
+    register_commands(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = [_catalog_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

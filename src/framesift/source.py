@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,17 +23,11 @@ from framesift.errors import (
     StorageError,
     TruncatedMediaError,
 )
+from framesift.storage import redact_url
 
 __all__ = ["is_local", "open_container", "redact_url", "source_size"]
 
 logger = logging.getLogger(__name__)
-
-_USERINFO = re.compile(r"(?<=://)[^/@]*@")
-
-
-def redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for messages and logs."""
-    return _USERINFO.sub("***@", url)
 
 
 def is_local(url: str) -> bool:

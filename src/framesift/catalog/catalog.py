@@ -10,21 +10,27 @@ lists of files are bound as DuckDB variables, never pasted into SQL text.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import os
+import re
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import duckdb
 import polars as pl
 
 from framesift.catalog import layout
+from framesift.catalog.cache import ObjectCache, default_cache_dir
 from framesift.catalog.commits import (
     CatalogState,
     Commit,
+    Snapshot,
     commit_video,
     latest_commit,
     load_state,
@@ -66,6 +72,10 @@ class Catalog:
     AWS_ACCESS_KEY_ID, AWS_REGION, ~/.aws/config ...) and from ``storage_options``
     (s3fs's ``key``, ``secret``, ``endpoint_url``, ``client_kwargs`` ...).
     A missing catalog is created when ``create`` is true (an empty folder or prefix only).
+    A remote catalog's committed files are cached locally under ``cache_dir`` (default
+    :func:`~framesift.catalog.cache.default_cache_dir`; False: read remotely every time).
+    Reads list the commit markers again once the last listing is older than
+    ``max_staleness_s`` (default: 0 for a local folder, 2 s for a remote catalog).
     """
 
     def __init__(
@@ -75,14 +85,28 @@ class Catalog:
         *,
         create: bool = True,
         retry: RetryPolicy | None = None,
+        cache_dir: str | Literal[False] | None = None,
+        max_staleness_s: float | None = None,
     ) -> None:
         self._storage = Storage(str(url), storage_options, retry=retry)
         self.info: CatalogInfo = open_catalog_root(self._storage, create=create)
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._con_token: tuple[object, ...] | None = None
         self._state: CatalogState | None = None
+        self._state_at = 0.0
+        self.max_staleness_s: float = (
+            max_staleness_s
+            if max_staleness_s is not None
+            else (0.0 if self._storage.is_local else 2.0)
+        )
+        """Reads reuse the listing of commit markers for this long (seconds): a remote
+        listing costs a round trip per 1000 videos. Commits made through this object are
+        seen at once; other writers' after at most this long, or after :meth:`refresh`."""
         self._ledger = JobLedger(self._storage)
+        self._bound: dict[str, object] = {}
+        self._cache: ObjectCache | None = None
+        if not self._storage.is_local and cache_dir is not False:
+            self._cache = ObjectCache(self._storage, cache_dir or default_cache_dir())
 
     # ------------------------------------------------------------------ identity
 
@@ -110,7 +134,7 @@ class Catalog:
             if self._con is not None:
                 self._con.close()
             self._con = None
-            self._con_token = None
+            self._bound = {}
 
     def __enter__(self) -> Catalog:
         return self
@@ -126,14 +150,27 @@ class Catalog:
     # ------------------------------------------------------------------ state
 
     def refresh(self) -> CatalogState:
-        """Re-list the commit markers: what other writers committed becomes visible."""
+        """Re-list the commit markers now: what other writers committed becomes visible."""
         state = load_state(self._storage)
         with self._lock:
             self._state = state
+            self._state_at = time.monotonic()
         return state
 
+    def state(self) -> CatalogState:
+        """The visible state, re-listed when older than ``max_staleness_s``."""
+        with self._lock:
+            state = self._state
+            if state is not None and time.monotonic() - self._state_at <= self.max_staleness_s:
+                return state
+        return self.refresh()
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._state = None
+
     def video_ids(self) -> list[str]:
-        return sorted(self.refresh().live)
+        return sorted(self.state().live)
 
     def commit_of(self, video_id: str) -> Commit | None:
         """The latest commit of a video (a tombstone when it was deleted), or None."""
@@ -141,7 +178,14 @@ class Catalog:
 
     # ------------------------------------------------------------------ reading
 
-    def _read_part(self, key: str) -> pl.DataFrame:
+    def _read_part(self, key: str, version: str) -> pl.DataFrame:
+        if self._cache is not None:
+            cached = self._cache.path(key, version)
+            if os.path.exists(cached):
+                return pl.read_parquet(cached)
+            data = self._storage.read_bytes(key)
+            self._cache.put(key, version, data)
+            return pl.read_parquet(io.BytesIO(data))
         return pl.read_parquet(io.BytesIO(self._storage.read_bytes(key)))
 
     def _table(
@@ -157,11 +201,23 @@ class Catalog:
             raise CatalogError(f"table {table} has no columns {unknown}; it has {list(schema)}")
         if isinstance(video_id, str):
             # One video: read its own part directly (one small object), no DuckDB needed.
-            commit = latest_commit(self._storage, layout.check_video_id(video_id))
+            layout.check_video_id(video_id)
+            with self._lock:
+                cached = self._state
+                fresh = cached is not None and (
+                    time.monotonic() - self._state_at <= self.max_staleness_s
+                )
+            commit = (
+                cached.commits.get(video_id)
+                if fresh and cached is not None
+                else latest_commit(self._storage, video_id)
+            )
             if commit is None or commit.deleted or table not in commit.parts:
                 return empty(table).select(cols)
             try:
-                df = self._read_part(commit.parts[table])
+                df = self._read_part(
+                    commit.parts[table], f"{commit.parts[table]}@{commit.committed_at}"
+                )
             except FileNotFoundError:
                 # Replaced between listing and reading: read the new generation.
                 return self._table(table, video_id, columns)
@@ -218,9 +274,10 @@ class Catalog:
         """Run DuckDB SQL over the views videos, frames, scenes, analysis, segments, jobs.
 
         Bind values with ``?`` / ``$name`` placeholders and ``params``; never format them
-        into ``query``.
+        into ``query``. Only the views the query names are refreshed (and, for a remote
+        catalog, fetched into the local cache).
         """
-        con = self.connect()
+        con = self._connection(_tables_named_in(query))
         with self._lock:
             try:
                 relation = con.sql(query, params=params)
@@ -234,54 +291,92 @@ class Catalog:
                 ) from None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """The catalog's in-memory DuckDB connection with fresh views (shared: do not close
-        it; use :meth:`close` on the catalog)."""
-        state = self.refresh()
+        """The catalog's in-memory DuckDB connection with every view fresh (shared: do not
+        close it; use :meth:`close` on the catalog)."""
+        return self._connection(layout.TABLES)
+
+    def _connection(self, tables: Iterable[str]) -> duckdb.DuckDBPyConnection:
+        tables = list(tables)
+        try:
+            return self._bind(self.state(), tables)
+        except FileNotFoundError:
+            # A part was replaced (and its old generation deleted) after our listing.
+            return self._bind(self.refresh(), tables)
+
+    def _bind(self, state: CatalogState, tables: list[str]) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._con is None:
-                self._con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
-                self._con.execute("SET TimeZone = 'UTC'")
-                if not self._storage.is_local:
-                    self._con.register_filesystem(self._storage.fs)
+                con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+                con.execute("SET TimeZone = 'UTC'")
+                if not self._storage.is_local and self._cache is None:
+                    con.register_filesystem(self._storage.fs)
                 for table in SCHEMAS:
-                    self._con.register(f"_empty_{table}", empty(table).to_arrow())
-            jobs, jobs_token = self._ledger.frame()
-            token = (*state.token, jobs_token)
-            if token != self._con_token:
-                self._bind_views(self._con, state, jobs)
-                self._con_token = token
+                    con.register(f"_empty_{table}", empty(table).to_arrow())
+                self._con = con
+                self._bound = {}
+            for table in tables:
+                if table == "jobs":
+                    jobs, token = self._ledger.frame()
+                    if self._bound.get(table) != token:
+                        self._con.register("_jobs_rows", jobs.to_arrow())
+                        self._con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
+                        self._bound[table] = token
+                    continue
+                refs = self._table_refs(state, table)
+                if self._bound.get(table) != refs:
+                    self._bind_table(self._con, table, refs)
+                    self._bound[table] = refs
             return self._con
 
-    def _file_ref(self, key: str) -> str:
-        return self._storage.uri(key)
+    def _table_refs(self, state: CatalogState, table: str) -> _TableRefs:
+        """Where DuckDB reads ``table``: local paths, cached copies, or remote URLs."""
+        src = state.sources(table)
+        compact_ids = src.compact_video_ids if state.stale_in_snapshot() else None
+        items = [(k, self._part_version(state, k)) for k in src.part_keys]
+        compact_item = None
+        if src.compact_key is not None and src.compact_video_ids and state.snapshot:
+            compact_item = (src.compact_key, _snapshot_version(state.snapshot))
+        if self._storage.is_local:
+            parts = tuple(self._storage.path(k) for k, _ in items)
+            compact = self._storage.path(compact_item[0]) if compact_item else None
+        elif self._cache is not None:
+            fetched = self._cache.fetch(items + ([compact_item] if compact_item else []))
+            parts = tuple(fetched[: len(items)])
+            compact = fetched[-1] if compact_item else None
+            keep = set(fetched) | {
+                self._cache.path(k, self._part_version(state, k))
+                for c in state.live.values()
+                if (k := c.parts.get(table)) is not None
+            }
+            self._cache.prune([f"tables/{table}", f"compact/{table}"], keep)
+        else:
+            parts = tuple(self._storage.uri(k) for k, _ in items)
+            compact = self._storage.uri(compact_item[0]) if compact_item else None
+        return _TableRefs(parts, compact, compact_ids)
 
-    def _bind_views(
-        self, con: duckdb.DuckDBPyConnection, state: CatalogState, jobs: pl.DataFrame
-    ) -> None:
-        for table in layout.DATA_TABLES:
-            src = state.sources(table)
-            pieces = [f"SELECT * FROM _empty_{table}"]
-            if src.part_keys:
-                con.execute(
-                    f"SET VARIABLE {table}_parts = ?", [[self._file_ref(k) for k in src.part_keys]]
-                )
-                pieces.append(
-                    f"SELECT * FROM read_parquet(getvariable('{table}_parts'), union_by_name=true)"
-                )
-            if src.compact_key is not None and src.compact_video_ids:
-                con.execute(f"SET VARIABLE {table}_compact = ?", [self._file_ref(src.compact_key)])
-                compact = f"SELECT * FROM read_parquet(getvariable('{table}_compact'))"
-                if state.stale_in_snapshot():
-                    con.execute(
-                        f"SET VARIABLE {table}_compact_ids = ?", [list(src.compact_video_ids)]
-                    )
-                    compact += (
-                        f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
-                    )
-                pieces.append(compact)
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
-        con.register("_jobs_rows", jobs.to_arrow())
-        con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
+    @staticmethod
+    def _part_version(state: CatalogState, key: str) -> str:
+        parsed = layout.parse_part_key(key)
+        commit = state.commits.get(parsed[1]) if parsed else None
+        return f"{key}@{commit.committed_at if commit else ''}"
+
+    @staticmethod
+    def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs) -> None:
+        # File lists and ids are bound as DuckDB variables: nothing is pasted into SQL text.
+        pieces = [f"SELECT * FROM _empty_{table}"]
+        if refs.parts:
+            con.execute(f"SET VARIABLE {table}_parts = ?", [list(refs.parts)])
+            pieces.append(
+                f"SELECT * FROM read_parquet(getvariable('{table}_parts'), union_by_name=true)"
+            )
+        if refs.compact is not None:
+            con.execute(f"SET VARIABLE {table}_compact = ?", [refs.compact])
+            compact = f"SELECT * FROM read_parquet(getvariable('{table}_compact'))"
+            if refs.compact_ids is not None:
+                con.execute(f"SET VARIABLE {table}_compact_ids = ?", [list(refs.compact_ids)])
+                compact += f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
+            pieces.append(compact)
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
 
     # ------------------------------------------------------------------ images
 
@@ -349,7 +444,7 @@ class Catalog:
     def _repr_html_(self) -> str:
         import html
 
-        state = self.refresh()
+        state = self.state()
         live = state.live
         return (
             f"<b>framesift catalog</b> <code>{html.escape(self.url)}</code> "
@@ -358,11 +453,18 @@ class Catalog:
 
     # ------------------------------------------------------------------ writing
 
-    def begin_video(self, video_id: str) -> VideoWriter:
-        """Start writing a new generation of ``video_id`` (see :class:`VideoWriter`)."""
+    def begin_video(self, video_id: str, *, settings_hash: str | None = None) -> VideoWriter:
+        """Start writing a new generation of ``video_id`` (see :class:`VideoWriter`).
+
+        ``settings_hash`` (hex) names this writer's files, so a retry with the same
+        settings overwrites its own leftovers and a concurrent writer with other settings
+        never touches them."""
         previous = latest_commit(self._storage, layout.check_video_id(video_id))
         generation = (previous.generation if previous else 0) + 1
-        return VideoWriter(self._storage, video_id, generation, previous)
+        token = (settings_hash or "0").lower()
+        if not re.fullmatch(r"[0-9a-f]{1,32}", token):
+            token = hashlib.sha256(token.encode()).hexdigest()[:16]
+        return VideoWriter(self._storage, video_id, generation, previous, self._invalidate, token)
 
     def delete_video(self, video_id: str) -> bool:
         """Remove a video: a tombstone commit hides it at once, then its files go."""
@@ -379,6 +481,7 @@ class Catalog:
             thumbs_prefix=None,
             deleted=True,
         )
+        self._invalidate()
         retire_old_generations(self._storage, video_id, writer.generation)
         return True
 
@@ -411,10 +514,12 @@ class VideoWriter:
     video_id: str
     generation: int
     previous: Commit | None
+    on_commit: Callable[[], None] | None = None
+    token: str = "0"
 
     @property
     def thumbs_prefix(self) -> str:
-        return layout.thumbs_prefix(self.video_id, self.generation)
+        return layout.thumbs_prefix(self.video_id, self.generation, self.token)
 
     def image_sink(self, *, max_workers: int = 8) -> CatalogImageSink:
         from framesift.catalog.sink import CatalogImageSink
@@ -429,13 +534,22 @@ class VideoWriter:
         source_url: str | None,
         has_thumbnails: bool = True,
         retire: bool = True,
+        carry_over: bool = False,
     ) -> Commit:
         """Write the parts, then the marker (the commit point), then retire older
-        generations. Raises CatalogConflictError if another writer committed first."""
+        generations. Raises CatalogConflictError if another writer committed first.
+
+        ``carry_over`` keeps the previous generation's parts (and thumbnails) for the
+        tables not given: how the text capability adds ``segments`` to a sampled video
+        without copying its frames."""
         unknown = set(tables) - set(layout.DATA_TABLES)
         if unknown:
             raise CatalogError(f"no tables {sorted(unknown)}: tables are {layout.DATA_TABLES}")
-        parts = write_parts(self.storage, self.video_id, self.generation, tables)
+        parts = write_parts(self.storage, self.video_id, self.generation, tables, self.token)
+        thumbs = self.thumbs_prefix if has_thumbnails else None
+        if carry_over and self.previous is not None and not self.previous.deleted:
+            parts = {**self.previous.parts, **parts}
+            thumbs = thumbs or self.previous.thumbs_prefix
         fault_point("after_parts")
         commit = commit_video(
             self.storage,
@@ -444,15 +558,35 @@ class VideoWriter:
             parts,
             settings_hash=settings_hash,
             source_url=source_url,
-            thumbs_prefix=self.thumbs_prefix if has_thumbnails else None,
+            thumbs_prefix=thumbs,
         )
+        if self.on_commit is not None:
+            self.on_commit()
         fault_point("after_commit")
         if retire and self.previous is not None:
             try:
-                retire_old_generations(self.storage, self.video_id, self.generation)
+                retire_old_generations(self.storage, self.video_id, self.generation, commit)
             except StorageError as exc:  # committed already: vacuum finishes the cleanup
                 logger.warning("leaving old generations of %s to vacuum: %s", self.video_id, exc)
         return commit
+
+
+class _TableRefs(NamedTuple):
+    parts: tuple[str, ...]
+    compact: str | None
+    compact_ids: tuple[str, ...] | None
+
+
+def _snapshot_version(snapshot: Snapshot) -> str:
+    from framesift.catalog.compact import _version
+
+    return _version(snapshot.sequence, snapshot.created_at)
+
+
+def _tables_named_in(query: str) -> set[str]:
+    """The catalog views a query can reach: those whose names it contains as words (a view
+    that is not named cannot be read, so only these need to be fresh)."""
+    return {t for t in layout.TABLES if re.search(rf"\b{t}\b", query, re.IGNORECASE)}
 
 
 def _quote_ident(name: str) -> str:

@@ -1,11 +1,7 @@
 """Command-line shells over the catalog: ``framesift ingest`` and ``framesift catalog ...``.
 
-They only parse, call the library, and present; framesift/cli.py wires them in::
-
-    sub = subparsers.add_parser("ingest", help="sample videos into a catalog")
-    add_ingest_arguments(sub); sub.set_defaults(func=run_ingest)
-    sub = subparsers.add_parser("catalog", help="maintain a catalog")
-    add_catalog_arguments(sub); sub.set_defaults(func=run_catalog)
+They only parse, call the library, and present; framesift/cli.py registers them on its
+subcommands through :func:`register_commands`.
 
 Each ``run_*`` returns the process exit status: 0 success, 1 some videos failed (the rest
 went in), 2 the catalog could not be used (one line on stderr, no traceback).
@@ -14,20 +10,18 @@ went in), 2 the catalog could not be used (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from collections.abc import Sequence
 from typing import Any
 
-from framesift.errors import FramesiftError, SettingsError
-from framesift.spec import DETECTOR_NAMES, ImageSpec, SamplingSpec
+from framesift.cli import add_sampling_arguments, parse_storage_options, spec_from_args
+from framesift.errors import FramesiftError
 
 __all__ = [
     "DEFAULT_CATALOG",
     "add_catalog_arguments",
     "add_ingest_arguments",
-    "parse_storage_options",
+    "register_commands",
     "run_catalog",
     "run_ingest",
 ]
@@ -35,85 +29,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = "data/catalog"
-
-
-def parse_storage_options(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs -> fsspec storage options. Values that parse as JSON are taken
-    as such (``anon=true``, ``max_concurrency=4``); dots nest (``client_kwargs.region_name=
-    eu-west-1``)."""
-    options: dict[str, Any] = {}
-    for pair in pairs or ():
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise SettingsError(f"--storage-option {pair!r}: expected KEY=VALUE")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        target = options
-        *parents, leaf = name.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-            if not isinstance(target, dict):
-                raise SettingsError(f"--storage-option {name}: {parent} is not a group")
-        target[leaf] = value
-    return options
-
-
-def _sampling_helpers() -> tuple[Any, Any]:
-    """The shared sampling options of framesift/cli.py, or this module's stand-ins until
-    they exist there (same names and meanings)."""
-    try:
-        from framesift.cli import (  # type: ignore[attr-defined,unused-ignore]
-            add_sampling_arguments,
-            spec_from_args,
-        )
-    except ImportError:
-        return _add_sampling_arguments, _spec_from_args
-    return add_sampling_arguments, spec_from_args
-
-
-def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("sampling")
-    group.add_argument(
-        "--every",
-        type=float,
-        metavar="SECONDS",
-        default=1.0,
-        help="keep one frame every SECONDS (default 1)",
-    )
-    group.add_argument("--keyframes", action="store_true", help="keyframes only (fast preview)")
-    group.add_argument(
-        "--detector",
-        choices=[*DETECTOR_NAMES, "none"],
-        default="content",
-        help="scene detector (default content)",
-    )
-    group.add_argument("--threshold", type=float, metavar="X", help="detector threshold")
-    group.add_argument(
-        "--dedup",
-        type=int,
-        metavar="BITS",
-        help="drop near-duplicates within BITS of Hamming distance",
-    )
-    group.add_argument(
-        "--thumb-size",
-        type=int,
-        metavar="PX",
-        default=320,
-        help="thumbnail max side in pixels (default 320)",
-    )
-
-
-def _spec_from_args(args: argparse.Namespace) -> SamplingSpec:
-    return SamplingSpec(
-        interval_s=None if args.keyframes else args.every,
-        keyframes=args.keyframes,
-        detector=None if args.detector == "none" else args.detector,
-        threshold=args.threshold,
-        dedup_bits=args.dedup,
-        image=ImageSpec(max_side_px=args.thumb_size),
-    )
 
 
 def _add_storage_option(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +58,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="re-ingest videos already in the catalog with the same settings",
     )
     _add_storage_option(parser)
-    _sampling_helpers()[0](parser)
+    add_sampling_arguments(parser)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -158,7 +73,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        spec = _sampling_helpers()[1](args)
+        spec = spec_from_args(args)
         summary = ingest(
             args.sources,
             args.catalog,
@@ -212,3 +127,13 @@ def run_catalog(args: argparse.Namespace) -> int:
         sys.stderr.write(f"framesift catalog: {type(exc).__name__}: {exc}\n")
         return 2
     return 0
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add ``ingest`` and ``catalog`` to the ``framesift`` command's subparsers."""
+    p = subparsers.add_parser("ingest", help="sample videos into a catalog (incremental)")
+    add_ingest_arguments(p)
+    p.set_defaults(func=run_ingest)
+    p = subparsers.add_parser("catalog", help="maintain a catalog: vacuum, compact")
+    add_catalog_arguments(p)
+    p.set_defaults(func=run_catalog)

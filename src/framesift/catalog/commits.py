@@ -113,6 +113,10 @@ class Snapshot:
     tables: Mapping[str, str]
     videos: Mapping[str, int]
     created_at: str = ""
+    commits: Mapping[str, Commit] = field(default_factory=dict)
+    """Copies of the commit markers it holds, so a reader opening the catalog reads one
+    snapshot instead of one marker per video (markers stay the source of truth: a copy
+    is used only when the marker listed for that video has the same generation)."""
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -121,6 +125,7 @@ class Snapshot:
                 "tables": dict(self.tables),
                 "videos": dict(self.videos),
                 "created_at": self.created_at,
+                "commits": {v: json.loads(c.to_json()) for v, c in self.commits.items()},
             },
             sort_keys=True,
         ).encode()
@@ -134,6 +139,10 @@ class Snapshot:
                 tables={str(t): str(k) for t, k in raw["tables"].items()},
                 videos={layout.check_video_id(v): int(g) for v, g in raw["videos"].items()},
                 created_at=str(raw.get("created_at", "")),
+                commits={
+                    v: Commit.from_json(json.dumps(c).encode(), f"{key}#{v}")
+                    for v, c in (raw.get("commits") or {}).items()
+                },
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CatalogError(f"snapshot {key} is unreadable ({exc})") from None
@@ -205,7 +214,8 @@ class CatalogState:
 
 
 _MARKER_CACHE: dict[tuple[str, str], Commit] = {}
-"""(catalog URL, marker key) -> Commit. Markers are immutable once created."""
+"""(catalog identity, marker key) -> Commit. Markers are immutable once created, and
+generation numbers never repeat (vacuum keeps every video's latest marker)."""
 _SNAPSHOT_CACHE: dict[tuple[str, str], Snapshot] = {}
 
 
@@ -213,22 +223,14 @@ def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
     out: dict[str, Commit] = {}
     missing: list[str] = []
     for key in keys:
-        cached = _MARKER_CACHE.get((storage.url, key))
+        cached = _MARKER_CACHE.get((storage.identity, key))
         if cached is not None:
             out[key] = cached
         else:
             missing.append(key)
-    try:
-        raw = storage.read_many(missing)
-    except FileNotFoundError:
-        # A marker vanished between listing and reading (vacuum retiring an old
-        # generation): read one by one and skip the gone.
-        raw = {}
-        for key in missing:
-            try:
-                raw[key] = storage.read_bytes(key)
-            except FileNotFoundError:
-                continue
+    # A marker that vanished between listing and reading (vacuum retiring an old
+    # generation) is simply absent from the answer.
+    raw = storage.read_many(missing)
     for key, data in raw.items():
         commit = Commit.from_json(data, key)
         parsed = layout.parse_commit_key(key)
@@ -236,7 +238,7 @@ def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
             raise CatalogError(
                 f"commit marker {key} holds generation {commit.generation} of {commit.video_id}"
             )
-        _MARKER_CACHE[(storage.url, key)] = commit
+        _MARKER_CACHE[(storage.identity, key)] = commit
         out[key] = commit
     return out
 
@@ -244,12 +246,25 @@ def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
 def load_state(storage: Storage) -> CatalogState:
     """List the markers and snapshots and read the ones not seen before."""
     generations: dict[str, list[int]] = {}
-    for key in storage.list_files(layout.COMMITS):
+    for key in storage.list_files(layout.COMMITS, stat=False):
         parsed = layout.parse_commit_key(key)
         if parsed is None:
             continue  # a temp file or a stranger: vacuum's business
         generations.setdefault(parsed[0], []).append(parsed[1])
     latest_keys = {v: layout.commit_key(v, max(gs)) for v, gs in generations.items()}
+    snapshot_keys = sorted(
+        k for k in storage.list_files(layout.SNAPSHOTS, stat=False) if layout.parse_snapshot_key(k)
+    )
+    snapshot = None
+    if snapshot_keys:
+        key = snapshot_keys[-1]
+        snapshot = _SNAPSHOT_CACHE.get((storage.identity, key))
+        if snapshot is None:
+            snapshot = Snapshot.from_json(storage.read_bytes(key), key)
+            _SNAPSHOT_CACHE[(storage.identity, key)] = snapshot
+            for copy in snapshot.commits.values():  # seed the marker cache
+                marker = layout.commit_key(copy.video_id, copy.generation)
+                _MARKER_CACHE.setdefault((storage.identity, marker), copy)
     markers = _read_markers(storage, latest_keys.values())
     commits: dict[str, Commit] = {}
     for video_id, key in latest_keys.items():
@@ -258,16 +273,6 @@ def load_state(storage: Storage) -> CatalogState:
         else:  # the newest marker vanished mid-read: only vacuum deletes markers, and never
             # the newest, so this is a concurrent tombstone purge; treat as gone.
             logger.debug("marker %s vanished while reading", key)
-    snapshot_keys = sorted(
-        k for k in storage.list_files(layout.SNAPSHOTS) if layout.parse_snapshot_key(k)
-    )
-    snapshot = None
-    if snapshot_keys:
-        key = snapshot_keys[-1]
-        snapshot = _SNAPSHOT_CACHE.get((storage.url, key))
-        if snapshot is None:
-            snapshot = Snapshot.from_json(storage.read_bytes(key), key)
-            _SNAPSHOT_CACHE[(storage.url, key)] = snapshot
     return CatalogState(
         commits=commits,
         generations={v: tuple(sorted(gs)) for v, gs in generations.items()},
@@ -281,7 +286,7 @@ def latest_commit(storage: Storage, video_id: str) -> Commit | None:
     prefix = f"{layout.COMMITS}/{layout.check_video_id(video_id)}"
     gens = [
         parsed[1]
-        for key in storage.list_files(prefix)
+        for key in storage.list_files(prefix, stat=False)
         if (parsed := layout.parse_commit_key(key)) is not None
     ]
     while gens:
@@ -300,13 +305,17 @@ def parquet_bytes(df: pl.DataFrame) -> bytes:
 
 
 def write_parts(
-    storage: Storage, video_id: str, generation: int, tables: Mapping[str, pl.DataFrame]
+    storage: Storage,
+    video_id: str,
+    generation: int,
+    tables: Mapping[str, pl.DataFrame],
+    token: str = "0",
 ) -> dict[str, str]:
     """Write one Parquet part per table (rows conformed to the table's schema, the video id
     filled in). Returns table -> key, for the commit marker. Nothing is visible yet."""
     parts: dict[str, str] = {}
     for table, df in tables.items():
-        key = layout.part_key(table, video_id, generation)
+        key = layout.part_key(table, video_id, generation, token)
         storage.write_bytes(key, parquet_bytes(conform(df, table, video_id=video_id)))
         parts[table] = key
     return parts
@@ -341,30 +350,35 @@ def commit_video(
             f"{storage.url}: another writer committed generation {generation} of video "
             f"{video_id} first; its rows stand. Re-run with --force to replace them."
         )
-    _MARKER_CACHE[(storage.url, key)] = commit
+    _MARKER_CACHE[(storage.identity, key)] = commit
     logger.debug("committed %s", key)
     return commit
 
 
-def retire_old_generations(storage: Storage, video_id: str, keep_generation: int) -> int:
-    """Delete parts, thumbnails and markers of ``video_id`` older than ``keep_generation``.
+def retire_old_generations(
+    storage: Storage, video_id: str, keep_generation: int, keep: Commit | None = None
+) -> int:
+    """Delete parts, thumbnails and markers of ``video_id`` older than ``keep_generation``,
+    except what the kept commit ``keep`` still references (parts carried over).
 
     Order matters for a crash in the middle: parts and thumbnails first, markers last, and
     never the kept marker, so whatever is left is invisible and vacuum can finish."""
+    kept_parts = set(keep.parts.values()) if keep else set()
+    kept_thumbs = keep.thumbs_prefix if keep else None
     doomed: list[str] = []
     for table in layout.DATA_TABLES:
-        for key in storage.list_files(f"tables/{table}/{video_id}"):
+        for key in storage.list_files(f"tables/{table}/{video_id}", stat=False):
             parsed = layout.parse_part_key(key)
-            if parsed is not None and parsed[2] < keep_generation:
+            if parsed is not None and parsed[2] < keep_generation and key not in kept_parts:
                 doomed.append(key)
-    for key in storage.list_files(f"{layout.THUMBS}/{video_id}"):
+    for key in storage.list_files(f"{layout.THUMBS}/{video_id}", stat=False):
         thumb = layout.parse_thumb_key(key)
-        if thumb is not None and thumb[1] < keep_generation:
+        if thumb is not None and thumb[1] < keep_generation and thumb[2] != kept_thumbs:
             doomed.append(key)
     storage.delete(doomed)
     old_markers = [
         key
-        for key in storage.list_files(f"{layout.COMMITS}/{video_id}")
+        for key in storage.list_files(f"{layout.COMMITS}/{video_id}", stat=False)
         if (marker := layout.parse_commit_key(key)) is not None and marker[1] < keep_generation
     ]
     storage.delete(old_markers)

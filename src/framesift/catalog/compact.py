@@ -13,6 +13,8 @@ compacted files are a derived copy that can always be deleted and rebuilt.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,8 @@ def compact(catalog: Catalog, *, min_parts: int = 1) -> int | None:
     process committed the same snapshot first."""
     storage = catalog.storage
     with catalog._lock:  # one connection, one bound state, for the whole copy
-        con = catalog.connect()
+        catalog.refresh()  # compaction must see every commit, whatever the staleness policy
+        con = catalog._connection(layout.DATA_TABLES)
         state = catalog._state
         assert state is not None
         live = state.live
@@ -42,36 +45,49 @@ def compact(catalog: Catalog, *, min_parts: int = 1) -> int | None:
         if not live or (fresh < min_parts and not state.stale_in_snapshot()):
             return None
         sequence = (state.snapshot.sequence if state.snapshot else 0) + 1
-        tables: dict[str, str] = {}
-        for table in layout.DATA_TABLES:
-            src = state.sources(table)
-            if not src.part_keys and not src.compact_video_ids:
-                continue
-            key = layout.compact_key(table, sequence)
-            if storage.is_local:
-                storage.fs.makedirs(storage.path(key).rsplit("/", 1)[0], exist_ok=True)
-            order = ", ".join(f'"{c}"' for c in SORT_KEYS[table])
-            target = storage.uri(key)
-            con.execute(
-                f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{_literal(target)}' "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 131072)"
-            )
-            tables[table] = key
         snapshot = Snapshot(
             sequence=sequence,
-            tables=tables,
+            tables={},
             videos={v: c.generation for v, c in live.items()},
             created_at=datetime.now(UTC).isoformat(),
         )
+        tables: dict[str, str] = {}
+        with tempfile.TemporaryDirectory(prefix="framesift-compact-") as scratch:
+            for table in layout.DATA_TABLES:
+                src = state.sources(table)
+                if not src.part_keys and not src.compact_video_ids:
+                    continue
+                key = layout.compact_key(table, sequence)
+                if storage.is_local:
+                    target = storage.path(key)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                else:
+                    target = os.path.join(scratch, f"{table}.parquet")
+                order = ", ".join(f'"{c}"' for c in SORT_KEYS[table])
+                # COPY's target cannot be a bound parameter; it is a path we made, quoted.
+                con.execute(
+                    f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{_literal(target)}' "
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 131072)"
+                )
+                if not storage.is_local:
+                    with open(target, "rb") as handle:
+                        data = handle.read()
+                    storage.write_bytes(key, data)
+                    if catalog._cache is not None:
+                        catalog._cache.put(key, _version(sequence, snapshot.created_at), data)
+                tables[table] = key
+        snapshot = Snapshot(sequence, tables, snapshot.videos, snapshot.created_at, live)
         if not storage.create_exclusive(layout.snapshot_key(sequence), snapshot.to_json()):
             logger.info("another process committed snapshot %d first", sequence)
             return None
-        catalog._con_token = None  # rebind views to the new snapshot
+        catalog._invalidate()
     logger.info("compacted %s: snapshot %d holds %d videos", catalog.url, sequence, len(live))
     return sequence
 
 
+def _version(sequence: int, created_at: str) -> str:
+    return f"snapshot {sequence}@{created_at}"
+
+
 def _literal(text: str) -> str:
-    """A SQL string literal's body. COPY's target cannot be a bound parameter in DuckDB;
-    the URL is the catalog's own root plus a checked key, quotes doubled."""
     return text.replace("'", "''")

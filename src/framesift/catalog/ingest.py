@@ -181,7 +181,7 @@ def ingest_one(
         return failed(exc)
     fault_point("after_fingerprint")
 
-    writer = cat.begin_video(video_id)
+    writer = cat.begin_video(video_id, settings_hash=settings_hash)
     previous = writer.previous
     if (
         previous is not None

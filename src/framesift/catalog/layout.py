@@ -5,8 +5,13 @@ generation number, never from a user's file name, so nothing can escape the root
 
     _catalog.json                                   format and schema version
     commits/<video_id>/<generation:010d>.json       commit markers (immutable, created once)
-    tables/<table>/<video_id>/g<generation:010d>.parquet   one part per video and table
-    thumbs/<video_id>/g<generation:010d>/<name>     thumbnails and full frames
+    tables/<table>/<video_id>/g<generation:010d>-<token>.parquet   one part per video and table
+    thumbs/<video_id>/g<generation:010d>-<token>/<name>            thumbnails and full frames
+
+``token`` is the settings hash of the writer (hex): a run that dies and is run again with
+the same settings writes the same keys (overwriting its leftovers), while two writers
+racing for the same generation with different settings never overwrite each other's files
+(only one of them wins the commit marker; vacuum removes the loser's files).
     snapshots/<sequence:010d>.json                  compaction snapshots (immutable)
     compact/<table>/<sequence:010d>.parquet         compacted copies of all parts of a table
     jobs/<job_id>.json                              the per-source ledger
@@ -57,8 +62,9 @@ TABLES: tuple[str, ...] = (*DATA_TABLES, "jobs")
 _VIDEO_ID = re.compile(r"^[0-9a-f]{8,64}$")
 _JOB_ID = re.compile(r"^[0-9a-f]{8,64}$")
 _COMMIT = re.compile(r"^commits/([0-9a-f]{8,64})/(\d{10})\.json$")
-_PART = re.compile(r"^tables/([a-z]+)/([0-9a-f]{8,64})/g(\d{10})\.parquet$")
-_THUMB = re.compile(r"^thumbs/([0-9a-f]{8,64})/g(\d{10})/")
+_TOKEN = re.compile(r"^[0-9a-f]{1,32}$")
+_PART = re.compile(r"^tables/([a-z]+)/([0-9a-f]{8,64})/g(\d{10})-([0-9a-f]{1,32})\.parquet$")
+_THUMB = re.compile(r"^(thumbs/([0-9a-f]{8,64})/g(\d{10})-[0-9a-f]{1,32})/")
 _SNAPSHOT = re.compile(r"^snapshots/(\d{10})\.json$")
 _COMPACT = re.compile(r"^compact/([a-z]+)/(\d{10})\.parquet$")
 
@@ -82,19 +88,28 @@ def _check_generation(generation: int) -> int:
     return generation
 
 
+def _check_token(token: str) -> str:
+    if not _TOKEN.match(token):
+        raise CatalogError(f"writer token {token!r}: expected 1 to 32 hex digits")
+    return token
+
+
 def commit_key(video_id: str, generation: int) -> str:
     return f"{COMMITS}/{check_video_id(video_id)}/{_check_generation(generation):010d}.json"
 
 
-def part_key(table: str, video_id: str, generation: int) -> str:
+def part_key(table: str, video_id: str, generation: int, token: str) -> str:
     return (
         f"{TABLES_DIR}/{_check_table(table)}/{check_video_id(video_id)}/"
-        f"g{_check_generation(generation):010d}.parquet"
+        f"g{_check_generation(generation):010d}-{_check_token(token)}.parquet"
     )
 
 
-def thumbs_prefix(video_id: str, generation: int) -> str:
-    return f"{THUMBS}/{check_video_id(video_id)}/g{_check_generation(generation):010d}"
+def thumbs_prefix(video_id: str, generation: int, token: str) -> str:
+    return (
+        f"{THUMBS}/{check_video_id(video_id)}/"
+        f"g{_check_generation(generation):010d}-{_check_token(token)}"
+    )
 
 
 def snapshot_key(sequence: int) -> str:
@@ -123,10 +138,10 @@ def parse_part_key(key: str) -> tuple[str, str, int] | None:
     return (m[1], m[2], int(m[3])) if m else None
 
 
-def parse_thumb_key(key: str) -> tuple[str, int] | None:
-    """(video_id, generation) of a thumbnail key, None for anything else."""
+def parse_thumb_key(key: str) -> tuple[str, int, str] | None:
+    """(video_id, generation, prefix) of a thumbnail key, None for anything else."""
     m = _THUMB.match(key)
-    return (m[1], int(m[2])) if m else None
+    return (m[2], int(m[3]), m[1]) if m else None
 
 
 def parse_snapshot_key(key: str) -> int | None:

@@ -5,7 +5,9 @@ never got its marker, incomplete S3 multipart uploads), from replaced generation
 retirement was cut short, and from older compaction snapshots. The grace period protects
 writes in flight in other processes (their files are not referenced *yet*) and readers
 still reading a generation that was just replaced. Vacuum never deletes a file that the
-latest commit of a video, or the latest snapshot, references.
+latest commit of a video, or the latest snapshot, references, nor the latest marker of a
+video (a deleted video keeps its tombstone, so generation numbers never repeat and no
+cached copy can be mistaken for a newer commit).
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ logger = logging.getLogger(__name__)
 def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
     """Delete leftovers older than ``grace_s`` seconds; returns counts by kind."""
     storage = catalog.storage
+    now = time.time()
+    # Files first, commits second: whatever was committed before the second listing is
+    # protected. A write still in flight is protected by the grace period, which must
+    # exceed the longest ingest of one video (default: one hour).
+    listing = storage.list_files("")
     state = catalog.refresh()
     live = state.live
-    now = time.time()
 
     def old(info: dict[str, Any]) -> bool:
         mtime = info.get("mtime_s")
@@ -49,7 +55,7 @@ def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) 
     def drop(kind: str, key: str) -> None:
         doomed.setdefault(kind, []).append(key)
 
-    for key, info in storage.list_files("").items():
+    for key, info in listing.items():
         name = os.path.basename(key)
         if name.startswith(".") and TEMP_MARKER in name:
             if old(info):
@@ -64,13 +70,6 @@ def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) 
             latest = state.commits.get(video_id)
             if latest is not None and generation < latest.generation:
                 drop("old_markers", key)
-            elif (
-                latest is not None
-                and latest.deleted
-                and generation == latest.generation
-                and old(info)
-            ):
-                drop("tombstones", key)
         elif top == "tables":
             if layout.parse_part_key(key) is not None and key not in referenced_parts and old(info):
                 drop("parts", key)
@@ -78,7 +77,7 @@ def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) 
             parsed_thumb = layout.parse_thumb_key(key)
             if parsed_thumb is None:
                 continue
-            prefix = layout.thumbs_prefix(*parsed_thumb)
+            prefix = parsed_thumb[2]
             if prefix not in referenced_thumbs and old(info):
                 drop("thumbnails", key)
         elif top == layout.SNAPSHOTS:
@@ -95,15 +94,7 @@ def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) 
     counts: Counter[str] = Counter({kind: len(keys) for kind, keys in doomed.items()})
     if not dry_run:
         # Data before markers, so an interrupted vacuum leaves nothing a reader could see.
-        for kind in (
-            "temp_files",
-            "parts",
-            "thumbnails",
-            "compacted",
-            "snapshots",
-            "old_markers",
-            "tombstones",
-        ):
+        for kind in ("temp_files", "parts", "thumbnails", "compacted", "snapshots", "old_markers"):
             storage.delete(doomed.get(kind, []))
     counts["multipart_uploads"] = _abort_multipart_uploads(catalog, now, grace_s, dry_run)
     logger.info("vacuum %s%s: %s", catalog.url, " (dry run)" if dry_run else "", dict(counts))
