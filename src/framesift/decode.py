@@ -11,8 +11,10 @@ the loop filter and non-reference frames. Hardware decoding is tried when asked 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 _HW_PREFERENCE = ("cuda", "videotoolbox", "vaapi", "qsv", "d3d11va")
 _MAX_CONSECUTIVE_ERRORS = 500
+_INTRA = 1  # AVPictureType I
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class DecodedFrame:
     time_s: float
     keyframe: bool
     frame: av.VideoFrame
+    intra: bool = False  # an I picture (keyframes are intra; not every intra is a keyframe)
 
 
 @dataclass
@@ -51,6 +55,64 @@ class DecodeCounters:
     frames_decoded: int = 0
     damaged_packets: int = 0
     hwaccel: str | None = None
+
+
+class _ReadAhead:
+    """Runs a frame iterator in a thread, keeping at most ``depth`` items queued.
+
+    Exceptions in the thread are raised in the consumer; ``stop`` ends the thread early
+    (the consumer stopped) and waits for it, so the container can then be closed.
+    """
+
+    _END = object()
+
+    def __init__(self, source: Iterator[DecodedFrame], depth: int) -> None:
+        self._source = source
+        self._queue: queue.Queue[object] = queue.Queue(depth)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="framesift-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._source:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._put(_Raised(exc))
+            return
+        self._put(self._END)
+
+    def __iter__(self) -> Iterator[DecodedFrame]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            assert isinstance(item, DecodedFrame)
+            yield item
+
+    def stop(self) -> None:
+        self._stopping.set()
+        while self._thread.is_alive():
+            with suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exc: BaseException
 
 
 def _hwaccel_candidates(choice: str) -> list[str]:
@@ -87,6 +149,7 @@ class VideoDecoder:
         self._stack = ExitStack()
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
+        self._reader: _ReadAhead | None = None
 
     def __enter__(self) -> VideoDecoder:
         self._container = self._open()
@@ -99,11 +162,14 @@ class VideoDecoder:
         if self.keyframes_only:
             ctx.skip_frame = "NONKEY"
         elif self.spec.fast:
-            ctx.skip_frame = "NONREF"
-            ctx.options = {**dict(ctx.options or {}), "skip_loop_filter": "all"}
+            # Skip B pictures: the I and P pictures that remain decode exactly as in a full
+            # decode (nothing they reference is skipped), so their scores are exact too.
+            ctx.skip_frame = "BIDIR"
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.stop()  # the reading thread must be done with the container
         self._stack.close()
 
     def _open(self) -> av.container.InputContainer:
@@ -146,12 +212,26 @@ class VideoDecoder:
             self.counters.damaged_packets += 1
             logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
 
-    def frames(self) -> Iterator[DecodedFrame]:
+    def frames(self, *, read_ahead: int = 8) -> Iterator[DecodedFrame]:
         """Every frame the decoder outputs, in presentation order.
 
         ``index`` counts frames; when the decoder skips frames (keyframes only, fast) it is
-        the frame's position estimated from its time instead.
+        the frame's position estimated from its time instead. With ``read_ahead`` > 0 a
+        thread keeps up to that many decoded frames ready, so decoding goes on while the
+        caller analyses a frame (memory: that many frames, whatever the video's length).
         """
+        if read_ahead <= 0:
+            yield from self._frames()
+            return
+        reader = _ReadAhead(self._frames(), read_ahead)
+        self._reader = reader
+        try:
+            yield from reader
+        finally:
+            reader.stop()
+            self._reader = None
+
+    def _frames(self) -> Iterator[DecodedFrame]:
         shown = redact_url(self.url)
         time_base = self.time_base
         index = 0
@@ -202,6 +282,7 @@ class VideoDecoder:
                     time_s=float(pts * time_base),
                     keyframe=bool(frame.key_frame),
                     frame=frame,
+                    intra=frame.pict_type == _INTRA,
                 )
                 index += 1
                 self.counters.frames_decoded = index

@@ -61,13 +61,15 @@ class FrameRenderer:
         width, height = self.coded_size
         if self.opencv_resize:
             # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
-            full = self._reformatter.reformat(frame, format=self.fmt).to_ndarray()
+            full = self._reformatter.reformat(frame, format=self.fmt, threads=1).to_ndarray()
             return self._rotate(cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR))
         if frame.width == width and frame.height == height and frame.format.name == self.fmt:
             scaled = frame
         else:
+            # One thread: swscale's own threads cost more than they save at these sizes,
+            # and the decoder's threads already use every core.
             scaled = self._reformatter.reformat(
-                frame, width, height, self.fmt, interpolation=self.interpolation
+                frame, width, height, self.fmt, interpolation=self.interpolation, threads=1
             )
         return self._rotate(scaled.to_ndarray())
 

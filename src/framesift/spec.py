@@ -64,8 +64,9 @@ class DecodeSpec:
     threads: int = 0  # 0: let FFmpeg choose (one per core)
     hwaccel: HwAccel = "auto"
     fast: bool = False
-    """Scene analysis through decoder shortcuts (no loop filter, non-reference frames
-    skipped), refined with an exact decode around each candidate cut."""
+    """Scene analysis through a decoder shortcut: B pictures are skipped, the I and P
+    pictures left decode exactly; a cut found after skipped pictures is placed at its exact
+    frame by decoding that stretch in full, unless it falls on an I picture."""
     allow_partial: bool = False
     """Sample what a truncated file holds instead of raising TruncatedMediaError."""
 

@@ -266,6 +266,18 @@ class Catalog:
         """The per-source ledger: state, attempts, typed error of the last run."""
         return self._ledger.frame()[0]
 
+    def summary(self) -> pl.DataFrame:
+        """One row per committed video: where from, how long, what was kept; newest first."""
+        wanted = [
+            "video_id", "source_url", "duration_s", "width", "height", "codec",
+            "kept_frames", "scene_count", "frames_decoded", "sample_seconds", "ingested_at",
+        ]  # fmt: skip
+        videos = self.videos()
+        present = [c for c in wanted if c in videos.columns]
+        if "ingested_at" in present:
+            videos = videos.sort("ingested_at", descending=True)
+        return videos.select(present)
+
     # ------------------------------------------------------------------ SQL
 
     def sql(

@@ -102,6 +102,15 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
     )
     vac.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     _add_storage_option(vac)
+    summ = sub.add_parser("summary", help="print what the catalog holds")
+    summ.add_argument(
+        "url",
+        metavar="URL",
+        nargs="?",
+        default=DEFAULT_CATALOG,
+        help=f"catalog folder or URL (default {DEFAULT_CATALOG})",
+    )
+    _add_storage_option(summ)
     comp = sub.add_parser("compact", help="merge per-video parts for fast full-table queries")
     comp.add_argument("url", metavar="URL", help="catalog folder or URL")
     _add_storage_option(comp)
@@ -112,7 +121,9 @@ def run_catalog(args: argparse.Namespace) -> int:
 
     try:
         catalog = Catalog(args.url, parse_storage_options(args.storage_option), create=False)
-        if args.catalog_command == "vacuum":
+        if args.catalog_command == "summary":
+            _print_summary(catalog)
+        elif args.catalog_command == "vacuum":
             counts = catalog.vacuum(grace_s=args.grace, dry_run=args.dry_run)
             verb = "would remove" if args.dry_run else "removed"
             listed = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
@@ -129,11 +140,36 @@ def run_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_summary(catalog: Any) -> None:
+    videos = catalog.summary()
+    jobs = catalog.jobs()
+    failed = jobs.filter(jobs["state"] == "failed") if "state" in jobs.columns else jobs.clear()
+    total_s = float(videos["duration_s"].fill_null(0).sum()) if len(videos) else 0.0
+    frames = int(videos["kept_frames"].sum()) if len(videos) else 0
+    scenes = int(videos["scene_count"].sum()) if len(videos) else 0
+    out = sys.stdout
+    out.write(
+        f"{catalog.url}: {len(videos)} videos, {total_s / 60:.1f} min of footage, "
+        f"{frames} kept frames, {scenes} scenes, {len(failed)} failed sources\n"
+    )
+    for row in videos.iter_rows(named=True):
+        out.write(
+            f"  {row['video_id'][:12]}  {row['duration_s'] or 0:8.1f} s  "
+            f"{row['width']}x{row['height']} {row['codec']:<10} {row['kept_frames']:6d} frames "
+            f"{row['scene_count']:5d} scenes  {row['source_url']}\n"
+        )
+    for row in failed.iter_rows(named=True):
+        out.write(
+            f"  FAILED  {row.get('source_url')}: {row.get('error_type')}: "
+            f"{row.get('error_message')}\n"
+        )
+
+
 def register_commands(subparsers: Any) -> None:
     """Add ``ingest`` and ``catalog`` to the ``framesift`` command's subparsers."""
     p = subparsers.add_parser("ingest", help="sample videos into a catalog (incremental)")
     add_ingest_arguments(p)
     p.set_defaults(func=run_ingest)
-    p = subparsers.add_parser("catalog", help="maintain a catalog: vacuum, compact")
+    p = subparsers.add_parser("catalog", help="look after a catalog: summary, vacuum, compact")
     add_catalog_arguments(p)
     p.set_defaults(func=run_catalog)
