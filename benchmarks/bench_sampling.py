@@ -40,51 +40,39 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024.0
 
 
-def timed(name: str, make_command, repeat: int, results: dict) -> None:
+def timed(name: str, make_command, repeat: int, results: dict, keep: Path | None = None) -> None:
+    """Run a command ``repeat`` times; the last run's output folder is kept at ``keep``."""
     walls, rss = [], []
-    for _ in range(repeat):
+    for i in range(repeat):
         out = Path(tempfile.mkdtemp(prefix="bench-"))
         try:
             wall, peak = run(make_command(out))
+            if keep is not None and i == repeat - 1:
+                shutil.copytree(
+                    out, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.jpg", "thumbs")
+                )
         finally:
             shutil.rmtree(out, ignore_errors=True)
         walls.append(wall)
         rss.append(peak)
     results[name] = {"wall_s": statistics.median(walls), "rss_mb": max(rss)}
     print(
-        f"  {name:28s} {statistics.median(walls):8.2f} s   peak RSS {max(rss):7.1f} MB", flush=True
+        f"  {name:30s} {statistics.median(walls):8.2f} s   peak RSS {max(rss):7.1f} MB"
+        f"   (runs: {', '.join(f'{w:.2f}' for w in walls)})",
+        flush=True,
     )
 
 
-def cut_list_framesift(clip: Path, *extra: str) -> list[int]:
-    out = subprocess.run(
-        [str(VENV_BIN / "framesift"), "scenes", str(clip), "--json", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return [s["start_frame"] for s in json.loads(out)][1:]
+def cuts_from_parquet(folder: Path) -> list[int]:
+    import polars as pl
+
+    return pl.read_parquet(folder / "scenes.parquet")["start_frame"].to_list()[1:]
 
 
-def cut_list_pyscenedetect(clip: Path) -> list[int]:
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
-            [
-                str(VENV_BIN / "scenedetect"),
-                "-i",
-                str(clip),
-                "-o",
-                out,
-                "detect-content",
-                "list-scenes",
-                "-q",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        (table,) = Path(out).glob("*-Scenes.csv")
-        lines = table.read_text().splitlines()[1:]
-        return [int(r["Start Frame"]) - 1 for r in csv.DictReader(lines)][1:]
+def cuts_from_pyscenedetect(folder: Path) -> list[int]:
+    (table,) = folder.glob("*-Scenes.csv")
+    lines = table.read_text().splitlines()[1:]  # the first line is the timecode list
+    return [int(r["Start Frame"]) - 1 for r in csv.DictReader(lines)][1:]
 
 
 def f1_within(found: list[int], truth: list[int], tolerance: int = 1) -> float:
@@ -129,6 +117,8 @@ def main() -> None:
         flush=True,
     )
     r: dict[str, dict[str, float]] = {}
+    kept = Path(tempfile.mkdtemp(prefix="bench-kept-"))
+    ours_dir, fast_dir, cli_dir = kept / "ours", kept / "fast", kept / "cli"
     timed(
         "ffmpeg decode floor",
         lambda o: ["ffmpeg", "-v", "error", "-threads", "2", "-i", str(clip), "-f", "null", "-"],
@@ -140,8 +130,33 @@ def main() -> None:
         lambda o: [fsift, "sample", str(clip), "--out", str(o), "--every", "1"],
         args.repeat,
         r,
+        keep=ours_dir,
     )
-    timed("framesift fast scenes", lambda o: [fsift, "scenes", str(clip), "--fast"], args.repeat, r)
+    small_dir = kept / "small"
+    timed(
+        "framesift same, 128 px analysis",
+        lambda o: [
+            fsift,
+            "sample",
+            str(clip),
+            "--out",
+            str(o),
+            "--every",
+            "1",
+            "--analysis-width",
+            "128",
+        ],
+        args.repeat,
+        r,
+        keep=small_dir,
+    )
+    timed(
+        "framesift fast scenes",
+        lambda o: [fsift, "sample", str(clip), "--out", str(o), "--every", "0", "--fast"],
+        args.repeat,
+        r,
+        keep=fast_dir,
+    )
     timed(
         "framesift keyframe preview",
         lambda o: [
@@ -190,24 +205,33 @@ def main() -> None:
         ],
         1,
         r,
+        keep=cli_dir,
     )
     floor = r["ffmpeg decode floor"]["wall_s"]
     one_pass = r["framesift scenes+1fps thumbs"]["wall_s"]
     keyframes = r["framesift keyframe preview"]["wall_s"]
-    print("\ncut agreement (content detector, threshold 27, matched within one frame):", flush=True)
-    ours = cut_list_framesift(clip)
-    theirs = cut_list_pyscenedetect(clip)
-    fast = cut_list_framesift(clip, "--fast")
+    ours = cuts_from_parquet(ours_dir)
+    theirs = cuts_from_pyscenedetect(cli_dir)
+    fast = cuts_from_parquet(fast_dir)
+    small = cuts_from_parquet(small_dir)
+    shutil.rmtree(kept, ignore_errors=True)
     f1_cli = f1_within(ours, theirs)
     f1_fast = f1_within(fast, ours)
     print(
-        f"  framesift {len(ours)} cuts, PySceneDetect CLI {len(theirs)} cuts, "
-        f"fast mode {len(fast)} cuts"
+        f"\ncuts (content detector, threshold 27): framesift {len(ours)}, PySceneDetect CLI "
+        f"{len(theirs)}, fast mode {len(fast)}; F1 matched within one frame",
+        flush=True,
     )
     rows = [
         ("one pass / ffmpeg decode floor", one_pass / floor, "<= 1.15"),
         ("PySceneDetect CLI / one pass", r["pyscenedetect CLI"]["wall_s"] / one_pass, ">= 3"),
         ("cut F1 vs PySceneDetect CLI", f1_cli, ">= 0.98"),
+        (
+            "one pass, 128 px analysis / floor",
+            r["framesift same, 128 px analysis"]["wall_s"] / floor,
+            "(<= 1.15)",
+        ),
+        ("cut F1, 128 px analysis vs PySceneDetect CLI", f1_within(small, theirs), "(>= 0.98)"),
         ("keyframe preview x realtime", duration / keyframes, ">= 100"),
         ("ffmpeg fps=1 / keyframe preview", r["ffmpeg fps=1 jpegs"]["wall_s"] / keyframes, ">= 10"),
         (

@@ -71,6 +71,13 @@ def add_sampling_arguments(parser: argparse.ArgumentParser, *, images: bool = Tr
         help="skip frames within BITS (Hamming) of the last kept frame",
     )
     group.add_argument(
+        "--analysis-width",
+        type=int,
+        default=256,
+        metavar="PX",
+        help="width of the image the detectors see (default 256, as PySceneDetect's CLI)",
+    )
+    group.add_argument(
         "--fast",
         action="store_true",
         help="scene analysis through decoder shortcuts, refined at cuts",
@@ -110,6 +117,7 @@ def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
         min_scene_len_frames=args.min_scene_len,
         representatives_per_scene=args.representatives,
         dedup_bits=args.dedup,
+        analysis_width_px=getattr(args, "analysis_width", 256),
         image=image,
         decode=DecodeSpec(hwaccel=args.hwaccel, fast=args.fast),
     )

@@ -404,7 +404,8 @@ class SamplingPass:
         """
         assert self.spec.detector is not None
         positions = {idx: i for i, idx in enumerate(self._a_index)}
-        exact = DecodeSpec(threads=self.spec.decode.threads, hwaccel=self.spec.decode.hwaccel)
+        # Short stretches: one decoding thread keeps memory low and costs little here.
+        exact = DecodeSpec(threads=1, hwaccel=self.spec.decode.hwaccel)
         keep: list[dict[str, Any]] = [self._scene_rows[0]] if self._scene_rows else []
         with VideoDecoder(
             self.url, self.media, exact, storage_options=self.storage_options
