@@ -17,7 +17,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import av
@@ -334,6 +334,8 @@ class SamplingPass:
             else None
         )
         lookback = detector.lookback_frames if detector is not None else 1
+        # Keyframe passes keep every frame; representatives are picked once a scene ends.
+        hold_all = self.mode == "keyframes" or spec.representatives_per_scene > 0
         ring: deque[_Pending] = deque()
         scene = _SceneState()
         next_target: float | None = None
@@ -368,6 +370,13 @@ class SamplingPass:
                 score, cuts = detector.push(number, bgr)
                 pending.score = score
                 self._mark_cuts(ring, cuts)
+            if not (hold_all or interval_hit or origin == decoded.time_s) and (
+                detector is None or not detector.may_cut_at(score)
+            ):
+                # This frame can no longer be kept: let its picture go now, so the ring
+                # holds timings and hashes, not decoded pictures (the decoder's buffers
+                # stay few and warm in cache).
+                pending.decoded = replace(decoded, frame=_NO_FRAME)
             self._a_index.append(decoded.index)
             self._a_time.append(decoded.time_s)
             self._a_pts.append(decoded.pts)
@@ -529,7 +538,11 @@ class SamplingPass:
         thumbnail: bytes | None = None
         thumb_uri: str | None = None
         frame_uri: str | None = None
-        if self.sink is not None:
+        if self.sink is not None and thumb_rgb is None and decoded.frame is _NO_FRAME:
+            # Cannot happen for the detectors framesift knows (see may_cut_at); a
+            # detector that did it anyway gets its row, without an image.
+            logger.warning("frame %d kept after its picture was released", decoded.index)
+        elif self.sink is not None:
             if thumb_rgb is None:
                 thumb_rgb = self._thumbs.render(decoded.frame)
             thumbnail = encode_image(thumb_rgb, image.format, image.quality)
@@ -619,7 +632,7 @@ class SamplingPass:
 def _strip(pending: _Pending) -> _Pending:
     """The candidate without its decoded picture (its thumbnail is already rendered)."""
     d = pending.decoded
-    light = DecodedFrame(d.index, d.pts, d.time_s, d.keyframe, _NO_FRAME)
+    light = replace(d, frame=_NO_FRAME)
     return _Pending(
         light,
         pending.number,
@@ -631,6 +644,7 @@ def _strip(pending: _Pending) -> _Pending:
 
 
 _NO_FRAME = av.VideoFrame(2, 2, "rgb24")
+"""Stands in for a decoded picture the pass no longer needs (it is not kept)."""
 
 
 def sample_video(

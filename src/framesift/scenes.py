@@ -71,9 +71,9 @@ class _ExactFastScore:
                 else cv2.norm(edges, last.edges, cv2.NORM_L1) / pixels
             ),
         )
-        score: float = sum(
-            c * w for c, w in zip(components, self._weights, strict=True)
-        ) / sum(abs(w) for w in self._weights)
+        score: float = sum(c * w for c, w in zip(components, self._weights, strict=True)) / sum(
+            abs(w) for w in self._weights
+        )
         if self.stats_manager is not None:
             metrics = {ContentDetector.FRAME_SCORE_KEY: score, **components._asdict()}
             self.stats_manager.set_metrics(timecode, metrics)
@@ -92,9 +92,7 @@ def make_detector(name: str, threshold: float | None, min_scene_len_frames: int)
     """A PySceneDetect detector configured as its CLI would be for the same options."""
     value = DEFAULT_THRESHOLDS[name] if threshold is None else threshold
     factories: dict[str, Callable[[], SceneDetector]] = {
-        "content": lambda: FastContentDetector(
-            threshold=value, min_scene_len=min_scene_len_frames
-        ),
+        "content": lambda: FastContentDetector(threshold=value, min_scene_len=min_scene_len_frames),
         "adaptive": lambda: FastAdaptiveDetector(
             adaptive_threshold=value, min_scene_len=min_scene_len_frames
         ),
@@ -142,6 +140,20 @@ class SceneCutDetector:
             self._recorder = _ScoreRecorder()
             self._detector.stats_manager = self._recorder
         self._last_timecode: FrameTimecode | None = None
+
+    def may_cut_at(self, score: float) -> bool:
+        """Whether a frame with this score can later be reported as a cut.
+
+        Content and hash detectors only report frames whose score reached the threshold,
+        the adaptive detector frames above ``min_content_val``; the threshold detector
+        places cuts between fades, so any frame may be one.
+        """
+        detector = self._detector
+        if isinstance(detector, AdaptiveDetector):
+            return bool(score >= detector.min_content_val)
+        if isinstance(detector, ContentDetector | HashDetector):
+            return bool(score >= detector._threshold)
+        return True
 
     @property
     def lookback_frames(self) -> int:
