@@ -19,7 +19,7 @@ import fsspec
 from framesift.errors import StorageError
 from framesift.source import redact_url
 
-__all__ = ["FsspecImageSink", "ImageSink", "MemoryImageSink"]
+__all__ = ["FsspecImageSink", "ImageSink", "MemoryImageSink", "ThreadedImageSink"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,88 @@ class MemoryImageSink(ImageSink):
         return f"memory://{key}"
 
 
-class FsspecImageSink(ImageSink):
+class ThreadedImageSink(ImageSink):
+    """Writes images with ``max_workers`` threads and at most ``max_pending`` in memory.
+
+    Subclasses say where a key goes (:meth:`_locate`) and how bytes are stored there
+    (:meth:`_store`); :meth:`close` waits and raises the first failure as StorageError.
+    """
+
+    def __init__(self, *, max_workers: int = 8, max_pending: int = 64) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sink")
+        self._slots = threading.BoundedSemaphore(max_pending)
+        self._futures: list[Future[None]] = []
+        self._failure: BaseException | None = None
+        self.written = 0
+
+    @abc.abstractmethod
+    def _locate(self, key: str) -> tuple[str, str]:
+        """(where to store, URI to report) for ``key``; StorageError if not allowed."""
+
+    @abc.abstractmethod
+    def _store(self, location: str, data: bytes) -> None:
+        """Store ``data`` at ``location`` (runs in a worker thread)."""
+
+    @abc.abstractmethod
+    def _describe(self) -> str:
+        """Where this sink writes, for messages (no credentials)."""
+
+    def _redact(self, text: str) -> str:
+        """``text`` with any credentials masked (messages leave the process)."""
+        return redact_url(text)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The first write that failed, if any."""
+        return self._failure
+
+    def _run(self, location: str, data: bytes) -> None:
+        try:
+            self._store(location, data)
+        finally:
+            self._slots.release()
+
+    def put(self, key: str, data: bytes) -> str:
+        location, uri = self._locate(key)
+        self._raise_failure(block=False)
+        self._slots.acquire()
+        self._futures.append(self._pool.submit(self._run, location, data))
+        self.written += 1
+        return uri
+
+    def _raise_failure(self, *, block: bool) -> None:
+        pending: list[Future[None]] = []
+        for fut in self._futures:
+            if block or fut.done():
+                exc = fut.exception()
+                if exc is not None and self._failure is None:
+                    self._failure = exc
+            else:
+                pending.append(fut)
+        self._futures = pending
+        if self._failure is not None:
+            self.abort()
+            if isinstance(self._failure, StorageError):
+                raise self._failure
+            raise StorageError(
+                f"writing images under {self._describe()} failed: "
+                f"{self._redact(str(self._failure))}"
+            ) from None
+
+    def close(self) -> None:
+        try:
+            self._raise_failure(block=True)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        for fut in self._futures:
+            fut.cancel()
+        self._futures = []
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class FsspecImageSink(ThreadedImageSink):
     """Writes images under ``base_url`` through fsspec, ``max_workers`` at a time."""
 
     def __init__(
@@ -69,63 +150,31 @@ class FsspecImageSink(ImageSink):
         max_workers: int = 8,
         max_pending: int = 64,
     ) -> None:
+        super().__init__(max_workers=max_workers, max_pending=max_pending)
         self.base_url = base_url.rstrip("/")
-        self._fs, self._root = fsspec.core.url_to_fs(base_url, **dict(storage_options or {}))
-        self._root = self._root.rstrip("/")
-        self._local = "file" in (
+        self._fs, root = fsspec.core.url_to_fs(base_url, **dict(storage_options or {}))
+        self._root = root.rstrip("/")
+        protocols = (
             self._fs.protocol if isinstance(self._fs.protocol, tuple) else (self._fs.protocol,)
         )
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sink")
-        self._slots = threading.BoundedSemaphore(max_pending)
-        self._futures: list[Future[None]] = []
+        self._local = "file" in protocols
         self._made_dirs: set[str] = set()
         self._dir_lock = threading.Lock()
 
-    def _write(self, path: str, data: bytes) -> None:
-        try:
-            if self._local:
-                parent = path.rsplit("/", 1)[0]
-                with self._dir_lock:
-                    if parent not in self._made_dirs:
-                        self._fs.makedirs(parent, exist_ok=True)
-                        self._made_dirs.add(parent)
-            with self._fs.open(path, "wb") as handle:
-                handle.write(data)
-        finally:
-            self._slots.release()
+    def _describe(self) -> str:
+        return redact_url(self.base_url)
 
-    def put(self, key: str, data: bytes) -> str:
+    def _locate(self, key: str) -> tuple[str, str]:
         if key.startswith("/") or ".." in key.split("/"):
             raise StorageError(f"image key {key!r} would leave {redact_url(self.base_url)}")
-        path = f"{self._root}/{key}"
-        self._slots.acquire()
-        self._futures.append(self._pool.submit(self._write, path, data))
-        if len(self._futures) > 256:
-            self._reap(block=False)
-        return f"{self.base_url}/{key}"
+        return f"{self._root}/{key}", f"{self.base_url}/{key}"
 
-    def _reap(self, *, block: bool) -> None:
-        pending: list[Future[None]] = []
-        for fut in self._futures:
-            if block or fut.done():
-                exc = fut.exception()
-                if exc is not None:
-                    self.abort()
-                    raise StorageError(
-                        f"writing images under {redact_url(self.base_url)} failed: {exc}"
-                    ) from exc
-            else:
-                pending.append(fut)
-        self._futures = pending
-
-    def close(self) -> None:
-        try:
-            self._reap(block=True)
-        finally:
-            self._pool.shutdown(wait=True)
-
-    def abort(self) -> None:
-        for fut in self._futures:
-            fut.cancel()
-        self._futures = []
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def _store(self, location: str, data: bytes) -> None:
+        if self._local:
+            parent = location.rsplit("/", 1)[0]
+            with self._dir_lock:
+                if parent not in self._made_dirs:
+                    self._fs.makedirs(parent, exist_ok=True)
+                    self._made_dirs.add(parent)
+        with self._fs.open(location, "wb") as handle:
+            handle.write(data)
