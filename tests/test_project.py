@@ -134,3 +134,28 @@ def test_cli_sample_writes_parquet_and_thumbnails(cuts_video, tmp_path, capsys):
     assert (out / "analysis.parquet").exists()
     assert any((out / "thumbs").iterdir())
     assert "kept" in capsys.readouterr().out
+
+
+def test_cli_ingest_then_summary(cuts_video, not_a_video, tmp_path, capsys):
+    catalog = tmp_path / "catalog"
+    code = main(
+        [
+            "ingest",
+            str(cuts_video.path),
+            str(not_a_video),
+            "--catalog",
+            str(catalog),
+            "--min-scene-len",
+            "5",
+        ]
+    )
+    assert code == 1  # one source failed, the other went in
+    out = capsys.readouterr().out
+    assert "1 ingested" in out
+    assert "1 failed" in out
+    assert main(["catalog", "summary", str(catalog)]) == 0
+    summary = capsys.readouterr().out
+    assert "1 videos" in summary
+    assert "7 scenes" in summary
+    assert "FAILED" in summary
+    assert str(not_a_video) in summary
