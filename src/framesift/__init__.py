@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from framesift.analysis import reselect
-from framesift.catalog import Catalog, ingest
 from framesift.errors import (
     CatalogConflictError,
     CatalogError,
@@ -20,11 +21,34 @@ from framesift.errors import (
     TruncatedMediaError,
     UnsupportedCodecError,
 )
-from framesift.output import write_sample
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
 from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
 from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec
+
+if TYPE_CHECKING:
+    from framesift.analysis import reselect
+    from framesift.catalog import Catalog, ingest
+    from framesift.output import write_sample
+
+# Imported on first use: the catalog pulls in DuckDB and S3 support, re-selection
+# PySceneDetect; a command that needs neither starts faster without them.
+_LAZY = {
+    "Catalog": "framesift.catalog",
+    "ingest": "framesift.catalog",
+    "reselect": "framesift.analysis",
+    "write_sample": "framesift.output",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'framesift' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AudioStreamInfo",

@@ -18,7 +18,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import av
 import cv2
@@ -31,10 +31,12 @@ from framesift.dedup import hamming, perceptual_hash
 from framesift.errors import TruncatedMediaError
 from framesift.images import EXTENSIONS, FrameRenderer, encode_image, fit_within
 from framesift.probe import MediaInfo, probe
-from framesift.scenes import SceneCutDetector
 from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
 from framesift.sink import ImageSink
 from framesift.spec import DecodeSpec, SamplingSpec
+
+if TYPE_CHECKING:
+    from framesift.scenes import SceneCutDetector
 
 __all__ = [
     "DecodeMode",
@@ -329,7 +331,7 @@ class SamplingPass:
     def _run(self, frames: Iterator[DecodedFrame]) -> Iterator[KeptFrame]:
         spec = self.spec
         detector = (
-            SceneCutDetector(spec.detector, spec.threshold, spec.min_scene_len_frames, self._fps)
+            _scene_detector(spec.detector, spec.threshold, spec.min_scene_len_frames, self._fps)
             if spec.detector is not None
             else None
         )
@@ -456,7 +458,7 @@ class SamplingPass:
         self, decoder: VideoDecoder, after_s: float, until_s: float
     ) -> tuple[float, float] | None:
         assert self.spec.detector is not None
-        scorer = SceneCutDetector(self.spec.detector, self.spec.threshold, 0, self._fps)
+        scorer = _scene_detector(self.spec.detector, self.spec.threshold, 0, self._fps)
         best: tuple[float, float] | None = None
         threshold = self.spec.effective_threshold or 0.0
         for number, decoded in enumerate(decoder.frames_from(after_s)):
@@ -627,6 +629,15 @@ class SamplingPass:
             candidate.row = kept.row
             yield kept
         scene.candidates = []
+
+
+def _scene_detector(
+    name: str, threshold: float | None, min_scene_len_frames: int, fps: float
+) -> SceneCutDetector:
+    # PySceneDetect is imported when a pass first needs a detector (it takes ~0.3 s).
+    from framesift.scenes import SceneCutDetector
+
+    return SceneCutDetector(name, threshold, min_scene_len_frames, fps)
 
 
 def _strip(pending: _Pending) -> _Pending:
