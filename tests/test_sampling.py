@@ -231,10 +231,11 @@ def test_streaming_yields_the_same_rows(cuts_video):
         **{k: v for k, v in SCENE_ONLY.items() if k != "interval_s"},
     )
     sampling = SamplingPass(str(cuts_video.path), spec, sink=fs.MemoryImageSink())
-    streamed = [kept.row["frame_index"] for kept in sampling]
-    assert all(kept_bytes for kept_bytes in [1])
+    streamed = list(sampling)
+    assert all(kept.thumbnail and kept.thumbnail[:2] == b"\xff\xd8" for kept in streamed)
     result = sampling.result()
-    assert sorted(streamed) == result.frames["frame_index"].to_list()
+    assert sorted(k.row["frame_index"] for k in streamed) == result.frames["frame_index"].to_list()
+    assert any("representative" in k.row["reasons"] for k in streamed)
 
 
 def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
@@ -375,3 +376,16 @@ def test_raw_elementary_stream_without_container_times(tmp_path):
     result = fs.sample_video(str(path), fs.SamplingSpec(interval_s=0.4, detector=None))
     assert result.stats.frames_decoded == 30
     assert result.frames["time_s"].to_list() == pytest.approx([0.0, 0.4, 0.8])
+
+
+def test_reselect_on_a_keyframe_pass_equals_a_new_pass(cuts_video_sparse_keyframes):
+    path = str(cuts_video_sparse_keyframes.path)
+    first = fs.sample_video(path, fs.SamplingSpec(keyframes=True, interval_s=None))
+    other = fs.SamplingSpec(keyframes=True, interval_s=None, threshold=5.0, dedup_bits=20)
+    again = fs.sample_video(path, other)
+    chosen = reselect(
+        first.analysis, other, detector="content", fps=first.media.video.avg_fps or 25.0
+    )
+    assert chosen.frames["frame_index"].to_list() == again.frames["frame_index"].to_list()
+    assert chosen.frames["reasons"].to_list() == again.frames["reasons"].to_list()
+    assert chosen.scenes.equals(again.scenes)

@@ -69,13 +69,9 @@ def reselect(
             pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=SCENES_SCHEMA), 0
         )
     keyframe_pass = all(keyframes)
-    if keyframe_pass:
-        origin = times[0]
-        numbers: list[int] = []
-        for t in times:
-            numbers.append(max((numbers[-1] + 1) if numbers else 0, round((t - origin) * fps)))
-    else:
-        numbers = index
+    # The detector saw frame indices (positions estimated from time where the decoder
+    # skipped frames), so the replay uses the same numbers.
+    numbers = index
     starts = {0}
     if spec.detector is not None:
         cut_numbers = replay_cuts(

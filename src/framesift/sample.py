@@ -154,7 +154,6 @@ class SampleResult:
 @dataclass(slots=True)
 class _Pending:
     decoded: DecodedFrame
-    number: int  # the detector's frame number
     phash: int
     interval_hit: bool
     score: float = 0.0
@@ -353,7 +352,6 @@ class SamplingPass:
             bgr = self._analysis.render(decoded.frame)
             phash = perceptual_hash(bgr)
             luma = float(sum(cv2.mean(bgr)[:3]) / 3.0)
-            number = decoded.index
             interval_hit = False
             if (
                 spec.interval_s is not None
@@ -365,11 +363,11 @@ class SamplingPass:
                 next_target = origin + steps * spec.interval_s
             if decoded.intra and self.mode == "fast":
                 self._intra.add(decoded.index)
-            pending = _Pending(decoded, number, phash, interval_hit)
+            pending = _Pending(decoded, phash, interval_hit)
             score = 0.0
             ring.append(pending)
             if detector is not None:
-                score, cuts = detector.push(number, bgr)
+                score, cuts = detector.push(decoded.index, bgr)
                 pending.score = score
                 self._mark_cuts(ring, cuts)
             if not (hold_all or interval_hit or origin == decoded.time_s) and (
@@ -482,7 +480,7 @@ class SamplingPass:
     def _mark_cuts(ring: deque[_Pending], cuts: list[int]) -> None:
         for cut in cuts:
             for pending in ring:
-                if pending.number >= cut:
+                if pending.decoded.index >= cut:
                     pending.scene_start = True
                     break
             else:
@@ -646,7 +644,6 @@ def _strip(pending: _Pending) -> _Pending:
     light = replace(d, frame=_NO_FRAME)
     return _Pending(
         light,
-        pending.number,
         pending.phash,
         pending.interval_hit,
         pending.score,
