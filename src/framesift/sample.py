@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import av
-import cv2
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -29,7 +28,13 @@ from numpy.typing import NDArray
 from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import hamming, perceptual_hash
 from framesift.errors import TruncatedMediaError
-from framesift.images import EXTENSIONS, FrameRenderer, encode_image, fit_within
+from framesift.images import (
+    EXTENSIONS,
+    AnalysisRenderer,
+    FrameRenderer,
+    encode_image,
+    fit_within,
+)
 from framesift.probe import MediaInfo, probe
 from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
 from framesift.sink import ImageSink
@@ -222,15 +227,12 @@ class SamplingPass:
         ah = max(2, round(disp_h * aw / disp_w))
         swap = self._rotation in (90, 270)
         # Point sampling by swscale: cheapest, and its detector scores track PySceneDetect's
-        # CLI (full-size BGR, then OpenCV's linear resize) most closely of swscale's filters
-        # (mean |difference| 0.15 on a 0-255 scale, correlation 0.9997, on the 1080p
-        # benchmark clip; bilinear/bicubic smooth more and score ~1.8 lower).
-        self._analysis = FrameRenderer(
+        # CLI (full-size BGR, then OpenCV's linear resize) closely: the same cuts on the
+        # 1080p benchmark clip (bilinear/bicubic smooth more and score ~1.8 lower).
+        self._analysis = AnalysisRenderer(
             (ah, aw) if swap else (aw, ah),
             self._rotation,
-            fmt="bgr24",
-            interpolation="POINT",
-            opencv_resize=self.spec.analysis_scaling == "exact",
+            exact=self.spec.analysis_scaling == "exact",
         )
         tw, th = fit_within(disp_w, disp_h, self.spec.image.max_side_px)
         self._thumbs = FrameRenderer((th, tw) if swap else (tw, th), self._rotation)
@@ -349,9 +351,9 @@ class SamplingPass:
                 origin = decoded.time_s
                 next_target = origin
             # Analysis image through swscale; rotation by numpy on the small result.
-            bgr = self._analysis.render(decoded.frame)
-            phash = perceptual_hash(bgr)
-            luma = float(sum(cv2.mean(bgr)[:3]) / 3.0)
+            bgr, gray = self._analysis.render(decoded.frame)
+            phash = perceptual_hash(gray)
+            luma = self._analysis.mean_luma(gray)
             interval_hit = False
             if (
                 spec.interval_s is not None
@@ -462,7 +464,7 @@ class SamplingPass:
         for number, decoded in enumerate(decoder.frames_from(after_s)):
             if decoded.time_s > until_s + _EPS:
                 break
-            score, _ = scorer.push(number, self._analysis.render(decoded.frame))
+            score, _ = scorer.push(number, self._analysis.render(decoded.frame)[0])
             if decoded.time_s > after_s + _EPS and (best is None or score > best[1]):
                 best = (decoded.time_s, score)
         if best is None or best[1] < threshold:

@@ -50,6 +50,6 @@ ANALYSIS_SCHEMA: dict[str, pl.DataType] = {
     "pts": pl.Int64(),
     "keyframe": pl.Boolean(),
     "score": pl.Float32(),  # the detector's per-frame score (content_val, intensity, ...)
-    "luma": pl.Float32(),  # mean luma 0-255 of the analysis image
+    "luma": pl.Float32(),  # mean luma 0-255 (BT.601) of the analysis image
     "phash": pl.UInt64(),
 }

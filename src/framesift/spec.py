@@ -61,7 +61,7 @@ class DecodeSpec:
     """How the one decode pass runs; none of these change which frames are kept,
     except ``fast``, which trades exactness of the analysis for speed (see below)."""
 
-    threads: int = 0  # 0: let FFmpeg choose (one per core)
+    threads: int = 0  # 0: automatic (cores + 4 frame threads, at most 16)
     hwaccel: HwAccel = "auto"
     fast: bool = False
     """Scene analysis through a decoder shortcut: B pictures are skipped, the I and P

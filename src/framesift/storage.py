@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -147,24 +148,19 @@ def join_key(*parts: str) -> str:
 
 
 def _transient_types() -> tuple[type[BaseException], ...]:
+    """Connection errors of the client libraries already imported (by fsspec's S3 or HTTP
+    filesystems, on first use): a library not imported cannot have raised anything, and
+    importing aiohttp up front would cost every ``framesift`` command ~0.1 s."""
     types: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    try:
-        import botocore.exceptions as bce
-
+    bce = sys.modules.get("botocore.exceptions")
+    if bce is not None:
         types += [bce.ConnectionError, bce.HTTPClientError]
-    except ImportError:  # pragma: no cover - botocore comes with s3fs
-        pass
-    try:
-        import aiohttp
-
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None:
         types += [aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError]
-    except ImportError:  # pragma: no cover
-        pass
     return tuple(types)
 
 
-_TRANSIENT = _transient_types()
-_RETRYABLE: tuple[type[BaseException], ...] = (OSError, *_TRANSIENT)
 _PERMANENT_OS = (
     FileNotFoundError,
     FileExistsError,
@@ -182,7 +178,7 @@ def is_transient(error: BaseException) -> bool:
     """Whether retrying the operation that raised ``error`` may succeed."""
     if isinstance(error, _PERMANENT_OS):
         return False
-    if isinstance(error, _TRANSIENT):
+    if isinstance(error, _transient_types()):
         return True
     if isinstance(error, OSError):
         # s3fs maps S3 errors to OSError; 5xx and throttling read as such in the message.
@@ -229,7 +225,7 @@ def with_retries(
     for attempt in range(1, policy.attempts + 1):
         try:
             return call()
-        except _RETRYABLE as exc:
+        except Exception as exc:  # only transient ones are retried, the rest re-raised
             if not is_transient(exc):
                 raise
             message = redact(f"{type(exc).__name__}: {exc}")
