@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,6 +156,22 @@ def test_storage_round_trip_and_exclusive_create(catalog_url: CatalogTarget) -> 
     assert set(storage.list_files("a")) == {"a/m.json"}
     with pytest.raises(FileNotFoundError):
         storage.read_bytes("a/b.bin")
+
+
+@pytest.mark.s3
+def test_s3_reads_are_one_get_each(s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # s3fs asks for an object's size (a HEAD) before reading it unless told not to: that
+    # doubled the latency of every part and thumbnail read.
+    storage = Storage(f"s3://{s3_server.create_bucket()}/c", s3_server.options())
+    storage.write_bytes("a.bin", b"a" * 1000)
+    storage.write_bytes("b.bin", b"b" * 1000)
+
+    async def no_head(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a HEAD request before the GET")
+
+    monkeypatch.setattr(storage.fs, "_info", no_head)
+    assert storage.read_bytes("a.bin") == b"a" * 1000
+    assert storage.read_many(["a.bin", "b.bin"]) == {"a.bin": b"a" * 1000, "b.bin": b"b" * 1000}
 
 
 def test_local_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:

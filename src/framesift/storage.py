@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import random
@@ -297,6 +298,14 @@ class Storage:
         self.fs: fsspec.AbstractFileSystem = fs
         self.root: str = str(root).rstrip("/") or "/"
         self.is_local: bool = isinstance(fs, LocalFileSystem)
+        # Whole-object reads are one GET: s3fs otherwise asks for the size first (a HEAD,
+        # doubling the latency of every small read) to split large objects into ranges.
+        cat = getattr(fs, "_cat_file", None) or fs.cat_file
+        self._cat_options: dict[str, Any] = (
+            {"max_concurrency": 1}
+            if "max_concurrency" in inspect.signature(cat).parameters
+            else {}
+        )
         protocol = _protocols(fs)[0]
         self.url: str = self.root if self.is_local else f"{protocol}://{self.root}"
         """The root as a URL without credentials (local: an absolute path)."""
@@ -350,7 +359,9 @@ class Storage:
 
     def read_bytes(self, key: str) -> bytes:
         path = self.path(key)
-        return self._run("reading", key, lambda: bytes(self.fs.cat_file(path)))
+        return self._run(
+            "reading", key, lambda: bytes(self.fs.cat_file(path, **self._cat_options))
+        )
 
     def read_many(self, keys: Iterable[str], *, concurrency: int = 32) -> dict[str, bytes]:
         """Read several small objects (missing ones are left out); async filesystems (S3)
@@ -361,7 +372,7 @@ class Storage:
 
         def one(path: str) -> bytes | None:
             try:
-                return bytes(self.fs.cat_file(path))
+                return bytes(self.fs.cat_file(path, **self._cat_options))
             except FileNotFoundError:
                 return None
 
@@ -388,7 +399,7 @@ class Storage:
         async def one(path: str) -> bytes | None:
             async with limit:
                 try:
-                    return bytes(await self.fs._cat_file(path))
+                    return bytes(await self.fs._cat_file(path, **self._cat_options))
                 except FileNotFoundError:
                     return None
 
