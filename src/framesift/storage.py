@@ -302,9 +302,7 @@ class Storage:
         # doubling the latency of every small read) to split large objects into ranges.
         cat = getattr(fs, "_cat_file", None) or fs.cat_file
         self._cat_options: dict[str, Any] = (
-            {"max_concurrency": 1}
-            if "max_concurrency" in inspect.signature(cat).parameters
-            else {}
+            {"max_concurrency": 1} if "max_concurrency" in inspect.signature(cat).parameters else {}
         )
         protocol = _protocols(fs)[0]
         self.url: str = self.root if self.is_local else f"{protocol}://{self.root}"
@@ -359,9 +357,7 @@ class Storage:
 
     def read_bytes(self, key: str) -> bytes:
         path = self.path(key)
-        return self._run(
-            "reading", key, lambda: bytes(self.fs.cat_file(path, **self._cat_options))
-        )
+        return self._run("reading", key, lambda: bytes(self.fs.cat_file(path, **self._cat_options)))
 
     def read_many(self, keys: Iterable[str], *, concurrency: int = 32) -> dict[str, bytes]:
         """Read several small objects (missing ones are left out); async filesystems (S3)
