@@ -290,6 +290,23 @@ def test_bad_inputs_raise_typed_errors_naming_the_file(
     assert 0 < partial.stats.frames_decoded < truncated_video.declared_frame_count
 
 
+def test_empty_and_index_less_files_are_called_truncated(cuts_video, tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(TruncatedMediaError, match=r"empty\.mp4: the file is empty"):
+        fs.probe(str(empty))
+    # An MP4 whose moov box sits at the end, cut before it (a copy that stopped early).
+    tail_moov = tmp_path / "tail_moov.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(cuts_video.path), "-c", "copy", str(tail_moov)],
+        check=True,
+    )
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(tail_moov.read_bytes()[: tail_moov.stat().st_size // 2])
+    with pytest.raises(TruncatedMediaError, match=r"cut\.mp4: MP4/MOV file without its index"):
+        fs.sample_video(str(cut))
+
+
 def test_probe_says_what_was_measured(cuts_video, truncated_video):
     info = fs.probe(str(cuts_video.path), full=True)
     assert info.video.frame_count == 75

@@ -342,19 +342,40 @@ class VideoDecoder:
         if found == 0:
             raise TruncatedMediaError(shown, "no video frame could be decoded")
 
-    def frames_from(self, time_s: float) -> Iterator[DecodedFrame]:
+    def frames_from(
+        self, time_s: float, *, references_only_before: bool = False
+    ) -> Iterator[DecodedFrame]:
         """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
-        it and decodes forward); indices are -1."""
+        it and decodes forward); indices are -1.
+
+        ``references_only_before``: until the packets reach ``time_s`` the decoder skips B
+        pictures, as the fast pass does (the I and P pictures that the frames from
+        ``time_s`` on predict from still decode exactly); from there on it decodes all.
+        """
         assert self._container is not None
         target = int(time_s / self.time_base)
         self._container.seek(target, stream=self.stream, backward=True)
-        for decoded in self._decode_from_here():
-            if decoded.pts >= target:
-                yield decoded
+        context = self.stream.codec_context
+        if references_only_before:
+            context.skip_frame = "BIDIR"
+        try:
+            for decoded in self._decode_from_here(full_from_pts=target):
+                if decoded.pts >= target:
+                    yield decoded
+        finally:
+            context.skip_frame = "DEFAULT"
 
-    def _decode_from_here(self) -> Iterator[DecodedFrame]:
+    def _decode_from_here(self, *, full_from_pts: int | None = None) -> Iterator[DecodedFrame]:
         time_base = self.time_base
+        context = self.stream.codec_context
         for packet in self._packets():
+            if (
+                full_from_pts is not None
+                and packet.pts is not None
+                and packet.pts > full_from_pts
+                and context.skip_frame != "DEFAULT"
+            ):
+                context.skip_frame = "DEFAULT"  # the stretch itself: every picture
             try:
                 decoded = packet.decode()
             except av.error.InvalidDataError:

@@ -461,7 +461,8 @@ class SamplingPass:
         scorer = _scene_detector(self.spec.detector, self.spec.threshold, 0, self._fps)
         best: tuple[float, float] | None = None
         threshold = self.spec.effective_threshold or 0.0
-        for number, decoded in enumerate(decoder.frames_from(after_s)):
+        stretch = decoder.frames_from(after_s, references_only_before=True)
+        for number, decoded in enumerate(stretch):
             if decoded.time_s > until_s + _EPS:
                 break
             score, _ = scorer.push(number, self._analysis.render(decoded.frame)[0])

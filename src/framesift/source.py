@@ -51,6 +51,32 @@ def source_size(url: str, storage_options: Mapping[str, Any] | None = None) -> i
         raise StorageError(f"{redact_url(url)}: cannot read ({exc})") from exc
 
 
+def _head(target: Any, size: int = 12) -> bytes:
+    """The first bytes of a path or an open binary file (empty when unreadable)."""
+    try:
+        if isinstance(target, str):
+            with open(target, "rb") as handle:
+                return handle.read(size)
+        target.seek(0)
+        return bytes(target.read(size))
+    except (OSError, ValueError):
+        return b""
+
+
+def _unreadable(shown: str, target: Any) -> MediaError:
+    """The most telling error for a file FFmpeg could not open."""
+    head = _head(target)
+    if not head:
+        return TruncatedMediaError(shown, "the file is empty")
+    if head[4:8] == b"ftyp":
+        # An MP4/MOV whose index (the moov box, often written last) is missing: the usual
+        # sign of a recording or copy that stopped early.
+        return TruncatedMediaError(
+            shown, "MP4/MOV file without its index (moov box): probably cut short"
+        )
+    return NotAVideoError(shown, "not a media file FFmpeg can read")
+
+
 @contextlib.contextmanager
 def open_container(
     url: str,
@@ -79,7 +105,7 @@ def open_container(
         try:
             container = av.open(target, mode="r", **av_options)
         except av.error.InvalidDataError as exc:
-            raise NotAVideoError(shown, "not a media file FFmpeg can read") from exc
+            raise _unreadable(shown, target) from exc
         except av.error.EOFError as exc:
             raise TruncatedMediaError(shown, "file ends before its header does") from exc
         except av.error.FFmpegError as exc:
