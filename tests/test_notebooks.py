@@ -1,0 +1,62 @@
+"""The notebooks in notebooks/ run headless with papermill in a real Jupyter kernel."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from nbconvert import HTMLExporter
+
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+
+
+def _printed_json(notebook: nbformat.NotebookNode) -> dict[str, object]:
+    outputs = notebook.cells[-1].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    return dict(json.loads(text))
+
+
+@pytest.mark.timeout(240)
+def test_sample_video_notebook_runs_with_parameters(cuts_video, tmp_path: Path) -> None:
+    out = tmp_path / "run.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "sample_video.ipynb"),
+        str(out),
+        parameters={
+            "video": str(cuts_video.path),
+            "every_s": 1.0,
+            "dedup_bits": None,
+            "thumb_size": 96,
+            "min_scene_len_frames": 5,
+        },
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    executed = nbformat.read(out, as_version=4)
+    summary = _printed_json(executed)
+    # The cuts the notebook found are the fixture's, frame for frame.
+    assert summary["cut_frames"] == cuts_video.cut_frames
+    assert summary["scenes"] == len(cuts_video.cut_frames) + 1
+    kinds = {
+        kind
+        for cell in executed.cells
+        for o in cell.get("outputs", [])
+        for kind in o.get("data", {})
+    }
+    assert "image/png" in kinds  # the score plot
+    assert "text/html" in kinds  # tables and the thumbnail grid
+    html, _ = HTMLExporter().from_notebook_node(executed)
+    assert "data:image/jpeg;base64," in html  # thumbnails travel inside the report
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    # Outputs belong in the reports papermill makes, not in the repository.
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), path
+        assert any("parameters" in c.metadata.get("tags", []) for c in notebook.cells), path
