@@ -162,6 +162,10 @@ def _transient_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def _retryable_types() -> tuple[type[BaseException], ...]:
+    return (OSError, *_transient_types())
+
+
 _PERMANENT_OS = (
     FileNotFoundError,
     FileExistsError,
@@ -226,7 +230,7 @@ def with_retries(
     for attempt in range(1, policy.attempts + 1):
         try:
             return call()
-        except Exception as exc:  # only transient ones are retried, the rest re-raised
+        except _retryable_types() as exc:  # evaluated after the call: lazy imports count
             if not is_transient(exc):
                 raise
             message = redact(f"{type(exc).__name__}: {exc}")
