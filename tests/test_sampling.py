@@ -290,6 +290,29 @@ def test_bad_inputs_raise_typed_errors_naming_the_file(
     assert 0 < partial.stats.frames_decoded < truncated_video.declared_frame_count
 
 
+def test_non_square_pixels_are_shown_at_display_aspect(tmp_path):
+    # 720x480 coded with 32:27 pixels (NTSC DVD, 16:9) is shown 854x480, as players do.
+    clip = tmp_path / "anamorphic.mp4"
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=720x480:r=25:d=2",
+            "-vf", "setsar=32/27", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip),
+        ],
+        check=True,
+    )  # fmt: skip
+    video = fs.probe(str(clip)).video
+    assert (video.coded_width, video.coded_height) == (720, 480)
+    assert (video.width, video.height, video.sample_aspect_ratio) == (854, 480, "32:27")
+    out = tmp_path / "out"
+    spec = fs.SamplingSpec(interval_s=1.0, image=fs.ImageSpec(max_side_px=320, full_frames=True))
+    result = fs.write_sample(str(clip), str(out), spec)
+    assert result.frames["width"].to_list() == [854, 854]
+    thumb = result.frames["thumbnail_uri"][0]
+    full = result.frames["frame_uri"][0]
+    assert Image.open(thumb).size == (320, 180)
+    assert Image.open(full).size == (854, 480)
+
+
 def test_empty_and_index_less_files_are_called_truncated(cuts_video, tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")

@@ -178,7 +178,8 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         print(
             f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
             f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
-            f"rotation {v['rotation_deg']}), {_num(v['avg_fps'], '.3f')} fps {rate}, "
+            f"rotation {v['rotation_deg']}, pixel aspect {v['sample_aspect_ratio']}), "
+            f"{_num(v['avg_fps'], '.3f')} fps {rate}, "
             f"{_num(v['frame_count'], 'd')} frames, keyframe every "
             f"{_num(v['keyframe_interval_s'], '.2f')} s"
         )

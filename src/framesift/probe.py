@@ -37,7 +37,7 @@ class VideoStreamInfo:
     bit_depth: int
     coded_width: int
     coded_height: int
-    width: int  # display width, rotation applied
+    width: int  # display width: sample aspect ratio and rotation applied
     height: int
     rotation_deg: int  # clockwise rotation applied for display: 0, 90, 180 or 270
     avg_fps: float | None
@@ -47,6 +47,7 @@ class VideoStreamInfo:
     frame_count_declared: int | None
     keyframe_interval_s: float | None
     time_base: str
+    sample_aspect_ratio: str = "1:1"  # pixel shape; anamorphic video (DVD, DV) is not 1:1
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class MediaInfo:
             "width": v.width,
             "height": v.height,
             "rotation_deg": v.rotation_deg,
+            "sample_aspect_ratio": v.sample_aspect_ratio,
             "avg_fps": v.avg_fps,
             "nominal_fps": v.nominal_fps,
             "vfr": v.vfr,
@@ -210,7 +212,13 @@ def probe(
             raise TruncatedMediaError(shown, "no decodable video frame")
         first = scan.first
         rotation = clockwise_rotation(first.rotation)
-        measured |= {"pix_fmt", "coded_width", "coded_height", "rotation_deg"}
+        measured |= {
+            "pix_fmt",
+            "coded_width",
+            "coded_height",
+            "rotation_deg",
+            "sample_aspect_ratio",
+        }
         pts, key_pts, count = scan.pts, scan.key_pts, scan.count
         vfr: bool | None = None
         avg_fps = _fps(stream.average_rate)
@@ -266,7 +274,12 @@ def probe(
             measured.add("start_time_s")
 
         coded_w, coded_h = first.width, first.height
-        disp_w, disp_h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+        # Non-square pixels (anamorphic DVD, DV, broadcast): shown wider or narrower than
+        # coded, as players do (and ffmpeg's scale=iw*sar:ih): the width follows the ratio.
+        sar = ctx.sample_aspect_ratio or stream.sample_aspect_ratio
+        sar = sar if sar is not None and sar > 0 else Fraction(1)
+        shown_w = coded_w if sar == 1 else max(2, round(coded_w * sar / 2) * 2)
+        disp_w, disp_h = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
         pix_fmt = first.format.name
         video = VideoStreamInfo(
             index=stream.index,
@@ -286,6 +299,7 @@ def probe(
             frame_count_declared=declared_frames,
             keyframe_interval_s=keyframe_interval_s,
             time_base=str(time_base),
+            sample_aspect_ratio=f"{sar.numerator}:{sar.denominator}",
         )
         audio = tuple(
             AudioStreamInfo(

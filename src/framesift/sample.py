@@ -219,7 +219,6 @@ class SamplingPass:
         video = self.media.video
         self._fps = float(video.avg_fps or video.nominal_fps or 25.0)
         self._rotation = video.rotation_deg
-        coded = (video.coded_width, video.coded_height)
         # Analysis image: analysis_width_px wide after rotation, aspect kept; computed in
         # coded orientation so swscale does the scaling, numpy only rotates.
         disp_w, disp_h = video.width, video.height
@@ -236,7 +235,8 @@ class SamplingPass:
         )
         tw, th = fit_within(disp_w, disp_h, self.spec.image.max_side_px)
         self._thumbs = FrameRenderer((th, tw) if swap else (tw, th), self._rotation)
-        self._full = FrameRenderer(coded, self._rotation)
+        # Full-resolution frames at display size (square pixels), before rotation.
+        self._full = FrameRenderer((disp_h, disp_w) if swap else (disp_w, disp_h), self._rotation)
         self._ext = EXTENSIONS[self.spec.image.format]
         self._full_ext = EXTENSIONS[self.spec.image.full_format]
         # Results.

@@ -28,7 +28,7 @@ FRAMES_SCHEMA: dict[str, pl.DataType] = {
     "scene_index": pl.Int32(),
     "reasons": pl.List(pl.String()),  # subset of KEEP_REASONS
     "phash": pl.UInt64(),  # 64-bit perceptual hash (DCT), see framesift.dedup
-    "width": pl.Int32(),  # display size after rotation, in pixels
+    "width": pl.Int32(),  # display size (non-square pixels, rotation applied), in pixels
     "height": pl.Int32(),
     "thumbnail_uri": pl.String(),  # None when thumbnails are off
     "frame_uri": pl.String(),  # full-resolution image, None unless asked for
