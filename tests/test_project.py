@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import framesift
-from framesift.cli import main
+from framesift.cli import ProgressLine, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +134,37 @@ def test_cli_sample_writes_parquet_and_thumbnails(cuts_video, tmp_path, capsys):
     assert (out / "frames.parquet").exists()
     assert (out / "analysis.parquet").exists()
     assert any((out / "thumbs").iterdir())
-    assert "kept" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "kept" in captured.out
+    assert captured.err == ""  # no progress line when stderr is not a terminal
+
+
+def test_cli_progress_line_is_shown_on_request_and_cleared(cuts_video, tmp_path, capsys):
+    args = ["sample", str(cuts_video.path), "--out", str(tmp_path / "o"), "--progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.split("\r") if line.strip()]
+    assert lines[0].startswith(f"{cuts_video.path}   0.0% 0/")
+    assert "100.0%" in lines[-1]
+    assert "x realtime" in lines[-1]
+    assert err.endswith("\r")  # the line is blanked before the summary is printed
+    assert main([*args[:-1], "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_line_overwrites_itself() -> None:
+    stream = io.StringIO()
+    line = ProgressLine(True, stream)
+    line.start("clip.mp4")
+    line(30.0, 120.0)
+    line(120.0, 120.0)
+    line.clear()
+    parts = stream.getvalue().split("\r")
+    assert parts[1].startswith("clip.mp4  25.0% 30/120 s of video, ")
+    assert parts[2].startswith("clip.mp4 100.0% 120/120 s of video, ")
+    assert parts[3].strip() == ""
+    assert parts[4] == ""
+    assert ProgressLine(None, io.StringIO()).enabled is False  # not a terminal
 
 
 def test_cli_ingest_then_summary(cuts_video, not_a_video, tmp_path, capsys):

@@ -396,6 +396,7 @@ def test_progress_is_reported_up_to_the_end(cuts_video):
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen
+    assert seen[0] == (0.0, seen[-1][1])  # a start report, then progress
     assert seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 

@@ -9,8 +9,9 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import av
 import polars as pl
@@ -20,6 +21,53 @@ from framesift.errors import FramesiftError, SettingsError
 from framesift.spec import DETECTOR_NAMES, DecodeSpec, ImageSpec, SamplingSpec
 
 __all__ = ["add_sampling_arguments", "main", "parse_storage_options", "spec_from_args"]
+
+
+class ProgressLine:
+    """A self-overwriting status line on stderr while one video is sampled.
+
+    Shown on a terminal (or with ``--progress``); ``--no-progress`` hides it. The sampling
+    pass calls it with (seconds of video done, total seconds) a few times a second.
+    """
+
+    def __init__(self, enabled: bool | None, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.label = ""
+        self._started = time.monotonic()
+        self._width = 0
+
+    def start(self, label: str) -> None:
+        self.label = label
+        self._started = time.monotonic()
+
+    def __call__(self, done_s: float, total_s: float) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        share = f"{100.0 * done_s / total_s:5.1f}% " if total_s > 0 else ""
+        line = (
+            f"{self.label} {share}{done_s:,.0f}/{total_s:,.0f} s of video, "
+            f"{done_s / elapsed:.1f}x realtime"
+        )
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+        self._width = len(line)
+
+    def clear(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser, *, images: bool = True) -> None:
@@ -201,9 +249,17 @@ def _cmd_scenes(args: argparse.Namespace) -> int:
         min_scene_len_frames=args.min_scene_len,
         decode=DecodeSpec(fast=args.fast, hwaccel=args.hwaccel),
     )
-    result = sample_video(
-        args.video, spec, storage_options=parse_storage_options(args.storage_option)
-    )
+    progress = ProgressLine(args.progress)
+    progress.start(args.video)
+    try:
+        result = sample_video(
+            args.video,
+            spec,
+            storage_options=parse_storage_options(args.storage_option),
+            progress=progress,
+        )
+    finally:
+        progress.clear()
     scenes = result.scenes.select(
         pl.col("scene_index") + 1, "start_s", "end_s", "start_frame", "end_frame", "score"
     )
@@ -228,7 +284,14 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from framesift.output import write_sample
 
     options = parse_storage_options(args.storage_option)
-    result = write_sample(args.video, args.out, spec_from_args(args), storage_options=options)
+    progress = ProgressLine(args.progress)
+    progress.start(args.video)
+    try:
+        result = write_sample(
+            args.video, args.out, spec_from_args(args), storage_options=options, progress=progress
+        )
+    finally:
+        progress.clear()
     s = result.stats
     print(
         f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
@@ -262,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     _add_storage_option(p)
+    add_progress_argument(p)
     p.set_defaults(func=_cmd_scenes)
 
     p = sub.add_parser("sample", help="write thumbnails and a Parquet of kept frames")
@@ -269,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="URL")
     add_sampling_arguments(p)
     _add_storage_option(p)
+    add_progress_argument(p)
     p.set_defaults(func=_cmd_sample)
 
     for register in _EXTRA_COMMANDS:

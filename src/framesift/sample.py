@@ -347,6 +347,8 @@ class SamplingPass:
         origin: float | None = None
         total_s = self.media.duration_s or 0.0
         last_progress = time.perf_counter()
+        if self.progress is not None:
+            self.progress(0.0, total_s)  # started: a listener can time from here
 
         for decoded in frames:
             if origin is None:

@@ -14,7 +14,13 @@ import logging
 import sys
 from typing import Any
 
-from framesift.cli import add_sampling_arguments, parse_storage_options, spec_from_args
+from framesift.cli import (
+    ProgressLine,
+    add_progress_argument,
+    add_sampling_arguments,
+    parse_storage_options,
+    spec_from_args,
+)
 from framesift.errors import FramesiftError
 
 __all__ = [
@@ -59,13 +65,22 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_storage_option(parser)
     add_sampling_arguments(parser)
+    add_progress_argument(parser)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     from framesift.catalog.ingest import IngestOutcome, ingest
     from framesift.storage import redact_url
 
+    line = ProgressLine(args.progress)
+
+    def video_progress(url: str, done_s: float, total_s: float) -> None:
+        if line.label != url:
+            line.start(url)
+        line(done_s, total_s)
+
     def report(outcome: IngestOutcome, done: int, total: int) -> None:
+        line.clear()
         detail = outcome.video_id or ""
         if outcome.status == "failed":
             detail = f"{outcome.error_type}: {outcome.error_message}"
@@ -81,6 +96,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             force=args.force,
             storage_options=parse_storage_options(args.storage_option),
             progress=report,
+            video_progress=video_progress,
         )
     except FramesiftError as exc:
         sys.stderr.write(f"framesift ingest: {type(exc).__name__}: {exc}\n")

@@ -17,6 +17,7 @@ with that error: nothing half-written is visible and a re-run resumes.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -311,6 +312,7 @@ def ingest(
     source_options: Mapping[str, Any] | None = None,
     sampler: Sampler | None = None,
     progress: IngestProgress | None = None,
+    video_progress: Callable[[str, float, float], None] | None = None,
     compact_after: int | None = 64,
     retry: RetryPolicy | None = None,
 ) -> IngestSummary:
@@ -320,6 +322,8 @@ def ingest(
     ``force`` replaces them (the old rows stay visible until the new ones are committed).
     After the batch, when ``compact_after`` or more parts were committed since the last
     compaction, the catalog is compacted for fast full-table queries (None: never).
+    ``progress`` hears of each finished video; ``video_progress(url, done_s, total_s)`` of
+    the one being sampled, a few times a second.
     """
     started = time.perf_counter()
     spec = spec or SamplingSpec()
@@ -334,7 +338,13 @@ def ingest(
     outcomes: list[IngestOutcome] = []
     for url in urls:
         outcome = ingest_one(
-            url, cat, spec, force=force, source_options=src_options, sampler=sampler
+            url,
+            cat,
+            spec,
+            force=force,
+            source_options=src_options,
+            sampler=sampler,
+            progress=(None if video_progress is None else functools.partial(video_progress, url)),
         )
         outcomes.append(outcome)
         if progress is not None:
