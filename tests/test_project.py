@@ -24,6 +24,7 @@ PUBLIC_API = {
     "CatalogError",
     "CatalogVersionError",
     "DecodeSpec",
+    "ExecutorSpec",
     "FramesiftError",
     "FsspecImageSink",
     "ImageSink",

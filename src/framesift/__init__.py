@@ -28,6 +28,7 @@ from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec
 
 if TYPE_CHECKING:
     from framesift.analysis import reselect
+    from framesift.batch import ExecutorSpec
     from framesift.catalog import Catalog, ingest
     from framesift.output import write_sample
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 # PySceneDetect; a command that needs neither starts faster without them.
 _LAZY = {
     "Catalog": "framesift.catalog",
+    "ExecutorSpec": "framesift.batch",
     "ingest": "framesift.catalog",
     "reselect": "framesift.analysis",
     "write_sample": "framesift.output",
@@ -57,6 +59,7 @@ __all__ = [
     "CatalogError",
     "CatalogVersionError",
     "DecodeSpec",
+    "ExecutorSpec",
     "FramesiftError",
     "FsspecImageSink",
     "ImageSink",

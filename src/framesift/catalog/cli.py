@@ -14,6 +14,7 @@ import logging
 import sys
 from typing import Any
 
+from framesift.batch.executors import ExecutorSpec
 from framesift.cli import (
     ProgressLine,
     add_progress_argument,
@@ -63,9 +64,34 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="re-ingest videos already in the catalog with the same settings",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="videos sampled at once, each in its own process (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the videos on the Dask scheduler at ADDRESS (tcp://host:8786), or on a "
+        "local cluster of --workers processes when no address is given",
+    )
     _add_storage_option(parser)
     add_sampling_arguments(parser)
     add_progress_argument(parser)
+
+
+def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
+    if args.dask is not None:
+        address = None if args.dask == "local" else args.dask
+        return ExecutorSpec("dask", workers=args.workers, address=address)
+    if args.workers > 1:
+        return ExecutorSpec("process", workers=args.workers)
+    return ExecutorSpec("serial", workers=args.workers)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -97,6 +123,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             storage_options=parse_storage_options(args.storage_option),
             progress=report,
             video_progress=video_progress,
+            executor=executor_from_args(args),
         )
     except FramesiftError as exc:
         sys.stderr.write(f"framesift ingest: {type(exc).__name__}: {exc}\n")

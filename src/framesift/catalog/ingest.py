@@ -20,21 +20,30 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, as_completed
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import polars as pl
 
+from framesift.batch.executors import ExecutorSpec, open_executor
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.faults import fault_point
 from framesift.catalog.jobs import JobLedger
 from framesift.catalog.sources import expand_sources, fingerprint
 from framesift.catalog.tables import row_frame
 from framesift.catalog.version import framesift_version
-from framesift.errors import CatalogConflictError, MediaError, StorageError
+from framesift.errors import (
+    CatalogConflictError,
+    FramesiftError,
+    MediaError,
+    SettingsError,
+    StorageError,
+)
 from framesift.spec import SamplingSpec
 from framesift.storage import RetryPolicy, redact_url
 
@@ -313,20 +322,25 @@ def ingest(
     sampler: Sampler | None = None,
     progress: IngestProgress | None = None,
     video_progress: Callable[[str, float, float], None] | None = None,
+    executor: ExecutorSpec | None = None,
     compact_after: int | None = 64,
     retry: RetryPolicy | None = None,
 ) -> IngestSummary:
-    """Ingest files, folders, globs or URLs into ``catalog``, one video at a time.
+    """Ingest files, folders, globs or URLs into ``catalog``.
 
     Videos already committed with the same content fingerprint and settings are skipped;
     ``force`` replaces them (the old rows stay visible until the new ones are committed).
-    After the batch, when ``compact_after`` or more parts were committed since the last
-    compaction, the catalog is compacted for fast full-table queries (None: never).
-    ``progress`` hears of each finished video; ``video_progress(url, done_s, total_s)`` of
-    the one being sampled, a few times a second.
+    ``executor`` runs the videos in this process (default), on a local process pool or on
+    a Dask cluster; one failing video never stops the others, and a re-run after any
+    interruption picks up what is missing. After the batch, when ``compact_after`` or more
+    parts were committed since the last compaction, the catalog is compacted for fast
+    full-table queries (None: never). ``progress`` hears of each finished video;
+    ``video_progress(url, done_s, total_s)`` of the one being sampled, a few times a second
+    (in-process runs only).
     """
     started = time.perf_counter()
     spec = spec or SamplingSpec()
+    executor = executor or ExecutorSpec()
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
     )
@@ -335,20 +349,18 @@ def ingest(
     ledger = JobLedger(cat.storage)
     for url in urls:
         ledger.queue(url, spec.fingerprint())
-    outcomes: list[IngestOutcome] = []
-    for url in urls:
-        outcome = ingest_one(
-            url,
-            cat,
-            spec,
-            force=force,
-            source_options=src_options,
-            sampler=sampler,
-            progress=(None if video_progress is None else functools.partial(video_progress, url)),
-        )
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome, len(outcomes), len(urls))
+    with open_executor(executor) as pool:
+        if pool is None:
+            outcomes = _run_here(
+                urls, cat, spec, force, src_options, sampler, progress, video_progress
+            )
+        else:
+            if sampler is not None:
+                raise SettingsError("a custom sampler runs in-process only (executor serial)")
+            threads = executor.decode_threads()
+            if threads and not spec.decode.threads:
+                spec = replace(spec, decode=replace(spec.decode, threads=threads))
+            outcomes = _run_on(pool, urls, cat, spec, force, storage_options, src_options, progress)
     compacted = False
     if compact_after is not None:
         state = cat.refresh()
@@ -358,3 +370,99 @@ def ingest(
     summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
     logger.info("ingest into %s: %s", cat.url, summary)
     return summary
+
+
+def _run_here(
+    urls: list[str],
+    cat: Catalog,
+    spec: SamplingSpec,
+    force: bool,
+    src_options: Mapping[str, Any] | None,
+    sampler: Sampler | None,
+    progress: IngestProgress | None,
+    video_progress: Callable[[str, float, float], None] | None,
+) -> list[IngestOutcome]:
+    outcomes: list[IngestOutcome] = []
+    for url in urls:
+        outcome = ingest_one(
+            url,
+            cat,
+            spec,
+            force=force,
+            source_options=src_options,
+            sampler=sampler,
+            progress=None if video_progress is None else functools.partial(video_progress, url),
+        )
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome, len(outcomes), len(urls))
+    return outcomes
+
+
+def _run_on(
+    pool: Executor,
+    urls: list[str],
+    cat: Catalog,
+    spec: SamplingSpec,
+    force: bool,
+    storage_options: Mapping[str, Any] | None,
+    src_options: Mapping[str, Any] | None,
+    progress: IngestProgress | None,
+) -> list[IngestOutcome]:
+    """Each video's ``ingest_one`` in a worker, given the catalog's URL (workers open it
+    themselves); outcomes in the order of ``urls``."""
+    futures: dict[Future[IngestOutcome], str] = {
+        pool.submit(
+            ingest_one,
+            url,
+            cat.url,
+            spec,
+            force=force,
+            storage_options=storage_options,
+            source_options=src_options,
+            retry=cat.storage.retry,
+        ): url
+        for url in urls
+    }
+    done: dict[str, IngestOutcome] = {}
+    try:
+        for future in as_completed(futures):
+            url = futures[future]
+            try:
+                outcome = future.result()
+            except FramesiftError:
+                raise  # the catalog is unreachable: stop the batch
+            except _worker_lost() as exc:  # the process or cluster worker running it died
+                outcome = _worker_failure(cat, url, spec, exc)
+            done[url] = outcome
+            if progress is not None:
+                progress(outcome, len(done), len(urls))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return [done[url] for url in urls]
+
+
+def _worker_lost() -> tuple[type[BaseException], ...]:
+    """Errors that mean a job's worker died, not that the job failed: a broken process
+    pool, a cancelled job, or (when Dask is in use) a worker the scheduler gave up on."""
+    types: list[type[BaseException]] = [BrokenExecutor, CancelledError]
+    scheduler = sys.modules.get("distributed")
+    if scheduler is not None:
+        types.append(scheduler.KilledWorker)
+    return tuple(types)
+
+
+def _worker_failure(
+    cat: Catalog, url: str, spec: SamplingSpec, exc: BaseException
+) -> IngestOutcome:
+    """A job whose worker failed outside ``ingest_one``'s own handling (a crashed process,
+    a lost cluster worker): recorded as failed in the ledger; a re-run tries it again."""
+    message = cat.storage.redact(f"worker failed: {exc}")
+    shown = redact_url(url)
+    logger.warning("%s failed: %s: %s", shown, type(exc).__name__, message)
+    ledger = JobLedger(cat.storage)
+    job_id = ledger.start(url, spec.fingerprint())
+    ledger.failed(job_id, error_type=type(exc).__name__, message=message)
+    return IngestOutcome(shown, "failed", error_type=type(exc).__name__, error_message=message)

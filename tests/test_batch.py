@@ -1,0 +1,100 @@
+"""Many videos at once: the same ingest on a process pool and on a real Dask LocalCluster
+gives the catalog the serial run gives, keeps going past a bad file, and resumes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import framesift as fs
+from framesift.batch import ExecutorSpec, open_executor
+from framesift.cli import main
+from framesift.errors import SettingsError
+
+SPEC = fs.SamplingSpec(interval_s=1.0, detector="content", min_scene_len_frames=5)
+COMPARED = ["video_id", "frame_index", "time_s", "pts", "keyframe", "scene_index", "reasons"]
+
+
+@pytest.fixture(scope="module")
+def sources(cuts_video, vfr_video, rotated_video, not_a_video) -> list[str]:
+    return [str(p) for p in (cuts_video.path, vfr_video.path, rotated_video.path, not_a_video)]
+
+
+@pytest.fixture(scope="module")
+def serial_catalog(sources: list[str], tmp_path_factory: pytest.TempPathFactory) -> fs.Catalog:
+    url = str(tmp_path_factory.mktemp("serial") / "catalog")
+    summary = fs.ingest(sources, url, SPEC)
+    assert summary.counts == {"ingested": 3, "replaced": 0, "skipped": 0, "failed": 1}
+    return fs.Catalog(url)
+
+
+@pytest.mark.parametrize(
+    "executor",
+    [
+        pytest.param(ExecutorSpec("process", workers=2), id="process-pool"),
+        pytest.param(ExecutorSpec("dask", workers=2), id="dask-local-cluster"),
+    ],
+)
+@pytest.mark.timeout(240)
+def test_parallel_ingest_equals_serial_and_resumes(
+    executor: ExecutorSpec, sources: list[str], serial_catalog: fs.Catalog, tmp_path: Path
+) -> None:
+    url = str(tmp_path / "catalog")
+    finished: list[tuple[str, int, int]] = []
+    summary = fs.ingest(
+        sources,
+        url,
+        SPEC,
+        executor=executor,
+        progress=lambda outcome, done, total: finished.append((outcome.status, done, total)),
+    )
+    # One bad file is a failed outcome, the others go in; progress hears of every video.
+    assert summary.counts == {"ingested": 3, "replaced": 0, "skipped": 0, "failed": 1}
+    assert [o.source_url for o in summary.outcomes] == sources
+    assert sorted(done for _, done, _ in finished) == [1, 2, 3, 4]
+    cat = fs.Catalog(url)
+    expected = serial_catalog.frames().select(COMPARED)
+    assert cat.frames().select(COMPARED).equals(expected)
+    assert cat.scenes().drop("score").equals(serial_catalog.scenes().drop("score"))
+    jobs = cat.jobs()
+    failed = jobs.filter(pl.col("state") == "failed")
+    assert failed["source_url"].to_list() == [sources[-1]]
+    assert "not a media file" in failed["error_message"][0]
+    assert jobs.filter(pl.col("state") == "done").height == 3
+    # The videos ran in worker processes, not in this one.
+    pids = {w.rsplit(":", 1)[1] for w in jobs["worker"].to_list()}
+    assert str(os.getpid()) not in pids
+    # Resumable: a re-run finds every good video committed and skips it.
+    again = fs.ingest(sources, url, SPEC, executor=executor)
+    assert again.counts == {"ingested": 0, "replaced": 0, "skipped": 3, "failed": 1}
+    assert fs.Catalog(url).frames().height == expected.height
+
+
+def test_cli_ingest_with_workers(cuts_video, vfr_video, tmp_path: Path, capsys) -> None:
+    catalog = tmp_path / "catalog"
+    args = ["ingest", str(cuts_video.path), str(vfr_video.path), "--catalog", str(catalog)]
+    assert main([*args, "--workers", "2", "--min-scene-len", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "2 ingested" in out
+    assert main([*args, "--workers", "0"]) == 2
+    assert "workers=0" in capsys.readouterr().err
+
+
+def test_executor_settings_are_checked() -> None:
+    with pytest.raises(SettingsError, match="allowed serial, process, dask"):
+        ExecutorSpec("threads")  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="dask executor only"):
+        ExecutorSpec("process", workers=2, address="tcp://127.0.0.1:8786")
+    assert ExecutorSpec("process", workers=2).decode_threads() >= 2
+    assert ExecutorSpec("dask", address="tcp://127.0.0.1:8786").decode_threads() == 0
+    with open_executor(ExecutorSpec()) as pool:
+        assert pool is None  # serial: in this process
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    spec = ExecutorSpec("dask", address="tcp://127.0.0.1:9", connect_timeout_s=2)  # no one there
+    with pytest.raises(SettingsError, match="cannot reach the Dask scheduler"):
+        fs.ingest([], str(tmp_path / "catalog"), SPEC, executor=spec)
