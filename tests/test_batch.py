@@ -10,9 +10,12 @@ import polars as pl
 import pytest
 
 import framesift as fs
+from catalog_support import CatalogTarget
 from framesift.batch import ExecutorSpec, open_executor
 from framesift.cli import main
 from framesift.errors import SettingsError
+
+pytest_plugins = ["fixtures_catalog"]
 
 SPEC = fs.SamplingSpec(interval_s=1.0, detector="content", min_scene_len_frames=5)
 COMPARED = ["video_id", "frame_index", "time_s", "pts", "keyframe", "scene_index", "reasons"]
@@ -40,22 +43,29 @@ def serial_catalog(sources: list[str], tmp_path_factory: pytest.TempPathFactory)
 )
 @pytest.mark.timeout(240)
 def test_parallel_ingest_equals_serial_and_resumes(
-    executor: ExecutorSpec, sources: list[str], serial_catalog: fs.Catalog, tmp_path: Path
+    executor: ExecutorSpec,
+    sources: list[str],
+    serial_catalog: fs.Catalog,
+    catalog_url: CatalogTarget,
 ) -> None:
-    url = str(tmp_path / "catalog")
+    # Workers open the catalog themselves, from its URL and options: a folder or the S3
+    # server (moto, over HTTP on 127.0.0.1, reached from the worker processes too).
+    url, options = catalog_url.url, catalog_url.storage_options
     finished: list[tuple[str, int, int]] = []
     summary = fs.ingest(
         sources,
         url,
         SPEC,
         executor=executor,
+        storage_options=options,
+        source_options={},
         progress=lambda outcome, done, total: finished.append((outcome.status, done, total)),
     )
     # One bad file is a failed outcome, the others go in; progress hears of every video.
     assert summary.counts == {"ingested": 3, "replaced": 0, "skipped": 0, "failed": 1}
     assert [o.source_url for o in summary.outcomes] == sources
     assert sorted(done for _, done, _ in finished) == [1, 2, 3, 4]
-    cat = fs.Catalog(url)
+    cat = fs.Catalog(url, options)
     expected = serial_catalog.frames().select(COMPARED)
     assert cat.frames().select(COMPARED).equals(expected)
     assert cat.scenes().drop("score").equals(serial_catalog.scenes().drop("score"))
@@ -68,9 +78,11 @@ def test_parallel_ingest_equals_serial_and_resumes(
     pids = {w.rsplit(":", 1)[1] for w in jobs["worker"].to_list()}
     assert str(os.getpid()) not in pids
     # Resumable: a re-run finds every good video committed and skips it.
-    again = fs.ingest(sources, url, SPEC, executor=executor)
+    again = fs.ingest(
+        sources, url, SPEC, executor=executor, storage_options=options, source_options={}
+    )
     assert again.counts == {"ingested": 0, "replaced": 0, "skipped": 3, "failed": 1}
-    assert fs.Catalog(url).frames().height == expected.height
+    assert fs.Catalog(url, options).frames().height == expected.height
 
 
 def test_cli_ingest_with_workers(cuts_video, vfr_video, tmp_path: Path, capsys) -> None:
