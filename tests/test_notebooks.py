@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -60,3 +61,46 @@ def test_notebooks_are_stored_without_outputs() -> None:
         nbformat.validate(notebook)
         assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), path
         assert any("parameters" in c.metadata.get("tags", []) for c in notebook.cells), path
+
+
+@pytest.mark.timeout(240)
+def test_catalog_report_notebook(cuts_video, not_a_video, tmp_path: Path) -> None:
+    import framesift as fs
+
+    catalog = tmp_path / "catalog"
+    spec = fs.SamplingSpec(interval_s=1.0, min_scene_len_frames=5)
+    fs.ingest([str(cuts_video.path), str(not_a_video)], str(catalog), spec)
+    out = tmp_path / "report.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "catalog_report.ipynb"),
+        str(out),
+        parameters={"catalog": str(catalog)},
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    executed = nbformat.read(out, as_version=4)
+    report = _printed_json(executed)
+    assert report["videos"] == 1
+    assert report["scenes"] == len(cuts_video.cut_frames) + 1
+    assert report["failed_sources"] == 1
+    html, _ = HTMLExporter().from_notebook_node(executed)
+    # Every scene start, shown inline (thumbs_per_video is 8, the video has 7 scenes).
+    assert html.count("data:image/jpeg;base64,") == len(cuts_video.cut_frames) + 1
+    assert "NotAVideoError" in html
+
+
+@pytest.mark.timeout(240)
+def test_report_script_writes_html(cuts_video, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    script = NOTEBOOKS.parent / "scripts" / "report.sh"
+    args = ["-p", "video", str(cuts_video.path), "-p", "min_scene_len_frames", "5"]
+    subprocess.run(
+        ["bash", str(script), str(NOTEBOOKS / "sample_video.ipynb"), str(html), *args],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    text = html.read_text()
+    assert '"cut_frames": [' in text
+    assert text.count("data:image/jpeg;base64,") > len(cuts_video.cut_frames)
