@@ -42,6 +42,7 @@ def test_sample_video_notebook_runs_with_parameters(cuts_video, tmp_path: Path) 
     # The cuts the notebook found are the fixture's, frame for frame.
     assert summary["cut_frames"] == cuts_video.cut_frames
     assert summary["scenes"] == len(cuts_video.cut_frames) + 1
+    assert summary["tuner_scenes_retuned"] == summary["scenes_retuned"]  # the widget, in a kernel
     kinds = {
         kind
         for cell in executed.cells
@@ -50,6 +51,7 @@ def test_sample_video_notebook_runs_with_parameters(cuts_video, tmp_path: Path) 
     }
     assert "image/png" in kinds  # the score plot
     assert "text/html" in kinds  # tables and the thumbnail grid
+    assert "application/vnd.jupyter.widget-view+json" in kinds  # the tuner, a live widget
     html, _ = HTMLExporter().from_notebook_node(executed)
     assert "data:image/jpeg;base64," in html  # thumbnails travel inside the report
 
@@ -95,12 +97,16 @@ def test_report_script_writes_html(cuts_video, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     script = NOTEBOOKS.parent / "scripts" / "report.sh"
     args = ["-p", "video", str(cuts_video.path), "-p", "min_scene_len_frames", "5"]
-    subprocess.run(
-        ["bash", str(script), str(NOTEBOOKS / "sample_video.ipynb"), str(html), *args],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    try:
+        subprocess.run(
+            ["bash", str(script), str(NOTEBOOKS / "sample_video.ipynb"), str(html), *args],
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+            timeout=180,
+        )
+    except subprocess.TimeoutExpired as exc:  # say where it stood, not just "timeout"
+        pytest.fail(f"report.sh timed out:\n{exc.stdout!r}\n{exc.stderr!r}")
     text = html.read_text()
     assert '"cut_frames": [' in text
     assert text.count("data:image/jpeg;base64,") > len(cuts_video.cut_frames)

@@ -1,0 +1,171 @@
+"""A notebook widget to tune sampling settings on one pass's per-frame analysis.
+
+Sliders for the detector threshold, minimum scene length, interval, near-duplicate bits and
+representatives per scene; every change re-selects with :func:`framesift.reselect` from the
+cached analysis (no decoding, milliseconds) and redraws the score plot, the counts and the
+kept frames' thumbnails (those the pass wrote). ``tuner.spec`` is the chosen
+:class:`~framesift.spec.SamplingSpec`, ready for ``ingest``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from framesift.analysis import Selection, reselect
+from framesift.errors import SettingsError
+from framesift.sample import SampleResult
+from framesift.spec import DEFAULT_THRESHOLDS, SamplingSpec
+
+__all__ = ["SamplingTuner"]
+
+
+def _widgets() -> Any:
+    try:
+        import ipywidgets
+    except ImportError:
+        raise SettingsError(
+            "the tuning widget needs ipywidgets: pip install 'framesift[notebook]'"
+        ) from None
+    return ipywidgets
+
+
+class SamplingTuner:
+    """Sliders over a pass's analysis; display it in a notebook cell.
+
+    ``images`` maps frame indices to encoded thumbnails (for example a
+    ``MemoryImageSink``'s images by the pass's frames); kept frames without one are listed
+    by time. The pass must have decoded every frame (not keyframes-only or seek mode).
+    """
+
+    def __init__(
+        self,
+        result: SampleResult,
+        *,
+        images: Mapping[int, bytes] | None = None,
+        preview: int = 12,
+    ) -> None:
+        if result.stats.mode not in ("straight", "fast"):
+            raise SettingsError(
+                f"re-selection needs a pass over every frame; this one ran in "
+                f"{result.stats.mode!r} mode"
+            )
+        w = _widgets()
+        self.result = result
+        self.images = dict(images or {})
+        self.preview = preview
+        base = result.spec
+        self._fps = float(result.media.video.avg_fps or result.media.video.nominal_fps or 25.0)
+        detector = base.detector
+        threshold = base.effective_threshold or (DEFAULT_THRESHOLDS[detector] if detector else 0.0)
+        peak = result.analysis.select(result.analysis["score"].max()).item() or 0.0
+        top = max(float(peak), threshold) * 1.2 + 1.0
+        style = {"description_width": "11em"}
+        layout = w.Layout(width="36em")
+        self.threshold = w.FloatSlider(
+            value=threshold, min=0.0, max=round(top, 1), step=0.1, description="threshold",
+            disabled=detector is None, style=style, layout=layout,
+        )  # fmt: skip
+        self.min_scene_len = w.IntSlider(
+            value=base.min_scene_len_frames, min=0, max=120, description="min scene (frames)",
+            disabled=detector is None, style=style, layout=layout,
+        )  # fmt: skip
+        self.interval = w.FloatSlider(
+            value=base.interval_s or 0.0, min=0.0, max=60.0, step=0.5,
+            description="every (s, 0: off)", style=style, layout=layout,
+        )  # fmt: skip
+        self.dedup = w.IntSlider(
+            value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
+            description="dedup bits (-1: off)", style=style, layout=layout,
+        )  # fmt: skip
+        self.representatives = w.IntSlider(
+            value=base.representatives_per_scene, min=0, max=8,
+            description="representatives", style=style, layout=layout,
+        )  # fmt: skip
+        self.summary = w.HTML()
+        self.plot = w.Output()
+        self.gallery = w.HTML()
+        for control in self.controls:
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox([*self.controls, self.summary, self.plot, self.gallery])
+        self.selection: Selection = self._select()
+        self._redraw()
+
+    @property
+    def controls(self) -> list[Any]:
+        return [self.threshold, self.min_scene_len, self.interval, self.dedup, self.representatives]
+
+    @property
+    def spec(self) -> SamplingSpec:
+        """The settings the sliders show, as a SamplingSpec (the pass's other settings kept)."""
+        base = self.result.spec
+        return replace(
+            base,
+            threshold=float(self.threshold.value) if base.detector else base.threshold,
+            min_scene_len_frames=int(self.min_scene_len.value),
+            interval_s=float(self.interval.value) or None,
+            dedup_bits=None if self.dedup.value < 0 else int(self.dedup.value),
+            representatives_per_scene=int(self.representatives.value),
+        )
+
+    def _select(self) -> Selection:
+        return reselect(
+            self.result.analysis, self.spec, detector=self.result.spec.detector, fps=self._fps
+        )
+
+    def _on_change(self, change: object) -> None:
+        self.selection = self._select()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        sel = self.selection
+        self.summary.value = (
+            f"<b>{sel.scenes.height}</b> scenes, <b>{sel.frames.height}</b> kept frames, "
+            f"{sel.duplicates_skipped} near-duplicates skipped "
+            f"(of {self.result.analysis.height} analysed frames)"
+        )
+        self._draw_plot()
+        self.gallery.value = self._gallery_html()
+
+    def _draw_plot(self) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        analysis = self.result.analysis
+        fig, ax = plt.subplots(figsize=(9, 2.4))
+        ax.plot(analysis["time_s"], analysis["score"], lw=0.8)
+        if self.result.spec.detector is not None:
+            ax.axhline(float(self.threshold.value), color="tab:red", ls="--", lw=0.8)
+        for start in self.selection.scenes["start_s"][1:]:
+            ax.axvline(start, color="tab:green", lw=0.6, alpha=0.7)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("score")
+        self.plot.clear_output(wait=True)
+        with self.plot:
+            display(fig)  # type: ignore[no-untyped-call]  # IPython is untyped
+        plt.close(fig)  # one figure at a time, however often the sliders move
+
+    def _gallery_html(self) -> str:
+        tiles = []
+        for row in self.selection.frames.head(self.preview).iter_rows(named=True):
+            caption = html.escape(f"{row['time_s']:.2f} s: {', '.join(row['reasons'])}")
+            data = self.images.get(row["frame_index"])
+            picture = (
+                f'<img src="data:image/jpeg;base64,{base64.b64encode(data).decode()}" '
+                'style="height:90px"/>'
+                if data is not None
+                else '<div style="height:90px;width:120px;background:#eee"></div>'
+            )
+            tiles.append(
+                f'<figure style="display:inline-block;margin:3px">{picture}'
+                f'<figcaption style="font-size:11px">{caption}</figcaption></figure>'
+            )
+        more = self.selection.frames.height - self.preview
+        tail = f"<div>... and {more} more</div>" if more > 0 else ""
+        return "".join(tiles) + tail
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
