@@ -52,6 +52,7 @@ PUBLIC_API = {
     "sample_video",
     "write_sample",
     "Catalog",
+    "estimate_collection",
     "ingest",
 }
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from framesift.analysis import reselect
     from framesift.batch import ExecutorSpec
     from framesift.catalog import Catalog, ingest
+    from framesift.estimate import estimate_collection
     from framesift.output import write_sample
 
 # Imported on first use: the catalog pulls in DuckDB and S3 support, re-selection
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Catalog": "framesift.catalog",
     "ExecutorSpec": "framesift.batch",
+    "estimate_collection": "framesift.estimate",
     "ingest": "framesift.catalog",
     "reselect": "framesift.analysis",
     "write_sample": "framesift.output",
@@ -82,6 +84,7 @@ __all__ = [
     "UnsupportedCodecError",
     "VideoStreamInfo",
     "__version__",
+    "estimate_collection",
     "ingest",
     "probe",
     "reselect",

@@ -301,6 +301,38 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from framesift.estimate import estimate_collection
+
+    estimate = estimate_collection(
+        args.sources,
+        spec_from_args(args),
+        storage_options=parse_storage_options(args.storage_option),
+        calibrate_videos=args.calibrate_videos,
+        calibrate_s=args.calibrate_s,
+    )
+    if args.json:
+        payload = {
+            "totals": estimate.totals,
+            "videos": estimate.videos.to_dicts(),
+            "failed": [{"source_url": u, "error": e} for u, e in estimate.failed],
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    for row in estimate.videos.iter_rows(named=True):
+        megabytes = (row["thumbnail_bytes"] + row["table_bytes"]) / 1e6
+        print(
+            f"  {row['duration_s']:8.1f} s  {row['width']}x{row['height']}  "
+            f"~{row['kept_frames']:6d} frames  ~{megabytes:7.2f} MB"
+            f"  ~{row['seconds']:7.1f} s  {row['source_url']}"
+        )
+    for url, error in estimate.failed:
+        print(f"  UNREADABLE  {url}: {error}")
+    calibrated = ", ".join(f"{c.video_s:.0f} s of {c.source_url}" for c in estimate.calibration)
+    print(f"{estimate}\nmeasured on: {calibrated or 'nothing readable'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framesift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"framesift {__version__}")
@@ -335,6 +367,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_storage_option(p)
     add_progress_argument(p)
     p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser(
+        "estimate", help="estimate catalog size and sampling time for videos, before running"
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders, globs, URLs")
+    add_sampling_arguments(p)
+    p.add_argument(
+        "--calibrate-s",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="seconds sampled at the start of each calibration video (default 20)",
+    )
+    p.add_argument(
+        "--calibrate-videos",
+        type=int,
+        default=2,
+        metavar="N",
+        help="videos sampled to calibrate the estimate (default 2)",
+    )
+    p.add_argument("--json", action="store_true")
+    _add_storage_option(p)
+    p.set_defaults(func=_cmd_estimate)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

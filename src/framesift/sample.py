@@ -201,8 +201,12 @@ class SamplingPass:
         sink: ImageSink | None = None,
         progress: ProgressCallback | None = None,
         media: MediaInfo | None = None,
+        until_s: float | None = None,
     ) -> None:
         self.url = url
+        self.until_s = until_s
+        """Stop after this many seconds of video from the first frame (None: the whole video;
+        the estimator samples the start of a video this way)."""
         self.spec = spec or SamplingSpec()
         self.storage_options = storage_options
         self.sink = sink
@@ -354,6 +358,8 @@ class SamplingPass:
             if origin is None:
                 origin = decoded.time_s
                 next_target = origin
+            if self.until_s is not None and decoded.time_s - origin >= self.until_s:
+                break
             # Analysis image through swscale; rotation by numpy on the small result.
             bgr, gray = self._analysis.render(decoded.frame)
             phash = perceptual_hash(gray)

@@ -1,0 +1,187 @@
+"""How long a collection will take and how much it will store, before running it.
+
+Every video is probed (headers and a short packet scan: seconds for a whole collection).
+The start of a few videos is then sampled for real with the same settings
+(``calibrate_s`` seconds each, thumbnails encoded in memory), which measures what cannot be
+read from headers: frames kept per second of video (intervals, scene cuts, near-duplicates),
+bytes per thumbnail and per table row, and the decode-and-analysis cost per pixel of video.
+Each video's estimate scales those by its own duration, frame rate and size.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from framesift.catalog.sources import expand_sources
+from framesift.errors import FramesiftError
+from framesift.probe import MediaInfo, probe
+from framesift.sample import SamplingPass
+from framesift.sink import MemoryImageSink
+from framesift.source import redact_url
+from framesift.spec import SamplingSpec
+
+__all__ = ["Calibration", "CollectionEstimate", "estimate_collection"]
+
+logger = logging.getLogger(__name__)
+
+ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
+    "source_url": pl.String(),
+    "duration_s": pl.Float64(),
+    "width": pl.Int32(),
+    "height": pl.Int32(),
+    "fps": pl.Float64(),
+    "kept_frames": pl.Int64(),  # estimated
+    "thumbnail_bytes": pl.Int64(),  # estimated
+    "table_bytes": pl.Int64(),  # estimated Parquet bytes of its frames, scenes and analysis
+    "seconds": pl.Float64(),  # estimated wall time of its sampling pass on this machine
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What sampling the start of one video measured."""
+
+    source_url: str
+    video_s: float  # seconds of video sampled
+    frames: int  # frames analysed
+    pixels: int  # display pixels of one frame
+    wall_s: float
+    kept: int
+    thumbnail_bytes: int
+    table_bytes: int
+
+    @property
+    def seconds_per_megapixel_frame(self) -> float:
+        return self.wall_s / max(1e-9, self.frames * self.pixels / 1e6)
+
+
+@dataclass(frozen=True)
+class CollectionEstimate:
+    videos: pl.DataFrame  # one row per readable video, see ESTIMATE_SCHEMA
+    calibration: tuple[Calibration, ...]
+    failed: tuple[tuple[str, str], ...]  # (source, "ErrorType: message") of unreadable ones
+
+    @property
+    def totals(self) -> dict[str, float]:
+        sums = {c: float(sum(self.videos[c].to_list())) for c in self.videos.columns[5:]}
+        return {
+            "videos": float(self.videos.height),
+            "hours": float(sum(self.videos["duration_s"].to_list())) / 3600.0,
+            "kept_frames": sums["kept_frames"],
+            "bytes": sums["thumbnail_bytes"] + sums["table_bytes"],
+            "seconds": sums["seconds"],
+        }
+
+    def __str__(self) -> str:
+        t = self.totals
+        return (
+            f"{int(t['videos'])} videos, {t['hours']:.2f} h of footage: ~{int(t['kept_frames'])} "
+            f"kept frames, ~{t['bytes'] / 1e6:.1f} MB in the catalog, ~{t['seconds'] / 60:.1f} "
+            f"min of sampling in one process here ({len(self.failed)} unreadable)"
+        )
+
+
+def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
+    sink = MemoryImageSink()
+    started = time.perf_counter()
+    result = SamplingPass(url, spec, sink=sink, media=media, until_s=seconds).result()
+    wall_s = time.perf_counter() - started
+    analysis = result.analysis
+    times: list[float] = analysis["time_s"].to_list()
+    video_s = max(times) - min(times) + 1.0 / _fps(media) if times else 0.0
+    table_bytes = 0
+    for table in (result.frames, result.scenes, analysis):
+        buffer = io.BytesIO()
+        table.write_parquet(buffer, compression="zstd")
+        table_bytes += buffer.tell()
+    return Calibration(
+        source_url=redact_url(url),
+        video_s=video_s,
+        frames=analysis.height,
+        pixels=media.video.width * media.video.height,
+        wall_s=wall_s,
+        kept=result.frames.height,
+        thumbnail_bytes=sum(len(b) for b in sink.images.values()),
+        table_bytes=table_bytes,
+    )
+
+
+def _fps(media: MediaInfo) -> float:
+    return float(media.video.avg_fps or media.video.nominal_fps or 25.0)
+
+
+def estimate_collection(
+    sources: Iterable[str],
+    spec: SamplingSpec | None = None,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    calibrate_videos: int = 2,
+    calibrate_s: float = 20.0,
+) -> CollectionEstimate:
+    """Estimate kept frames, catalog bytes and sampling time for ``sources`` with ``spec``.
+
+    Sources are files, folders, globs or fsspec URLs, as for ``ingest``. The first
+    ``calibrate_videos`` readable videos are sampled for their first ``calibrate_s`` seconds;
+    unreadable sources are listed in ``failed``, never raised.
+    """
+    spec = spec or SamplingSpec()
+    media: list[tuple[str, MediaInfo]] = []
+    failed: list[tuple[str, str]] = []
+    for url in expand_sources(sources, storage_options):
+        try:
+            media.append((url, probe(url, storage_options)))
+        except FramesiftError as exc:
+            failed.append((redact_url(url), f"{type(exc).__name__}: {exc}"))
+    calibration: list[Calibration] = []
+    for url, info in media:
+        if len(calibration) >= calibrate_videos:
+            break
+        try:
+            calibration.append(_calibrate(url, info, spec, calibrate_s))
+        except FramesiftError as exc:
+            failed.append((redact_url(url), f"{type(exc).__name__}: {exc}"))
+    failed_urls = {u for u, _ in failed}
+    media = [(u, m) for u, m in media if redact_url(u) not in failed_urls]
+    sampled_s = sum(c.video_s for c in calibration)
+    sampled_frames = sum(c.frames for c in calibration)
+    kept_per_s = sum(c.kept for c in calibration) / sampled_s if sampled_s else 0.0
+    per_thumb = sum(c.thumbnail_bytes for c in calibration) / max(
+        1, sum(c.kept for c in calibration)
+    )
+    per_frame_table = sum(c.table_bytes for c in calibration) / max(1, sampled_frames)
+    cost = (
+        sum(c.wall_s for c in calibration)
+        / max(1e-9, sum(c.frames * c.pixels for c in calibration) / 1e6)
+        if calibration
+        else 0.0
+    )
+    rows = []
+    for url, info in media:
+        duration = info.duration_s or 0.0
+        fps = _fps(info)
+        frames = duration * fps
+        kept = round(duration * kept_per_s)
+        rows.append(
+            {
+                "source_url": redact_url(url),
+                "duration_s": duration,
+                "width": info.video.width,
+                "height": info.video.height,
+                "fps": fps,
+                "kept_frames": kept,
+                "thumbnail_bytes": round(kept * per_thumb),
+                "table_bytes": round(frames * per_frame_table),
+                "seconds": frames * info.video.width * info.video.height / 1e6 * cost,
+            }
+        )
+    videos = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
+    estimate = CollectionEstimate(videos, tuple(calibration), tuple(failed))
+    logger.info("estimate: %s", estimate)
+    return estimate

@@ -1,0 +1,56 @@
+"""The estimator predicts what an ingest will keep and store, from a sampled start."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import framesift as fs
+from framesift.cli import main
+from framesift.estimate import estimate_collection
+
+SPEC = fs.SamplingSpec(interval_s=0.5, detector="content", min_scene_len_frames=5)
+
+
+def _bytes_under(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def test_estimate_is_close_to_the_ingest(
+    cuts_video, vfr_video, rotated_video, not_a_video, tmp_path: Path
+) -> None:
+    sources = [str(p) for p in (cuts_video.path, vfr_video.path, rotated_video.path, not_a_video)]
+    estimate = estimate_collection(sources, SPEC, calibrate_videos=2, calibrate_s=20.0)
+    assert [u for u, _ in estimate.failed] == [str(not_a_video)]
+    assert "NotAVideoError" in estimate.failed[0][1]
+    assert estimate.videos.height == 3
+    assert len(estimate.calibration) == 2  # the first two readable videos
+    catalog = tmp_path / "catalog"
+    fs.ingest(sources, str(catalog), SPEC)
+    kept = fs.Catalog(str(catalog)).frames().height
+    totals = estimate.totals
+    assert abs(totals["kept_frames"] - kept) <= 0.3 * kept
+    stored = _bytes_under(catalog / "thumbs") + _bytes_under(catalog / "tables")
+    assert stored / 2 <= totals["bytes"] <= stored * 2
+    assert totals["seconds"] > 0
+    assert "3 videos" in str(estimate)
+
+
+def test_calibration_samples_only_the_start(cuts_video) -> None:
+    info = fs.probe(str(cuts_video.path))
+    fps = info.video.avg_fps or 25.0
+    short = fs.SamplingPass(str(cuts_video.path), SPEC, until_s=1.0).result()
+    assert short.stats.frames_decoded <= fps + 10  # one second plus the read-ahead queue
+    assert short.analysis.height == round(fps)
+    assert float(short.analysis["time_s"].max()) < info.start_time_s + 1.0
+
+
+def test_cli_estimate_json(cuts_video, not_a_video, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["estimate", str(cuts_video.path), str(not_a_video), "--every", "1", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["totals"]["videos"] == 1
+    assert payload["videos"][0]["kept_frames"] > 0
+    assert payload["failed"][0]["source_url"] == str(not_a_video)
