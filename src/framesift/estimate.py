@@ -52,7 +52,8 @@ class Calibration:
     video_s: float  # seconds of video sampled
     frames: int  # frames analysed
     pixels: int  # display pixels of one frame
-    wall_s: float
+    wall_s: float  # the decode-and-analysis loop
+    setup_s: float  # opening, probing, first-use imports: paid once per video
     kept: int
     thumbnail_bytes: int
     table_bytes: int
@@ -90,9 +91,18 @@ class CollectionEstimate:
 
 def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
     sink = MemoryImageSink()
+    marks: list[float] = []
     started = time.perf_counter()
-    result = SamplingPass(url, spec, sink=sink, media=media, until_s=seconds).result()
-    wall_s = time.perf_counter() - started
+    result = SamplingPass(
+        url,
+        spec,
+        sink=sink,
+        media=media,
+        until_s=seconds,
+        progress=lambda done, total: marks.append(time.perf_counter()),
+    ).result()
+    ended = time.perf_counter()
+    loop_start = marks[0] if marks else started  # the pass reports its start, then progress
     analysis = result.analysis
     times: list[float] = analysis["time_s"].to_list()
     video_s = max(times) - min(times) + 1.0 / _fps(media) if times else 0.0
@@ -106,7 +116,8 @@ def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -
         video_s=video_s,
         frames=analysis.height,
         pixels=media.video.width * media.video.height,
-        wall_s=wall_s,
+        wall_s=ended - loop_start,
+        setup_s=loop_start - started,
         kept=result.frames.height,
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
@@ -162,6 +173,8 @@ def estimate_collection(
         if calibration
         else 0.0
     )
+    # The first calibration paid the first-use imports; later videos pay only their own set-up.
+    setup_s = min((c.setup_s for c in calibration), default=0.0)
     rows = []
     for url, info in media:
         duration = info.duration_s or 0.0
@@ -178,7 +191,7 @@ def estimate_collection(
                 "kept_frames": kept,
                 "thumbnail_bytes": round(kept * per_thumb),
                 "table_bytes": round(frames * per_frame_table),
-                "seconds": frames * info.video.width * info.video.height / 1e6 * cost,
+                "seconds": setup_s + frames * info.video.width * info.video.height / 1e6 * cost,
             }
         )
     videos = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
