@@ -12,6 +12,7 @@ import pytest
 import framesift as fs
 from catalog_support import CatalogTarget
 from framesift.batch import ExecutorSpec, open_executor
+from framesift.catalog.faults import FAULT_ENV
 from framesift.cli import main
 from framesift.errors import SettingsError
 
@@ -110,3 +111,24 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     spec = ExecutorSpec("dask", address="tcp://127.0.0.1:9", connect_timeout_s=2)  # no one there
     with pytest.raises(SettingsError, match="cannot reach the Dask scheduler"):
         fs.ingest([], str(tmp_path / "catalog"), SPEC, executor=spec)
+
+
+@pytest.mark.timeout(240)
+def test_a_worker_killed_mid_video_is_a_failed_entry_then_resumed(
+    cuts_video, vfr_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = [str(cuts_video.path), str(vfr_video.path)]
+    url = str(tmp_path / "catalog")
+    executor = ExecutorSpec("process", workers=2)
+    # Every worker SIGKILLs itself after writing its parts, before the commit marker.
+    monkeypatch.setenv(FAULT_ENV, "after_parts")
+    killed = fs.ingest(sources, url, SPEC, executor=executor)
+    assert killed.counts["failed"] == 2
+    assert all(o.error_type == "BrokenProcessPool" for o in killed.outcomes)
+    cat = fs.Catalog(url)
+    assert cat.frames().height == 0  # nothing half-written is visible
+    assert set(cat.jobs()["state"].to_list()) == {"failed"}
+    monkeypatch.delenv(FAULT_ENV)
+    resumed = fs.ingest(sources, url, SPEC, executor=executor)
+    assert resumed.counts["ingested"] == 2
+    assert fs.Catalog(url).videos().height == 2
