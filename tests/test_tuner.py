@@ -37,10 +37,14 @@ def test_sliders_reselect_without_decoding(sampled, cuts_video) -> None:
     assert f"<b>{len(cuts_video.cut_frames) + 1}</b> scenes" in tuner.summary.value
     assert tuner.gallery.value.count("<img ") == min(12, result.frames.height)
 
+    first_plot = bytes(tuner.plot.value)
+    assert first_plot.startswith(b"\x89PNG")
+
     tuner.threshold.value = tuner.threshold.max  # above every score: one scene
     assert tuner.selection.scenes.height == 1
     assert "<b>1</b> scenes" in tuner.summary.value
-
+    assert bytes(tuner.plot.value).startswith(b"\x89PNG")
+    assert bytes(tuner.plot.value) != first_plot  # redrawn: the cut lines are gone
     tuner.threshold.value = 27.0
     tuner.interval.value = 0.0  # interval off: scene starts only
     assert tuner.spec.interval_s is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -86,7 +87,7 @@ class SamplingTuner:
             description="representatives", style=style, layout=layout,
         )  # fmt: skip
         self.summary = w.HTML()
-        self.plot = w.Output()
+        self.plot = w.Image(format="png")
         self.gallery = w.HTML()
         for control in self.controls:
             control.observe(self._on_change, names="value")
@@ -132,7 +133,6 @@ class SamplingTuner:
 
     def _draw_plot(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         analysis = self.result.analysis
         fig, ax = plt.subplots(figsize=(9, 2.4))
@@ -143,9 +143,9 @@ class SamplingTuner:
             ax.axvline(start, color="tab:green", lw=0.6, alpha=0.7)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("score")
-        self.plot.clear_output(wait=True)
-        with self.plot:
-            display(fig)  # type: ignore[no-untyped-call]  # IPython is untyped
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+        self.plot.value = buffer.getvalue()
         plt.close(fig)  # one figure at a time, however often the sliders move
 
     def _gallery_html(self) -> str:
