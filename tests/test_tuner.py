@@ -74,9 +74,15 @@ def test_the_tuned_spec_gives_the_same_frames_in_a_new_pass(sampled, cuts_video)
     )
 
 
-def test_a_keyframes_pass_cannot_be_tuned(cuts_video) -> None:
-    keyframes = fs.sample_video(
-        str(cuts_video.path), fs.SamplingSpec(keyframes=True, interval_s=None, detector=None)
-    )
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(
+            fs.SamplingSpec(keyframes=True, interval_s=None, detector=None), id="keyframes"
+        ),
+        pytest.param(fs.SamplingSpec(interval_s=None, decode=fs.DecodeSpec(fast=True)), id="fast"),
+    ],
+)
+def test_a_pass_that_skipped_frames_cannot_be_tuned(cuts_video, spec) -> None:
     with pytest.raises(SettingsError, match="pass over every frame"):
-        SamplingTuner(keyframes)
+        SamplingTuner(fs.sample_video(str(cuts_video.path), spec))

@@ -39,7 +39,7 @@ class SamplingTuner:
 
     ``images`` maps frame indices to encoded thumbnails (for example a
     ``MemoryImageSink``'s images by the pass's frames); kept frames without one are listed
-    by time. The pass must have decoded every frame (not keyframes-only or seek mode).
+    by time. The pass must have decoded every frame (not keyframes-only, seek or fast mode).
     """
 
     def __init__(
@@ -49,7 +49,7 @@ class SamplingTuner:
         images: Mapping[int, bytes] | None = None,
         preview: int = 12,
     ) -> None:
-        if result.stats.mode not in ("straight", "fast"):
+        if result.stats.mode != "straight":  # keyframes, seek and fast passes skip frames
             raise SettingsError(
                 f"re-selection needs a pass over every frame; this one ran in "
                 f"{result.stats.mode!r} mode"
