@@ -127,7 +127,10 @@ def test_a_worker_killed_mid_video_is_a_failed_entry_then_resumed(
     assert all(o.error_type == "BrokenProcessPool" for o in killed.outcomes)
     cat = fs.Catalog(url)
     assert cat.frames().height == 0  # nothing half-written is visible
-    assert set(cat.jobs()["state"].to_list()) == {"failed"}
+    jobs = cat.jobs()
+    assert set(jobs["state"].to_list()) == {"failed"}
+    assert jobs["attempts"].to_list() == [1, 1]  # each worker's one try, counted once
+    assert set(jobs["error_message"].str.contains("worker failed")) == {True}
     monkeypatch.delenv(FAULT_ENV)
     resumed = fs.ingest(sources, url, SPEC, executor=executor)
     assert resumed.counts["ingested"] == 2

@@ -49,9 +49,7 @@ class FrameRenderer:
         *,
         fmt: str = "rgb24",
         interpolation: str = "AREA",
-        opencv_resize: bool = False,
     ) -> None:
-        self.opencv_resize = opencv_resize
         self.coded_size = coded_size
         self.rotation_deg = rotation_deg
         self.fmt = fmt
@@ -61,10 +59,6 @@ class FrameRenderer:
 
     def render(self, frame: av.VideoFrame) -> NDArray[np.uint8]:
         width, height = self.coded_size
-        if self.opencv_resize:
-            # PySceneDetect's CLI: full-size conversion, then OpenCV's linear resize.
-            full = self._reformatter.reformat(frame, format=self.fmt, threads=1).to_ndarray()
-            return self._rotate(cv2.resize(full, (width, height), interpolation=cv2.INTER_LINEAR))
         source = frame.format.name
         if frame.width == width and frame.height == height and source == self.fmt:
             scaled = frame

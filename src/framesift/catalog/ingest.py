@@ -33,7 +33,7 @@ import polars as pl
 from framesift.batch.executors import ExecutorSpec, open_executor
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.faults import fault_point
-from framesift.catalog.jobs import JobLedger
+from framesift.catalog.jobs import JobLedger, job_id_for
 from framesift.catalog.sources import expand_sources, fingerprint
 from framesift.catalog.tables import row_frame
 from framesift.catalog.version import framesift_version
@@ -433,7 +433,7 @@ def _run_on(
             except FramesiftError:
                 raise  # the catalog is unreachable: stop the batch
             except _worker_lost() as exc:  # the process or cluster worker running it died
-                outcome = _worker_failure(cat, url, spec, exc)
+                outcome = _worker_failure(cat, url, exc)
             done[url] = outcome
             if progress is not None:
                 progress(outcome, len(done), len(urls))
@@ -454,15 +454,12 @@ def _worker_lost() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-def _worker_failure(
-    cat: Catalog, url: str, spec: SamplingSpec, exc: BaseException
-) -> IngestOutcome:
+def _worker_failure(cat: Catalog, url: str, exc: BaseException) -> IngestOutcome:
     """A job whose worker failed outside ``ingest_one``'s own handling (a crashed process,
     a lost cluster worker): recorded as failed in the ledger; a re-run tries it again."""
     message = cat.storage.redact(f"worker failed: {exc}")
     shown = redact_url(url)
     logger.warning("%s failed: %s: %s", shown, type(exc).__name__, message)
-    ledger = JobLedger(cat.storage)
-    job_id = ledger.start(url, spec.fingerprint())
-    ledger.failed(job_id, error_type=type(exc).__name__, message=message)
+    # The entry the worker opened (or the queued one): marked failed, attempts as they were.
+    JobLedger(cat.storage).failed(job_id_for(url), error_type=type(exc).__name__, message=message)
     return IngestOutcome(shown, "failed", error_type=type(exc).__name__, error_message=message)
