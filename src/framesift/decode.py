@@ -10,11 +10,12 @@ the loop filter and non-reference frames. Hardware decoding is tried when asked 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from fractions import Fraction
@@ -152,8 +153,10 @@ class VideoDecoder:
         *,
         keyframes_only: bool = False,
         storage_options: Mapping[str, Any] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.url = url
+        self._threads = threads
         self.media = media
         self.spec = spec
         self.keyframes_only = keyframes_only
@@ -170,7 +173,7 @@ class VideoDecoder:
         self._stream = stream
         ctx = stream.codec_context
         stream.thread_type = "AUTO"
-        stream.thread_count = self.spec.threads or default_decode_threads()
+        stream.thread_count = self._threads or self.spec.threads or default_decode_threads()
         if self.keyframes_only:
             ctx.skip_frame = "NONKEY"
         elif self.spec.fast:
@@ -224,14 +227,34 @@ class VideoDecoder:
             self.counters.damaged_packets += 1
             logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
 
-    def frames(self, *, read_ahead: int = 8) -> Iterator[DecodedFrame]:
+    def seek_keyframe(self, time_s: float) -> int | None:
+        """Seek to the keyframe at or before ``time_s`` and return its pts (None: no
+        keyframe packet follows). ``frames(start_s=time_s)`` starts at the same keyframe:
+        both make the same seek call, so they land alike on any demuxer."""
+        self._seek(time_s)
+        for packet in self._packets():
+            if packet.is_keyframe and packet.pts is not None:
+                return int(packet.pts)
+        return None
+
+    def _seek(self, time_s: float) -> None:
+        assert self._container is not None
+        self._container.seek(int(time_s / self.time_base), stream=self.stream, backward=True)
+
+    def frames(
+        self, *, read_ahead: int = 8, start_s: float | None = None
+    ) -> Iterator[DecodedFrame]:
         """Every frame the decoder outputs, in presentation order.
 
         ``index`` counts frames; when the decoder skips frames (keyframes only, fast) it is
         the frame's position estimated from its time instead. With ``read_ahead`` > 0 a
         thread keeps up to that many decoded frames ready, so decoding goes on while the
         caller analyses a frame (memory: that many frames, whatever the video's length).
+        ``start_s``: seek first to the keyframe at or before that time (see
+        :meth:`seek_keyframe`); indices then count from there.
         """
+        if start_s is not None:
+            self._seek(start_s)
         if read_ahead <= 0:
             yield from self._frames()
             return
@@ -356,14 +379,51 @@ class VideoDecoder:
         target = int(time_s / self.time_base)
         self._container.seek(target, stream=self.stream, backward=True)
         context = self.stream.codec_context
-        if references_only_before:
-            context.skip_frame = "BIDIR"
+        previous = context.skip_frame
+        context.skip_frame = "BIDIR" if references_only_before else "DEFAULT"
         try:
             for decoded in self._decode_from_here(full_from_pts=target):
                 if decoded.pts >= target:
                     yield decoded
         finally:
-            context.skip_frame = "DEFAULT"
+            context.skip_frame = previous
+
+    def frames_spanning(
+        self, first_pts: int, last_pts: int, *, seek_times_s: Iterable[float] = ()
+    ) -> Iterator[DecodedFrame]:
+        """The frames the decoder outputs with ``first_pts <= pts <= last_pts`` (with its
+        skip setting: a fast decoder gives I and P pictures only); indices are -1.
+
+        The decode must start at a keyframe at or before ``first_pts``. Demuxers index
+        keyframes by their own timestamps (MP4 by decode time, shifted by edit lists), so
+        a seek to a frame's own pts can land a GOP early or, rarely, late: each of
+        ``seek_times_s`` is tried first (the caller's best guesses), then ``first_pts``
+        itself, then the start of the file, keeping the first that lands early enough.
+        """
+        time_base = self.time_base
+        tries = [*seek_times_s, float(first_pts * time_base), None]
+        for seek_s in tries:
+            if seek_s is None:
+                self._container_seek_start()
+            else:
+                self._seek(seek_s)
+            frames = self._decode_from_here()
+            first = next(frames, None)
+            if first is None or first.pts > first_pts:
+                continue  # landed after the first frame wanted: seek earlier
+            for decoded in itertools.chain((first,), frames):
+                if decoded.pts > last_pts:
+                    return
+                if decoded.pts >= first_pts:
+                    yield decoded
+            return
+
+    def _container_seek_start(self) -> None:
+        assert self._container is not None
+        try:
+            self._container.seek(0, backward=True)
+        except av.error.FFmpegError:  # no keyframe at or before 0 (a later start time)
+            self._container.seek(0, backward=False)
 
     def _decode_from_here(self, *, full_from_pts: int | None = None) -> Iterator[DecodedFrame]:
         time_base = self.time_base

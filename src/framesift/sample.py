@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import hamming, perceptual_hash
 from framesift.errors import TruncatedMediaError
+from framesift.fastscan import FastScan, Renderers
 from framesift.images import (
     EXTENSIONS,
     AnalysisRenderer,
@@ -232,15 +233,23 @@ class SamplingPass:
         # Point sampling by swscale: cheapest, and its detector scores track PySceneDetect's
         # CLI (full-size BGR, then OpenCV's linear resize) closely: the same cuts on the
         # 1080p benchmark clip (bilinear/bicubic smooth more and score ~1.8 lower).
-        self._analysis = AnalysisRenderer(
-            (ah, aw) if swap else (aw, ah),
-            self._rotation,
-            exact=self.spec.analysis_scaling == "exact",
-        )
+        analysis_size = (ah, aw) if swap else (aw, ah)
         tw, th = fit_within(disp_w, disp_h, self.spec.image.max_side_px)
-        self._thumbs = FrameRenderer((th, tw) if swap else (tw, th), self._rotation)
+        thumb_size = (th, tw) if swap else (tw, th)
         # Full-resolution frames at display size (square pixels), before rotation.
-        self._full = FrameRenderer((disp_h, disp_w) if swap else (disp_w, disp_h), self._rotation)
+        full_size = (disp_h, disp_w) if swap else (disp_w, disp_h)
+
+        def renderers() -> Renderers:
+            return (
+                AnalysisRenderer(
+                    analysis_size, self._rotation, exact=self.spec.analysis_scaling == "exact"
+                ),
+                FrameRenderer(thumb_size, self._rotation),
+                FrameRenderer(full_size, self._rotation),
+            )
+
+        self._make_renderers = renderers
+        self._analysis, self._thumbs, self._full = renderers()
         self._ext = EXTENSIONS[self.spec.image.format]
         self._full_ext = EXTENSIONS[self.spec.image.full_format]
         # Results.
@@ -255,7 +264,6 @@ class SamplingPass:
         self._a_hash = array("Q")
         self._stats: PassStats | None = None
         self._duplicates = 0
-        self._intra: set[int] = set()  # frame indices of I pictures (fast mode refines)
         self._last_kept_hash: int | None = None
         self._consumed = False
 
@@ -266,6 +274,9 @@ class SamplingPass:
             raise RuntimeError("a SamplingPass can be iterated once")
         self._consumed = True
         started = time.perf_counter()
+        if self.mode == "fast":
+            yield from self._run_fast(started)
+            return
         with VideoDecoder(
             self.url,
             self.media,
@@ -279,10 +290,6 @@ class SamplingPass:
                 frames = decoder.frames()
             yield from self._run(frames)
             counters = decoder.counters
-            if self.mode == "fast":
-                # The same decoder, seeking back: its buffers are reused (a second decoder
-                # raised peak memory by ~20 MB at 1080p).
-                self._refine_cuts(decoder)
         self._stats = PassStats(
             mode=self.mode,
             frames_decoded=counters.frames_decoded,
@@ -373,8 +380,6 @@ class SamplingPass:
                 interval_hit = True
                 steps = math.floor((decoded.time_s - origin) / spec.interval_s + _EPS) + 1
                 next_target = origin + steps * spec.interval_s
-            if decoded.intra and self.mode == "fast":
-                self._intra.add(decoded.index)
             pending = _Pending(decoded, phash, interval_hit)
             score = 0.0
             ring.append(pending)
@@ -413,66 +418,49 @@ class SamplingPass:
         if self.progress is not None:
             self.progress(total_s, total_s)
 
-    def _refine_cuts(self, decoder: VideoDecoder) -> None:
-        """Place each cut found on reference frames at its exact frame.
-
-        The fast pass saw only I and P pictures, so a cut lies somewhere after the last
-        picture seen before it. A cut on an I picture is kept as is (encoders put I pictures
-        at cuts), as is one with nothing skipped before it. Otherwise the stretch since the
-        previous picture seen is decoded in full and the cut moved to the frame with the
-        highest detector score; a candidate whose exact scores never reach the threshold is
-        dropped.
-        """
-        assert self.spec.detector is not None
-        positions = {idx: i for i, idx in enumerate(self._a_index)}
-        keep: list[dict[str, Any]] = [self._scene_rows[0]] if self._scene_rows else []
-        for row in self._scene_rows[1:]:
-            i = positions.get(row["start_frame"])
-            if i is None or i == 0:
-                keep.append(row)
-                continue
-            if row["start_frame"] - self._a_index[i - 1] < 2 or row["start_frame"] in self._intra:
-                # Nothing skipped before it, or an I picture: encoders put them at cuts.
-                keep.append(row)
-                continue
-            found = self._exact_cut(decoder, self._a_time[i - 1], self._a_time[i])
-            if found is None:
-                logger.debug("candidate cut at %.3f s not confirmed", row["start_s"])
-                continue
-            time_s, score = found
-            offset = round((time_s - self._a_time[i]) * self._fps)
-            keep.append(
-                {
-                    **row,
-                    "start_s": time_s,
-                    "start_frame": row["start_frame"] + offset,
-                    "score": score,
-                }
-            )
-        for n, row in enumerate(keep):
-            row["scene_index"] = n
-            if n + 1 < len(keep):
-                row["end_s"] = keep[n + 1]["start_s"]
-                row["end_frame"] = keep[n + 1]["start_frame"]
-        self._scene_rows = keep
-
-    def _exact_cut(
-        self, decoder: VideoDecoder, after_s: float, until_s: float
-    ) -> tuple[float, float] | None:
-        assert self.spec.detector is not None
-        scorer = _scene_detector(self.spec.detector, self.spec.threshold, 0, self._fps)
-        best: tuple[float, float] | None = None
-        threshold = self.spec.effective_threshold or 0.0
-        stretch = decoder.frames_from(after_s, references_only_before=True)
-        for number, decoded in enumerate(stretch):
-            if decoded.time_s > until_s + _EPS:
-                break
-            score, _ = scorer.push(number, self._analysis.render(decoded.frame)[0])
-            if decoded.time_s > after_s + _EPS and (best is None or score > best[1]):
-                best = (decoded.time_s, score)
-        if best is None or best[1] < threshold:
-            return None
-        return best
+    def _run_fast(self, started: float) -> Iterator[KeptFrame]:
+        """The fast scene-analysis pass (see :mod:`framesift.fastscan`): its kept frames
+        come once the whole video has been analysed."""
+        scan = FastScan(
+            self.url,
+            self.media,
+            self.spec,
+            self._make_renderers,
+            storage_options=self.storage_options,
+            sink=self.sink,
+            progress=self.progress,
+            until_s=self.until_s,
+            extensions=(self._ext, self._full_ext),
+        )
+        if self.progress is not None:
+            self.progress(0.0, self.media.duration_s or 0.0)
+        outcome = scan.run()
+        a = outcome.analysis
+        self._a_index.extend(a["frame_index"].to_list())
+        self._a_time.extend(a["time_s"].to_list())
+        self._a_pts.extend(a["pts"].to_list())
+        self._a_key.extend(int(k) for k in a["keyframe"].to_list())
+        self._a_score.extend(a["score"].to_list())
+        self._a_luma.extend(a["luma"].to_list())
+        self._a_hash.extend(a["phash"].to_list())
+        self._rows = outcome.rows
+        self._scene_rows = outcome.scene_rows
+        self._duplicates = outcome.duplicates_skipped
+        if self.progress is not None:
+            total = self.media.duration_s or 0.0
+            self.progress(total, total)
+        self._stats = PassStats(
+            mode=self.mode,
+            frames_decoded=a.height,
+            frames_kept=len(self._rows),
+            duplicates_skipped=self._duplicates,
+            scenes=len(self._scene_rows),
+            damaged_packets=outcome.damaged_packets,
+            seconds=time.perf_counter() - started,
+            hwaccel=outcome.hwaccel,
+        )
+        for row, thumbnail in zip(outcome.rows, outcome.thumbnails, strict=True):
+            yield KeptFrame(row=row, thumbnail=thumbnail)
 
     def _end_time(self) -> float:
         if not self._a_time:

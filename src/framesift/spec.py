@@ -67,12 +67,18 @@ class DecodeSpec:
     """Scene analysis through a decoder shortcut: B pictures are skipped, the I and P
     pictures left decode exactly; a cut found after skipped pictures is placed at its exact
     frame by decoding that stretch in full, unless it falls on an I picture."""
+    segments: int = 0
+    """Fast mode only: at most this many GOP-aligned segments decoded side by side (0: one
+    per core); each is at least 20 s and four keyframe intervals long. The result does not
+    depend on it."""
     allow_partial: bool = False
     """Sample what a truncated file holds instead of raising TruncatedMediaError."""
 
     def __post_init__(self) -> None:
         if self.threads < 0:
             raise SettingsError(f"threads={self.threads}: allowed 0 (automatic) or more")
+        if self.segments < 0:
+            raise SettingsError(f"segments={self.segments}: allowed 0 (automatic) or more")
         allowed = ("auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va")
         if self.hwaccel not in allowed:
             raise SettingsError(f"hwaccel={self.hwaccel!r}: allowed one of {allowed}")

@@ -62,6 +62,13 @@ class ExecutorSpec:
         cores = os.cpu_count() or 2
         return max(2, cores // self.workers + 2)
 
+    def fast_segments(self) -> int:
+        """Most segments a fast pass decodes side by side for local workers (0: one per
+        core, the pass's own default); with several workers they share the cores."""
+        if self.decode_threads() == 0:
+            return 0
+        return max(1, (os.cpu_count() or 2) // self.workers)
+
 
 @contextlib.contextmanager
 def open_executor(spec: ExecutorSpec) -> Iterator[Executor | None]:

@@ -360,6 +360,9 @@ def ingest(
             threads = executor.decode_threads()
             if threads and not spec.decode.threads:
                 spec = replace(spec, decode=replace(spec.decode, threads=threads))
+            segments = executor.fast_segments()
+            if segments and not spec.decode.segments:
+                spec = replace(spec, decode=replace(spec.decode, segments=segments))
             outcomes = _run_on(pool, urls, cat, spec, force, storage_options, src_options, progress)
     compacted = False
     if compact_after is not None:
