@@ -26,7 +26,7 @@ from catalog_support import (
 from framesift.catalog import SCHEMAS, Catalog, ingest, layout
 from framesift.catalog.tables import conform
 from framesift.errors import CatalogError, CatalogVersionError
-from framesift.spec import SamplingSpec
+from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
 
 pytest_plugins = ["fixtures_catalog"]
 
@@ -67,7 +67,7 @@ def test_ingest_then_query(catalog_url: CatalogTarget, videos: Videos) -> None:
 
     v = cat.videos()
     assert v.schema == pl.Schema(SCHEMAS["videos"])
-    assert set(v["settings_hash"]) == {SPEC.fingerprint()}
+    assert set(v["settings_hash"]) == {settings_fingerprint(SPEC, TextSpec())}
     assert set(v["codec"]) == {"mpeg4"}
     assert set(v["width"]) == {64}
     assert v["source_url"].to_list() == sorted(str(p) for p in videos.good[:2]) or set(

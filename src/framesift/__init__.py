@@ -18,13 +18,14 @@ from framesift.errors import (
     NoVideoStreamError,
     SettingsError,
     StorageError,
+    SubtitleError,
     TruncatedMediaError,
     UnsupportedCodecError,
 )
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
 from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
-from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec
+from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec, TextSpec
 
 if TYPE_CHECKING:
     from framesift.analysis import reselect
@@ -79,7 +80,9 @@ __all__ = [
     "SamplingSpec",
     "SettingsError",
     "StorageError",
+    "SubtitleError",
     "SubtitleStreamInfo",
+    "TextSpec",
     "TruncatedMediaError",
     "UnsupportedCodecError",
     "VideoStreamInfo",

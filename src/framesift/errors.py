@@ -32,6 +32,7 @@ __all__ = [
     "NotAVideoError",
     "SettingsError",
     "StorageError",
+    "SubtitleError",
     "TruncatedMediaError",
     "UnsupportedCodecError",
 ]
@@ -72,6 +73,10 @@ class TruncatedMediaError(MediaError, ValueError):
 
 class MediaNotFoundError(MediaError, FileNotFoundError):
     """Nothing exists at the URL."""
+
+
+class SubtitleError(MediaError, ValueError):
+    """A subtitle file or stream cannot be read (unknown format, undecodable text)."""
 
 
 class StorageError(FramesiftError, OSError):

@@ -18,6 +18,8 @@ __all__ = [
     "DecodeSpec",
     "ImageSpec",
     "SamplingSpec",
+    "TextSpec",
+    "settings_fingerprint",
 ]
 
 DETECTOR_NAMES: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
@@ -164,3 +166,27 @@ class SamplingSpec:
         data["decode"] = {"fast": self.decode.fast}
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    """Which timed text ingest puts on a video's timeline (the catalog's ``segments``)."""
+
+    subtitles: bool = True
+    """Text subtitle streams in the container (mov_text, SubRip, WebVTT, ASS...)."""
+    sidecars: bool = True
+    """Subtitle files beside the video named after it: movie.srt, movie.en.vtt, movie.ass."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def settings_fingerprint(spec: SamplingSpec, text: TextSpec) -> str:
+    """The catalog's settings hash of one ingest: the sampling settings that change its
+    output and the text settings. A video ingested with other settings is re-ingested."""
+    blob = json.dumps(
+        {"sampling": spec.fingerprint(), "text": text.to_dict()},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

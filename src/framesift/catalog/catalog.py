@@ -262,6 +262,31 @@ class Catalog:
         """Timed text (subtitles, speech, OCR) filled by the text capability."""
         return self._table("segments", video_id, columns)
 
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        sources: Sequence[str] | None = None,
+        video_id: str | None = None,
+        language: str | None = None,
+    ) -> pl.DataFrame:
+        """Timed text matching ``query``, best first (BM25 over the words of ``segments``).
+
+        One row per matching segment: video_id, source_url, source, start_s, end_s, text,
+        language, score, words_matched, and the kept frame on screen at the middle of the
+        segment (frame_index, time_s, thumbnail_uri), so ``show_thumbnails(hits)`` shows
+        them. Narrow with ``sources`` (subtitles, speech, ocr), ``video_id``, ``language``.
+        """
+        from framesift.text.search import search_query
+
+        if video_id is not None:
+            video_id = layout.check_video_id(video_id)
+        sql, params = search_query(
+            query, limit=limit, sources=sources, video_id=video_id, language=language
+        )
+        return self.sql(sql, params)
+
     def jobs(self) -> pl.DataFrame:
         """The per-source ledger: state, attempts, typed error of the last run."""
         return self._ledger.frame()[0]
@@ -430,7 +455,8 @@ class Catalog:
         columns: int = 8,
     ) -> ThumbnailGrid:
         """A grid of inline thumbnails for a notebook: of ``frames`` (rows of the frames
-        table), of one video (its id), or of the first frames of the catalog."""
+        table, or search hits), of one video (its id), or of the first frames of the
+        catalog."""
         if frames is None:
             frames = self.sql(
                 "SELECT video_id, frame_index, time_s, thumbnail_uri FROM frames "
@@ -448,6 +474,11 @@ class Catalog:
                 rows["video_id"], rows["frame_index"], rows["time_s"], strict=True
             )
         ]
+        if "text" in rows.columns:  # search hits: what was said or shown, and when
+            captions = [
+                f"{start:.1f}s: {text[:60]}"
+                for start, text in zip(rows["start_s"], rows["text"], strict=True)
+            ]
         return ThumbnailGrid(
             items=tuple((c, images[k]) for c, k in zip(captions, keys, strict=True) if k in images),
             columns=columns,

@@ -28,9 +28,11 @@ __all__ = [
     "DEFAULT_CATALOG",
     "add_catalog_arguments",
     "add_ingest_arguments",
+    "add_search_arguments",
     "register_commands",
     "run_catalog",
     "run_ingest",
+    "run_search",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,18 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the videos on the Dask scheduler at ADDRESS (tcp://host:8786), or on a "
         "local cluster of --workers processes when no address is given",
     )
+    parser.add_argument(
+        "--no-subtitles",
+        dest="subtitles",
+        action="store_false",
+        help="leave out the text subtitle streams of the videos",
+    )
+    parser.add_argument(
+        "--no-sidecars",
+        dest="sidecars",
+        action="store_false",
+        help="leave out subtitle files beside the videos (movie.srt, movie.en.vtt ...)",
+    )
     _add_storage_option(parser)
     add_sampling_arguments(parser)
     add_progress_argument(parser)
@@ -96,6 +110,7 @@ def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from framesift.catalog.ingest import IngestOutcome, ingest
+    from framesift.spec import TextSpec
     from framesift.storage import redact_url
 
     line = ProgressLine(args.progress)
@@ -124,6 +139,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             progress=report,
             video_progress=video_progress,
             executor=executor_from_args(args),
+            text=TextSpec(subtitles=args.subtitles, sidecars=args.sidecars),
         )
     except FramesiftError as exc:
         sys.stderr.write(f"framesift ingest: {type(exc).__name__}: {exc}\n")
@@ -208,11 +224,70 @@ def _print_summary(catalog: Any) -> None:
         )
 
 
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", metavar="QUERY", help="words to look for")
+    parser.add_argument(
+        "--catalog",
+        default=DEFAULT_CATALOG,
+        metavar="URL",
+        help=f"catalog folder or URL (default {DEFAULT_CATALOG})",
+    )
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="most hits (20)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        choices=("subtitles", "speech", "ocr"),
+        help="only this kind of text (repeatable)",
+    )
+    parser.add_argument("--video", metavar="VIDEO_ID", help="only this video")
+    parser.add_argument("--language", metavar="CODE", help="only text in this language")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the hits as JSON lines")
+    out.add_argument("--csv", action="store_true", help="print the hits as CSV")
+    _add_storage_option(parser)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from framesift.catalog.catalog import Catalog
+
+    try:
+        catalog = Catalog(args.catalog, parse_storage_options(args.storage_option), create=False)
+        hits = catalog.search(
+            args.query,
+            limit=args.limit,
+            sources=args.source,
+            video_id=args.video,
+            language=args.language,
+        )
+    except FramesiftError as exc:
+        sys.stderr.write(f"framesift search: {type(exc).__name__}: {exc}\n")
+        return 2
+    out = sys.stdout
+    if args.json:
+        out.write(hits.write_ndjson())
+    elif args.csv:
+        out.write(hits.write_csv())
+    else:
+        out.write(f"{len(hits)} hits for {args.query!r} in {catalog.url}\n")
+        for row in hits.iter_rows(named=True):
+            text = " / ".join(row["text"].splitlines())
+            frame = "" if row["frame_index"] is None else f"  frame {row['frame_index']}"
+            out.write(
+                f"  {row['score']:6.2f}  {row['start_s']:9.2f}-{row['end_s']:.2f} s  "
+                f"{row['source_url']}{frame}\n          {text}\n"
+            )
+    return 0 if len(hits) else 1
+
+
 def register_commands(subparsers: Any) -> None:
-    """Add ``ingest`` and ``catalog`` to the ``framesift`` command's subparsers."""
+    """Add ``ingest``, ``search`` and ``catalog`` to the ``framesift`` command's
+    subparsers."""
     p = subparsers.add_parser("ingest", help="sample videos into a catalog (incremental)")
     add_ingest_arguments(p)
     p.set_defaults(func=run_ingest)
+    p = subparsers.add_parser("search", help="ranked search of the catalog's timed text")
+    add_search_arguments(p)
+    p.set_defaults(func=run_search)
     p = subparsers.add_parser("catalog", help="look after a catalog: summary, vacuum, compact")
     add_catalog_arguments(p)
     p.set_defaults(func=run_catalog)

@@ -44,8 +44,11 @@ from framesift.errors import (
     SettingsError,
     StorageError,
 )
-from framesift.spec import SamplingSpec
+from framesift.probe import MediaInfo, probe
+from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
 from framesift.storage import RetryPolicy, redact_url
+from framesift.text.extract import extract_text
+from framesift.text.model import TextSegment, segments_frame
 
 __all__ = [
     "IngestOutcome",
@@ -151,13 +154,16 @@ def ingest_one(
     sampler: Sampler | None = None,
     progress: Callable[[float, float], None] | None = None,
     retry: RetryPolicy | None = None,
+    text: TextSpec | None = None,
 ) -> IngestOutcome:
     """Sample one video into the catalog; safe to run again after any failure or crash.
 
     ``catalog`` is a URL (picklable, for workers) or an open :class:`Catalog`.
     ``storage_options`` open the catalog; ``source_options`` open the video (default: the
-    same options). Returns the outcome; raises only for catalog-side failures
-    (StorageError after retries) so a batch stops when the catalog is unreachable.
+    same options). ``text`` says which timed text goes into ``segments`` (default: the
+    video's subtitle streams and sidecar subtitle files). Returns the outcome; raises only
+    for catalog-side failures (StorageError after retries) so a batch stops when the
+    catalog is unreachable.
     """
     started = time.perf_counter()
     cat = (
@@ -165,7 +171,8 @@ def ingest_one(
     )
     source = str(source)
     shown = redact_url(source)
-    settings_hash = spec.fingerprint()
+    text = text or TextSpec()
+    settings_hash = settings_fingerprint(spec, text)
     src_options = storage_options if source_options is None else source_options
     ledger = JobLedger(cat.storage)
     job_id = ledger.start(source, settings_hash)
@@ -229,8 +236,14 @@ def ingest_one(
     except BaseException:
         sink.abort()
         raise
+    try:
+        segments = _text_segments(source, result.media, text, src_options)
+    except (MediaError, StorageError) as exc:  # a sidecar or the source: not the catalog
+        _drop_prefix(cat, writer.thumbs_prefix)
+        return failed(exc, video_id)
 
     tables = _tables(result, video_id, writer.generation, source, size, spec, settings_hash)
+    tables["segments"] = segments_frame(segments, video_id)
     try:
         commit = writer.commit(
             tables,
@@ -255,6 +268,26 @@ def ingest_one(
         result.frames.height,
         seconds=time.perf_counter() - started,
     )
+
+
+def _text_segments(
+    source: str, media: Any, text: TextSpec, options: Mapping[str, Any] | None
+) -> list[TextSegment]:
+    """The video's timed text; a cue found twice (a stream and the same sidecar) once."""
+    if not (text.subtitles or text.sidecars):
+        return []
+    if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
+        media = probe(source, options)
+    seen: set[tuple[float, float, str]] = set()
+    unique: list[TextSegment] = []
+    found = extract_text(source, media, text, options)
+    # A cue with a known language (a tagged stream) wins over its untagged twin.
+    for segment in sorted(found, key=lambda s: s.language is None):
+        key = (round(segment.start_s, 3), round(segment.end_s, 3), segment.text)
+        if key not in seen:
+            seen.add(key)
+            unique.append(segment)
+    return sorted(unique, key=lambda s: (s.start_s, s.source, s.language or ""))
 
 
 def _record_catalog_failure(
@@ -325,6 +358,7 @@ def ingest(
     executor: ExecutorSpec | None = None,
     compact_after: int | None = 64,
     retry: RetryPolicy | None = None,
+    text: TextSpec | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, globs or URLs into ``catalog``.
 
@@ -336,10 +370,12 @@ def ingest(
     parts were committed since the last compaction, the catalog is compacted for fast
     full-table queries (None: never). ``progress`` hears of each finished video;
     ``video_progress(url, done_s, total_s)`` of the one being sampled, a few times a second
-    (in-process runs only).
+    (in-process runs only). ``text``: which timed text goes into ``segments`` (default:
+    subtitle streams and sidecar subtitle files).
     """
     started = time.perf_counter()
     spec = spec or SamplingSpec()
+    text = text or TextSpec()
     executor = executor or ExecutorSpec()
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
@@ -348,11 +384,11 @@ def ingest(
     urls = expand_sources(sources, src_options)
     ledger = JobLedger(cat.storage)
     for url in urls:
-        ledger.queue(url, spec.fingerprint())
+        ledger.queue(url, settings_fingerprint(spec, text))
     with open_executor(executor) as pool:
         if pool is None:
             outcomes = _run_here(
-                urls, cat, spec, force, src_options, sampler, progress, video_progress
+                urls, cat, spec, text, force, src_options, sampler, progress, video_progress
             )
         else:
             if sampler is not None:
@@ -363,7 +399,9 @@ def ingest(
             segments = executor.fast_segments()
             if segments and not spec.decode.segments:
                 spec = replace(spec, decode=replace(spec.decode, segments=segments))
-            outcomes = _run_on(pool, urls, cat, spec, force, storage_options, src_options, progress)
+            outcomes = _run_on(
+                pool, urls, cat, spec, text, force, storage_options, src_options, progress
+            )
     compacted = False
     if compact_after is not None:
         state = cat.refresh()
@@ -379,6 +417,7 @@ def _run_here(
     urls: list[str],
     cat: Catalog,
     spec: SamplingSpec,
+    text: TextSpec,
     force: bool,
     src_options: Mapping[str, Any] | None,
     sampler: Sampler | None,
@@ -395,6 +434,7 @@ def _run_here(
             source_options=src_options,
             sampler=sampler,
             progress=None if video_progress is None else functools.partial(video_progress, url),
+            text=text,
         )
         outcomes.append(outcome)
         if progress is not None:
@@ -407,6 +447,7 @@ def _run_on(
     urls: list[str],
     cat: Catalog,
     spec: SamplingSpec,
+    text: TextSpec,
     force: bool,
     storage_options: Mapping[str, Any] | None,
     src_options: Mapping[str, Any] | None,
@@ -424,6 +465,7 @@ def _run_on(
             storage_options=storage_options,
             source_options=src_options,
             retry=cat.storage.retry,
+            text=text,
         ): url
         for url in urls
     }

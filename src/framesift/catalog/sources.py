@@ -138,7 +138,8 @@ def fingerprint(
                 return _digest(size, lambda start, n: _read_at(handle, start, n)), size
         fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
         size = int(fs.size(path))
-        return _digest(size, lambda start, n: bytes(fs.cat_file(path, start, start + n))), size
+        # Keywords: s3fs takes version_id as its second positional argument.
+        return _digest(size, lambda s, n: bytes(fs.cat_file(path, start=s, end=s + n))), size
 
     try:
         video_id, size = with_retries(read, what=f"fingerprinting {shown}", policy=policy)

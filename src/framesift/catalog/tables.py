@@ -38,7 +38,7 @@ VIDEOS_SCHEMA: dict[str, pl.DataType] = {
     "source_url": pl.String(),  # where it was ingested from, credentials removed
     "size_bytes": pl.Int64(),
     "ingested_at": _UTC,
-    "settings_hash": pl.String(),  # SamplingSpec.fingerprint()
+    "settings_hash": pl.String(),  # settings_fingerprint(sampling spec, text spec)
     "sampling_spec": pl.String(),  # the full SamplingSpec as JSON
     "framesift_version": pl.String(),
     "kept_frames": pl.Int64(),

@@ -1,0 +1,43 @@
+"""The text of one video, as its settings ask: subtitle streams and sidecar files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from framesift.probe import MediaInfo
+from framesift.spec import TextSpec
+from framesift.text.model import TextSegment
+from framesift.text.subtitles import find_sidecars, read_sidecar, read_subtitle_streams
+
+__all__ = ["extract_text"]
+
+
+def extract_text(
+    url: str,
+    media: MediaInfo,
+    spec: TextSpec,
+    storage_options: Mapping[str, Any] | None = None,
+) -> list[TextSegment]:
+    """Every text segment ``spec`` asks for, in time order.
+
+    The container is opened for its subtitle streams only when the probe found some.
+    Raises SubtitleError (naming the file) for a sidecar that cannot be read: the video's
+    catalog rows are all-or-nothing, so a subtitle file that is there but unreadable fails
+    the video rather than leaving its text out silently.
+    """
+    segments: list[TextSegment] = []
+    if spec.subtitles and media.subtitles:
+        segments.extend(read_subtitle_streams(url, storage_options))
+    if spec.sidecars:
+        for sidecar in find_sidecars(url, storage_options):
+            segments.extend(
+                read_sidecar(
+                    sidecar.url,
+                    storage_options,
+                    language=sidecar.language,
+                    offset_s=media.start_time_s,
+                )
+            )
+    segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
+    return segments

@@ -1,0 +1,336 @@
+"""Text on the frames' timeline: subtitle streams, sidecar files, the catalog's segments
+and ranked search (a local folder and the S3 test server alike)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import fsspec
+import pytest
+
+import framesift as fs
+from catalog_support import FAST_RETRY, SPEC, CatalogTarget
+from framesift.catalog import Catalog, ingest
+from framesift.catalog.ingest import IngestSummary
+from framesift.errors import SettingsError, SubtitleError
+from framesift.spec import TextSpec
+from framesift.text import (
+    TextSegment,
+    clean_text,
+    extract_text,
+    find_sidecars,
+    read_sidecar,
+    read_subtitle_streams,
+)
+
+pytest_plugins = ["fixtures_catalog"]
+
+SRT = """1
+00:00:00,500 --> 00:00:01,200
+The <i>quick</i> brown fox
+
+2
+00:00:01,400 --> 00:00:02,000
+<font color="#ff0000">jumps</font> over
+the lazy dog
+
+3
+00:00:02,500 --> 00:00:03,000
+Café crème, s'il vous plaît
+"""
+
+VTT = """WEBVTT
+
+00:00:00.200 --> 00:00:00.900
+Fish &amp; chips <00:00:00.500>for <c.yellow>two</c>
+
+NOTE a comment block
+
+00:00:01.000 --> 00:00:01.800 align:start
+<v Narrator>A <b>rare</b> zebra appears
+"""
+
+ASS = """[Script Info]
+ScriptType: v4.00+
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,2,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\i1}Two{\\i0} lines\\Nof text
+Comment: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,not shown
+"""  # noqa: E501
+
+
+def texts(segments: list[TextSegment]) -> list[str]:
+    return [s.text for s in segments]
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def test_subtitle_stream_cues_on_the_timeline(subtitled_video):
+    segments = read_subtitle_streams(str(subtitled_video.path))
+    assert [(s.start_s, s.end_s, s.text) for s in segments] == [
+        (c.start_s, c.end_s, c.text) for c in subtitled_video.cues
+    ]
+    assert {s.language for s in segments} == {"eng"}
+    assert {s.source for s in segments} == {"subtitles"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "a.srt",
+            SRT,
+            [
+                (0.5, 1.2, "The quick brown fox"),
+                (1.4, 2.0, "jumps over\nthe lazy dog"),
+                (2.5, 3.0, "Café crème, s'il vous plaît"),
+            ],
+        ),
+        (
+            "a.vtt",
+            VTT,
+            [(0.2, 0.9, "Fish & chips for two"), (1.0, 1.8, "A rare zebra appears")],
+        ),
+        ("a.ass", ASS, [(1.0, 2.5, "Two lines\nof text")]),
+    ],
+)
+def test_sidecar_formats_give_plain_text(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    segments = read_sidecar(str(path), language="en", offset_s=0.0)
+    assert [(round(s.start_s, 3), round(s.end_s, 3), s.text) for s in segments] == expected
+    assert {s.language for s in segments} == {"en"}
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
+def test_sidecar_encodings(tmp_path, encoding):
+    path = tmp_path / "a.srt"
+    path.write_bytes(SRT.encode(encoding))
+    assert texts(read_sidecar(str(path)))[2] == "Café crème, s'il vous plaît"
+
+
+def test_unreadable_sidecars_raise_a_typed_error_naming_the_file(tmp_path):
+    garbage = tmp_path / "bad.srt"
+    garbage.write_bytes(b"this is not\na subtitle file at all\n")
+    with pytest.raises(SubtitleError, match=r"bad\.srt: no subtitle cues"):
+        read_sidecar(str(garbage))
+    empty = tmp_path / "empty.vtt"
+    empty.write_text("")
+    assert read_sidecar(str(empty)) == []
+
+
+def test_clean_text_removes_markup():
+    assert clean_text("{\\b1}Bold{\\b0}\\Nnext\\hword") == "Bold\nnext word"
+    assert clean_text("<i>a</i>  &lt;b&gt;  <00:00:01.000>c") == "a <b> c"
+
+
+def test_sidecars_are_found_by_name(tmp_path):
+    video = tmp_path / "movie.mp4"
+    video.write_bytes(b"")
+    for name in [
+        "movie.srt",
+        "movie.en.vtt",
+        "movie.pt-BR.srt",
+        "movie.forced.ass",
+        "movie.txt",
+        "moviefoo.srt",
+        "other.srt",
+    ]:
+        (tmp_path / name).write_text("")
+    found = {Path(s.url).name: s.language for s in find_sidecars(str(video))}
+    assert found == {
+        "movie.srt": None,
+        "movie.en.vtt": "en",
+        "movie.pt-BR.srt": "pt-BR",
+        "movie.forced.ass": None,
+    }
+
+
+def test_sidecar_times_follow_the_video_start(offset_start_video, tmp_path):
+    video = tmp_path / "late.mp4"
+    video.write_bytes(offset_start_video.path.read_bytes())
+    (tmp_path / "late.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nafter one second\n")
+    info = fs.probe(str(video))
+    (segment,) = extract_text(str(video), info, TextSpec())
+    assert segment.start_s == pytest.approx(info.start_time_s + 1.0)
+    assert info.start_time_s == pytest.approx(offset_start_video.first_time_s, abs=0.05)
+
+
+# -- the catalog and search --------------------------------------------------------------
+
+
+def place(target: CatalogTarget, files: dict[str, Path | str], folder: Path) -> list[str]:
+    """Put files where the catalog's tests read sources: beside it on S3, or a folder."""
+    urls = []
+    for name, content in files.items():
+        data = content.read_bytes() if isinstance(content, Path) else content.encode()
+        if target.kind == "s3":
+            url = target.url.rsplit("/", 1)[0] + f"/sources/{name}"
+            with fsspec.open(url, "wb", **target.storage_options) as handle:
+                handle.write(data)
+        else:
+            url = str(folder / name)
+            Path(url).write_bytes(data)
+        urls.append(url)
+    return urls
+
+
+def open_catalog(target: CatalogTarget) -> Catalog:
+    return Catalog(target.url, target.storage_options, retry=FAST_RETRY, max_staleness_s=0)
+
+
+def run(target: CatalogTarget, sources: list[str], **kwargs: object) -> IngestSummary:
+    """Ingest into the target; sources on the S3 server open with its options."""
+    return ingest(
+        sources,
+        open_catalog(target),
+        SPEC,
+        retry=FAST_RETRY,
+        source_options=target.storage_options or None,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+FRENCH = "1\n00:00:00,500 --> 00:00:01,500\nBonjour le monde, café crème\n"
+OTHER = "\n".join(
+    f"{n}\n00:00:0{n - 1},000 --> 00:00:0{n},000\n{text}\n"
+    for n, text in enumerate(
+        ["The zebra and the fox", "The dog, the dog, the dog", "A dog barks", "Every dog"],
+        start=1,
+    )
+)
+
+
+@pytest.fixture
+def text_catalog(catalog_url, subtitled_video, videos, tmp_path):
+    """Two videos: one with an English subtitle stream, the same cues as an untagged .srt
+    and French cues in a .fr.srt; one with its own .srt."""
+    sources = place(
+        catalog_url,
+        {
+            "talk.mp4": subtitled_video.path,
+            "talk.srt": subtitled_video.path.with_suffix(".srt"),
+            "talk.fr.srt": FRENCH,
+            "clip.mp4": videos.good[0],
+            "clip.srt": OTHER,
+        },
+        tmp_path,
+    )
+    summary = run(catalog_url, [sources[0], sources[3]])
+    assert summary.counts["ingested"] == 2, summary
+    return catalog_url, summary
+
+
+def test_ingest_puts_text_on_the_timeline(text_catalog, subtitled_video):
+    target, summary = text_catalog
+    cat = open_catalog(target)
+    talk_id = summary.outcomes[0].video_id
+    segments = cat.segments(talk_id)
+    # The English cues once (the stream's, with its language), the French cue beside them.
+    english = segments.filter(segments["language"] == "eng")
+    assert english["text"].to_list() == [c.text for c in subtitled_video.cues]
+    assert segments.height == len(subtitled_video.cues) + 1
+    french = segments.filter(segments["language"] == "fr")["text"].to_list()
+    assert french == ["Bonjour le monde, café crème"]
+    assert segments["start_s"].is_sorted()
+
+
+def test_search_ranks_and_points_at_frames(text_catalog):
+    target, summary = text_catalog
+    cat = open_catalog(target)
+    clip_id = summary.outcomes[1].video_id
+    hits = cat.search("zebra dog")
+    # "zebra" is rarer than "dog" across the catalog (1 segment against 3): its segment
+    # ranks first; of the dog segments, the one saying it three times comes next.
+    assert hits["text"].to_list()[:2] == ["The zebra and the fox", "The dog, the dog, the dog"]
+    assert hits["score"].is_sorted(descending=True)
+    top = hits.row(0, named=True)
+    assert top["video_id"] == clip_id
+    assert top["source_url"].endswith("clip.mp4")
+    assert hits.height == 4
+    # The kept frame on screen at the middle of the cue (0.5 s): sampled every second.
+    assert top["time_s"] == pytest.approx(0.0)
+    assert top["thumbnail_uri"] is not None
+    second = hits.row(1, named=True)
+    assert second["start_s"] == 1.0
+    assert second["time_s"] == pytest.approx(1.0)
+    assert cat.thumbnail(clip_id, top["frame_index"]).size[0] > 0
+
+    # Accents and case do not matter; narrowing works; nothing matched is empty.
+    assert cat.search("BONJOUR")["language"].to_list() == ["fr"]
+    assert cat.search("CAFE creme")["language"].to_list() == ["fr"]
+    assert cat.search("quick brown").height == 0
+    assert cat.search("world", language="fr").height == 0
+    assert cat.search("world", video_id=clip_id).height == 0
+    assert cat.search("world", sources=["speech"]).height == 0
+    assert cat.search("the", limit=2).height == 2
+    grid = cat.show_thumbnails(cat.search("zebra"))
+    assert len(grid) == 1
+    assert "The zebra" in grid._repr_html_()
+    with pytest.raises(SettingsError, match="no words"):
+        cat.search(" ,.! ")
+    with pytest.raises(SettingsError, match="sources"):
+        cat.search("dog", sources=["tweets"])
+
+
+def test_an_unreadable_sidecar_fails_its_video_and_leaves_no_rows(catalog_url, videos, tmp_path):
+    sources = place(
+        catalog_url,
+        {"broken.mp4": videos.good[1], "broken.srt": "not a subtitle file\n"},
+        tmp_path,
+    )
+    cat = open_catalog(catalog_url)
+    summary = run(catalog_url, [sources[0]])
+    (outcome,) = summary.outcomes
+    assert outcome.status == "failed"
+    assert outcome.error_type == "SubtitleError"
+    assert "broken.srt" in outcome.error_message
+    assert cat.videos().height == 0
+    assert cat.frames().height == 0
+    assert cat.jobs()["state"].to_list() == ["failed"]
+    # Without sidecars the same video goes in; asking again with them is another setting.
+    summary = run(catalog_url, [sources[0]], text=TextSpec(sidecars=False))
+    assert summary.counts["ingested"] == 1
+    assert cat.segments().height == 0
+    again = run(catalog_url, [sources[0]], text=TextSpec(sidecars=False))
+    assert again.counts["skipped"] == 1
+
+
+def test_search_command(tmp_path, subtitled_video):
+    catalog = tmp_path / "cat"
+    cli = [str(Path(sys.executable).parent / "framesift")]
+    done = subprocess.run(
+        [*cli, "ingest", str(subtitled_video.path), "--catalog", str(catalog), "--no-progress"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    found = subprocess.run(
+        [*cli, "search", "hello", "--catalog", str(catalog), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, found.stderr
+    (hit,) = [json.loads(line) for line in found.stdout.splitlines()]
+    assert hit["text"] == "Hello, world!"
+    assert hit["start_s"] == 0.5
+    missing = subprocess.run(
+        [*cli, "search", "nowhere", "--catalog", str(catalog)], capture_output=True, text=True
+    )
+    assert missing.returncode == 1
+    assert "0 hits" in missing.stdout
+    bad = subprocess.run(
+        [*cli, "search", "!!", "--catalog", str(catalog)], capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert "SettingsError" in bad.stderr
