@@ -14,6 +14,7 @@ from PIL import Image
 import framesift as fs
 import media
 from framesift import fastscan
+from framesift.decode import VideoDecoder
 
 SCENE_ONLY = dict(interval_s=None, min_scene_len_frames=5)
 SCENES: tuple[media.RGB | str, ...] = (
@@ -197,3 +198,30 @@ def test_segment_count_follows_cores_and_length(segmented_video, monkeypatch):
     assert fastscan.fast_segment_count(long, spec) == 15  # each at least 20 s
     capped = fs.SamplingSpec(decode=fs.DecodeSpec(fast=True, segments=2))
     assert fastscan.fast_segment_count(long, capped) == 2
+
+
+def test_a_file_that_does_not_seek_cleanly_is_decoded_from_the_top(segmented_video, monkeypatch):
+    reference, reference_images = fast_pass(segmented_video.path, 1, representatives_per_scene=2)
+    monkeypatch.setattr(VideoDecoder, "seeks_cleanly", lambda self: False)
+    seeks: list[float] = []
+    original_seek = VideoDecoder._seek
+
+    def seek(self: VideoDecoder, time_s: float) -> None:
+        seeks.append(time_s)
+        original_seek(self, time_s)
+
+    monkeypatch.setattr(VideoDecoder, "_seek", seek)
+    spy = PlanSpy(monkeypatch)
+    result, images = fast_pass(segmented_video.path, 3, representatives_per_scene=2)
+    assert spy.plans == []  # one segment
+    assert seeks == []  # refinements and pictures decoded from the top
+    assert result.analysis.equals(reference.analysis)
+    assert result.scenes.equals(reference.scenes)
+    assert result.frames.equals(reference.frames)
+    assert images == reference_images
+
+
+def test_seeks_cleanly_on_an_ordinary_file(segmented_video):
+    info = fs.probe(str(segmented_video.path))
+    with VideoDecoder(str(segmented_video.path), info, fs.DecodeSpec()) as decoder:
+        assert decoder.seeks_cleanly()

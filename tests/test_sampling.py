@@ -262,6 +262,45 @@ def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
     assert seek.stats.frames_decoded < straight.stats.frames_decoded
 
 
+def test_a_file_that_does_not_seek_cleanly_is_sampled_straight(tmp_path, monkeypatch):
+    """Some real files (a camera clip in data/clips among them) give concealed, green
+    pictures when decoding starts at a keyframe reached by seeking: the interval samples
+    come from a straight decode then, the same frames."""
+    import media
+    from framesift.decode import VideoDecoder
+
+    made = media.make_cuts_video(
+        tmp_path,
+        colours_or_patterns=["gradient", "rings", "noise"],
+        frames_per_scene=[50, 50, 50],
+        fps=25,
+        gop=25,
+        options={"sc_threshold": "0"},
+    )
+    spec = fs.SamplingSpec(interval_s=1.5, detector=None)
+    seek = fs.sample_video(str(made.path), spec)
+    monkeypatch.setattr(VideoDecoder, "seeks_cleanly", lambda self: False)
+    straight = fs.sample_video(str(made.path), spec)
+    assert (seek.stats.mode, straight.stats.mode) == ("seek", "straight")
+    assert straight.frames.equals(seek.frames)
+    assert straight.stats.frames_decoded == 150
+
+
+def test_the_camera_clip_that_does_not_seek_cleanly():
+    from framesift.decode import VideoDecoder
+
+    clip = Path(__file__).parent.parent / "data" / "clips" / "cockatoo.mp4"
+    info = fs.probe(str(clip))
+    with VideoDecoder(str(clip), info, fs.DecodeSpec()) as decoder:
+        assert not decoder.seeks_cleanly()
+    sink = fs.MemoryImageSink()
+    result = fs.sample_video(str(clip), fs.SamplingSpec(interval_s=4.0, detector=None), sink=sink)
+    assert result.stats.mode == "straight"
+    for data in sink.images.values():  # no concealed (green) pictures
+        r, g, _b = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), float).mean(axis=(0, 1))
+        assert g < r + 40
+
+
 def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
     out = tmp_path / "out"
     result = fs.write_sample(str(cuts_video.path), str(out), fs.SamplingSpec(interval_s=1.0))

@@ -227,6 +227,25 @@ class VideoDecoder:
             self.counters.damaged_packets += 1
             logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
 
+    def seeks_cleanly(self) -> bool:
+        """Whether decoding from a keyframe reached by seeking gives intact pictures.
+
+        Some files hold keyframes a decoder cannot start from (FFmpeg conceals the damage
+        and flags the frames corrupt: on one camera clip every picture after a seek came
+        out green). Seeks once to the middle and looks at the first frame; then the
+        decoder must be seeked again before use.
+        """
+        duration = self.media.duration_s
+        if not duration:
+            return True
+        try:
+            self._seek(self.media.start_time_s + duration / 2)
+        except av.error.FFmpegError:
+            return False
+        for decoded in self._decode_from_here():
+            return not decoded.frame.is_corrupt
+        return True
+
     def seek_keyframe(self, time_s: float) -> int | None:
         """Seek to the keyframe at or before ``time_s`` and return its pts (None: no
         keyframe packet follows). ``frames(start_s=time_s)`` starts at the same keyframe:
@@ -366,7 +385,7 @@ class VideoDecoder:
             raise TruncatedMediaError(shown, "no video frame could be decoded")
 
     def frames_from(
-        self, time_s: float, *, references_only_before: bool = False
+        self, time_s: float, *, references_only_before: bool = False, from_start: bool = False
     ) -> Iterator[DecodedFrame]:
         """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
         it and decodes forward); indices are -1.
@@ -374,10 +393,15 @@ class VideoDecoder:
         ``references_only_before``: until the packets reach ``time_s`` the decoder skips B
         pictures, as the fast pass does (the I and P pictures that the frames from
         ``time_s`` on predict from still decode exactly); from there on it decodes all.
+        ``from_start``: decode from the start of the file instead of seeking (for files
+        that do not seek cleanly, see :meth:`seeks_cleanly`).
         """
         assert self._container is not None
         target = int(time_s / self.time_base)
-        self._container.seek(target, stream=self.stream, backward=True)
+        if from_start:
+            self._container_seek_start()
+        else:
+            self._container.seek(target, stream=self.stream, backward=True)
         context = self.stream.codec_context
         previous = context.skip_frame
         context.skip_frame = "BIDIR" if references_only_before else "DEFAULT"
@@ -389,7 +413,12 @@ class VideoDecoder:
             context.skip_frame = previous
 
     def frames_spanning(
-        self, first_pts: int, last_pts: int, *, seek_times_s: Iterable[float] = ()
+        self,
+        first_pts: int,
+        last_pts: int,
+        *,
+        seek_times_s: Iterable[float] = (),
+        seek: bool = True,
     ) -> Iterator[DecodedFrame]:
         """The frames the decoder outputs with ``first_pts <= pts <= last_pts`` (with its
         skip setting: a fast decoder gives I and P pictures only); indices are -1.
@@ -399,9 +428,10 @@ class VideoDecoder:
         a seek to a frame's own pts can land a GOP early or, rarely, late: each of
         ``seek_times_s`` is tried first (the caller's best guesses), then ``first_pts``
         itself, then the start of the file, keeping the first that lands early enough.
+        ``seek=False`` decodes from the start of the file (see :meth:`seeks_cleanly`).
         """
         time_base = self.time_base
-        tries = [*seek_times_s, float(first_pts * time_base), None]
+        tries = [*seek_times_s, float(first_pts * time_base), None] if seek else [None]
         for seek_s in tries:
             if seek_s is None:
                 self._container_seek_start()

@@ -164,11 +164,19 @@ class FastScan:
         video = media.video
         self._fps = float(video.avg_fps or video.nominal_fps or 25.0)
         self._stop = threading.Event()
+        self._seekable = True  # decided by run(): see VideoDecoder.seeks_cleanly
 
     # -- the pass -------------------------------------------------------------------------
 
     def run(self) -> FastScanResult:
         count = 1 if self.until_s is not None else fast_segment_count(self.media, self.spec)
+        with self._decoder(threads=1) as decoder:
+            self._seekable = decoder.seeks_cleanly()
+        if not self._seekable:
+            # Every decode must start at the top of the file: one segment, and refinements
+            # and pictures decoded from the start (slow, but right).
+            logger.info("%s: keyframes cannot be decoded from after a seek", redact_url(self.url))
+            count = 1
         segments = self._plan(count) if count > 1 else [_Segment(None, None, None)]
         scans = self._scan_all(segments)
         if not self._joined_cleanly(segments, scans):
@@ -487,7 +495,9 @@ class FastScan:
         None when no frame there reaches the threshold."""
         scorer = _scene_detector(self.spec, self._fps, min_scene_len_frames=0)
         best: tuple[float, float] | None = None
-        stretch = decoder.frames_from(after_s, references_only_before=True)
+        stretch = decoder.frames_from(
+            after_s, references_only_before=True, from_start=not self._seekable
+        )
         for number, decoded in enumerate(stretch):
             if decoded.time_s > until_s + _EPS:
                 break
@@ -524,7 +534,7 @@ class FastScan:
                         hints.append(float((keys[g + 1] - 1) * decoder.time_base))
                     want = set(targets)
                     for decoded in decoder.frames_spanning(
-                        targets[0], targets[-1], seek_times_s=hints
+                        targets[0], targets[-1], seek_times_s=hints, seek=self._seekable
                     ):
                         if decoded.pts in want:
                             out[decoded.pts] = _render(decoded, thumbs, full, self.spec)

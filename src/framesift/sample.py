@@ -277,6 +277,9 @@ class SamplingPass:
         if self.mode == "fast":
             yield from self._run_fast(started)
             return
+        if self.mode == "seek" and not self._seeks_cleanly():
+            logger.info("%s: keyframes cannot be decoded from after a seek", self.media.url)
+            self.mode = "straight"  # the same frames, decoded from the top
         with VideoDecoder(
             self.url,
             self.media,
@@ -417,6 +420,12 @@ class SamplingPass:
             yield from self._close_scene(scene, end_index, end_s)
         if self.progress is not None:
             self.progress(total_s, total_s)
+
+    def _seeks_cleanly(self) -> bool:
+        with VideoDecoder(
+            self.url, self.media, self.spec.decode, storage_options=self.storage_options
+        ) as decoder:
+            return decoder.seeks_cleanly()
 
     def _run_fast(self, started: float) -> Iterator[KeptFrame]:
         """The fast scene-analysis pass (see :mod:`framesift.fastscan`): its kept frames
