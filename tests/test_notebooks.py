@@ -66,29 +66,34 @@ def test_notebooks_are_stored_without_outputs() -> None:
 
 
 @pytest.mark.timeout(240)
-def test_catalog_report_notebook(cuts_video, not_a_video, tmp_path: Path) -> None:
+def test_catalog_report_notebook(cuts_video, subtitled_video, not_a_video, tmp_path: Path) -> None:
     import framesift as fs
 
     catalog = tmp_path / "catalog"
     spec = fs.SamplingSpec(interval_s=1.0, min_scene_len_frames=5)
-    fs.ingest([str(cuts_video.path), str(not_a_video)], str(catalog), spec)
+    sources = [str(cuts_video.path), str(subtitled_video.path), str(not_a_video)]
+    fs.ingest(sources, str(catalog), spec)
     out = tmp_path / "report.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOKS / "catalog_report.ipynb"),
         str(out),
-        parameters={"catalog": str(catalog)},
+        parameters={"catalog": str(catalog), "query": "hello world"},
         cwd=str(NOTEBOOKS),
         kernel_name="python3",
         progress_bar=False,
     )
     executed = nbformat.read(out, as_version=4)
     report = _printed_json(executed)
-    assert report["videos"] == 1
-    assert report["scenes"] == len(cuts_video.cut_frames) + 1
+    assert report["videos"] == 2
+    assert report["scenes"] == len(cuts_video.cut_frames) + 1 + 1  # the subtitled one: 1
     assert report["failed_sources"] == 1
+    assert report["text_segments"] == len(subtitled_video.cues)
+    assert report["search_hits"] == 1
     html, _ = HTMLExporter().from_notebook_node(executed)
-    # Every scene start, shown inline (thumbs_per_video is 8, the video has 7 scenes).
-    assert html.count("data:image/jpeg;base64,") == len(cuts_video.cut_frames) + 1
+    # Every scene start (thumbs_per_video is 8, the videos have 7 and 1 scenes) and the
+    # frame on screen for the one search hit, shown inline.
+    assert html.count("data:image/jpeg;base64,") == report["scenes"] + 1
+    assert "Hello, world!" in html
     assert "NotAVideoError" in html
 
 

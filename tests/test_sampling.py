@@ -238,18 +238,22 @@ def test_streaming_yields_the_same_rows(cuts_video):
     assert any("representative" in k.row["reasons"] for k in streamed)
 
 
-def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
+def one_keyframe_a_second(folder: Path) -> Path:
+    """Three 2-s scenes at 25 fps with a keyframe every second (none forced at cuts)."""
     import media
 
-    made = media.make_cuts_video(
-        tmp_path,
+    return media.make_cuts_video(
+        folder,
         colours_or_patterns=["gradient", "rings", "noise"],
         frames_per_scene=[50, 50, 50],
         fps=25,
         gop=25,
         options={"sc_threshold": "0"},
-    )
-    path = str(made.path)
+    ).path
+
+
+def test_long_intervals_seek_instead_of_decoding_everything(tmp_path):
+    path = str(one_keyframe_a_second(tmp_path))
     spec = fs.SamplingSpec(interval_s=1.5, detector=None)
     media = fs.probe(path)
     assert plan_decode(media, spec) == "seek"
@@ -266,21 +270,13 @@ def test_a_file_that_does_not_seek_cleanly_is_sampled_straight(tmp_path, monkeyp
     """Some real files (a camera clip in data/clips among them) give concealed, green
     pictures when decoding starts at a keyframe reached by seeking: the interval samples
     come from a straight decode then, the same frames."""
-    import media
     from framesift.decode import VideoDecoder
 
-    made = media.make_cuts_video(
-        tmp_path,
-        colours_or_patterns=["gradient", "rings", "noise"],
-        frames_per_scene=[50, 50, 50],
-        fps=25,
-        gop=25,
-        options={"sc_threshold": "0"},
-    )
+    path = str(one_keyframe_a_second(tmp_path))
     spec = fs.SamplingSpec(interval_s=1.5, detector=None)
-    seek = fs.sample_video(str(made.path), spec)
+    seek = fs.sample_video(path, spec)
     monkeypatch.setattr(VideoDecoder, "seeks_cleanly", lambda self: False)
-    straight = fs.sample_video(str(made.path), spec)
+    straight = fs.sample_video(path, spec)
     assert (seek.stats.mode, straight.stats.mode) == ("seek", "straight")
     assert straight.frames.equals(seek.frames)
     assert straight.stats.frames_decoded == 150

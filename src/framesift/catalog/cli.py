@@ -206,10 +206,12 @@ def _print_summary(catalog: Any) -> None:
     total_s = float(videos["duration_s"].fill_null(0).sum()) if len(videos) else 0.0
     frames = int(videos["kept_frames"].sum()) if len(videos) else 0
     scenes = int(videos["scene_count"].sum()) if len(videos) else 0
+    texts = int(catalog.sql("SELECT count(*) AS n FROM segments")["n"][0])
     out = sys.stdout
     out.write(
         f"{catalog.url}: {len(videos)} videos, {total_s / 60:.1f} min of footage, "
-        f"{frames} kept frames, {scenes} scenes, {len(failed)} failed sources\n"
+        f"{frames} kept frames, {scenes} scenes, {texts} text segments, "
+        f"{len(failed)} failed sources\n"
     )
     for row in videos.iter_rows(named=True):
         out.write(
@@ -268,7 +270,8 @@ def run_search(args: argparse.Namespace) -> int:
     elif args.csv:
         out.write(hits.write_csv())
     else:
-        out.write(f"{len(hits)} hits for {args.query!r} in {catalog.url}\n")
+        noun = "hit" if len(hits) == 1 else "hits"
+        out.write(f"{len(hits)} {noun} for {args.query!r} in {catalog.url}\n")
         for row in hits.iter_rows(named=True):
             text = " / ".join(row["text"].splitlines())
             frame = "" if row["frame_index"] is None else f"  frame {row['frame_index']}"
