@@ -9,6 +9,7 @@ need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)          # reference tool + fixtures
 ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need_apt+=(libgl1)   # OpenCV (PySceneDetect)
 ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || need_apt+=(libglib2.0-0)
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)    # speech for the speech tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -22,6 +23,6 @@ fi
 stamp=.venv/.framesift-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test,dev,notebook,dask]"
+  .venv/bin/python -m pip install -q -e ".[test,dev,notebook,dask,speech]"
   touch "$stamp"
 fi

@@ -18,6 +18,8 @@ session, into one temporary directory. Fixture -> what it returns:
 - ``audio_only_file``: ``AudioOnlyFile(path, duration_s, sample_rate)``
 - ``broken_slice_video``: ``BrokenSliceVideo(path, corrupt_frame_times_s, frame_count)``
 - ``subtitled_video``: ``SubtitledVideo(path, cues)``; skipped when the ffmpeg CLI is missing
+- ``spoken_video``: ``SpokenVideo(path, words, speech_start_s)``, an espeak-ng voice; skipped
+  without ffmpeg and espeak-ng
 """
 
 from __future__ import annotations
@@ -106,5 +108,13 @@ def broken_slice_video(media_dir: Path) -> media.BrokenSliceVideo:
 def subtitled_video(media_dir: Path) -> media.SubtitledVideo:
     try:
         return media.make_subtitled_video(media_dir)
+    except media.FfmpegCliMissingError as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def spoken_video(media_dir: Path) -> media.SpokenVideo:
+    try:
+        return media.make_spoken_video(media_dir)
     except media.FfmpegCliMissingError as err:
         pytest.skip(str(err))

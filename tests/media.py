@@ -57,6 +57,7 @@ __all__ = [
     "FfmpegCliMissingError",
     "OffsetStartVideo",
     "RotatedVideo",
+    "SpokenVideo",
     "SubtitledVideo",
     "TruncatedVideo",
     "VfrVideo",
@@ -68,6 +69,7 @@ __all__ = [
     "make_not_a_video",
     "make_offset_start_video",
     "make_rotated_video",
+    "make_spoken_video",
     "make_subtitled_video",
     "make_truncated_video",
     "make_vfr_video",
@@ -151,6 +153,17 @@ class Cue(NamedTuple):
 class SubtitledVideo(NamedTuple):
     path: Path
     cues: list[Cue]
+
+
+class SpokenVideo(NamedTuple):
+    path: Path
+    words: str
+    """What the voice says."""
+    speech_start_s: float
+    """When the voice starts, on the video's timeline."""
+
+
+_FFMPEG_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
 
 
 class FfmpegCliMissingError(RuntimeError):
@@ -776,11 +789,7 @@ def make_subtitled_video(
     subprocess.run(
         [
             ffmpeg,
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
+            *_FFMPEG_QUIET,
             "-i",
             str(video),
             "-i",
@@ -808,3 +817,68 @@ def make_subtitled_video(
     )
     video.unlink()
     return SubtitledVideo(path, list(SUBTITLE_CUES))
+
+
+SPOKEN_WORDS = "The quick brown fox jumps over the lazy dog near the river bank."
+
+
+def make_spoken_video(
+    directory: Path,
+    *,
+    words: str = SPOKEN_WORDS,
+    delay_s: float = 1.0,
+    name: str = "spoken.mp4",
+) -> SpokenVideo:
+    """An mp4 with a grey H.264 picture and an AAC voice (espeak-ng) saying ``words``,
+    starting ``delay_s`` into the video."""
+    ffmpeg, espeak = shutil.which(FFMPEG_CLI), shutil.which("espeak-ng")
+    if ffmpeg is None or espeak is None:
+        raise FfmpegCliMissingError(
+            "make_spoken_video needs ffmpeg and espeak-ng on PATH "
+            "(Debian: apt-get install ffmpeg espeak-ng)"
+        )
+    directory = Path(directory)
+    wav = directory / f".{Path(name).stem}.wav"
+    subprocess.run([espeak, "-s", "150", "-w", str(wav), words], check=True, capture_output=True)
+    path = directory / name
+    delay_ms = round(delay_s * 1000)
+    subprocess.run(
+        [
+            ffmpeg,
+            *_FFMPEG_QUIET,
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=160x120:r=10",
+            "-i",
+            str(wav),
+            "-filter_complex",
+            f"[1:a]adelay={delay_ms},apad=pad_dur=1[a]",
+            "-map",
+            "0:v",
+            "-map",
+            "[a]",
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-ar",
+            "22050",
+            "-ac",
+            "1",
+            "-map_metadata",
+            "-1",
+            "-fflags",
+            "+bitexact",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    wav.unlink()
+    return SpokenVideo(path, words, delay_s)

@@ -334,3 +334,58 @@ def test_search_command(tmp_path, subtitled_video):
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "SettingsError" in bad.stderr
+
+
+# -- speech ---------------------------------------------------------------------------
+
+
+def spoken_words(text: str) -> set[str]:
+    return {w.strip(".,").lower() for w in text.split()}
+
+
+def test_speech_is_transcribed_on_the_timeline(spoken_video):
+    from framesift.text.speech import transcribe
+
+    segments = transcribe(str(spoken_video.path))
+    assert segments
+    assert {s.source for s in segments} == {"speech"}
+    assert {s.language for s in segments} == {"en"}
+    heard = set().union(*(spoken_words(s.text) for s in segments))
+    said = spoken_words(spoken_video.words)
+    assert len(heard & said) >= 0.7 * len(said), heard  # tiny.en on a synthetic voice
+    assert abs(segments[0].start_s - spoken_video.speech_start_s) < 0.6
+    assert segments[-1].end_s <= fs.probe(str(spoken_video.path)).duration_s + 0.1
+    assert all(0 < s.confidence <= 1 for s in segments)
+
+
+def test_speech_in_the_catalog_is_searchable(spoken_video, cuts_video, tmp_path):
+    cat = Catalog(str(tmp_path / "cat"))
+    summary = ingest(
+        [str(spoken_video.path), str(cuts_video.path)],  # the second has no audio
+        cat,
+        SPEC,
+        text=TextSpec(speech=True),
+    )
+    assert summary.counts["ingested"] == 2
+    segments = cat.segments()
+    assert set(segments["source"]) == {"speech"}
+    assert set(segments["video_id"]) == {summary.outcomes[0].video_id}
+    (hit,) = cat.search("lazy dog river").rows(named=True)
+    assert hit["source"] == "speech"
+    assert hit["source_url"].endswith("spoken.mp4")
+    assert hit["thumbnail_uri"] is not None
+
+
+def test_speech_settings_are_checked_before_any_video(spoken_video, tmp_path):
+    cat = Catalog(str(tmp_path / "cat"))
+    with pytest.raises(SettingsError, match="speech_model"):
+        ingest(
+            [str(spoken_video.path)],
+            cat,
+            SPEC,
+            text=TextSpec(speech=True, speech_model=str(tmp_path / "nowhere")),
+        )
+    assert cat.videos().height == 0
+    assert cat.jobs().height == 0
+    with pytest.raises(SettingsError, match="speech_language"):
+        TextSpec(speech=True, speech_language="english")

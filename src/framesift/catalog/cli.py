@@ -94,6 +94,14 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="leave out subtitle files beside the videos (movie.srt, movie.en.vtt ...)",
     )
+    parser.add_argument(
+        "--speech",
+        action="store_true",
+        help="transcribe each video's speech offline (pip install 'framesift[speech]')",
+    )
+    parser.add_argument(
+        "--speech-language", metavar="CODE", help="the spoken language (default: detected)"
+    )
     _add_storage_option(parser)
     add_sampling_arguments(parser)
     add_progress_argument(parser)
@@ -139,7 +147,12 @@ def run_ingest(args: argparse.Namespace) -> int:
             progress=report,
             video_progress=video_progress,
             executor=executor_from_args(args),
-            text=TextSpec(subtitles=args.subtitles, sidecars=args.sidecars),
+            text=TextSpec(
+                subtitles=args.subtitles,
+                sidecars=args.sidecars,
+                speech=args.speech,
+                speech_language=args.speech_language,
+            ),
         )
     except FramesiftError as exc:
         sys.stderr.write(f"framesift ingest: {type(exc).__name__}: {exc}\n")

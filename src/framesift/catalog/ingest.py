@@ -376,6 +376,10 @@ def ingest(
     started = time.perf_counter()
     spec = spec or SamplingSpec()
     text = text or TextSpec()
+    if text.speech:
+        from framesift.text.speech import check_speech
+
+        check_speech(text.speech_model)  # before any video, not once per video
     executor = executor or ExecutorSpec()
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)

