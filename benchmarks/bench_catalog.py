@@ -45,7 +45,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from framesift.catalog import Catalog
+from framesift.catalog import SCHEMAS, Catalog
 from framesift.catalog.tables import row_frame
 
 AGGREGATE = """
@@ -58,7 +58,36 @@ GROUP BY 1 ORDER BY 1
 FULL_SCAN = "SELECT count(*) AS n, sum(time_s) AS t, max(phash) AS h FROM frames"
 
 
-def synthetic_video(i: int, frames: int, rng: np.random.Generator) -> dict[str, pl.DataFrame]:
+VOCABULARY = [f"w{k}" for k in range(20000)]
+SEARCH = "w5 w120 w7000"  # a common, a mid and a rare word (Zipf-distributed text)
+
+
+def synthetic_text(i: int, count: int, duration_s: float, rng: np.random.Generator) -> pl.DataFrame:
+    """``count`` subtitle-like segments of 4-14 words drawn from a Zipf distribution."""
+    starts = np.sort(rng.random(count) * max(duration_s - 3.0, 1.0))
+    words = np.minimum(rng.zipf(1.3, size=count * 14) - 1, len(VOCABULARY) - 1)
+    lengths = rng.integers(4, 15, count)
+    texts, at = [], 0
+    for n in lengths:
+        texts.append(" ".join(VOCABULARY[w] for w in words[at : at + n]))
+        at += n
+    return pl.DataFrame(
+        {
+            "video_id": [f"{i:024x}"] * count,
+            "source": ["subtitles"] * count,
+            "start_s": starts,
+            "end_s": starts + 2.5,
+            "text": texts,
+            "confidence": [None] * count,
+            "language": ["en"] * count,
+        },
+        schema=SCHEMAS["segments"],
+    )
+
+
+def synthetic_video(
+    i: int, frames: int, rng: np.random.Generator, segments: int = 0
+) -> dict[str, pl.DataFrame]:
     video_id = f"{i:024x}"
     idx = np.arange(frames, dtype=np.int64) * 30
     times = idx / 30.0
@@ -108,17 +137,20 @@ def synthetic_video(i: int, frames: int, rng: np.random.Generator) -> dict[str, 
         },
         "videos",
     )
-    return {"videos": video, "frames": df, "scenes": scenes}
+    tables = {"videos": video, "frames": df, "scenes": scenes}
+    if segments:
+        tables["segments"] = synthetic_text(i, segments, float(times[-1]) + 1, rng)
+    return tables
 
 
-def build(cat: Catalog, videos: int, frames: int, workers: int) -> float:
+def build(cat: Catalog, videos: int, frames: int, workers: int, segments: int = 0) -> float:
     started = time.perf_counter()
 
     def one(i: int) -> None:
         rng = np.random.default_rng(i)
         writer = cat.begin_video(f"{i:024x}")
         writer.commit(
-            synthetic_video(i, frames, rng),
+            synthetic_video(i, frames, rng, segments),
             settings_hash="bench",
             source_url=f"/footage/{i}.mp4",
             has_thumbnails=False,
@@ -174,12 +206,23 @@ def measure(name: str, cat: Catalog, videos: int, repeat: int) -> dict[str, floa
     one_s, one = timed(lambda: cat.frames(next(picks)), repeat)
     agg_s, agg = timed(lambda: cat.sql(AGGREGATE), max(3, repeat // 4))
     scan_s, scan = timed(lambda: cat.sql(FULL_SCAN), max(3, repeat // 4))
+    search_s, hits = timed(lambda: cat.search(SEARCH, limit=20), max(3, repeat // 4))
+    texts = int(cat.sql("SELECT count(*) AS n FROM segments")["n"][0])
     total = int(scan["n"][0])
     print(f"{name:6} one video's frames ({one.height} rows): {one_s * 1000:8.1f} ms")
     print(f"{name:6} aggregate, frames JOIN videos ({total:,} rows): {agg_s * 1000:8.1f} ms")
     print(f"{name:6} full scan count/sum/max:            {scan_s * 1000:8.1f} ms")
+    print(f"{name:6} text search, BM25 ({texts:,} segments):  {search_s * 1000:8.1f} ms")
+    assert texts == 0 or hits.height > 0
     assert int(agg["frames"].sum()) > 0
-    return {"one_s": one_s, "agg_s": agg_s, "scan_s": scan_s, "rows": total}
+    return {
+        "one_s": one_s,
+        "agg_s": agg_s,
+        "scan_s": scan_s,
+        "search_s": search_s,
+        "rows": total,
+        "segments": texts,
+    }
 
 
 def bench_clip(clip: str, runs: int) -> bool:
@@ -250,6 +293,9 @@ def main() -> int:
     parser.add_argument("--videos", type=int, default=1000)
     parser.add_argument("--frames-per-video", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--segments-per-video", type=int, default=100, help="timed text rows per video"
+    )
     parser.add_argument("--no-s3", action="store_true", help="local folder only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--clip", help="measure ingest overhead on this video instead")
@@ -268,7 +314,9 @@ def main() -> int:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         local = Catalog(os.path.join(tmp, "catalog"))
-        build_s = build(local, args.videos, args.frames_per_video, workers=2)
+        build_s = build(
+            local, args.videos, args.frames_per_video, workers=2, segments=args.segments_per_video
+        )
         print(
             f"local  build via VideoWriter.commit: {build_s:6.1f} s "
             f"({build_s / args.videos * 1000:.1f} ms per video)"
@@ -297,7 +345,13 @@ def main() -> int:
                     "client_kwargs": {"region_name": "us-east-1"},
                 }
                 s3 = Catalog("s3://bench/catalog", options, cache_dir=os.path.join(tmp, "c0"))
-                build_s = build(s3, args.videos, args.frames_per_video, workers=8)
+                build_s = build(
+                    s3,
+                    args.videos,
+                    args.frames_per_video,
+                    workers=8,
+                    segments=args.segments_per_video,
+                )
                 print(
                     f"s3     build via VideoWriter.commit: {build_s:6.1f} s "
                     f"({build_s / args.videos * 1000:.1f} ms per video, 8 threads)"
