@@ -10,6 +10,7 @@ command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)          # reference too
 ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need_apt+=(libgl1)   # OpenCV (PySceneDetect)
 ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || need_apt+=(libglib2.0-0)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)    # speech for the speech tests
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr)  # OCR of on-screen text
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq

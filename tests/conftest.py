@@ -18,6 +18,7 @@ session, into one temporary directory. Fixture -> what it returns:
 - ``audio_only_file``: ``AudioOnlyFile(path, duration_s, sample_rate)``
 - ``broken_slice_video``: ``BrokenSliceVideo(path, corrupt_frame_times_s, frame_count)``
 - ``subtitled_video``: ``SubtitledVideo(path, cues)``; skipped when the ffmpeg CLI is missing
+- ``titled_video``: ``TitledVideo(path, cards)``, text cards for OCR
 - ``spoken_video``: ``SpokenVideo(path, words, speech_start_s)``, an espeak-ng voice; skipped
   without ffmpeg and espeak-ng
 """
@@ -118,3 +119,8 @@ def spoken_video(media_dir: Path) -> media.SpokenVideo:
         return media.make_spoken_video(media_dir)
     except media.FfmpegCliMissingError as err:
         pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def titled_video(media_dir: Path) -> media.TitledVideo:
+    return media.make_titled_video(media_dir)

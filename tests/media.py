@@ -59,6 +59,7 @@ __all__ = [
     "RotatedVideo",
     "SpokenVideo",
     "SubtitledVideo",
+    "TitledVideo",
     "TruncatedVideo",
     "VfrVideo",
     "make_audio_only_file",
@@ -71,6 +72,7 @@ __all__ = [
     "make_rotated_video",
     "make_spoken_video",
     "make_subtitled_video",
+    "make_titled_video",
     "make_truncated_video",
     "make_vfr_video",
 ]
@@ -164,6 +166,12 @@ class SpokenVideo(NamedTuple):
 
 
 _FFMPEG_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
+
+
+class TitledVideo(NamedTuple):
+    path: Path
+    cards: list[Cue]
+    """Each text card: when it is on screen and what it says."""
 
 
 class FfmpegCliMissingError(RuntimeError):
@@ -882,3 +890,35 @@ def make_spoken_video(
     )
     wav.unlink()
     return SpokenVideo(path, words, delay_s)
+
+
+TITLE_CARDS = (
+    Cue(0.0, 2.0, "FRAMESIFT DEMO"),
+    Cue(2.0, 4.0, "SECOND TITLE CARD"),
+)
+
+
+def make_titled_video(
+    directory: Path, *, fps: int = 10, size: Size = (640, 360), name: str = "titled.mp4"
+) -> TitledVideo:
+    """Text cards (:data:`TITLE_CARDS`, large sans-serif letters, a hard cut between them),
+    then one second of a picture without text."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = size
+    font = ImageFont.load_default(size=height // 8)
+    looks = [((20, 20, 70), (255, 255, 255)), ((240, 220, 40), (0, 0, 0))]
+
+    def frames() -> Iterator[np.ndarray]:
+        for (background, ink), card in zip(looks, TITLE_CARDS, strict=True):
+            image = Image.new("RGB", size, background)
+            ImageDraw.Draw(image).text((width // 10, height // 2 - height // 16), card.text,
+                                       font=font, fill=ink)  # fmt: skip
+            picture = np.asarray(image)
+            for _ in range(round((card.end_s - card.start_s) * fps)):
+                yield picture
+        yield from _scene_frames("gradient", fps, width, height, seed=3)
+
+    path = Path(directory) / name
+    _write_video(path, frames(), size=size, fps=fps, bframes=0)
+    return TitledVideo(path, list(TITLE_CARDS))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import fsspec
+import polars as pl
 import pytest
 
 import framesift as fs
@@ -389,3 +390,42 @@ def test_speech_settings_are_checked_before_any_video(spoken_video, tmp_path):
     assert cat.jobs().height == 0
     with pytest.raises(SettingsError, match="speech_language"):
         TextSpec(speech=True, speech_language="english")
+
+
+# -- on-screen text -------------------------------------------------------------------
+
+
+def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeypatch):
+    from framesift.text import ocr
+
+    calls: list[int] = []
+    original = ocr._ocr
+
+    def counting(gray, language):
+        calls.append(gray.shape[1])
+        return original(gray, language)
+
+    monkeypatch.setattr(ocr, "_ocr", counting)
+    cat = Catalog(str(tmp_path / "cat"))
+    summary = ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, subtitles=False))
+    assert summary.counts["ingested"] == 1
+    segments = cat.segments().filter(pl.col("source") == "ocr")
+    got = [(s["start_s"], s["end_s"], s["text"]) for s in segments.iter_rows(named=True)]
+    assert got == [(c.start_s, c.end_s, c.text) for c in titled_video.cards]
+    assert segments["confidence"].min() > 0.6
+    assert set(segments["language"]) == {"eng"}
+    # Kept frames at 0, 1, 2, 3, 4 s (interval 1 s): three distinct pictures, read at
+    # full width; the text-less one gives no segment.
+    assert calls == [640, 640, 640]
+    (hit,) = cat.search("second title").rows(named=True)
+    assert hit["source"] == "ocr"
+    assert hit["time_s"] == pytest.approx(3.0)
+
+
+def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
+    cat = Catalog(str(tmp_path / "cat"))
+    with pytest.raises(SettingsError, match="ocr_language"):
+        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="xx"))
+    assert cat.videos().height == 0
+    with pytest.raises(SettingsError, match="ocr_language"):
+        TextSpec(ocr=True, ocr_language="eng; rm -rf /")

@@ -183,6 +183,11 @@ class TextSpec:
     """A CTranslate2 Whisper model folder; None: the packaged Whisper tiny.en."""
     speech_language: str | None = None
     """The spoken language (ISO 639-1), None: the model detects it."""
+    ocr: bool = False
+    """On-screen text of the kept frames, by Tesseract (Debian: apt-get install tesseract-ocr;
+    ~0.1-0.5 s of CPU per distinct picture)."""
+    ocr_language: str = "eng"
+    """Tesseract's language name(s), e.g. "eng", "deu", "eng+fra"."""
 
     def __post_init__(self) -> None:
         if self.speech_language is not None and not (
@@ -191,6 +196,8 @@ class TextSpec:
             raise SettingsError(
                 f"speech_language={self.speech_language!r}: a two- or three-letter code"
             )
+        if not all(part.replace("_", "").isalnum() for part in self.ocr_language.split("+")):
+            raise SettingsError(f"ocr_language={self.ocr_language!r}: e.g. 'eng' or 'eng+fra'")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -102,6 +102,14 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speech-language", metavar="CODE", help="the spoken language (default: detected)"
     )
+    parser.add_argument(
+        "--ocr",
+        action="store_true",
+        help="read on-screen text of the kept frames (Tesseract: apt-get install tesseract-ocr)",
+    )
+    parser.add_argument(
+        "--ocr-language", default="eng", metavar="LANG", help="Tesseract language(s) (eng)"
+    )
     _add_storage_option(parser)
     add_sampling_arguments(parser)
     add_progress_argument(parser)
@@ -152,6 +160,8 @@ def run_ingest(args: argparse.Namespace) -> int:
                 sidecars=args.sidecars,
                 speech=args.speech,
                 speech_language=args.speech_language,
+                ocr=args.ocr,
+                ocr_language=args.ocr_language,
             ),
         )
     except FramesiftError as exc:

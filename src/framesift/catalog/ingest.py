@@ -237,7 +237,7 @@ def ingest_one(
         sink.abort()
         raise
     try:
-        segments = _text_segments(source, result.media, text, src_options)
+        segments = _text_segments(source, result.media, text, src_options, result.frames)
     except (MediaError, StorageError) as exc:  # a sidecar or the source: not the catalog
         _drop_prefix(cat, writer.thumbs_prefix)
         return failed(exc, video_id)
@@ -271,16 +271,20 @@ def ingest_one(
 
 
 def _text_segments(
-    source: str, media: Any, text: TextSpec, options: Mapping[str, Any] | None
+    source: str,
+    media: Any,
+    text: TextSpec,
+    options: Mapping[str, Any] | None,
+    frames: pl.DataFrame,
 ) -> list[TextSegment]:
     """The video's timed text; a cue found twice (a stream and the same sidecar) once."""
-    if not (text.subtitles or text.sidecars):
+    if not (text.subtitles or text.sidecars or text.speech or text.ocr):
         return []
     if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
         media = probe(source, options)
     seen: set[tuple[float, float, str]] = set()
     unique: list[TextSegment] = []
-    found = extract_text(source, media, text, options)
+    found = extract_text(source, media, text, options, kept_frames=frames)
     # A cue with a known language (a tagged stream) wins over its untagged twin.
     for segment in sorted(found, key=lambda s: s.language is None):
         key = (round(segment.start_s, 3), round(segment.end_s, 3), segment.text)
@@ -380,6 +384,10 @@ def ingest(
         from framesift.text.speech import check_speech
 
         check_speech(text.speech_model)  # before any video, not once per video
+    if text.ocr:
+        from framesift.text.ocr import check_ocr
+
+        check_ocr(text.ocr_language)
     executor = executor or ExecutorSpec()
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)

@@ -1,9 +1,12 @@
-"""The text of one video, as its settings ask: subtitle streams, sidecar files, speech."""
+"""The text of one video, as its settings ask: subtitle streams, sidecar files, speech, and
+on-screen text of the kept frames."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import polars as pl
 
 from framesift.probe import MediaInfo
 from framesift.spec import TextSpec
@@ -18,10 +21,13 @@ def extract_text(
     media: MediaInfo,
     spec: TextSpec,
     storage_options: Mapping[str, Any] | None = None,
+    *,
+    kept_frames: pl.DataFrame | None = None,
 ) -> list[TextSegment]:
     """Every text segment ``spec`` asks for, in time order.
 
-    The container is opened for its subtitle streams only when the probe found some.
+    The container is opened for its subtitle streams only when the probe found some. OCR
+    reads ``kept_frames`` (the frames table of the video's sampling pass).
     Raises SubtitleError (naming the file) for a sidecar that cannot be read: the video's
     catalog rows are all-or-nothing, so a subtitle file that is there but unreadable fails
     the video rather than leaving its text out silently.
@@ -44,6 +50,18 @@ def extract_text(
 
         segments.extend(
             transcribe(url, storage_options, model=spec.speech_model, language=spec.speech_language)
+        )
+    if spec.ocr and kept_frames is not None and kept_frames.height:
+        from framesift.text.ocr import KeptPicture, read_text
+
+        pictures = [
+            KeptPicture(r["pts"], r["time_s"], r["keyframe"], r["phash"])
+            for r in kept_frames.select("pts", "time_s", "keyframe", "phash").iter_rows(named=True)
+        ]
+        segments.extend(
+            read_text(
+                url, media, pictures, language=spec.ocr_language, storage_options=storage_options
+            )
         )
     segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
     return segments

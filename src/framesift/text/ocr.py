@@ -1,0 +1,189 @@
+"""On-screen text of the kept frames, by OCR (Tesseract), on the frames' timeline.
+
+The kept frames of the sampling pass are decoded once more at full resolution (straight
+through, or keyframes only when every kept frame is one; the pass itself keeps no full
+pictures) and read by the ``tesseract`` command (Debian: ``apt-get install tesseract-ocr``)
+in parallel, one single-threaded process per core, sparse-text mode (``--psm 11``), words
+below :data:`MIN_WORD_CONFIDENCE` dropped. A frame whose perceptual hash is within
+:data:`SAME_PICTURE_BITS` of the frame read before it is not read again: it shows the same
+text (a title card held for seconds is read once). Each text holds from its frame until the
+next kept frame; consecutive frames with the same text make one segment.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import shutil
+import subprocess
+from collections import deque
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from framesift.decode import VideoDecoder
+from framesift.dedup import hamming
+from framesift.errors import SettingsError
+from framesift.probe import MediaInfo
+from framesift.source import redact_url
+from framesift.spec import DecodeSpec
+from framesift.text.model import TextSegment
+
+__all__ = ["MIN_WORD_CONFIDENCE", "SAME_PICTURE_BITS", "KeptPicture", "check_ocr", "read_text"]
+
+logger = logging.getLogger(__name__)
+
+MIN_WORD_CONFIDENCE = 60.0
+SAME_PICTURE_BITS = 4
+_MAX_SIDE_PX = 1920  # larger pictures are scaled down before OCR
+
+
+@dataclass(frozen=True)
+class KeptPicture:
+    pts: int
+    time_s: float
+    keyframe: bool
+    phash: int
+
+
+def check_ocr(language: str) -> None:
+    """Raise SettingsError now, before any video, if OCR cannot run."""
+    binary = shutil.which("tesseract")
+    if binary is None:
+        raise SettingsError(
+            "OCR needs the tesseract command (Debian: apt-get install tesseract-ocr)"
+        )
+    listed = subprocess.run(
+        [binary, "--list-langs"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if language not in listed:
+        raise SettingsError(
+            f"ocr_language={language!r}: tesseract has {', '.join(listed[1:]) or 'none'} "
+            f"(Debian: apt-get install tesseract-ocr-{language})"
+        )
+
+
+def read_text(
+    url: str,
+    media: MediaInfo,
+    kept: Sequence[KeptPicture],
+    *,
+    language: str = "eng",
+    storage_options: Mapping[str, Any] | None = None,
+    end_s: float | None = None,
+) -> list[TextSegment]:
+    """Text segments read on the ``kept`` frames (any order); ``end_s`` ends the last one
+    (default: the video's end)."""
+    check_ocr(language)
+    kept = sorted(kept, key=lambda k: k.pts)
+    if not kept:
+        return []
+    # Which frames to read: not one showing the same picture as the frame read before it.
+    read_at: dict[int, int] = {}  # kept position -> position of the frame whose text it shows
+    last: int | None = None
+    for i, k in enumerate(kept):
+        if last is not None and hamming(k.phash, kept[last].phash) <= SAME_PICTURE_BITS:
+            read_at[i] = last
+        else:
+            read_at[i] = last = i
+    wanted = {kept[i].pts: i for i in set(read_at.values())}
+    texts: dict[int, tuple[str, float] | None] = {}
+    workers = max(1, os.cpu_count() or 1)
+    keyframes_only = all(kept[i].keyframe for i in wanted.values())
+    decoder = VideoDecoder(
+        url,
+        media,
+        DecodeSpec(threads=2),
+        keyframes_only=keyframes_only,
+        storage_options=storage_options,
+    )
+    pending: deque[tuple[int, Future[tuple[str, float] | None]]] = deque()
+    submitted: set[int] = set()
+    last_pts = max(wanted)
+    rotation = media.video.rotation_deg
+    with decoder, ThreadPoolExecutor(workers, thread_name_prefix="framesift-ocr") as pool:
+        for decoded in decoder.frames(read_ahead=0):
+            slot = wanted.get(decoded.pts)
+            if slot is not None and slot not in submitted:
+                gray: NDArray[np.uint8] = np.asarray(
+                    decoded.frame.to_ndarray(format="gray"), dtype=np.uint8
+                )
+                if rotation:
+                    gray = np.ascontiguousarray(np.rot90(gray, k=-(rotation // 90)))
+                submitted.add(slot)
+                pending.append((slot, pool.submit(_ocr, gray, language)))
+                while len(pending) > 2 * workers:  # a few pictures in flight, not the video
+                    done, future = pending.popleft()
+                    texts[done] = future.result()
+            if decoded.pts >= last_pts:
+                break
+        for done, future in pending:
+            texts[done] = future.result()
+    missing = set(wanted.values()) - submitted
+    if missing:
+        logger.warning(
+            "%s: %d kept frame(s) not found again for OCR", redact_url(url), len(missing)
+        )
+    final = end_s if end_s is not None else media.start_time_s + (media.duration_s or 0.0)
+    segments: list[TextSegment] = []
+    for i, k in enumerate(kept):
+        found = texts.get(read_at[i])
+        if not found:
+            continue
+        text, confidence = found
+        until = kept[i + 1].time_s if i + 1 < len(kept) else max(final, k.time_s)
+        previous = segments[-1] if segments else None
+        if previous is not None and previous.text == text and previous.end_s >= k.time_s - 1e-6:
+            segments[-1] = TextSegment(
+                "ocr", previous.start_s, until, text, previous.confidence, previous.language
+            )
+        else:
+            segments.append(TextSegment("ocr", k.time_s, until, text, confidence, language))
+    return segments
+
+
+def _ocr(gray: NDArray[np.uint8], language: str) -> tuple[str, float] | None:
+    """(text, mean word confidence 0-1) of one picture, None when nothing is read."""
+    height, width = gray.shape[:2]
+    scale = _MAX_SIDE_PX / max(height, width)
+    if scale < 1.0:
+        size = (round(width * scale), round(height * scale))
+        gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    ok, png = cv2.imencode(".png", gray, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        return None
+    done = subprocess.run(
+        ["tesseract", "stdin", "stdout", "--psm", "11", "-l", language, "tsv"],
+        input=png.tobytes(),
+        capture_output=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        check=False,
+    )
+    if done.returncode != 0:
+        logger.warning("tesseract failed: %s", done.stderr.decode(errors="replace")[-300:])
+        return None
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    confidences: list[float] = []
+    rows = csv.DictReader(io.StringIO(done.stdout.decode(errors="replace")), delimiter="\t")
+    for row in rows:
+        word = (row.get("text") or "").strip()
+        try:
+            confidence = float(row.get("conf") or -1)
+        except ValueError:
+            continue
+        if row.get("level") != "5" or not word or confidence < MIN_WORD_CONFIDENCE:
+            continue
+        key = (row["block_num"], row["par_num"], row["line_num"])
+        lines.setdefault(key, []).append(word)
+        confidences.append(confidence)
+    if not confidences:
+        return None
+    text = "\n".join(" ".join(words) for words in lines.values())
+    return text, sum(confidences) / len(confidences) / 100.0
