@@ -1,8 +1,10 @@
 """Notebook tools, thin over the library: ``SamplingTuner`` (sliders re-selecting from a
-pass's analysis). Needs the ``notebook`` extra (ipywidgets, matplotlib)."""
+pass's analysis) and ``CatalogBrowser`` (a catalog's videos, timelines and text search).
+Needs the ``notebook`` extra (ipywidgets, matplotlib)."""
 
 from __future__ import annotations
 
+from framesift.notebook.browser import CatalogBrowser
 from framesift.notebook.tuner import SamplingTuner
 
-__all__ = ["SamplingTuner"]
+__all__ = ["CatalogBrowser", "SamplingTuner"]
