@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -54,3 +55,51 @@ def test_cli_estimate_json(cuts_video, not_a_video, capsys: pytest.CaptureFixtur
     assert payload["totals"]["videos"] == 1
     assert payload["videos"][0]["kept_frames"] > 0
     assert payload["failed"][0]["source_url"] == str(not_a_video)
+
+
+def test_reestimate_equals_a_new_estimate(cuts_video, vfr_video) -> None:
+    """Other selection settings re-selected from the calibrated analysis give the kept
+    frames a fresh estimate (a new calibration pass) gives."""
+    from framesift.estimate import reestimate
+
+    sources = [str(cuts_video.path), str(vfr_video.path)]
+    base = estimate_collection(sources, SPEC)
+    for other in (
+        dataclasses.replace(SPEC, interval_s=2.0),
+        dataclasses.replace(SPEC, interval_s=None, threshold=40.0),
+        dataclasses.replace(SPEC, dedup_bits=10),
+        dataclasses.replace(SPEC, representatives_per_scene=2),
+    ):
+        again = reestimate(base, other)
+        fresh = estimate_collection(sources, other)
+        assert again.videos["kept_frames"].to_list() == fresh.videos["kept_frames"].to_list()
+        assert again.videos["table_bytes"].to_list() == base.videos["table_bytes"].to_list()
+
+
+def test_estimator_widget_follows_its_sliders(cuts_video, vfr_video) -> None:
+    from framesift.estimate import reestimate
+    from framesift.notebook import CollectionEstimator
+
+    sources = [str(cuts_video.path), str(vfr_video.path)]
+    widget = CollectionEstimator(sources, SPEC)
+    start = int(widget.estimate.totals["kept_frames"])
+    assert f"~<b>{start:,}</b> kept frames" in widget.totals.value
+    assert widget.table.value.count("<tr>") == 3  # a header and two videos
+
+    widget.interval.value = 0.0  # scene starts only
+    assert widget.spec.interval_s is None
+    fewer = int(widget.estimate.totals["kept_frames"])
+    assert fewer < start
+    assert fewer == int(reestimate(widget.base, widget.spec).totals["kept_frames"])
+    assert f"~<b>{fewer:,}</b> kept frames" in widget.totals.value
+    widget.dedup.value = 6
+    assert widget.spec.dedup_bits == 6
+
+
+def test_estimator_widget_refuses_a_fast_calibration(cuts_video) -> None:
+    from framesift.errors import SettingsError
+    from framesift.notebook import CollectionEstimator
+
+    fast = dataclasses.replace(SPEC, decode=fs.DecodeSpec(fast=True))
+    with pytest.raises(SettingsError, match="every frame"):
+        CollectionEstimator([str(cuts_video.path)], fast)

@@ -14,20 +14,20 @@ import io
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from framesift.catalog.sources import expand_sources
-from framesift.errors import FramesiftError
+from framesift.errors import FramesiftError, SettingsError
 from framesift.probe import MediaInfo, probe
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
 from framesift.source import redact_url
 from framesift.spec import SamplingSpec
 
-__all__ = ["Calibration", "CollectionEstimate", "estimate_collection"]
+__all__ = ["Calibration", "CollectionEstimate", "estimate_collection", "reestimate"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ class Calibration:
     kept: int
     thumbnail_bytes: int
     table_bytes: int
+    fps: float = 25.0
+    mode: str = "straight"  # the calibration pass's decode mode
+    analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
+    from it (:func:`reestimate`) without decoding again."""
 
     @property
     def seconds_per_megapixel_frame(self) -> float:
@@ -68,6 +73,8 @@ class CollectionEstimate:
     videos: pl.DataFrame  # one row per readable video, see ESTIMATE_SCHEMA
     calibration: tuple[Calibration, ...]
     failed: tuple[tuple[str, str], ...]  # (source, "ErrorType: message") of unreadable ones
+    spec: SamplingSpec = field(default_factory=SamplingSpec)
+    media: tuple[MediaInfo, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def totals(self) -> dict[str, float]:
@@ -121,6 +128,9 @@ def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -
         kept=result.frames.height,
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
+        fps=_fps(media),
+        mode=result.stats.mode,
+        analysis=analysis,
     )
 
 
@@ -160,9 +170,45 @@ def estimate_collection(
             failed.append((redact_url(url), f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}
     media = [(u, m) for u, m in media if redact_url(u) not in failed_urls]
+    kept = [c.kept for c in calibration]
+    estimate = _project(media, calibration, kept, spec, failed)
+    logger.info("estimate: %s", estimate)
+    return estimate
+
+
+def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEstimate:
+    """The same collection with other selection settings (interval, threshold, minimum scene
+    length, near-duplicate bits, representatives): the kept frames of the calibrated
+    stretches are re-selected from their analysis, nothing is decoded again. Thumbnail sizes,
+    image settings and the decode cost stay as calibrated."""
+    from framesift.analysis import reselect
+
+    kept: list[int] = []
+    for c in estimate.calibration:
+        if c.analysis is None or c.mode != "straight":
+            raise SettingsError(
+                f"re-estimating needs calibration passes over every frame; {c.source_url} "
+                f"ran in {c.mode!r} mode"
+            )
+        kept.append(reselect(c.analysis, spec, detector=estimate.spec.detector, fps=c.fps)
+                    .frames.height)  # fmt: skip
+    media = [(m.url, m) for m in estimate.media]
+    return _project(media, estimate.calibration, kept, spec, list(estimate.failed))
+
+
+def _project(
+    media: list[tuple[str, MediaInfo]],
+    calibration: Iterable[Calibration],
+    kept_counts: list[int],
+    spec: SamplingSpec,
+    failed: list[tuple[str, str]],
+) -> CollectionEstimate:
+    """Scale what the calibrated stretches measured (with ``kept_counts`` kept frames) to
+    every video."""
+    calibration = tuple(calibration)
     sampled_s = sum(c.video_s for c in calibration)
     sampled_frames = sum(c.frames for c in calibration)
-    kept_per_s = sum(c.kept for c in calibration) / sampled_s if sampled_s else 0.0
+    kept_per_s = sum(kept_counts) / sampled_s if sampled_s else 0.0
     per_thumb = sum(c.thumbnail_bytes for c in calibration) / max(
         1, sum(c.kept for c in calibration)
     )
@@ -195,6 +241,6 @@ def estimate_collection(
             }
         )
     videos = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
-    estimate = CollectionEstimate(videos, tuple(calibration), tuple(failed))
-    logger.info("estimate: %s", estimate)
-    return estimate
+    return CollectionEstimate(
+        videos, calibration, tuple(failed), spec, tuple(info for _, info in media)
+    )

@@ -1,0 +1,140 @@
+"""A notebook widget to size a collection before ingesting it: how many frames it will
+keep, how many bytes the catalog will hold and how long sampling will take, as the
+selection settings move.
+
+Built on :func:`framesift.estimate_collection` (every video probed, the start of a few
+sampled for real, once) and :func:`framesift.estimate.reestimate` (another interval,
+threshold or dedup setting re-selected from the calibrated analysis: no decoding, so the
+numbers follow the sliders at once). ``estimator.spec`` is the chosen setting.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from framesift.errors import SettingsError
+from framesift.estimate import CollectionEstimate, estimate_collection, reestimate
+from framesift.notebook.tuner import _widgets
+from framesift.spec import SamplingSpec
+
+__all__ = ["CollectionEstimator"]
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+class CollectionEstimator:
+    """Sliders over a collection's estimate; display it in a notebook cell."""
+
+    def __init__(
+        self,
+        sources: Iterable[str] | CollectionEstimate,
+        spec: SamplingSpec | None = None,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        rows: int = 20,
+    ) -> None:
+        w = _widgets()
+        if isinstance(sources, CollectionEstimate):
+            self.base = sources
+        else:
+            self.base = estimate_collection(
+                list(sources), spec or SamplingSpec(), storage_options=storage_options
+            )
+        if any(c.mode != "straight" for c in self.base.calibration):
+            raise SettingsError(
+                "the estimator re-selects from passes over every frame: calibrate without "
+                "keyframes-only or fast decoding"
+            )
+        self.rows = rows
+        base = self.base.spec
+        style = {"description_width": "11em"}
+        layout = w.Layout(width="36em")
+        threshold = base.effective_threshold or 0.0
+        self.interval = w.FloatSlider(
+            value=base.interval_s or 0.0, min=0.0, max=60.0, step=0.5,
+            description="every (s, 0: off)", style=style, layout=layout,
+        )  # fmt: skip
+        self.threshold = w.FloatSlider(
+            value=threshold, min=0.0, max=max(3 * threshold, 1.0), step=0.1,
+            description="threshold", disabled=base.detector is None, style=style, layout=layout,
+        )  # fmt: skip
+        self.dedup = w.IntSlider(
+            value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
+            description="dedup bits (-1: off)", style=style, layout=layout,
+        )  # fmt: skip
+        self.representatives = w.IntSlider(
+            value=base.representatives_per_scene, min=0, max=8,
+            description="representatives", disabled=base.detector is None,
+            style=style, layout=layout,
+        )  # fmt: skip
+        self.totals = w.HTML()
+        self.table = w.HTML()
+        for control in self.controls:
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox([*self.controls, self.totals, self.table])
+        self.estimate: CollectionEstimate = self.base
+        self._redraw()
+
+    @property
+    def controls(self) -> list[Any]:
+        return [self.interval, self.threshold, self.dedup, self.representatives]
+
+    @property
+    def spec(self) -> SamplingSpec:
+        """The settings the sliders show (the calibration's other settings kept)."""
+        base = self.base.spec
+        detector = base.detector
+        return replace(
+            base,
+            interval_s=float(self.interval.value) or None,
+            threshold=float(self.threshold.value) if detector else base.threshold,
+            dedup_bits=None if self.dedup.value < 0 else int(self.dedup.value),
+            representatives_per_scene=int(self.representatives.value) if detector else 0,
+        )
+
+    def _on_change(self, change: object) -> None:
+        try:
+            self.estimate = reestimate(self.base, self.spec)
+        except SettingsError as exc:
+            self.totals.value = f"<i>{html.escape(str(exc))}</i>"
+            return
+        self._redraw()
+
+    def _redraw(self) -> None:
+        t = self.estimate.totals
+        calibrated = ", ".join(
+            f"{html.escape(c.source_url.rsplit('/', 1)[-1])} ({c.video_s:.0f} s)"
+            for c in self.estimate.calibration
+        )
+        self.totals.value = (
+            f"<b>{int(t['videos'])}</b> videos, <b>{t['hours']:.2f} h</b> of footage: "
+            f"~<b>{int(t['kept_frames']):,}</b> kept frames, ~<b>{_size(t['bytes'])}</b> in the "
+            f"catalog, ~<b>{t['seconds'] / 60:.1f} min</b> of sampling in one process here "
+            f"({len(self.estimate.failed)} unreadable; measured on {calibrated or 'nothing'})"
+        )
+        head = "".join(
+            f"<th>{h}</th>" for h in ("video", "duration", "size", "kept", "bytes", "time")
+        )
+        body = "".join(
+            f"<tr><td>{html.escape(r['source_url'].rsplit('/', 1)[-1])}</td>"
+            f"<td>{r['duration_s']:.0f} s</td><td>{r['width']}x{r['height']}</td>"
+            f"<td>{r['kept_frames']:,}</td>"
+            f"<td>{_size(r['thumbnail_bytes'] + r['table_bytes'])}</td>"
+            f"<td>{r['seconds']:.0f} s</td></tr>"
+            for r in self.estimate.videos.head(self.rows).iter_rows(named=True)
+        )
+        more = self.estimate.videos.height - self.rows
+        tail = f"<div>... and {more} more videos</div>" if more > 0 else ""
+        self.table.value = f"<table><tr>{head}</tr>{body}</table>{tail}"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
