@@ -17,7 +17,7 @@ from typing import Any
 
 from framesift.errors import SettingsError
 from framesift.estimate import CollectionEstimate, estimate_collection, reestimate
-from framesift.notebook.tuner import _widgets
+from framesift.notebook.tuner import _widgets, dedup_and_representatives
 from framesift.spec import SamplingSpec
 
 __all__ = ["CollectionEstimator"]
@@ -67,15 +67,7 @@ class CollectionEstimator:
             value=threshold, min=0.0, max=max(3 * threshold, 1.0), step=0.1,
             description="threshold", disabled=base.detector is None, style=style, layout=layout,
         )  # fmt: skip
-        self.dedup = w.IntSlider(
-            value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
-            description="dedup bits (-1: off)", style=style, layout=layout,
-        )  # fmt: skip
-        self.representatives = w.IntSlider(
-            value=base.representatives_per_scene, min=0, max=8,
-            description="representatives", disabled=base.detector is None,
-            style=style, layout=layout,
-        )  # fmt: skip
+        self.dedup, self.representatives = dedup_and_representatives(w, base, style, layout)
         self.totals = w.HTML()
         self.table = w.HTML()
         for control in self.controls:

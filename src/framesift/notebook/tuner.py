@@ -34,6 +34,21 @@ def _widgets() -> Any:
     return ipywidgets
 
 
+def dedup_and_representatives(
+    w: Any, base: SamplingSpec, style: dict[str, str], layout: Any
+) -> tuple[Any, Any]:
+    """The near-duplicate bits (-1: off) and representatives-per-scene sliders."""
+    dedup = w.IntSlider(
+        value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
+        description="dedup bits (-1: off)", style=style, layout=layout,
+    )  # fmt: skip
+    representatives = w.IntSlider(
+        value=base.representatives_per_scene, min=0, max=8, description="representatives",
+        disabled=base.detector is None, style=style, layout=layout,
+    )  # fmt: skip
+    return dedup, representatives
+
+
 class SamplingTuner:
     """Sliders over a pass's analysis; display it in a notebook cell.
 
@@ -78,14 +93,7 @@ class SamplingTuner:
             value=base.interval_s or 0.0, min=0.0, max=60.0, step=0.5,
             description="every (s, 0: off)", style=style, layout=layout,
         )  # fmt: skip
-        self.dedup = w.IntSlider(
-            value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
-            description="dedup bits (-1: off)", style=style, layout=layout,
-        )  # fmt: skip
-        self.representatives = w.IntSlider(
-            value=base.representatives_per_scene, min=0, max=8,
-            description="representatives", style=style, layout=layout,
-        )  # fmt: skip
+        self.dedup, self.representatives = dedup_and_representatives(w, base, style, layout)
         self.summary = w.HTML()
         self.plot = w.Image(format="png")
         self.gallery = w.HTML()
