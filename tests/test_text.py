@@ -424,8 +424,8 @@ def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeyp
 
 def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
     cat = Catalog(str(tmp_path / "cat"))
-    with pytest.raises(SettingsError, match="ocr_language"):
-        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="xx"))
+    with pytest.raises(SettingsError, match=r"tesseract-ocr-xx\)"):
+        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="eng+xx"))
     assert cat.videos().height == 0
     with pytest.raises(SettingsError, match="ocr_language"):
         TextSpec(ocr=True, ocr_language="eng; rm -rf /")

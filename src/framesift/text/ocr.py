@@ -60,13 +60,16 @@ def check_ocr(language: str) -> None:
         raise SettingsError(
             "OCR needs the tesseract command (Debian: apt-get install tesseract-ocr)"
         )
-    listed = subprocess.run(
+    output = subprocess.run(
         [binary, "--list-langs"], capture_output=True, text=True, check=False
-    ).stdout.split()
-    if language not in listed:
+    ).stdout
+    # "List of available languages in ... (2):" then one name a line.
+    listed = [line.strip() for line in output.splitlines()[1:] if line.strip()]
+    missing = [part for part in language.split("+") if part not in listed]
+    if missing:
         raise SettingsError(
-            f"ocr_language={language!r}: tesseract has {', '.join(listed[1:]) or 'none'} "
-            f"(Debian: apt-get install tesseract-ocr-{language})"
+            f"ocr_language={language!r}: tesseract has {', '.join(listed) or 'none'} "
+            f"(Debian: apt-get install {' '.join(f'tesseract-ocr-{m}' for m in missing)})"
         )
 
 
