@@ -24,6 +24,6 @@ fi
 stamp=.venv/.framesift-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test,dev,notebook,dask,speech]"
+  .venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[test,dev,notebook,dask,speech]"
   touch "$stamp"
 fi
