@@ -298,6 +298,10 @@ class VideoDecoder:
         origin: float | None = None
         position = -1
         for packet in self._packets():
+            if self.keyframes_only and packet.size and not packet.is_keyframe:
+                # Not even handed to the decoder: skip_frame=NONKEY still parses each one
+                # (10-minute 1080p clip: 2.60 s for its 149 keyframes, 1.09 s without).
+                continue
             try:
                 decoded = packet.decode()
             except av.error.InvalidDataError as exc:
