@@ -31,7 +31,7 @@ def sources(cuts_video, vfr_video, rotated_video, not_a_video) -> list[str]:
 def serial_catalog(sources: list[str], tmp_path_factory: pytest.TempPathFactory) -> fs.Catalog:
     url = str(tmp_path_factory.mktemp("serial") / "catalog")
     summary = fs.ingest(sources, url, SPEC)
-    assert summary.counts == {"ingested": 3, "replaced": 0, "skipped": 0, "failed": 1}
+    assert summary.counts == {"ingested": 3, "replaced": 0, "updated": 0, "skipped": 0, "failed": 1}
     return fs.Catalog(url)
 
 
@@ -63,7 +63,7 @@ def test_parallel_ingest_equals_serial_and_resumes(
         progress=lambda outcome, done, total: finished.append((outcome.status, done, total)),
     )
     # One bad file is a failed outcome, the others go in; progress hears of every video.
-    assert summary.counts == {"ingested": 3, "replaced": 0, "skipped": 0, "failed": 1}
+    assert summary.counts == {"ingested": 3, "replaced": 0, "updated": 0, "skipped": 0, "failed": 1}
     assert [o.source_url for o in summary.outcomes] == sources
     assert sorted(done for _, done, _ in finished) == [1, 2, 3, 4]
     cat = fs.Catalog(url, options)
@@ -82,7 +82,7 @@ def test_parallel_ingest_equals_serial_and_resumes(
     again = fs.ingest(
         sources, url, SPEC, executor=executor, storage_options=options, source_options={}
     )
-    assert again.counts == {"ingested": 0, "replaced": 0, "skipped": 3, "failed": 1}
+    assert again.counts == {"ingested": 0, "replaced": 0, "updated": 0, "skipped": 3, "failed": 1}
     assert fs.Catalog(url, options).frames().height == expected.height
 
 

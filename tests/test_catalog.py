@@ -60,7 +60,7 @@ def assert_one_copy(cat: Catalog, video_ids: set[str]) -> None:
 
 def test_ingest_then_query(catalog_url: CatalogTarget, videos: Videos) -> None:
     summary = run(catalog_url, [str(p) for p in videos.good[:2]])
-    assert summary.counts == {"ingested": 2, "replaced": 0, "skipped": 0, "failed": 0}
+    assert summary.counts == {"ingested": 2, "replaced": 0, "updated": 0, "skipped": 0, "failed": 0}
     cat = open_catalog(catalog_url)
     ids = {o.video_id for o in summary.outcomes}
     assert_one_copy(cat, ids)
@@ -143,7 +143,7 @@ def test_failed_video_leaves_only_its_ledger_entry(
     empty.write_bytes(b"")
     sources = [str(videos.not_a_video), str(videos.good[0]), str(missing), str(empty)]
     summary = run(catalog_url, sources)
-    assert summary.counts == {"ingested": 1, "replaced": 0, "skipped": 0, "failed": 3}
+    assert summary.counts == {"ingested": 1, "replaced": 0, "updated": 0, "skipped": 0, "failed": 3}
     cat = open_catalog(catalog_url)
     good_id = next(o.video_id for o in summary.outcomes if o.status == "ingested")
     assert_one_copy(cat, {good_id})

@@ -241,7 +241,13 @@ def test_s3_server_down_mid_run(videos: Videos, caplog: pytest.LogCaptureFixture
         summary = ingest(
             sources, Catalog(target.url, target.storage_options), SPEC, retry=FAST_RETRY
         )
-        assert summary.counts == {"ingested": 2, "replaced": 0, "skipped": 1, "failed": 0}
+        assert summary.counts == {
+            "ingested": 2,
+            "replaced": 0,
+            "updated": 0,
+            "skipped": 1,
+            "failed": 0,
+        }
         check_consistent(
             target, set(summary_ids := {o.video_id for o in summary.outcomes if o.video_id})
         )

@@ -3,6 +3,7 @@ and ranked search (a local folder and the S3 test server alike)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -191,10 +192,11 @@ def open_catalog(target: CatalogTarget) -> Catalog:
 
 def run(target: CatalogTarget, sources: list[str], **kwargs: object) -> IngestSummary:
     """Ingest into the target; sources on the S3 server open with its options."""
+    spec = kwargs.pop("spec", SPEC)
     return ingest(
         sources,
         open_catalog(target),
-        SPEC,
+        spec,  # type: ignore[arg-type]
         retry=FAST_RETRY,
         source_options=target.storage_options or None,
         **kwargs,  # type: ignore[arg-type]
@@ -429,3 +431,40 @@ def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
     assert cat.videos().height == 0
     with pytest.raises(SettingsError, match="ocr_language"):
         TextSpec(ocr=True, ocr_language="eng; rm -rf /")
+
+
+def test_new_text_settings_update_only_the_text(
+    catalog_url, subtitled_video, titled_video, tmp_path
+):
+    """Asking for more text later (OCR here) re-extracts the text and carries the frames,
+    scenes, analysis and thumbnails over: nothing is sampled again."""
+    sources = place(
+        catalog_url, {"talk.mp4": subtitled_video.path, "titled.mp4": titled_video.path}, tmp_path
+    )
+    first = run(catalog_url, sources, text=TextSpec(sidecars=False))
+    assert first.counts["ingested"] == 2
+    cat = open_catalog(catalog_url)
+    frames_before = cat.frames().sort("video_id", "frame_index")
+    thumbs_before = sorted(frames_before["thumbnail_uri"])
+    assert set(cat.segments()["source"]) == {"subtitles"}
+
+    def no_sampling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("sampled again")
+
+    second = run(catalog_url, sources, text=TextSpec(sidecars=False, ocr=True), sampler=no_sampling)
+    assert second.counts["updated"] == 2, second
+    assert [o.generation for o in second.outcomes] == [2, 2]
+    cat = open_catalog(catalog_url)
+    assert cat.frames().sort("video_id", "frame_index").equals(frames_before)
+    assert sorted(cat.frames()["thumbnail_uri"]) == thumbs_before
+    titled = cat.segments(second.outcomes[1].video_id)
+    assert titled.filter(pl.col("source") == "ocr")["text"].to_list() == [
+        c.text for c in titled_video.cards
+    ]
+    assert cat.thumbnail(second.outcomes[0].video_id, 0).size[0] > 0  # carried over
+    again = run(catalog_url, sources, text=TextSpec(sidecars=False, ocr=True), sampler=no_sampling)
+    assert again.counts["skipped"] == 2
+    # Other sampling settings sample again.
+    other = run(catalog_url, sources, text=TextSpec(sidecars=False, ocr=True),
+                spec=dataclasses.replace(SPEC, interval_s=2.0))  # fmt: skip
+    assert other.counts["replaced"] == 2

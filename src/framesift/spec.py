@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -155,6 +156,18 @@ class SamplingSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SamplingSpec:
+        """The spec ``to_dict`` gave (as the catalog stores it); SettingsError when it
+        names settings this version does not know."""
+        fields = dict(data)
+        try:
+            decode = DecodeSpec(**fields.pop("decode", {}))
+            image = ImageSpec(**fields.pop("image", {}))
+            return cls(**fields, decode=decode, image=image)
+        except TypeError as exc:
+            raise SettingsError(f"not a sampling spec of this framesift version: {exc}") from None
 
     def fingerprint(self) -> str:
         """A stable hash of the settings that change what a pass produces.

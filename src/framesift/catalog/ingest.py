@@ -7,7 +7,8 @@ atomically and the jobs ledger records every run. :func:`ingest` runs a batch in
 process and returns an :class:`IngestSummary`.
 
 Per video:
-fingerprint -> skip if committed with the same settings (unless ``force``) -> sample,
+fingerprint -> skip if committed with the same settings (unless ``force``); if only the
+text settings differ, extract the text again and carry the rest over -> sample,
 thumbnails streaming into ``thumbs/<id>/g<gen>/`` -> parts -> commit marker -> retire the
 previous generation -> ledger ``done``. A video that fails (a MediaError, or a source that
 cannot be read) leaves no rows, only its ledger entry with the typed error, and the batch
@@ -18,6 +19,7 @@ with that error: nothing half-written is visible and a re-run resumes.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 import sys
@@ -35,7 +37,7 @@ from framesift.catalog.catalog import Catalog
 from framesift.catalog.faults import fault_point
 from framesift.catalog.jobs import JobLedger, job_id_for
 from framesift.catalog.sources import expand_sources, fingerprint
-from framesift.catalog.tables import row_frame
+from framesift.catalog.tables import SCHEMAS, row_frame
 from framesift.catalog.version import framesift_version
 from framesift.errors import (
     CatalogConflictError,
@@ -60,7 +62,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["ingested", "replaced", "skipped", "failed"]
+Status = Literal["ingested", "replaced", "updated", "skipped", "failed"]
+"""``updated``: sampled before with the same settings; only its text was extracted again."""
 IngestProgress = Callable[["IngestOutcome", int, int], None]
 """Called after each video with (outcome, videos done, videos in all)."""
 
@@ -119,7 +122,7 @@ class IngestSummary:
     counts: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        counts = dict.fromkeys(("ingested", "replaced", "skipped", "failed"), 0)
+        counts = dict.fromkeys(("ingested", "replaced", "updated", "skipped", "failed"), 0)
         for outcome in self.outcomes:
             counts[outcome.status] += 1
         object.__setattr__(self, "counts", counts)
@@ -132,7 +135,8 @@ class IngestSummary:
         c = self.counts
         return (
             f"{len(self.outcomes)} videos in {self.seconds:.1f} s: {c['ingested']} ingested, "
-            f"{c['replaced']} replaced, {c['skipped']} skipped, {c['failed']} failed"
+            f"{c['replaced']} replaced, {c['updated']} text updated, {c['skipped']} skipped, "
+            f"{c['failed']} failed"
         )
 
 
@@ -217,6 +221,22 @@ def ingest_one(
             seconds=time.perf_counter() - started,
         )
 
+    if previous is not None and not previous.deleted and not force:
+        updated = _update_text(
+            cat, writer, source, video_id, spec, text, settings_hash, src_options
+        )
+        if updated is not None:
+            kind, value = updated
+            if kind == "failed":
+                assert isinstance(value, BaseException)
+                return failed(value, video_id)
+            assert isinstance(value, int)
+            ledger.done(job_id, video_id=video_id, outcome="updated")
+            logger.info("%s: text updated as %s (generation %d)", shown, video_id, value)
+            return IngestOutcome(
+                shown, "updated", video_id, value, 0, seconds=time.perf_counter() - started
+            )
+
     run = sampler or _default_sampler()
     sink = writer.image_sink()
     try:
@@ -268,6 +288,61 @@ def ingest_one(
         result.frames.height,
         seconds=time.perf_counter() - started,
     )
+
+
+def _update_text(
+    cat: Catalog,
+    writer: Any,
+    source: str,
+    video_id: str,
+    spec: SamplingSpec,
+    text: TextSpec,
+    settings_hash: str,
+    options: Mapping[str, Any] | None,
+) -> tuple[str, int | BaseException] | None:
+    """When the video was sampled with these very sampling settings and only the text
+    settings differ: extract its text again and commit a generation that carries its
+    frames, scenes, analysis and thumbnails over (no decoding for frames, no copies).
+    Returns ("updated", generation), ("failed", error), or None (sample it again)."""
+    previous = writer.previous
+    part = previous.parts.get("videos")
+    if part is None:
+        return None
+    row = pl.read_parquet(io.BytesIO(cat.storage.read_bytes(part))).row(0, named=True)
+    try:
+        before = SamplingSpec.from_dict(json.loads(row["sampling_spec"] or "{}"))
+    except (SettingsError, ValueError):
+        return None
+    if before.fingerprint() != spec.fingerprint():
+        return None
+    frames = previous.parts.get("frames")
+    kept = (
+        pl.read_parquet(io.BytesIO(cat.storage.read_bytes(frames)))
+        if frames is not None
+        else pl.DataFrame(schema=SCHEMAS["frames"])
+    )
+    try:
+        media = probe(source, options)
+        segments = _text_segments(source, media, text, options, kept)
+    except (MediaError, StorageError) as exc:
+        return ("failed", exc)
+    row.update(
+        settings_hash=settings_hash,
+        ingested_at=datetime.now(UTC),
+        framesift_version=framesift_version(),
+        generation=writer.generation,
+    )
+    try:
+        commit = writer.commit(
+            {"videos": row_frame(row, "videos"), "segments": segments_frame(segments, video_id)},
+            settings_hash=settings_hash,
+            source_url=row["source_url"],
+            has_thumbnails=False,
+            carry_over=True,
+        )
+    except CatalogConflictError as exc:
+        return ("failed", exc)
+    return ("updated", commit.generation)
 
 
 def _text_segments(
