@@ -79,7 +79,7 @@ def test_ingest_and_vacuum_commands(
     )
     assert run_ingest(args) == 1  # notes.mp4 in the folder is not a video
     out = capsys.readouterr().out
-    assert "3 ingested, 0 replaced, 0 skipped, 1 failed" in out
+    assert "3 ingested, 0 replaced, 0 text updated, 0 skipped, 1 failed" in out
     assert "NotAVideoError" in out
     assert SECRET not in out
     cat = Catalog(catalog_url.url, catalog_url.storage_options)
