@@ -468,3 +468,16 @@ def test_new_text_settings_update_only_the_text(
     other = run(catalog_url, sources, text=TextSpec(sidecars=False, ocr=True),
                 spec=dataclasses.replace(SPEC, interval_s=2.0))  # fmt: skip
     assert other.counts["replaced"] == 2
+
+
+def test_no_text_invented_on_footage_without_any(tmp_path):
+    """Two real clips in data/clips without speech or printed text (music, bird calls, a
+    hand-held camera): Whisper and Tesseract guesses on them are dropped."""
+    clips = Path(__file__).parent.parent / "data" / "clips"
+    sources = [str(clips / "bigbuckbunny.mp4"), str(clips / "cockatoo.mp4")]
+    cat = Catalog(str(tmp_path / "cat"))
+    text = TextSpec(subtitles=False, sidecars=False, speech=True, ocr=True)
+    summary = ingest(sources, cat, SPEC, text=text)
+    assert summary.counts["ingested"] == 2
+    assert cat.frames().height > 10  # the OCR had pictures to read
+    assert cat.segments().height == 0
