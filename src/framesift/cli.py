@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -418,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FramesiftError as exc:
         print(f"framesift: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`framesift ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (av.error.FFmpegError, OSError) as exc:
         # Not expected to escape the library; still one line, never a traceback.
         print(f"framesift: error: {type(exc).__name__}: {exc}", file=sys.stderr)
