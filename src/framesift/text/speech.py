@@ -45,7 +45,8 @@ MIN_CONFIDENCE = 0.3
 """Segments below this (Whisper's average token probability) are dropped: on the demo clips'
 music and bird calls tiny.en wrote "Mmm." at 0.24; the test voice's words score ~0.5."""
 MAX_NO_SPEECH = 0.6
-"""Segments Whisper itself thinks hold no speech above this probability are dropped."""
+"""Whisper's own silence rule: a segment above this no-speech probability whose average
+log-probability is also below -1 is dropped."""
 
 
 def default_model_path() -> str:
@@ -155,7 +156,8 @@ def transcribe(
         for part in parts:
             text = " ".join(str(part.text).split())
             confidence = min(1.0, math.exp(float(part.avg_logprob)))
-            if not text or confidence < MIN_CONFIDENCE or part.no_speech_prob > MAX_NO_SPEECH:
+            silent = part.no_speech_prob > MAX_NO_SPEECH and part.avg_logprob < -1.0
+            if not text or confidence < MIN_CONFIDENCE or silent:
                 continue  # Whisper's guesses on music or noise ("Mmm.", "Thank you.")
             segments.append(
                 TextSegment(
