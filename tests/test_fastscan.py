@@ -225,3 +225,28 @@ def test_seeks_cleanly_on_an_ordinary_file(segmented_video):
     info = fs.probe(str(segmented_video.path))
     with VideoDecoder(str(segmented_video.path), info, fs.DecodeSpec()) as decoder:
         assert decoder.seeks_cleanly()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda d: media.make_vfr_video(d, frame_count=900).path, id="vfr"),
+        pytest.param(lambda d: media.make_rotated_video(d, frame_count=600).path, id="rotated"),
+        pytest.param(
+            lambda d: media.make_offset_start_video(d, frame_count=600).path, id="start-10s"
+        ),
+    ],
+)
+def test_segments_on_variable_rate_rotated_and_late_starting_video(
+    make, tmp_path, monkeypatch
+) -> None:
+    path = make(tmp_path)
+    spy = PlanSpy(monkeypatch)
+    one, one_images = fast_pass(path, 1, interval_s=0.5, min_scene_len_frames=3)
+    three, three_images = fast_pass(path, 3, interval_s=0.5, min_scene_len_frames=3)
+    (plan,) = spy.plans
+    assert len(plan) >= 2  # split for real
+    assert one.analysis.equals(three.analysis)
+    assert one.frames.equals(three.frames)
+    assert one.scenes.equals(three.scenes)
+    assert one_images == three_images
