@@ -481,3 +481,26 @@ def test_no_text_invented_on_footage_without_any(tmp_path):
     assert summary.counts["ingested"] == 2
     assert cat.frames().height > 10  # the OCR had pictures to read
     assert cat.segments().height == 0
+
+
+def test_speech_and_ocr_report_progress(spoken_video, titled_video, tmp_path):
+    seen: dict[str, list[tuple[float, float]]] = {}
+
+    def video_progress(label: str, done: float, total: float) -> None:
+        seen.setdefault(Path(label).name, []).append((done, total))
+
+    summary = ingest(
+        [str(spoken_video.path), str(titled_video.path)],
+        Catalog(str(tmp_path / "cat")),
+        SPEC,
+        text=TextSpec(speech=True, ocr=True),
+        video_progress=video_progress,
+    )
+    assert summary.counts["ingested"] == 2
+    assert {"spoken.mp4", "spoken.mp4 (speech)", "titled.mp4 (ocr)"} <= set(seen)
+    speech = [done for done, _ in seen["spoken.mp4 (speech)"]]
+    assert speech == sorted(speech)
+    assert speech[-1] > spoken_video.speech_start_s
+    ocr = seen["titled.mp4 (ocr)"]
+    assert [done for done, _ in ocr] == sorted(done for done, _ in ocr)
+    assert ocr[-1][1] == pytest.approx(5.0, abs=0.2)  # the video's length

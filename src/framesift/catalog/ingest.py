@@ -159,6 +159,7 @@ def ingest_one(
     progress: Callable[[float, float], None] | None = None,
     retry: RetryPolicy | None = None,
     text: TextSpec | None = None,
+    text_progress: Callable[[str, float, float], None] | None = None,
 ) -> IngestOutcome:
     """Sample one video into the catalog; safe to run again after any failure or crash.
 
@@ -167,7 +168,8 @@ def ingest_one(
     same options). ``text`` says which timed text goes into ``segments`` (default: the
     video's subtitle streams and sidecar subtitle files). Returns the outcome; raises only
     for catalog-side failures (StorageError after retries) so a batch stops when the
-    catalog is unreachable.
+    catalog is unreachable. ``text_progress(stage, done_s, total_s)`` hears how far speech
+    and OCR have got.
     """
     started = time.perf_counter()
     cat = (
@@ -223,7 +225,7 @@ def ingest_one(
 
     if previous is not None and not previous.deleted and not force:
         updated = _update_text(
-            cat, writer, source, video_id, spec, text, settings_hash, src_options
+            cat, writer, source, video_id, spec, text, settings_hash, src_options, text_progress
         )
         if updated is not None:
             kind, value = updated
@@ -257,7 +259,9 @@ def ingest_one(
         sink.abort()
         raise
     try:
-        segments = _text_segments(source, result.media, text, src_options, result.frames)
+        segments = _text_segments(
+            source, result.media, text, src_options, result.frames, text_progress
+        )
     except (MediaError, StorageError) as exc:  # a sidecar or the source: not the catalog
         _drop_prefix(cat, writer.thumbs_prefix)
         return failed(exc, video_id)
@@ -299,6 +303,7 @@ def _update_text(
     text: TextSpec,
     settings_hash: str,
     options: Mapping[str, Any] | None,
+    progress: Callable[[str, float, float], None] | None = None,
 ) -> tuple[str, int | BaseException] | None:
     """When the video was sampled with these very sampling settings and only the text
     settings differ: extract its text again and commit a generation that carries its
@@ -323,7 +328,7 @@ def _update_text(
     )
     try:
         media = probe(source, options)
-        segments = _text_segments(source, media, text, options, kept)
+        segments = _text_segments(source, media, text, options, kept, progress)
     except (MediaError, StorageError) as exc:
         return ("failed", exc)
     row.update(
@@ -351,6 +356,7 @@ def _text_segments(
     text: TextSpec,
     options: Mapping[str, Any] | None,
     frames: pl.DataFrame,
+    progress: Callable[[str, float, float], None] | None = None,
 ) -> list[TextSegment]:
     """The video's timed text; a cue found twice (a stream and the same sidecar) once."""
     if not (text.subtitles or text.sidecars or text.speech or text.ocr):
@@ -359,7 +365,7 @@ def _text_segments(
         media = probe(source, options)
     seen: set[tuple[float, float, str]] = set()
     unique: list[TextSegment] = []
-    found = extract_text(source, media, text, options, kept_frames=frames)
+    found = extract_text(source, media, text, options, kept_frames=frames, progress=progress)
     # A cue with a known language (a tagged stream) wins over its untagged twin.
     for segment in sorted(found, key=lambda s: s.language is None):
         key = (round(segment.start_s, 3), round(segment.end_s, 3), segment.text)
@@ -448,9 +454,10 @@ def ingest(
     interruption picks up what is missing. After the batch, when ``compact_after`` or more
     parts were committed since the last compaction, the catalog is compacted for fast
     full-table queries (None: never). ``progress`` hears of each finished video;
-    ``video_progress(url, done_s, total_s)`` of the one being sampled, a few times a second
-    (in-process runs only). ``text``: which timed text goes into ``segments`` (default:
-    subtitle streams and sidecar subtitle files).
+    ``video_progress(url, done_s, total_s)`` of the one being sampled, a few times a second,
+    and of its speech and OCR as ``url (speech)`` / ``url (ocr)`` (in-process runs only).
+    ``text``: which timed text goes into ``segments`` (default: subtitle streams and sidecar
+    subtitle files).
     """
     started = time.perf_counter()
     spec = spec or SamplingSpec()
@@ -522,11 +529,25 @@ def _run_here(
             sampler=sampler,
             progress=None if video_progress is None else functools.partial(video_progress, url),
             text=text,
+            text_progress=(
+                None if video_progress is None else functools.partial(_staged, video_progress, url)
+            ),
         )
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome, len(outcomes), len(urls))
     return outcomes
+
+
+def _staged(
+    video_progress: Callable[[str, float, float], None],
+    url: str,
+    stage: str,
+    done_s: float,
+    total_s: float,
+) -> None:
+    """A text stage's progress, as video progress labelled ``URL (stage)``."""
+    video_progress(f"{url} ({stage})", done_s, total_s)
 
 
 def _run_on(

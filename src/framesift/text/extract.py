@@ -3,7 +3,8 @@ on-screen text of the kept frames."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -23,11 +24,13 @@ def extract_text(
     storage_options: Mapping[str, Any] | None = None,
     *,
     kept_frames: pl.DataFrame | None = None,
+    progress: Callable[[str, float, float], None] | None = None,
 ) -> list[TextSegment]:
     """Every text segment ``spec`` asks for, in time order.
 
     The container is opened for its subtitle streams only when the probe found some. OCR
     reads ``kept_frames`` (the frames table of the video's sampling pass).
+    ``progress(stage, done_s, total_s)`` hears how far speech and OCR have got.
     Raises SubtitleError (naming the file) for a sidecar that cannot be read: the video's
     catalog rows are all-or-nothing, so a subtitle file that is there but unreadable fails
     the video rather than leaving its text out silently.
@@ -49,7 +52,14 @@ def extract_text(
         from framesift.text.speech import transcribe  # faster-whisper: an optional extra
 
         segments.extend(
-            transcribe(url, storage_options, model=spec.speech_model, language=spec.speech_language)
+            transcribe(
+                url,
+                storage_options,
+                model=spec.speech_model,
+                language=spec.speech_language,
+                progress=_stage(progress, "speech"),
+                duration_s=media.duration_s,
+            )
         )
     if spec.ocr and kept_frames is not None and kept_frames.height:
         from framesift.text.ocr import KeptPicture, read_text
@@ -60,8 +70,21 @@ def extract_text(
         ]
         segments.extend(
             read_text(
-                url, media, pictures, language=spec.ocr_language, storage_options=storage_options
+                url,
+                media,
+                pictures,
+                language=spec.ocr_language,
+                storage_options=storage_options,
+                progress=_stage(progress, "ocr"),
             )
         )
     segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
     return segments
+
+
+def _stage(
+    progress: Callable[[str, float, float], None] | None, stage: str
+) -> Callable[[float, float], None] | None:
+    if progress is None:
+        return None
+    return functools.partial(progress, stage)

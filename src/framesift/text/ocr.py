@@ -23,7 +23,7 @@ import os
 import shutil
 import subprocess
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -86,9 +86,10 @@ def read_text(
     language: str = "eng",
     storage_options: Mapping[str, Any] | None = None,
     end_s: float | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> list[TextSegment]:
     """Text segments read on the ``kept`` frames (any order); ``end_s`` ends the last one
-    (default: the video's end)."""
+    (default: the video's end). ``progress(done_s, total_s)`` hears of each picture read."""
     check_ocr(language)
     kept = sorted(kept, key=lambda k: k.pts)
     if not kept:
@@ -116,6 +117,8 @@ def read_text(
     submitted: set[int] = set()
     last_pts = max(wanted)
     rotation = media.video.rotation_deg
+    origin = media.start_time_s
+    total = media.duration_s or 0.0
     with decoder, ThreadPoolExecutor(workers, thread_name_prefix="framesift-ocr") as pool:
         for decoded in decoder.frames(read_ahead=0):
             slot = wanted.get(decoded.pts)
@@ -130,10 +133,14 @@ def read_text(
                 while len(pending) > 2 * workers:  # a few pictures in flight, not the video
                     done, future = pending.popleft()
                     texts[done] = future.result()
+                    if progress is not None:
+                        progress(kept[done].time_s - origin, total)
             if decoded.pts >= last_pts:
                 break
         for done, future in pending:
             texts[done] = future.result()
+            if progress is not None:
+                progress(kept[done].time_s - origin, total)
     missing = set(wanted.values()) - submitted
     if missing:
         logger.warning(

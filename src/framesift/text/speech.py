@@ -17,7 +17,7 @@ import functools
 import logging
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import av
@@ -139,8 +139,11 @@ def transcribe(
     model: str | None = None,
     language: str | None = None,
     threads: int | None = None,
+    progress: Callable[[float, float], None] | None = None,
+    duration_s: float | None = None,
 ) -> list[TextSegment]:
-    """Speech segments of the video's first audio stream (none without audio)."""
+    """Speech segments of the video's first audio stream (none without audio).
+    ``progress(done_s, duration_s)`` hears how far the transcript has got."""
     whisper = _model(model or default_model_path(), threads or os.cpu_count() or 2)
     segments: list[TextSegment] = []
     for audio, offset in audio_windows(url, storage_options):
@@ -154,6 +157,8 @@ def transcribe(
             word_timestamps=True,
         )
         for part in parts:
+            if progress is not None:
+                progress(offset + float(part.end), duration_s or 0.0)
             text = " ".join(str(part.text).split())
             confidence = min(1.0, math.exp(float(part.avg_logprob)))
             silent = part.no_speech_prob > MAX_NO_SPEECH and part.avg_logprob < -1.0
