@@ -40,6 +40,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import av
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
@@ -196,7 +197,7 @@ class FastScan:
                 seek_s = start + duration * i / count
                 try:
                     pts = decoder.seek_keyframe(seek_s)
-                except Exception as exc:
+                except (av.error.FFmpegError, OSError) as exc:  # cannot seek: one segment
                     logger.debug("%s: cannot seek (%s); one segment", redact_url(self.url), exc)
                     return [_Segment(None, None, None)]
                 if pts is not None and (not firsts or pts > firsts[-1][1]):
