@@ -504,3 +504,18 @@ def test_speech_and_ocr_report_progress(spoken_video, titled_video, tmp_path):
     ocr = seen["titled.mp4 (ocr)"]
     assert [done for done, _ in ocr] == sorted(done for done, _ in ocr)
     assert ocr[-1][1] == pytest.approx(5.0, abs=0.2)  # the video's length
+
+
+def test_search_sees_what_was_committed_since_the_last_search(subtitled_video, videos, tmp_path):
+    cat = Catalog(str(tmp_path / "cat"), max_staleness_s=0)
+    ingest([str(subtitled_video.path)], cat, SPEC, text=TextSpec(sidecars=False))
+    assert cat.search("zebra").height == 0
+    assert cat.search("hello").height == 1
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(videos.good[0].read_bytes())
+    (tmp_path / "clip.srt").write_text(OTHER)
+    ingest([str(clip)], cat, SPEC)
+    assert cat.search("zebra")["source_url"].to_list() == [str(clip)]
+    assert cat.search("hello").height == 1
+    cat.delete_video(cat.search("zebra")["video_id"][0])
+    assert cat.search("zebra").height == 0

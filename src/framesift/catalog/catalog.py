@@ -104,6 +104,7 @@ class Catalog:
         seen at once; other writers' after at most this long, or after :meth:`refresh`."""
         self._ledger = JobLedger(self._storage)
         self._bound: dict[str, object] = {}
+        self._search_indexed: object = None  # the segments binding the search index is of
         self._cache: ObjectCache | None = None
         if not self._storage.is_local and cache_dir is not False:
             self._cache = ObjectCache(self._storage, cache_dir or default_cache_dir())
@@ -278,14 +279,28 @@ class Catalog:
         segment (frame_index, time_s, thumbnail_uri), so ``show_thumbnails(hits)`` shows
         them. Narrow with ``sources`` (subtitles, speech, ocr), ``video_id``, ``language``.
         """
-        from framesift.text.search import search_query
+        from framesift.text.search import INDEX_SQL, search_query
 
         if video_id is not None:
             video_id = layout.check_video_id(video_id)
         sql, params = search_query(
             query, limit=limit, sources=sources, video_id=video_id, language=language
         )
-        return self.sql(sql, params)
+        con = self._connection(["segments", "videos", "frames"])
+        with self._lock:
+            try:
+                indexed = self._bound.get("segments")
+                if self._search_indexed is not indexed:  # segments changed: index them again
+                    for statement in INDEX_SQL:
+                        bound = {"split": params["split"]} if "$split" in statement else None
+                        con.execute(statement, bound)
+                    self._search_indexed = indexed
+                hits: pl.DataFrame = con.sql(sql, params=params).pl()
+                return hits
+            except duckdb.IOException as exc:
+                raise StorageError(
+                    f"reading {self.url} failed: {self._storage.redact(str(exc))}"
+                ) from None
 
     def jobs(self) -> pl.DataFrame:
         """The per-source ledger: state, attempts, typed error of the last run."""
