@@ -115,3 +115,26 @@ def test_report_script_writes_html(cuts_video, tmp_path: Path) -> None:
     text = html.read_text()
     assert '"cut_frames": [' in text
     assert text.count("data:image/jpeg;base64,") > len(cuts_video.cut_frames)
+
+
+@pytest.mark.timeout(240)
+def test_explore_collection_notebook(cuts_video, subtitled_video, tmp_path: Path) -> None:
+    footage = tmp_path / "footage"
+    footage.mkdir()
+    for made in (cuts_video, subtitled_video):
+        (footage / made.path.name).write_bytes(made.path.read_bytes())
+    out = tmp_path / "explore.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "explore_collection.ipynb"),
+        str(out),
+        parameters={"footage": str(footage), "catalog": str(tmp_path / "cat"), "query": "hello"},
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    report = _printed_json(nbformat.read(out, as_version=4))
+    assert report["videos"] == 2
+    assert report["text_segments"] == len(subtitled_video.cues)
+    assert report["search_hits"] == 1
+    assert report["kept_frames"] > 0
+    assert report["estimated_kept_frames"] > 0
