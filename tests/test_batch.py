@@ -129,7 +129,9 @@ def test_a_worker_killed_mid_video_is_a_failed_entry_then_resumed(
     assert cat.frames().height == 0  # nothing half-written is visible
     jobs = cat.jobs()
     assert set(jobs["state"].to_list()) == {"failed"}
-    assert jobs["attempts"].to_list() == [1, 1]  # each worker's one try, counted once
+    # Each try counted once: the first worker to die breaks the pool, which kills the other
+    # worker, maybe before its job started (then it has no attempt).
+    assert sorted(jobs["attempts"].to_list()) in ([0, 1], [1, 1])
     assert set(jobs["error_message"].str.contains("worker failed")) == {True}
     monkeypatch.delenv(FAULT_ENV)
     resumed = fs.ingest(sources, url, SPEC, executor=executor)
