@@ -3,9 +3,9 @@
 Only the video stream is demuxed. Each frame's time is its pts x time_base (variable frame
 rate stays exact, a non-zero start time is kept). Frame threading is on. A damaged packet is
 counted and logged, never fatal while later packets still decode. Keyframes-only decoding
-asks the decoder to skip every other frame (``skip_frame=NONKEY``); ``fast`` decoding skips
-the loop filter and non-reference frames. Hardware decoding is tried when asked for (or on
-``auto``) and falls back to software silently.
+hands the decoder keyframe packets only; ``fast`` decoding skips B pictures
+(``skip_frame=BIDIR``: the I and P pictures left decode exactly). Hardware decoding is tried
+when asked for (or on ``auto``) and falls back to software silently.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ lists of files are bound as DuckDB variables, never pasted into SQL text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -17,7 +18,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -287,20 +288,15 @@ class Catalog:
             query, limit=limit, sources=sources, video_id=video_id, language=language
         )
         con = self._connection(["segments", "videos", "frames"])
-        with self._lock:
-            try:
-                indexed = self._bound.get("segments")
-                if self._search_indexed is not indexed:  # segments changed: index them again
-                    for statement in INDEX_SQL:
-                        bound = {"split": params["split"]} if "$split" in statement else None
-                        con.execute(statement, bound)
-                    self._search_indexed = indexed
-                hits: pl.DataFrame = con.sql(sql, params=params).pl()
-                return hits
-            except duckdb.IOException as exc:
-                raise StorageError(
-                    f"reading {self.url} failed: {self._storage.redact(str(exc))}"
-                ) from None
+        with self._lock, self._reading():
+            indexed = self._bound.get("segments")
+            if self._search_indexed is not indexed:  # segments changed: index them again
+                for statement in INDEX_SQL:
+                    bound = {"split": params["split"]} if "$split" in statement else None
+                    con.execute(statement, bound)
+                self._search_indexed = indexed
+            hits: pl.DataFrame = con.sql(sql, params=params).pl()
+            return hits
 
     def jobs(self) -> pl.DataFrame:
         """The per-source ledger: state, attempts, typed error of the last run."""
@@ -330,17 +326,22 @@ class Catalog:
         catalog, fetched into the local cache).
         """
         con = self._connection(_tables_named_in(query))
-        with self._lock:
-            try:
-                relation = con.sql(query, params=params)
-                if relation is None:  # a statement without a result (SET, CREATE ...)
-                    return pl.DataFrame()
-                result: pl.DataFrame = relation.pl()
-                return result
-            except duckdb.IOException as exc:
-                raise StorageError(
-                    f"reading {self.url} failed: {self._storage.redact(str(exc))}"
-                ) from None
+        with self._lock, self._reading():
+            relation = con.sql(query, params=params)
+            if relation is None:  # a statement without a result (SET, CREATE ...)
+                return pl.DataFrame()
+            result: pl.DataFrame = relation.pl()
+            return result
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """DuckDB's I/O failures as StorageError, credentials redacted."""
+        try:
+            yield
+        except duckdb.IOException as exc:
+            raise StorageError(
+                f"reading {self.url} failed: {self._storage.redact(str(exc))}"
+            ) from None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The catalog's in-memory DuckDB connection with every view fresh (shared: do not

@@ -51,16 +51,20 @@ def _add_storage_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help="video files, folders, globs or fsspec URLs"
-    )
+def _add_catalog_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalog",
         default=DEFAULT_CATALOG,
         metavar="URL",
         help=f"catalog folder or URL (default {DEFAULT_CATALOG})",
     )
+
+
+def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="video files, folders, globs or fsspec URLs"
+    )
+    _add_catalog_option(parser)
     parser.add_argument(
         "--force",
         action="store_true",
@@ -251,12 +255,7 @@ def _print_summary(catalog: Any) -> None:
 
 def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", metavar="QUERY", help="words to look for")
-    parser.add_argument(
-        "--catalog",
-        default=DEFAULT_CATALOG,
-        metavar="URL",
-        help=f"catalog folder or URL (default {DEFAULT_CATALOG})",
-    )
+    _add_catalog_option(parser)
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="most hits (20)")
     parser.add_argument(
         "--source",
