@@ -294,7 +294,7 @@ class VideoDecoder:
         # Keyframes-only and fast decoding skip frames: positions are estimated from time
         # at the average frame rate (exact for constant frame rate).
         estimate_index = self.keyframes_only or self.spec.fast
-        fps = float(self.media.video.avg_fps or self.media.video.nominal_fps or 25.0)
+        fps = self.media.video.fps
         origin: float | None = None
         position = -1
         for packet in self._packets():
@@ -323,7 +323,7 @@ class VideoDecoder:
                 pts = frame.pts
                 if pts is None:
                     # No timestamp from the container: continue from the last one.
-                    step = int(1 / (float(self.media.video.avg_fps or 25.0) * time_base))
+                    step = int(1 / (self.media.video.fps * time_base))
                     pts = (last_pts + step) if last_pts is not None else 0
                 last_pts = pts
                 if estimate_index:
@@ -355,7 +355,7 @@ class VideoDecoder:
         assert self._container is not None
         shown = redact_url(self.url)
         time_base = self.time_base
-        fps = float(self.media.video.avg_fps or self.media.video.nominal_fps or 25.0)
+        fps = self.media.video.fps
         start = self.media.start_time_s
         last_pts: int | None = None
         found = 0

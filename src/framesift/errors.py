@@ -10,7 +10,9 @@ the builtin that fits, so callers can catch either::
     │   ├── NoVideoStreamError(MediaError, ValueError)   a container without a video stream
     │   ├── UnsupportedCodecError(MediaError, ValueError) no decoder for the video codec
     │   ├── TruncatedMediaError(MediaError, ValueError)  cut short or damaged beyond decoding
-    │   └── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
+    │   ├── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
+    │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
+    ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
     └── CatalogError(FramesiftError)                    the catalog is unusable
         ├── CatalogVersionError(CatalogError, RuntimeError)  written by a newer framesift
@@ -30,6 +32,7 @@ __all__ = [
     "MediaNotFoundError",
     "NoVideoStreamError",
     "NotAVideoError",
+    "PassStateError",
     "SettingsError",
     "StorageError",
     "SubtitleError",
@@ -77,6 +80,10 @@ class MediaNotFoundError(MediaError, FileNotFoundError):
 
 class SubtitleError(MediaError, ValueError):
     """A subtitle file or stream cannot be read (unknown format, undecodable text)."""
+
+
+class PassStateError(FramesiftError, RuntimeError):
+    """A sampling pass was asked for its result before its frames were all read."""
 
 
 class StorageError(FramesiftError, OSError):

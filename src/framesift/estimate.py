@@ -135,7 +135,7 @@ def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -
 
 
 def _fps(media: MediaInfo) -> float:
-    return float(media.video.avg_fps or media.video.nominal_fps or 25.0)
+    return media.video.fps
 
 
 def estimate_collection(

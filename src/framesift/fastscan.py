@@ -163,7 +163,7 @@ class FastScan:
         self._renderers = renderers
         self._ext, self._full_ext = extensions
         video = media.video
-        self._fps = float(video.avg_fps or video.nominal_fps or 25.0)
+        self._fps = video.fps
         self._stop = threading.Event()
         self._seekable = True  # decided by run(): see VideoDecoder.seeks_cleanly
 

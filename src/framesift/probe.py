@@ -27,6 +27,8 @@ __all__ = ["AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInf
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_FPS = 25.0  # when a stream declares no frame rate and too little was seen to measure one
+
 
 @dataclass(frozen=True)
 class VideoStreamInfo:
@@ -48,6 +50,11 @@ class VideoStreamInfo:
     keyframe_interval_s: float | None
     time_base: str
     sample_aspect_ratio: str = "1:1"  # pixel shape; anamorphic video (DVD, DV) is not 1:1
+
+    @property
+    def fps(self) -> float:
+        """The frame rate to count frames by: measured, else declared, else 25."""
+        return float(self.avg_fps or self.nominal_fps or DEFAULT_FPS)
 
 
 @dataclass(frozen=True)

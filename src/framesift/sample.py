@@ -222,7 +222,7 @@ class SamplingPass:
             )
         self.mode: DecodeMode = plan_decode(self.media, self.spec)
         video = self.media.video
-        self._fps = float(video.avg_fps or video.nominal_fps or 25.0)
+        self._fps = video.fps
         self._rotation = video.rotation_deg
         # Analysis image: analysis_width_px wide after rotation, aspect kept; computed in
         # coded orientation so swscale does the scaling, numpy only rotates.

@@ -74,7 +74,7 @@ class SamplingTuner:
         self.images = dict(images or {})
         self.preview = preview
         base = result.spec
-        self._fps = float(result.media.video.avg_fps or result.media.video.nominal_fps or 25.0)
+        self._fps = result.media.video.fps
         detector = base.detector
         threshold = base.effective_threshold or (DEFAULT_THRESHOLDS[detector] if detector else 0.0)
         peak = result.analysis.select(result.analysis["score"].max()).item() or 0.0
