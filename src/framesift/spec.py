@@ -16,10 +16,10 @@ from framesift.errors import SettingsError
 
 __all__ = [
     "DETECTOR_NAMES",
-    "DecodeSpec",
     "OFF_DEDUP_BITS",
     "OFF_DETECTOR",
     "OFF_INTERVAL_S",
+    "DecodeSpec",
     "ImageSpec",
     "SamplingSpec",
     "SelectionOptions",
