@@ -13,13 +13,9 @@ import pytest
 
 from catalog_support import FRAMES_PER_VIDEO, SECRET, CatalogTarget, Videos
 from framesift.catalog import Catalog, expand_sources, fingerprint
-from framesift.catalog.cli import (
-    add_catalog_arguments,
-    add_ingest_arguments,
-    run_catalog,
-    run_ingest,
-)
 from framesift.cli import parse_storage_options
+from framesift.cli.catalog import add_catalog_arguments, run_catalog
+from framesift.cli.ingest import add_ingest_arguments, run_ingest
 from framesift.errors import SettingsError
 
 pytest_plugins = ["fixtures_catalog"]
@@ -125,7 +121,7 @@ def test_aws_environment_configures_s3(s3_server: object, videos: Videos, tmp_pa
     }
     code = (
         "import argparse, sys\n"
-        "from framesift.catalog.cli import add_ingest_arguments, run_ingest\n"
+        "from framesift.cli.ingest import add_ingest_arguments, run_ingest\n"
         "p = argparse.ArgumentParser(); add_ingest_arguments(p)\n"
         "sys.exit(run_ingest(p.parse_args(sys.argv[1:])))\n"
     )
@@ -176,7 +172,7 @@ def test_fingerprint_reads_head_middle_tail(tmp_path: Path) -> None:
 
 
 def test_register_commands_adds_ingest_and_catalog(tmp_path: Path) -> None:
-    from framesift.catalog.cli import register_commands
+    from framesift.cli import register_commands
 
     parser = argparse.ArgumentParser(prog="framesift")
     register_commands(parser.add_subparsers(dest="command", required=True))

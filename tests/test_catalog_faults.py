@@ -36,7 +36,7 @@ SRC = str(Path(__file__).parents[1] / "src")
 CLI = """
 import argparse, logging, sys
 logging.basicConfig(level=logging.WARNING)
-from framesift.catalog.cli import add_ingest_arguments, run_ingest
+from framesift.cli.ingest import add_ingest_arguments, run_ingest
 parser = argparse.ArgumentParser()
 add_ingest_arguments(parser)
 sys.exit(run_ingest(parser.parse_args(sys.argv[1:])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 import framesift
-from framesift.cli import ProgressLine, main
+from framesift.cli import ProgressLine, build_parser, main
+from framesift.cli.ingest import labelled_progress
+from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -194,3 +197,124 @@ def test_cli_ingest_then_summary(cuts_video, not_a_video, tmp_path, capsys):
     assert "7 scenes" in summary
     assert "FAILED" in summary
     assert str(not_a_video) in summary
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_cli_option_and_command_has_help():
+    missing = []
+    for parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {choice.dest for choice in action._choices_actions if choice.help}
+                missing += [
+                    f"{parser.prog} {name}" for name in action.choices if name not in helped
+                ]
+            elif not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{parser.prog} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+
+
+def test_the_sampling_options_are_the_same_wherever_sampling_is_configured():
+    parser = build_parser()
+    by_command = {
+        name: {s for a in sub._actions for s in a.option_strings}
+        for name, sub in next(
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        ).choices.items()
+    }
+    detection = {"--detector", "--threshold", "--min-scene-len", "--analysis-width", "--fast"}
+    assert detection <= by_command["scenes"]
+    for name in ("sample", "ingest", "estimate"):
+        assert detection | {"--every", "--dedup", "--thumb-size"} <= by_command[name], name
+    assert "--catalog" in by_command["ingest"] & by_command["search"]
+    assert parser.parse_args(["scenes", "v.mp4", "--detector", "hash"]).detector == "hash"
+    with pytest.raises(SystemExit):  # scenes without a detector would find nothing
+        parser.parse_args(["scenes", "v.mp4", "--detector", "none"])
+
+
+@pytest.mark.parametrize("subcommand", ["summary", "vacuum", "compact"])
+def test_catalog_commands_take_the_catalog_as_option_or_first_argument(
+    subcommand, tmp_path, capsys
+):
+    url = str(tmp_path / "none")
+    for argv in (
+        ["catalog", subcommand, url],
+        ["catalog", subcommand, "--catalog", url],
+        ["catalog", subcommand, url, "--catalog", url],
+    ):
+        assert main(argv) == 2  # no catalog there: the error names it
+        err = capsys.readouterr().err
+        assert err.startswith("framesift catalog: CatalogError: ")
+        assert url in err
+        assert err.count("\n") == 1
+    assert main(["catalog", subcommand, url, "--catalog", str(tmp_path / "other")]) == 2
+    assert "SettingsError: two catalogs given" in capsys.readouterr().err
+
+
+def test_cli_errors_name_the_command_and_the_error_type(not_a_video, capsys):
+    assert main(["probe", str(not_a_video)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("framesift probe: NotAVideoError: ")
+    assert err.count("\n") == 1
+    assert main(["sample", str(not_a_video), "--out", "x", "--every", "-1"]) == 2
+    assert capsys.readouterr().err.startswith("framesift sample: SettingsError: interval_s=-1")
+
+
+def test_progress_line_shows_progress_events_with_their_stage() -> None:
+    stream = io.StringIO()
+    line = ProgressLine(True, stream)
+    show = labelled_progress(line.report)  # ingest's labels, until it sends events itself
+    show("clip.mp4", 30.0, 120.0)
+    line.report(ProgressEvent("clip.mp4", SPEECH, 60.0, 120.0))
+    show("clip.mp4 (ocr)", 12.0, 120.0)
+    parts = stream.getvalue().split("\r")
+    assert parts[1].startswith("clip.mp4  25.0% 30/120 s of video, ")
+    assert parts[2].startswith("clip.mp4 (speech)  50.0% 60/120 s of video, ")
+    assert parts[3].startswith("clip.mp4 (ocr)  10.0% 12/120 s of video, ")
+    heard: list[ProgressEvent] = []
+    labelled_progress(heard.append)("s3://b/a (speech).mp4 (ocr)", 1.0, 2.0)
+    labelled_progress(heard.append)("a.mp4", 1.0, 2.0)
+    assert heard == [
+        ProgressEvent("s3://b/a (speech).mp4", OCR, 1.0, 2.0),
+        ProgressEvent("a.mp4", SAMPLE, 1.0, 2.0),
+    ]
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib import metadata
+
+    from framesift.catalog.version import framesift_version
+
+    assert framesift.__version__ == metadata.version("framesift") == framesift_version()
+    run = subprocess.run(
+        [sys.executable, "-m", "framesift.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout.strip() == f"framesift {framesift.__version__}"
+
+
+def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
+    """``framesift probe ... | head -0``: exit status 141 and nothing on stderr."""
+    code = (
+        "import os, sys\n"
+        "reader, writer = os.pipe(); os.close(reader); os.dup2(writer, 1)\n"
+        "from framesift.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "probe", str(vfr_video.path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 141
+    assert run.stderr == ""

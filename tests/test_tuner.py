@@ -9,7 +9,9 @@ import pytest
 import framesift as fs
 from framesift.analysis import reselect
 from framesift.errors import SettingsError
+from framesift.fullpass import is_full_pass, require_full_pass
 from framesift.notebook import SamplingTuner
+from framesift.spec import OFF_DEDUP_BITS, OFF_DETECTOR, OFF_INTERVAL_S, SelectionOptions
 
 SPEC = fs.SamplingSpec(interval_s=1.0, detector="content", min_scene_len_frames=5)
 
@@ -86,3 +88,38 @@ def test_the_tuned_spec_gives_the_same_frames_in_a_new_pass(sampled, cuts_video)
 def test_a_pass_that_skipped_frames_cannot_be_tuned(cuts_video, spec) -> None:
     with pytest.raises(SettingsError, match="pass over every frame"):
         SamplingTuner(fs.sample_video(str(cuts_video.path), spec))
+
+
+def test_off_values_become_none_fields_and_back() -> None:
+    base = fs.SamplingSpec(keyframes=True, image=fs.ImageSpec(max_side_px=160))
+    off = SelectionOptions(
+        every_s=OFF_INTERVAL_S, detector=OFF_DETECTOR, threshold=5.0, dedup_bits=OFF_DEDUP_BITS
+    ).apply_to(base)
+    assert (off.interval_s, off.detector, off.threshold, off.dedup_bits) == (None, None, None, None)
+    assert off.keyframes  # the rest of the base kept
+    assert off.image.max_side_px == 160
+    assert SelectionOptions(every_s=None, dedup_bits=None).apply_to(base).dedup_bits is None
+    on = SelectionOptions(every_s=2.0, detector="hash", dedup_bits=0).apply_to(base)
+    assert (on.interval_s, on.detector, on.threshold, on.dedup_bits) == (2.0, "hash", None, 0)
+    start = SelectionOptions.of(off)  # where the controls of an all-off spec start
+    assert (start.every_s, start.detector, start.threshold, start.dedup_bits) == (
+        OFF_INTERVAL_S,
+        OFF_DETECTOR,
+        0.0,
+        OFF_DEDUP_BITS,
+    )
+    assert start.apply_to(off) == off
+    assert SelectionOptions.of(SPEC).apply_to(SPEC) == dataclasses.replace(SPEC, threshold=27.0)
+    with pytest.raises(SettingsError, match="interval_s=-1"):
+        SelectionOptions(every_s=-1.0).apply_to(base)
+    with pytest.raises(SettingsError, match="needs a detector"):
+        SelectionOptions(detector=OFF_DETECTOR, representatives_per_scene=2).apply_to(base)
+
+
+def test_only_a_pass_over_every_frame_can_be_reselected() -> None:
+    assert is_full_pass("straight")
+    require_full_pass("straight", "a.mp4")
+    for mode in ("keyframes", "seek", "fast"):
+        assert not is_full_pass(mode)
+        with pytest.raises(SettingsError, match=f"a.mp4 ran in '{mode}' mode"):
+            require_full_pass(mode, "a.mp4")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from framesift._version import __version__
 from framesift.errors import (
     CatalogConflictError,
     CatalogError,

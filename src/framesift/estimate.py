@@ -21,6 +21,7 @@ import polars as pl
 
 from framesift.catalog.sources import expand_sources
 from framesift.errors import FramesiftError, SettingsError
+from framesift.fullpass import FULL_PASS_MODE, require_full_pass
 from framesift.probe import MediaInfo, probe
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
@@ -58,7 +59,7 @@ class Calibration:
     thumbnail_bytes: int
     table_bytes: int
     fps: float = 25.0
-    mode: str = "straight"  # the calibration pass's decode mode
+    mode: str = FULL_PASS_MODE  # the calibration pass's decode mode
     analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
     """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
     from it (:func:`reestimate`) without decoding again."""
@@ -185,11 +186,9 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
 
     kept: list[int] = []
     for c in estimate.calibration:
-        if c.analysis is None or c.mode != "straight":
-            raise SettingsError(
-                f"re-estimating needs calibration passes over every frame; {c.source_url} "
-                f"ran in {c.mode!r} mode"
-            )
+        require_full_pass(c.mode, c.source_url)
+        if c.analysis is None:
+            raise SettingsError(f"re-estimating needs the analysis of {c.source_url}'s calibration")
         kept.append(reselect(c.analysis, spec, detector=estimate.spec.detector, fps=c.fps)
                     .frames.height)  # fmt: skip
     media = [(m.url, m) for m in estimate.media]

@@ -9,16 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Final, Literal
 
 from framesift.errors import SettingsError
 
 __all__ = [
     "DETECTOR_NAMES",
+    "OFF_DEDUP_BITS",
+    "OFF_DETECTOR",
+    "OFF_INTERVAL_S",
     "DecodeSpec",
     "ImageSpec",
     "SamplingSpec",
+    "SelectionOptions",
     "TextSpec",
     "settings_fingerprint",
 ]
@@ -33,6 +37,14 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "threshold": 12.0,
     "hash": 0.395,
 }
+
+OFF_INTERVAL_S: Final = 0.0
+"""The interval as people switch it off: ``--every 0``, an interval slider at 0."""
+OFF_DETECTOR: Final = "none"
+"""The detector as people switch it off: ``--detector none``."""
+OFF_DEDUP_BITS: Final = -1
+"""Near-duplicate dropping as people switch it off: a dedup slider at -1 (``--dedup -1``,
+or the option left out)."""
 
 ImageFormat = Literal["jpeg", "webp", "png"]
 HwAccel = Literal["auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va"]
@@ -179,6 +191,53 @@ class SamplingSpec:
         data["decode"] = {"fast": self.decode.fast}
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SelectionOptions:
+    """The selection settings as people set them, in the CLI's options and the notebook
+    sliders, where "off" is a value of the control (a slider cannot hold None): interval
+    :data:`OFF_INTERVAL_S`, detector :data:`OFF_DETECTOR`, dedup :data:`OFF_DEDUP_BITS` (or
+    any negative number); None also means off for the interval and dedup. The one place
+    those values become a :class:`SamplingSpec`'s None fields, and back.
+    """
+
+    every_s: float | None = 1.0
+    detector: str = "content"
+    threshold: float | None = None
+    """None: the detector's default. Not used without a detector (the base's is kept)."""
+    min_scene_len_frames: int = 15
+    representatives_per_scene: int = 0
+    dedup_bits: int | None = OFF_DEDUP_BITS
+
+    @classmethod
+    def of(cls, spec: SamplingSpec) -> SelectionOptions:
+        """The values that show ``spec``'s selection, as controls start from: the threshold
+        the detector runs with (0.0 without a detector)."""
+        return cls(
+            every_s=OFF_INTERVAL_S if spec.interval_s is None else spec.interval_s,
+            detector=OFF_DETECTOR if spec.detector is None else spec.detector,
+            threshold=spec.effective_threshold or 0.0,
+            min_scene_len_frames=spec.min_scene_len_frames,
+            representatives_per_scene=spec.representatives_per_scene,
+            dedup_bits=OFF_DEDUP_BITS if spec.dedup_bits is None else spec.dedup_bits,
+        )
+
+    def apply_to(self, base: SamplingSpec) -> SamplingSpec:
+        """``base`` with this selection (its decoding, image and other settings kept);
+        SettingsError when the result is not a valid spec."""
+        detector = None if self.detector == OFF_DETECTOR else self.detector
+        off_interval = self.every_s is None or self.every_s == OFF_INTERVAL_S
+        off_dedup = self.dedup_bits is None or self.dedup_bits < 0
+        return replace(
+            base,
+            interval_s=None if off_interval else self.every_s,
+            detector=detector,
+            threshold=base.threshold if detector is None else self.threshold,
+            min_scene_len_frames=self.min_scene_len_frames,
+            representatives_per_scene=self.representatives_per_scene,
+            dedup_bits=None if off_dedup else self.dedup_bits,
+        )
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 
+from framesift._version import __version__
 from framesift.catalog.layout import CATALOG_FILE
 from framesift.errors import CatalogError, CatalogVersionError
 from framesift.storage import Storage
@@ -43,10 +43,8 @@ MIGRATIONS: dict[int, Migration] = {}
 
 
 def framesift_version() -> str:
-    try:
-        return metadata.version("framesift")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    """The version of this framesift, as catalogs record it."""
+    return __version__
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from typing import Any
 
 from framesift.errors import SettingsError
 from framesift.estimate import CollectionEstimate, estimate_collection, reestimate
-from framesift.notebook.tuner import _widgets, dedup_and_representatives
-from framesift.spec import SamplingSpec
+from framesift.fullpass import require_full_pass
+from framesift.notebook.tuner import _widgets, dedup_and_representatives, interval_slider
+from framesift.spec import SamplingSpec, SelectionOptions
 
 __all__ = ["CollectionEstimator"]
 
@@ -49,20 +50,15 @@ class CollectionEstimator:
             self.base = estimate_collection(
                 list(sources), spec or SamplingSpec(), storage_options=storage_options
             )
-        if any(c.mode != "straight" for c in self.base.calibration):
-            raise SettingsError(
-                "the estimator re-selects from passes over every frame: calibrate without "
-                "keyframes-only or fast decoding"
-            )
+        for calibration in self.base.calibration:  # the sliders re-select from these
+            require_full_pass(calibration.mode, calibration.source_url)
         self.rows = rows
         base = self.base.spec
         style = {"description_width": "11em"}
         layout = w.Layout(width="36em")
-        threshold = base.effective_threshold or 0.0
-        self.interval = w.FloatSlider(
-            value=base.interval_s or 0.0, min=0.0, max=60.0, step=0.5,
-            description="every (s, 0: off)", style=style, layout=layout,
-        )  # fmt: skip
+        start = SelectionOptions.of(base)
+        threshold = start.threshold or 0.0
+        self.interval = interval_slider(w, start, style, layout)
         self.threshold = w.FloatSlider(
             value=threshold, min=0.0, max=max(3 * threshold, 1.0), step=0.1,
             description="threshold", disabled=base.detector is None, style=style, layout=layout,
@@ -84,14 +80,13 @@ class CollectionEstimator:
     def spec(self) -> SamplingSpec:
         """The settings the sliders show (the calibration's other settings kept)."""
         base = self.base.spec
-        detector = base.detector
         return replace(
-            base,
-            interval_s=float(self.interval.value) or None,
-            threshold=float(self.threshold.value) if detector else base.threshold,
-            dedup_bits=None if self.dedup.value < 0 else int(self.dedup.value),
-            representatives_per_scene=int(self.representatives.value) if detector else 0,
-        )
+            SelectionOptions.of(base),
+            every_s=float(self.interval.value),
+            threshold=float(self.threshold.value),
+            dedup_bits=int(self.dedup.value),
+            representatives_per_scene=int(self.representatives.value),
+        ).apply_to(base)
 
     def _on_change(self, change: object) -> None:
         try:

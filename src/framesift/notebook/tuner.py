@@ -18,8 +18,9 @@ from typing import Any
 
 from framesift.analysis import Selection, reselect
 from framesift.errors import SettingsError
+from framesift.fullpass import require_full_pass
 from framesift.sample import SampleResult
-from framesift.spec import DEFAULT_THRESHOLDS, SamplingSpec
+from framesift.spec import OFF_DEDUP_BITS, OFF_INTERVAL_S, SamplingSpec, SelectionOptions
 
 __all__ = ["SamplingTuner"]
 
@@ -38,15 +39,24 @@ def dedup_and_representatives(
     w: Any, base: SamplingSpec, style: dict[str, str], layout: Any
 ) -> tuple[Any, Any]:
     """The near-duplicate bits (-1: off) and representatives-per-scene sliders."""
+    start = SelectionOptions.of(base)
     dedup = w.IntSlider(
-        value=-1 if base.dedup_bits is None else base.dedup_bits, min=-1, max=32,
-        description="dedup bits (-1: off)", style=style, layout=layout,
+        value=start.dedup_bits, min=OFF_DEDUP_BITS, max=32,
+        description=f"dedup bits ({OFF_DEDUP_BITS}: off)", style=style, layout=layout,
     )  # fmt: skip
     representatives = w.IntSlider(
-        value=base.representatives_per_scene, min=0, max=8, description="representatives",
+        value=start.representatives_per_scene, min=0, max=8, description="representatives",
         disabled=base.detector is None, style=style, layout=layout,
     )  # fmt: skip
     return dedup, representatives
+
+
+def interval_slider(w: Any, start: SelectionOptions, style: dict[str, str], layout: Any) -> Any:
+    """The seconds-between-kept-frames slider (0: off)."""
+    return w.FloatSlider(
+        value=start.every_s, min=OFF_INTERVAL_S, max=60.0, step=0.5,
+        description=f"every (s, {OFF_INTERVAL_S:g}: off)", style=style, layout=layout,
+    )  # fmt: skip
 
 
 class SamplingTuner:
@@ -64,11 +74,7 @@ class SamplingTuner:
         images: Mapping[int, bytes] | None = None,
         preview: int = 12,
     ) -> None:
-        if result.stats.mode != "straight":  # keyframes, seek and fast passes skip frames
-            raise SettingsError(
-                f"re-selection needs a pass over every frame; this one ran in "
-                f"{result.stats.mode!r} mode"
-            )
+        require_full_pass(result.stats.mode, result.url)
         w = _widgets()
         self.result = result
         self.images = dict(images or {})
@@ -76,7 +82,8 @@ class SamplingTuner:
         base = result.spec
         self._fps = result.media.video.fps
         detector = base.detector
-        threshold = base.effective_threshold or (DEFAULT_THRESHOLDS[detector] if detector else 0.0)
+        start = SelectionOptions.of(base)
+        threshold = start.threshold or 0.0
         peak = result.analysis.select(result.analysis["score"].max()).item() or 0.0
         top = max(float(peak), threshold) * 1.2 + 1.0
         style = {"description_width": "11em"}
@@ -86,13 +93,10 @@ class SamplingTuner:
             disabled=detector is None, style=style, layout=layout,
         )  # fmt: skip
         self.min_scene_len = w.IntSlider(
-            value=base.min_scene_len_frames, min=0, max=120, description="min scene (frames)",
+            value=start.min_scene_len_frames, min=0, max=120, description="min scene (frames)",
             disabled=detector is None, style=style, layout=layout,
         )  # fmt: skip
-        self.interval = w.FloatSlider(
-            value=base.interval_s or 0.0, min=0.0, max=60.0, step=0.5,
-            description="every (s, 0: off)", style=style, layout=layout,
-        )  # fmt: skip
+        self.interval = interval_slider(w, start, style, layout)
         self.dedup, self.representatives = dedup_and_representatives(w, base, style, layout)
         self.summary = w.HTML()
         self.plot = w.Image(format="png")
@@ -112,13 +116,13 @@ class SamplingTuner:
         """The settings the sliders show, as a SamplingSpec (the pass's other settings kept)."""
         base = self.result.spec
         return replace(
-            base,
-            threshold=float(self.threshold.value) if base.detector else base.threshold,
+            SelectionOptions.of(base),
+            every_s=float(self.interval.value),
+            threshold=float(self.threshold.value),
             min_scene_len_frames=int(self.min_scene_len.value),
-            interval_s=float(self.interval.value) or None,
-            dedup_bits=None if self.dedup.value < 0 else int(self.dedup.value),
             representatives_per_scene=int(self.representatives.value),
-        )
+            dedup_bits=int(self.dedup.value),
+        ).apply_to(base)
 
     def _select(self) -> Selection:
         return reselect(

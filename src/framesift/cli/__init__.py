@@ -1,0 +1,71 @@
+"""The ``framesift`` command: parses, calls the library, presents. No logic lives here.
+
+One module per command group (:mod:`~framesift.cli.media`: probe, scenes, sample,
+estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.search`;
+:mod:`~framesift.cli.catalog`), over the options they share
+(:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
+errors framesift raises on purpose print as one line on stderr with exit status 2), one
+output style (:mod:`~framesift.cli.output`) and the progress line
+(:mod:`~framesift.cli.progress_line`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from framesift._version import __version__
+from framesift.cli import catalog, ingest, media, search
+from framesift.cli.arguments import add_sampling_arguments, parse_storage_options, spec_from_args
+from framesift.cli.progress_line import ProgressLine
+
+__all__ = [
+    "ProgressLine",
+    "add_sampling_arguments",
+    "build_parser",
+    "main",
+    "parse_storage_options",
+    "register_commands",
+    "spec_from_args",
+]
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add every ``framesift`` command to ``subparsers``."""
+    for group in (media, ingest, search, catalog):
+        group.register(subparsers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="framesift", description="Sample, search and look after catalogs of video frames."
+    )
+    parser.add_argument("--version", action="version", version=f"framesift {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more on stderr (-v: progress notes, -vv: debugging detail)",
+    )
+    register_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
+
+
+def _configure_logging(verbose: int) -> None:
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if verbose == 0:
+        # FFmpeg's own chatter about damaged packets is counted and summarised instead.
+        logging.getLogger("framesift.decode").setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``framesift`` with ``argv`` (default: the process's arguments); the exit status."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    return int(args.func(args))

@@ -1,0 +1,283 @@
+"""The options several commands share, declared once each.
+
+- ``--catalog URL`` for ``ingest``, ``search`` and every ``catalog ...`` command (the
+  ``catalog`` commands also take the URL as their first argument, as they always did);
+- ``--storage-option KEY=VALUE`` for every command that reads or writes through fsspec;
+- the sampling options, in groups: selection (``--every``, ``--keyframes``,
+  ``--representatives``, ``--dedup``), scene detection (``--detector``, ``--threshold``,
+  ``--min-scene-len``, ``--analysis-width``), decoding (``--fast``, ``--hwaccel``) and
+  images (``--thumb-size`` ...). ``scenes`` takes detection and decoding; ``sample``,
+  ``ingest`` and ``estimate`` take them all;
+- ``--json`` / ``--csv`` where a command can print its result as data.
+
+What the values mean ("0 turns it off") is the library's :class:`~framesift.spec.
+SelectionOptions`; this module only names the options and reads them back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from framesift.errors import SettingsError
+from framesift.spec import (
+    DETECTOR_NAMES,
+    OFF_DEDUP_BITS,
+    OFF_DETECTOR,
+    OFF_INTERVAL_S,
+    DecodeSpec,
+    ImageSpec,
+    SamplingSpec,
+    SelectionOptions,
+)
+
+__all__ = [
+    "DEFAULT_CATALOG",
+    "add_catalog_argument",
+    "add_decode_arguments",
+    "add_detection_arguments",
+    "add_format_arguments",
+    "add_sampling_arguments",
+    "add_storage_option",
+    "catalog_url",
+    "detection_spec_from_args",
+    "parse_storage_options",
+    "spec_from_args",
+    "storage_options_from_args",
+]
+
+DEFAULT_CATALOG = "data/catalog"
+
+
+def add_storage_option(parser: argparse.ArgumentParser) -> None:
+    """``--storage-option KEY=VALUE`` (repeatable), read by :func:`storage_options_from_args`."""
+    parser.add_argument(
+        "--storage-option",
+        action="append",
+        metavar="KEY=VALUE",
+        default=None,
+        help="fsspec option for the catalog and sources (repeatable; e.g. endpoint_url=..., "
+        "anon=true); AWS settings also come from the standard environment and config files",
+    )
+
+
+def parse_storage_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs -> fsspec storage options. Values that parse as JSON are taken
+    as such (``anon=true``, ``max_concurrency=4``); dots nest (``client_kwargs.region_name=
+    eu-west-1``)."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise SettingsError(f"--storage-option {pair!r}: expected KEY=VALUE")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        target = options
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise SettingsError(f"--storage-option {name}: {parent} is not a group")
+        target[leaf] = value
+    return options
+
+
+def storage_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    return parse_storage_options(args.storage_option)
+
+
+def add_catalog_argument(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
+    """``--catalog URL``, read by :func:`catalog_url`. With ``positional`` the URL may also
+    come first, as ``framesift catalog vacuum URL`` (the older spelling, kept for scripts)."""
+    parser.add_argument(
+        "--catalog",
+        default=None,
+        metavar="URL",
+        help=f"catalog folder or URL (default {DEFAULT_CATALOG})",
+    )
+    if positional:
+        parser.add_argument(
+            "catalog_positional",
+            nargs="?",
+            default=None,
+            metavar="URL",
+            help="the catalog, as --catalog URL (the older spelling)",
+        )
+
+
+def catalog_url(args: argparse.Namespace) -> str:
+    """The catalog the command names, however it was given; SettingsError when it names
+    two different ones."""
+    option: str | None = args.catalog
+    positional: str | None = getattr(args, "catalog_positional", None)
+    if option is not None and positional is not None and option != positional:
+        raise SettingsError(
+            f"two catalogs given ({positional} and --catalog {option}): give one, as --catalog"
+        )
+    return positional or option or DEFAULT_CATALOG
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every sampling option, read back by :func:`spec_from_args`."""
+    _add_selection_arguments(parser)
+    add_detection_arguments(parser, can_be_off=True)
+    add_decode_arguments(parser)
+    _add_image_arguments(parser)
+
+
+def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
+    """The SamplingSpec the options of :func:`add_sampling_arguments` ask for."""
+    base = SamplingSpec(
+        keyframes=args.keyframes,
+        analysis_width_px=args.analysis_width,
+        image=ImageSpec(
+            max_side_px=args.thumb_size,
+            format=args.thumb_format,
+            quality=args.quality,
+            full_frames=args.full_frames,
+        ),
+        decode=_decode_from_args(args),
+    )
+    return _selection_from_args(args, every_s=args.every).apply_to(base)
+
+
+def detection_spec_from_args(args: argparse.Namespace) -> SamplingSpec:
+    """Scene detection only (no interval), as ``framesift scenes`` runs it: the options of
+    :func:`add_detection_arguments` and the decoding options."""
+    base = SamplingSpec(analysis_width_px=args.analysis_width, decode=_decode_from_args(args))
+    return _selection_from_args(args, every_s=OFF_INTERVAL_S).apply_to(base)
+
+
+def _selection_from_args(args: argparse.Namespace, *, every_s: float) -> SelectionOptions:
+    return SelectionOptions(
+        every_s=every_s,
+        detector=args.detector,
+        threshold=args.threshold,
+        min_scene_len_frames=args.min_scene_len,
+        representatives_per_scene=getattr(args, "representatives", 0),
+        dedup_bits=getattr(args, "dedup", None),
+    )
+
+
+def _decode_from_args(args: argparse.Namespace) -> DecodeSpec:
+    return DecodeSpec(hwaccel=args.hwaccel, fast=args.fast)
+
+
+def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("frame selection")
+    group.add_argument(
+        "--every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help=f"keep one frame every SECONDS (default 1; {OFF_INTERVAL_S:g} turns it off)",
+    )
+    group.add_argument(
+        "--keyframes",
+        action="store_true",
+        help="keep keyframes only; the decoder skips the rest (fast preview)",
+    )
+    group.add_argument(
+        "--representatives",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep K frames spread over each scene",
+    )
+    group.add_argument(
+        "--dedup",
+        type=int,
+        default=None,
+        metavar="BITS",
+        help="skip frames within BITS (Hamming) of the last kept frame (0: exact repeats "
+        f"only; default and {OFF_DEDUP_BITS}: keep near-duplicates)",
+    )
+
+
+def add_detection_arguments(parser: argparse.ArgumentParser, *, can_be_off: bool) -> None:
+    """The scene detection options; ``can_be_off`` offers ``--detector none``."""
+    group = parser.add_argument_group("scene detection")
+    group.add_argument(
+        "--detector",
+        default="content",
+        choices=[*DETECTOR_NAMES, OFF_DETECTOR] if can_be_off else list(DETECTOR_NAMES),
+        help="PySceneDetect detector fed by the same pass (default content"
+        + (f"; {OFF_DETECTOR}: no scenes)" if can_be_off else ")"),
+    )
+    group.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="detector threshold (default: PySceneDetect's for the detector)",
+    )
+    group.add_argument(
+        "--min-scene-len",
+        type=int,
+        default=15,
+        metavar="FRAMES",
+        help="shortest scene in frames (default 15)",
+    )
+    group.add_argument(
+        "--analysis-width",
+        type=int,
+        default=256,
+        metavar="PX",
+        help="width of the image the detectors see (default 256, as PySceneDetect's CLI)",
+    )
+
+
+def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--fast`` and ``--hwaccel``: how the one decode pass runs."""
+    group = parser.add_argument_group("decoding")
+    group.add_argument(
+        "--fast",
+        action="store_true",
+        help="scene analysis through decoder shortcuts, refined at cuts",
+    )
+    group.add_argument(
+        "--hwaccel",
+        default="auto",
+        help="hardware decoder: auto, none, cuda, vaapi, videotoolbox, qsv",
+    )
+
+
+def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("images")
+    group.add_argument(
+        "--thumb-size",
+        type=int,
+        default=320,
+        metavar="PX",
+        help="longest side of thumbnails in pixels (default 320)",
+    )
+    group.add_argument(
+        "--thumb-format",
+        default="jpeg",
+        choices=["jpeg", "webp", "png"],
+        help="thumbnail image format (default jpeg)",
+    )
+    group.add_argument(
+        "--quality",
+        type=int,
+        default=85,
+        metavar="Q",
+        help="thumbnail quality for jpeg and webp, 1 to 100 (default 85)",
+    )
+    group.add_argument(
+        "--full-frames", action="store_true", help="also write full-resolution frames"
+    )
+
+
+def add_format_arguments(
+    parser: argparse.ArgumentParser, *, json_help: str, csv_help: str | None = None
+) -> None:
+    """``--json`` (and ``--csv``, when the command can write it): the result as data; the
+    help texts say what is printed."""
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help=json_help)
+    if csv_help is not None:
+        out.add_argument("--csv", action="store_true", help=csv_help)

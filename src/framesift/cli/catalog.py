@@ -1,0 +1,106 @@
+"""``framesift catalog summary|vacuum|compact``: look after a catalog.
+
+Each subcommand opens the catalog (``--catalog URL``, or the URL as the first argument),
+calls one :class:`~framesift.catalog.Catalog` method and presents what it returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from framesift.cli.arguments import (
+    add_catalog_argument,
+    add_storage_option,
+    catalog_url,
+    storage_options_from_args,
+)
+from framesift.cli.command import EXIT_OK, command
+from framesift.cli.output import echo
+
+if TYPE_CHECKING:
+    from framesift.catalog.catalog import Catalog
+
+__all__ = ["add_catalog_arguments", "register", "run_catalog"]
+
+
+def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
+    summary = sub.add_parser("summary", help="print what the catalog holds")
+    vacuum = sub.add_parser("vacuum", help="remove leftovers of interrupted or replaced writes")
+    vacuum.add_argument(
+        "--grace",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="keep unreferenced files younger than this (writes in flight; default 3600)",
+    )
+    vacuum.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    compact = sub.add_parser("compact", help="merge per-video parts for fast full-table queries")
+    for each in (summary, vacuum, compact):
+        add_catalog_argument(each, positional=True)
+        add_storage_option(each)
+
+
+@command("catalog")
+def run_catalog(args: argparse.Namespace) -> int:
+    from framesift.catalog.catalog import Catalog  # DuckDB: only for the catalog commands
+
+    catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
+    _SUBCOMMANDS[args.catalog_command](catalog, args)
+    return EXIT_OK
+
+
+def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
+    """What the catalog holds, totals first. (Moved as it was; ``Catalog.totals()`` will
+    compute the totals and failed sources in the library.)"""
+    videos = catalog.summary()
+    jobs = catalog.jobs()
+    failed = jobs.filter(jobs["state"] == "failed") if "state" in jobs.columns else jobs.clear()
+    total_s = float(videos["duration_s"].fill_null(0).sum()) if len(videos) else 0.0
+    frames = int(videos["kept_frames"].sum()) if len(videos) else 0
+    scenes = int(videos["scene_count"].sum()) if len(videos) else 0
+    texts = int(catalog.sql("SELECT count(*) AS n FROM segments")["n"][0])
+    echo(
+        f"{catalog.url}: {len(videos)} videos, {total_s / 60:.1f} min of footage, "
+        f"{frames} kept frames, {scenes} scenes, {texts} text segments, "
+        f"{len(failed)} failed sources"
+    )
+    for row in videos.iter_rows(named=True):
+        echo(
+            f"  {row['video_id'][:12]}  {row['duration_s'] or 0:8.1f} s  "
+            f"{row['width']}x{row['height']} {row['codec']:<10} {row['kept_frames']:6d} frames "
+            f"{row['scene_count']:5d} scenes  {row['source_url']}"
+        )
+    for row in failed.iter_rows(named=True):
+        echo(
+            f"  FAILED  {row.get('source_url')}: {row.get('error_type')}: "
+            f"{row.get('error_message')}"
+        )
+
+
+def _vacuum(catalog: Catalog, args: argparse.Namespace) -> None:
+    counts = catalog.vacuum(grace_s=args.grace, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    listed = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
+    echo(f"{catalog.url}: {verb} {listed}")
+
+
+def _compact(catalog: Catalog, args: argparse.Namespace) -> None:
+    sequence = catalog.compact()
+    echo(f"{catalog.url}: " + (f"snapshot {sequence}" if sequence else "nothing to compact"))
+
+
+_SUBCOMMANDS: dict[str, Callable[[Catalog, argparse.Namespace], None]] = {
+    "summary": _summary,
+    "vacuum": _vacuum,
+    "compact": _compact,
+}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``catalog`` (with its subcommands) to the command's subparsers."""
+    p = subparsers.add_parser("catalog", help="look after a catalog: summary, vacuum, compact")
+    add_catalog_arguments(p)
+    p.set_defaults(func=run_catalog)

@@ -1,0 +1,175 @@
+"""``framesift ingest``: sample videos into a catalog, incrementally.
+
+Parses the sources, catalog, sampling, text and executor options, calls
+:func:`framesift.catalog.ingest`, and presents one line per finished video, a progress
+line for the one being worked on, and the summary. Exit status 0 when every video went
+in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from framesift.batch.executors import ExecutorSpec
+from framesift.cli.arguments import (
+    add_catalog_argument,
+    add_sampling_arguments,
+    add_storage_option,
+    catalog_url,
+    spec_from_args,
+    storage_options_from_args,
+)
+from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
+from framesift.cli.output import echo
+from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent, ProgressHandler
+from framesift.source import redact_url
+from framesift.spec import TextSpec
+
+if TYPE_CHECKING:
+    from framesift.catalog.ingest import IngestOutcome
+
+__all__ = ["add_ingest_arguments", "executor_from_args", "register", "run_ingest"]
+
+
+def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="video files, folders, globs or fsspec URLs"
+    )
+    add_catalog_argument(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-ingest videos already in the catalog with the same settings",
+    )
+    _add_executor_arguments(parser)
+    _add_text_arguments(parser)
+    add_storage_option(parser)
+    add_sampling_arguments(parser)
+    add_progress_argument(parser)
+
+
+def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("workers")
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="videos sampled at once, each in its own process (default 1: in this process)",
+    )
+    group.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the videos on the Dask scheduler at ADDRESS (tcp://host:8786), or on a "
+        "local cluster of --workers processes when no address is given",
+    )
+
+
+def _add_text_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("timed text")
+    group.add_argument(
+        "--no-subtitles",
+        dest="subtitles",
+        action="store_false",
+        help="leave out the text subtitle streams of the videos",
+    )
+    group.add_argument(
+        "--no-sidecars",
+        dest="sidecars",
+        action="store_false",
+        help="leave out subtitle files beside the videos (movie.srt, movie.en.vtt ...)",
+    )
+    group.add_argument(
+        "--speech",
+        action="store_true",
+        help="transcribe each video's speech offline (pip install 'framesift[speech]')",
+    )
+    group.add_argument(
+        "--speech-language", metavar="CODE", help="the spoken language (default: detected)"
+    )
+    group.add_argument(
+        "--ocr",
+        action="store_true",
+        help="read on-screen text of the kept frames (Tesseract: apt-get install tesseract-ocr)",
+    )
+    group.add_argument(
+        "--ocr-language", default="eng", metavar="LANG", help="Tesseract language(s) (eng)"
+    )
+
+
+def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
+    """Where the videos run: ``--dask [ADDRESS]``, ``--workers N`` processes, or here."""
+    if args.dask is not None:
+        address = None if args.dask == "local" else args.dask
+        return ExecutorSpec("dask", workers=args.workers, address=address)
+    if args.workers > 1:
+        return ExecutorSpec("process", workers=args.workers)
+    return ExecutorSpec("serial", workers=args.workers)
+
+
+def _text_from_args(args: argparse.Namespace) -> TextSpec:
+    return TextSpec(
+        subtitles=args.subtitles,
+        sidecars=args.sidecars,
+        speech=args.speech,
+        speech_language=args.speech_language,
+        ocr=args.ocr,
+        ocr_language=args.ocr_language,
+    )
+
+
+@command("ingest")
+def run_ingest(args: argparse.Namespace) -> int:
+    from framesift.catalog.ingest import ingest  # DuckDB: only for the catalog commands
+
+    line = ProgressLine(args.progress)
+
+    def report(outcome: IngestOutcome, done: int, total: int) -> None:
+        line.clear()
+        detail = outcome.video_id or ""
+        if outcome.status == "failed":
+            detail = f"{outcome.error_type}: {outcome.error_message}"
+        echo(f"[{done}/{total}] {outcome.status:8} {outcome.source_url}  {detail}")
+
+    catalog = catalog_url(args)
+    summary = ingest(
+        args.sources,
+        catalog,
+        spec_from_args(args),
+        force=args.force,
+        storage_options=storage_options_from_args(args),
+        progress=report,
+        video_progress=labelled_progress(line.report),
+        executor=executor_from_args(args),
+        text=_text_from_args(args),
+    )
+    echo(f"{summary}\ncatalog: {redact_url(catalog)}")
+    return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK
+
+
+def labelled_progress(handler: ProgressHandler) -> Callable[[str, float, float], None]:
+    """TRANSITIONAL, delete when ``ingest`` reports ProgressEvents itself: ingest's video
+    progress as it is still called here, ``(label, done_s, total_s)`` with the label ``URL``
+    while sampling and ``URL (speech)`` / ``URL (ocr)`` after, as ProgressEvents."""
+
+    def report(label: str, done_s: float, total_s: float) -> None:
+        url, stage = label, SAMPLE
+        for later in (SPEECH, OCR):
+            if label.endswith(f" ({later})"):
+                url, stage = label.removesuffix(f" ({later})"), later
+        handler(ProgressEvent(url, stage, done_s, total_s))
+
+    return report
+
+
+def register(subparsers: Any) -> None:
+    """Add ``ingest`` to the command's subparsers."""
+    p = subparsers.add_parser("ingest", help="sample videos into a catalog (incremental)")
+    add_ingest_arguments(p)
+    p.set_defaults(func=run_ingest)

@@ -1,0 +1,216 @@
+"""``framesift probe|scenes|sample|estimate``: one video or a collection, no catalog.
+
+Each command parses, calls the library (:func:`~framesift.probe.probe`,
+:func:`~framesift.sample.sample_video`, :func:`~framesift.output.write_sample`,
+:func:`~framesift.estimate.estimate_collection`) and presents what it returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import polars as pl
+
+from framesift.cli.arguments import (
+    add_decode_arguments,
+    add_detection_arguments,
+    add_format_arguments,
+    add_sampling_arguments,
+    add_storage_option,
+    detection_spec_from_args,
+    spec_from_args,
+    storage_options_from_args,
+)
+from framesift.cli.command import EXIT_OK, command
+from framesift.cli.output import echo, echo_json, echo_text
+from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.output import write_sample
+from framesift.probe import probe
+from framesift.progress import SAMPLE, for_stage
+from framesift.sample import sample_video
+
+__all__ = ["register", "run_estimate", "run_probe", "run_sample", "run_scenes"]
+
+
+def _num(value: float | int | None, fmt: str) -> str:
+    return "?" if value is None else format(value, fmt)
+
+
+@command("probe")
+def run_probe(args: argparse.Namespace) -> int:
+    options = storage_options_from_args(args)
+    infos = [probe(url, options, full=args.full).to_dict() for url in args.paths]
+    if args.json:
+        echo_json(infos if len(infos) > 1 else infos[0])
+        return EXIT_OK
+    for info in infos:
+        _echo_media(info)
+    return EXIT_OK
+
+
+def _echo_media(info: dict[str, Any]) -> None:
+    v = info["video"]
+    rate = "VFR" if v["vfr"] else "CFR" if v["vfr"] is not None else "rate unknown"
+    echo(
+        f"{info['url']}: {info['container']}, {_num(info['duration_s'], '.2f')} s, "
+        f"start {info['start_time_s']:.3f} s"
+        + (f", TRUNCATED at byte {info['size_bytes']}" if info["truncated_at_byte"] else "")
+    )
+    echo(
+        f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
+        f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
+        f"rotation {v['rotation_deg']}, pixel aspect {v['sample_aspect_ratio']}), "
+        f"{_num(v['avg_fps'], '.3f')} fps {rate}, "
+        f"{_num(v['frame_count'], 'd')} frames, keyframe every "
+        f"{_num(v['keyframe_interval_s'], '.2f')} s"
+    )
+    for a in info["audio"]:
+        echo(f"  audio: {a['codec']} {a['language'] or ''} {a['sample_rate']} Hz")
+    for s in info["subtitles"]:
+        echo(f"  subtitles: {s['codec']} {s['language'] or ''}")
+    echo(f"  measured: {', '.join(info['measured'])}")
+
+
+@command("scenes")
+def run_scenes(args: argparse.Namespace) -> int:
+    spec = detection_spec_from_args(args)
+    line = ProgressLine(args.progress)
+    try:
+        result = sample_video(
+            args.video,
+            spec,
+            storage_options=storage_options_from_args(args),
+            progress=for_stage(line.report, args.video, SAMPLE),
+        )
+    finally:
+        line.clear()
+    scenes = result.scenes.select(
+        pl.col("scene_index") + 1, "start_s", "end_s", "start_frame", "end_frame", "score"
+    )
+    if args.json:
+        echo_json(scenes.to_dicts())
+    elif args.csv:
+        echo_text(scenes.write_csv())
+    else:
+        echo(f"{len(scenes)} scenes in {result.url} ({spec.detector}, threshold "
+             f"{spec.effective_threshold})")  # fmt: skip
+        for row in scenes.iter_rows(named=True):
+            echo(
+                f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
+                f"  frames {row['start_frame']}-{row['end_frame'] - 1}"
+            )
+    return EXIT_OK
+
+
+@command("sample")
+def run_sample(args: argparse.Namespace) -> int:
+    line = ProgressLine(args.progress)
+    try:
+        result = write_sample(
+            args.video,
+            args.out,
+            spec_from_args(args),
+            storage_options=storage_options_from_args(args),
+            progress=for_stage(line.report, args.video, SAMPLE),
+        )
+    finally:
+        line.clear()
+    s = result.stats
+    echo(
+        f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
+        f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes, "
+        f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}"
+    )
+    return EXIT_OK
+
+
+@command("estimate")
+def run_estimate(args: argparse.Namespace) -> int:
+    from framesift.estimate import estimate_collection  # the catalog's sources: DuckDB
+
+    estimate = estimate_collection(
+        args.sources,
+        spec_from_args(args),
+        storage_options=storage_options_from_args(args),
+        calibrate_videos=args.calibrate_videos,
+        calibrate_s=args.calibrate_s,
+    )
+    if args.json:
+        echo_json(
+            {
+                "totals": estimate.totals,
+                "videos": estimate.videos.to_dicts(),
+                "failed": [{"source_url": u, "error": e} for u, e in estimate.failed],
+            }
+        )
+        return EXIT_OK
+    for row in estimate.videos.iter_rows(named=True):
+        megabytes = (row["thumbnail_bytes"] + row["table_bytes"]) / 1e6
+        echo(
+            f"  {row['duration_s']:8.1f} s  {row['width']}x{row['height']}  "
+            f"~{row['kept_frames']:6d} frames  ~{megabytes:7.2f} MB"
+            f"  ~{row['seconds']:7.1f} s  {row['source_url']}"
+        )
+    for url, error in estimate.failed:
+        echo(f"  UNREADABLE  {url}: {error}")
+    calibrated = ", ".join(f"{c.video_s:.0f} s of {c.source_url}" for c in estimate.calibration)
+    echo(f"{estimate}\nmeasured on: {calibrated or 'nothing readable'}")
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add ``probe``, ``scenes``, ``sample`` and ``estimate`` to the command's subparsers."""
+    p = subparsers.add_parser("probe", help="describe media files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="media files or fsspec URLs")
+    p.add_argument("--full", action="store_true", help="measure frame count and duration")
+    add_format_arguments(p, json_help="print the description as JSON")
+    add_storage_option(p)
+    p.set_defaults(func=run_probe)
+
+    p = subparsers.add_parser("scenes", help="print the scene cut list of a video")
+    p.add_argument("video", metavar="VIDEO", help="a video file or fsspec URL")
+    add_detection_arguments(p, can_be_off=False)
+    add_decode_arguments(p)
+    add_format_arguments(
+        p, json_help="print the scenes as JSON", csv_help="print the scenes as CSV"
+    )
+    add_storage_option(p)
+    add_progress_argument(p)
+    p.set_defaults(func=run_scenes)
+
+    p = subparsers.add_parser("sample", help="write thumbnails and a Parquet of kept frames")
+    p.add_argument("video", metavar="VIDEO", help="a video file or fsspec URL")
+    p.add_argument("--out", required=True, metavar="URL", help="folder or URL to write to")
+    add_sampling_arguments(p)
+    add_storage_option(p)
+    add_progress_argument(p)
+    p.set_defaults(func=run_sample)
+
+    p = subparsers.add_parser(
+        "estimate", help="estimate catalog size and sampling time for videos, before running"
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders, globs, URLs")
+    add_sampling_arguments(p)
+    _add_calibration_arguments(p)
+    add_format_arguments(p, json_help="print the totals and each video's estimate as JSON")
+    add_storage_option(p)
+    p.set_defaults(func=run_estimate)
+
+
+def _add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("calibration")
+    group.add_argument(
+        "--calibrate-s",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="seconds sampled at the start of each calibration video (default 20)",
+    )
+    group.add_argument(
+        "--calibrate-videos",
+        type=int,
+        default=2,
+        metavar="N",
+        help="videos sampled to calibrate the estimate (default 2)",
+    )

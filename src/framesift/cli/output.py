@@ -1,0 +1,36 @@
+"""How the ``framesift`` command writes: results to stdout, one-line failures to stderr.
+
+Every command writes through these few functions, so the output has one style: plain
+lines (flushed, so they interleave correctly with the progress line on a terminal),
+JSON indented by two, and failures as ``framesift <command>: <what>``. Nothing else in
+the command prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+__all__ = ["echo", "echo_json", "echo_text", "fail"]
+
+
+def echo(line: str = "") -> None:
+    """One line of a result on stdout."""
+    print(line, flush=True)
+
+
+def echo_text(text: str) -> None:
+    """A block that is already lines (CSV, JSON lines) on stdout, as it is."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def echo_json(value: Any) -> None:
+    """A result as JSON on stdout (values JSON lacks, such as datetimes, as strings)."""
+    echo(json.dumps(value, indent=2, default=str))
+
+
+def fail(command: str, message: str) -> None:
+    """The one line on stderr that says why ``framesift <command>`` stopped."""
+    print(f"framesift {command}: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,76 @@
+"""``framesift search QUERY``: ranked search of a catalog's timed text.
+
+Calls :meth:`~framesift.catalog.Catalog.search` and prints the hits as lines, JSON lines
+or CSV. Exit status 0 with hits, 1 without, 2 when the catalog could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from framesift.cli.arguments import (
+    add_catalog_argument,
+    add_format_arguments,
+    add_storage_option,
+    catalog_url,
+    storage_options_from_args,
+)
+from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
+from framesift.cli.output import echo, echo_text
+
+__all__ = ["add_search_arguments", "register", "run_search"]
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", metavar="QUERY", help="words to look for")
+    add_catalog_argument(parser)
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="most hits (20)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        choices=("subtitles", "speech", "ocr"),
+        help="only this kind of text (repeatable)",
+    )
+    parser.add_argument("--video", metavar="VIDEO_ID", help="only this video")
+    parser.add_argument("--language", metavar="CODE", help="only text in this language")
+    add_format_arguments(
+        parser, json_help="print the hits as JSON lines", csv_help="print the hits as CSV"
+    )
+    add_storage_option(parser)
+
+
+@command("search")
+def run_search(args: argparse.Namespace) -> int:
+    from framesift.catalog.catalog import Catalog  # DuckDB: only for the catalog commands
+
+    catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
+    hits = catalog.search(
+        args.query,
+        limit=args.limit,
+        sources=args.source,
+        video_id=args.video,
+        language=args.language,
+    )
+    if args.json:
+        echo_text(hits.write_ndjson())
+    elif args.csv:
+        echo_text(hits.write_csv())
+    else:
+        noun = "hit" if len(hits) == 1 else "hits"
+        echo(f"{len(hits)} {noun} for {args.query!r} in {catalog.url}")
+        for row in hits.iter_rows(named=True):
+            text = " / ".join(row["text"].splitlines())
+            frame = "" if row["frame_index"] is None else f"  frame {row['frame_index']}"
+            echo(
+                f"  {row['score']:6.2f}  {row['start_s']:9.2f}-{row['end_s']:.2f} s  "
+                f"{row['source_url']}{frame}\n          {text}"
+            )
+    return EXIT_OK if len(hits) else EXIT_PARTLY
+
+
+def register(subparsers: Any) -> None:
+    """Add ``search`` to the command's subparsers."""
+    p = subparsers.add_parser("search", help="ranked search of the catalog's timed text")
+    add_search_arguments(p)
+    p.set_defaults(func=run_search)
