@@ -130,8 +130,8 @@ def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from framesift.catalog.ingest import IngestOutcome, ingest
+    from framesift.redact import redact_url
     from framesift.spec import TextSpec
-    from framesift.storage import redact_url
 
     line = ProgressLine(args.progress)
 
