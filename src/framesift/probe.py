@@ -350,7 +350,6 @@ def _video_info(
     sar = sar if sar is not None and sar > 0 else Fraction(1)
     shown_w = coded_w if sar == 1 else max(2, round(coded_w * sar / 2) * 2)
     disp_w, disp_h = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
-    assert ctx.codec is not None  # checked by _video_stream
     return VideoStreamInfo(
         index=stream.index,
         codec=ctx.codec.name,
