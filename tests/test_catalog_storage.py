@@ -12,14 +12,12 @@ import pytest
 
 from catalog_support import SECRET, CatalogTarget
 from framesift.errors import SettingsError, StorageError
+from framesift.redact import Redactor, redact_options, redact_url
 from framesift.storage import (
-    Redactor,
     RetryPolicy,
     Storage,
     is_transient,
     join_key,
-    redact_options,
-    redact_url,
     safe_key_part,
     with_retries,
 )

@@ -28,7 +28,7 @@ from av.codec.hwaccel import HWAccel, hwdevices_available
 
 from framesift.errors import TruncatedMediaError, UnsupportedCodecError
 from framesift.probe import MediaInfo
-from framesift.source import open_container, redact_url
+from framesift.source import Source
 from framesift.spec import DecodeSpec
 
 __all__ = ["DecodeCounters", "DecodedFrame", "VideoDecoder", "default_decode_threads"]
@@ -139,7 +139,10 @@ def _hwaccel_candidates(choice: str) -> list[str]:
 
 
 class VideoDecoder:
-    """Decodes the first video stream of ``url`` once, frame by frame.
+    """Decodes the first video stream of ``source`` once, frame by frame.
+
+    ``source`` is a :class:`~framesift.source.Source`, or a URL reached with
+    ``storage_options``.
 
     Use as a context manager; iterate ``frames()`` for every frame in presentation order,
     or ``frames_at(times_s)`` to seek to each time (for sparse sampling of long-GOP files).
@@ -147,7 +150,7 @@ class VideoDecoder:
 
     def __init__(
         self,
-        url: str,
+        source: Source | str,
         media: MediaInfo,
         spec: DecodeSpec,
         *,
@@ -155,13 +158,12 @@ class VideoDecoder:
         storage_options: Mapping[str, Any] | None = None,
         threads: int | None = None,
     ) -> None:
-        self.url = url
+        self.source = Source.of(source, storage_options)
         self._threads = threads
         self.media = media
         self.spec = spec
         self.keyframes_only = keyframes_only
         self.counters = DecodeCounters()
-        self._storage_options = storage_options
         self._stack = ExitStack()
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
@@ -192,10 +194,8 @@ class VideoDecoder:
             attempt = ExitStack()
             try:
                 container = attempt.enter_context(
-                    open_container(
-                        self.url,
-                        self._storage_options,
-                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True),
+                    self.source.open_container(
+                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True)
                     )
                 )
             except (av.error.FFmpegError, RuntimeError, ValueError) as exc:
@@ -207,7 +207,7 @@ class VideoDecoder:
                 self._stack.enter_context(attempt)
                 return container
             attempt.close()  # FFmpeg fell back to software: open plainly below
-        return self._stack.enter_context(open_container(self.url, self._storage_options))
+        return self._stack.enter_context(self.source.open_container())
 
     @property
     def stream(self) -> av.video.stream.VideoStream:
@@ -225,7 +225,7 @@ class VideoDecoder:
         except av.error.FFmpegError as exc:
             # A demuxer error mid-file (cut short, garbage): keep what was decoded.
             self.counters.damaged_packets += 1
-            logger.warning("%s: demuxing stopped early: %s", redact_url(self.url), exc)
+            logger.warning("%s: demuxing stopped early: %s", self.source.shown, exc)
 
     def seeks_cleanly(self) -> bool:
         """Whether decoding from a keyframe reached by seeking gives intact pictures.
@@ -286,7 +286,7 @@ class VideoDecoder:
             self._reader = None
 
     def _frames(self) -> Iterator[DecodedFrame]:
-        shown = redact_url(self.url)
+        shown = self.source.shown
         time_base = self.time_base
         index = 0
         consecutive_errors = 0
@@ -353,7 +353,7 @@ class VideoDecoder:
         Frame indices are estimated from time (frames between seek points are not decoded).
         """
         assert self._container is not None
-        shown = redact_url(self.url)
+        shown = self.source.shown
         time_base = self.time_base
         fps = self.media.video.fps
         start = self.media.start_time_s

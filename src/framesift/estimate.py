@@ -19,13 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from framesift.catalog.sources import expand_sources
 from framesift.errors import FramesiftError, SettingsError
 from framesift.fullpass import FULL_PASS_MODE, require_full_pass
 from framesift.probe import MediaInfo, probe
+from framesift.redact import redact_url
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
-from framesift.source import redact_url
+from framesift.source import expand_sources
 from framesift.spec import SamplingSpec
 
 __all__ = ["Calibration", "CollectionEstimate", "estimate_collection", "reestimate"]

@@ -51,9 +51,9 @@ from framesift.dedup import perceptual_hash
 from framesift.errors import TruncatedMediaError
 from framesift.images import AnalysisRenderer, FrameRenderer, encode_image
 from framesift.probe import MediaInfo
+from framesift.redact import redact_url
 from framesift.schema import ANALYSIS_SCHEMA
 from framesift.sink import ImageSink
-from framesift.source import redact_url
 from framesift.spec import SamplingSpec
 
 if TYPE_CHECKING:

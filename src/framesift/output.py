@@ -8,10 +8,9 @@ from typing import Any
 import fsspec
 import polars as pl
 
-from framesift.errors import StorageError
 from framesift.sample import ProgressCallback, SampleResult, sample_video
 from framesift.sink import FsspecImageSink
-from framesift.source import redact_url
+from framesift.source import Source
 from framesift.spec import SamplingSpec
 
 __all__ = ["write_sample", "write_table"]
@@ -19,11 +18,9 @@ __all__ = ["write_sample", "write_table"]
 
 def write_table(frame: pl.DataFrame, url: str, storage_options: Mapping[str, Any] | None) -> None:
     """Write a DataFrame as Parquet at ``url`` through fsspec."""
-    try:
-        with fsspec.open(url, "wb", **dict(storage_options or {})) as handle:
-            frame.write_parquet(handle)
-    except OSError as exc:
-        raise StorageError(f"cannot write {redact_url(url)}: {exc}") from exc
+    target = Source(url, storage_options)
+    with target.mapped_errors("write"), fsspec.open(url, "wb", **dict(storage_options or {})) as f:
+        frame.write_parquet(f)
 
 
 def write_sample(

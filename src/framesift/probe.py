@@ -21,7 +21,7 @@ import av.container
 import av.video.stream
 
 from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
-from framesift.source import open_container, redact_url, source_size
+from framesift.source import Source
 
 __all__ = ["AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInfo", "probe"]
 
@@ -189,7 +189,7 @@ def _packet_scan(
 
 
 def probe(
-    url: str,
+    url: str | Source,
     storage_options: Mapping[str, Any] | None = None,
     *,
     full: bool = False,
@@ -200,141 +200,196 @@ def probe(
     ``full=True`` demuxes every video packet, so ``frame_count`` and ``duration_s`` are
     measured rather than declared; otherwise the first ``scan_packets`` are measured.
     """
-    shown = redact_url(url)
-    size = source_size(url, storage_options)
-    with open_container(url, storage_options) as container:
-        if not container.streams.video:
-            raise NoVideoStreamError(shown, "has no video stream")
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        if ctx.codec is None or not ctx.codec.name:
-            raise UnsupportedCodecError(shown, "video codec unknown to this FFmpeg build")
-        measured: set[str] = set()
-        time_base = stream.time_base or Fraction(1, 90000)
-
+    source = Source.of(url, storage_options)
+    size = source.size_bytes()
+    with source.open_container() as container:
+        stream = _video_stream(source, container)
         # Packets tell frame timing and keyframe spacing; one decoded frame tells the true
         # pixel format, coded size and rotation.
         scan = _packet_scan(container, stream, None if full else scan_packets)
         if scan.first is None:
-            raise TruncatedMediaError(shown, "no decodable video frame")
-        first = scan.first
-        rotation = clockwise_rotation(first.rotation)
-        measured |= {
-            "pix_fmt",
-            "coded_width",
-            "coded_height",
-            "rotation_deg",
-            "sample_aspect_ratio",
-        }
-        pts, key_pts, count = scan.pts, scan.key_pts, scan.count
-        vfr: bool | None = None
-        avg_fps = _fps(stream.average_rate)
-        if len(pts) >= 3:
-            deltas = sorted(b - a for a, b in itertools.pairwise(pts) if b > a)
-            if deltas:
-                # Frame durations off the median by more than half of it, in more than a
-                # few places (a partial window can end on a reordering gap): variable rate.
-                median = deltas[len(deltas) // 2]
-                off = sum(1 for d in deltas if abs(d - median) > median / 2 + 1)
-                vfr = off > max(2, len(deltas) // 50)
-                measured.add("vfr")
-                if avg_fps is None and median > 0:
-                    avg_fps = 1.0 / float(median * time_base)
-                    measured.add("avg_fps")
-        keyframe_interval_s: float | None = None
-        if len(key_pts) >= 2:
-            keyframe_interval_s = float((key_pts[-1] - key_pts[0]) * time_base / (len(key_pts) - 1))
-            measured.add("keyframe_interval_s")
-        elif key_pts and len(pts) >= 2:
-            # One keyframe in the window: the spacing is at least the window's span.
-            keyframe_interval_s = float((pts[-1] - pts[0]) * time_base)
-            measured.add("keyframe_interval_s")
-
+            raise TruncatedMediaError(source.shown, "no decodable video frame")
+        measured: set[str] = set()
+        timing = _measure_timing(container, stream, scan, full, measured)
         truncated_at = _index_end(stream)
         if truncated_at is not None:
             measured.add("truncated_at_byte")
             truncated_at = truncated_at if truncated_at > size else None
-
-        declared_frames = stream.frames or None
-        frame_count = declared_frames
-        duration_s = (
-            float(container.duration) / av.time_base if container.duration is not None else None
-        )
-        start_time_s = (
-            float(stream.start_time * time_base)
-            if stream.start_time is not None
-            else float(container.start_time or 0) / av.time_base
-        )
-        if full and pts:
-            frame_count = count
-            measured.add("frame_count")
-            last_step = (pts[-1] - pts[-2]) if len(pts) >= 2 else 0
-            duration_s = float((pts[-1] - pts[0] + last_step) * time_base)
-            start_time_s = float(pts[0] * time_base)
-            measured |= {"duration_s", "start_time_s"}
-            if len(pts) >= 2:
-                avg_fps = (len(pts) - 1) / float((pts[-1] - pts[0]) * time_base) or avg_fps
-                measured.add("avg_fps")
-        elif pts and abs(float(pts[0] * time_base) - start_time_s) > 1e-3:
-            # The header's start time disagrees with the first packet: trust the packet.
-            start_time_s = float(pts[0] * time_base)
-            measured.add("start_time_s")
-
-        coded_w, coded_h = first.width, first.height
-        # Non-square pixels (anamorphic DVD, DV, broadcast): shown wider or narrower than
-        # coded, as players do (and ffmpeg's scale=iw*sar:ih): the width follows the ratio.
-        sar = ctx.sample_aspect_ratio or stream.sample_aspect_ratio
-        sar = sar if sar is not None and sar > 0 else Fraction(1)
-        shown_w = coded_w if sar == 1 else max(2, round(coded_w * sar / 2) * 2)
-        disp_w, disp_h = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
-        pix_fmt = first.format.name
-        video = VideoStreamInfo(
-            index=stream.index,
-            codec=ctx.codec.name,
-            profile=stream.profile,
-            pix_fmt=pix_fmt,
-            bit_depth=_bit_depth(first.format),
-            coded_width=coded_w,
-            coded_height=coded_h,
-            width=disp_w,
-            height=disp_h,
-            rotation_deg=rotation,
-            avg_fps=avg_fps,
-            nominal_fps=_fps(stream.guessed_rate or stream.base_rate),
-            vfr=vfr,
-            frame_count=frame_count,
-            frame_count_declared=declared_frames,
-            keyframe_interval_s=keyframe_interval_s,
-            time_base=str(time_base),
-            sample_aspect_ratio=f"{sar.numerator}:{sar.denominator}",
-        )
-        audio = tuple(
-            AudioStreamInfo(
-                index=a.index,
-                codec=a.codec_context.name,
-                language=a.language,
-                sample_rate=a.codec_context.sample_rate or None,
-                channels=a.codec_context.channels or None,
-            )
-            for a in container.streams.audio
-        )
-        subtitles = tuple(
-            SubtitleStreamInfo(index=s.index, codec=s.codec_context.name, language=s.language)
-            for s in container.streams.subtitles
-        )
+        video = _video_info(stream, scan.first, timing, measured)
+        duration_s = timing.duration_s
         return MediaInfo(
-            url=shown,
+            url=source.shown,
             container=container.format.name,
             size_bytes=size,
             duration_s=duration_s if duration_s is None or math.isfinite(duration_s) else None,
-            start_time_s=start_time_s,
+            start_time_s=timing.start_time_s,
             bit_rate=container.bit_rate or None,
             video=video,
-            audio=audio,
-            subtitles=subtitles,
+            audio=_audio_streams(container),
+            subtitles=_subtitle_streams(container),
             truncated_at_byte=truncated_at,
             measured=frozenset(measured),
         )
+
+
+def _video_stream(
+    source: Source, container: av.container.InputContainer
+) -> av.video.stream.VideoStream:
+    """The first video stream, if FFmpeg knows its codec."""
+    if not container.streams.video:
+        raise NoVideoStreamError(source.shown, "has no video stream")
+    stream = container.streams.video[0]
+    codec = stream.codec_context.codec
+    if codec is None or not codec.name:
+        raise UnsupportedCodecError(source.shown, "video codec unknown to this FFmpeg build")
+    return stream
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """What the packet scan (and the header, where it had to) says about time."""
+
+    avg_fps: float | None
+    vfr: bool | None
+    keyframe_interval_s: float | None
+    frame_count: int | None
+    duration_s: float | None
+    start_time_s: float
+
+
+def _measure_timing(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    scan: _Scan,
+    full: bool,
+    measured: set[str],
+) -> _Timing:
+    """Frame rate, its variability, keyframe spacing, frame count, duration and start
+    time: measured from packet times where enough were seen, else as declared. The names
+    of measured fields are added to ``measured``."""
+    time_base = stream.time_base or Fraction(1, 90000)
+    pts = scan.pts
+    avg_fps, vfr = _frame_rate(pts, time_base, _fps(stream.average_rate), measured)
+    keyframe_interval_s = _keyframe_interval_s(pts, scan.key_pts, time_base, measured)
+    frame_count = stream.frames or None
+    duration_s = (
+        float(container.duration) / av.time_base if container.duration is not None else None
+    )
+    start_time_s = (
+        float(stream.start_time * time_base)
+        if stream.start_time is not None
+        else float(container.start_time or 0) / av.time_base
+    )
+    if full and pts:
+        frame_count = scan.count
+        measured.add("frame_count")
+        last_step = (pts[-1] - pts[-2]) if len(pts) >= 2 else 0
+        duration_s = float((pts[-1] - pts[0] + last_step) * time_base)
+        start_time_s = float(pts[0] * time_base)
+        measured |= {"duration_s", "start_time_s"}
+        if len(pts) >= 2:
+            avg_fps = (len(pts) - 1) / float((pts[-1] - pts[0]) * time_base) or avg_fps
+            measured.add("avg_fps")
+    elif pts and abs(float(pts[0] * time_base) - start_time_s) > 1e-3:
+        # The header's start time disagrees with the first packet: trust the packet.
+        start_time_s = float(pts[0] * time_base)
+        measured.add("start_time_s")
+    return _Timing(avg_fps, vfr, keyframe_interval_s, frame_count, duration_s, start_time_s)
+
+
+def _frame_rate(
+    pts: list[int], time_base: Fraction, avg_fps: float | None, measured: set[str]
+) -> tuple[float | None, bool | None]:
+    """(average frame rate, variable?) from the packet times: the declared rate is kept
+    when there is one; variability is None when too few packets were seen to tell."""
+    if len(pts) < 3:
+        return avg_fps, None
+    deltas = sorted(b - a for a, b in itertools.pairwise(pts) if b > a)
+    if not deltas:
+        return avg_fps, None
+    # Frame durations off the median by more than half of it, in more than a few places
+    # (a partial window can end on a reordering gap): variable rate.
+    median = deltas[len(deltas) // 2]
+    off = sum(1 for d in deltas if abs(d - median) > median / 2 + 1)
+    measured.add("vfr")
+    if avg_fps is None and median > 0:
+        avg_fps = 1.0 / float(median * time_base)
+        measured.add("avg_fps")
+    return avg_fps, off > max(2, len(deltas) // 50)
+
+
+def _keyframe_interval_s(
+    pts: list[int], key_pts: list[int], time_base: Fraction, measured: set[str]
+) -> float | None:
+    """Mean spacing of the keyframes seen, in seconds (None with none seen)."""
+    if len(key_pts) >= 2:
+        measured.add("keyframe_interval_s")
+        return float((key_pts[-1] - key_pts[0]) * time_base / (len(key_pts) - 1))
+    if key_pts and len(pts) >= 2:
+        # One keyframe in the window: the spacing is at least the window's span.
+        measured.add("keyframe_interval_s")
+        return float((pts[-1] - pts[0]) * time_base)
+    return None
+
+
+def _video_info(
+    stream: av.video.stream.VideoStream,
+    first: av.VideoFrame,
+    timing: _Timing,
+    measured: set[str],
+) -> VideoStreamInfo:
+    """The video stream's description: picture facts from its first decoded frame, timing
+    from the scan."""
+    measured |= {"pix_fmt", "coded_width", "coded_height", "rotation_deg", "sample_aspect_ratio"}
+    rotation = clockwise_rotation(first.rotation)
+    coded_w, coded_h = first.width, first.height
+    # Non-square pixels (anamorphic DVD, DV, broadcast): shown wider or narrower than
+    # coded, as players do (and ffmpeg's scale=iw*sar:ih): the width follows the ratio.
+    ctx = stream.codec_context
+    sar = ctx.sample_aspect_ratio or stream.sample_aspect_ratio
+    sar = sar if sar is not None and sar > 0 else Fraction(1)
+    shown_w = coded_w if sar == 1 else max(2, round(coded_w * sar / 2) * 2)
+    disp_w, disp_h = (coded_h, shown_w) if rotation in (90, 270) else (shown_w, coded_h)
+    return VideoStreamInfo(
+        index=stream.index,
+        codec=ctx.codec.name,
+        profile=stream.profile,
+        pix_fmt=first.format.name,
+        bit_depth=_bit_depth(first.format),
+        coded_width=coded_w,
+        coded_height=coded_h,
+        width=disp_w,
+        height=disp_h,
+        rotation_deg=rotation,
+        avg_fps=timing.avg_fps,
+        nominal_fps=_fps(stream.guessed_rate or stream.base_rate),
+        vfr=timing.vfr,
+        frame_count=timing.frame_count,
+        frame_count_declared=stream.frames or None,
+        keyframe_interval_s=timing.keyframe_interval_s,
+        time_base=str(stream.time_base or Fraction(1, 90000)),
+        sample_aspect_ratio=f"{sar.numerator}:{sar.denominator}",
+    )
+
+
+def _audio_streams(container: av.container.InputContainer) -> tuple[AudioStreamInfo, ...]:
+    return tuple(
+        AudioStreamInfo(
+            index=a.index,
+            codec=a.codec_context.name,
+            language=a.language,
+            sample_rate=a.codec_context.sample_rate or None,
+            channels=a.codec_context.channels or None,
+        )
+        for a in container.streams.audio
+    )
+
+
+def _subtitle_streams(container: av.container.InputContainer) -> tuple[SubtitleStreamInfo, ...]:
+    return tuple(
+        SubtitleStreamInfo(index=s.index, codec=s.codec_context.name, language=s.language)
+        for s in container.streams.subtitles
+    )
 
 
 def _index_end(stream: av.video.stream.VideoStream) -> int | None:

@@ -15,6 +15,7 @@ __all__ = [
     "FRAMES_SCHEMA",
     "KEEP_REASONS",
     "SCENES_SCHEMA",
+    "SEGMENTS_SCHEMA",
 ]
 
 KEEP_REASONS: tuple[str, ...] = ("interval", "keyframe", "scene_start", "representative")
@@ -53,3 +54,14 @@ ANALYSIS_SCHEMA: dict[str, pl.DataType] = {
     "luma": pl.Float32(),  # mean luma 0-255 (BT.601) of the analysis image
     "phash": pl.UInt64(),
 }
+
+SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "video_id": pl.String(),
+    "source": pl.String(),  # subtitles, speech, ocr
+    "start_s": pl.Float64(),
+    "end_s": pl.Float64(),
+    "text": pl.String(),
+    "confidence": pl.Float32(),  # 0 to 1, None when the source gives none
+    "language": pl.String(),  # BCP 47 / ISO 639 code, None when unknown
+}
+"""One timed text of a video (:class:`framesift.text.TextSegment`), with its video's id."""

@@ -17,7 +17,8 @@ from typing import Any
 import fsspec
 
 from framesift.errors import StorageError
-from framesift.source import redact_url
+from framesift.redact import redact_url
+from framesift.source import Source
 
 __all__ = ["FsspecImageSink", "ImageSink", "MemoryImageSink", "ThreadedImageSink"]
 
@@ -152,6 +153,7 @@ class FsspecImageSink(ThreadedImageSink):
     ) -> None:
         super().__init__(max_workers=max_workers, max_pending=max_pending)
         self.base_url = base_url.rstrip("/")
+        self._target = Source(self.base_url or "/", storage_options)
         self._fs, root = fsspec.core.url_to_fs(base_url, **dict(storage_options or {}))
         self._root = root.rstrip("/")
         protocols = (
@@ -162,11 +164,14 @@ class FsspecImageSink(ThreadedImageSink):
         self._dir_lock = threading.Lock()
 
     def _describe(self) -> str:
-        return redact_url(self.base_url)
+        return self._target.shown
+
+    def _redact(self, text: str) -> str:
+        return self._target.redact(text)
 
     def _locate(self, key: str) -> tuple[str, str]:
         if key.startswith("/") or ".." in key.split("/"):
-            raise StorageError(f"image key {key!r} would leave {redact_url(self.base_url)}")
+            raise StorageError(f"image key {key!r} would leave {self._target.shown}")
         return f"{self._root}/{key}", f"{self.base_url}/{key}"
 
     def _store(self, location: str, data: bytes) -> None:

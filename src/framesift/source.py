@@ -1,54 +1,233 @@
-"""Opening media for reading: a local path or any fsspec URL, with typed errors.
+"""Sources: which media files a list of names means, and opening one of them for reading.
 
-Local paths go to FFmpeg directly (its own buffered I/O, fastest); other URLs go through
-an fsspec file object, so S3, HTTP or memory filesystems work with the same code.
+A :class:`Source` is one media file as a value: its URL (a local path or any fsspec URL)
+and the storage options that reach it. It shows itself without credentials
+(:attr:`Source.shown`, computed once), opens its container or a file object, knows its
+size, and turns every I/O failure into framesift's typed errors in one place
+(:meth:`Source.io_error`). Local paths go to FFmpeg directly (its own buffered I/O,
+fastest); other URLs go through an fsspec file object, so S3, HTTP or memory filesystems
+work with the same code.
+
+:func:`expand_sources` turns what a user names (files, folders searched recursively for
+:data:`VIDEO_EXTENSIONS`, globs, and fsspec URLs of any of those) into a list of video URLs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob as globlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 import av
 import av.container
 import fsspec
 
 from framesift.errors import (
+    FramesiftError,
     MediaError,
     MediaNotFoundError,
     NotAVideoError,
+    SettingsError,
     StorageError,
     TruncatedMediaError,
 )
-from framesift.storage import redact_url
+from framesift.redact import Redactor, redact_options, redact_url
 
-__all__ = ["is_local", "open_container", "redact_url", "source_size"]
+__all__ = ["VIDEO_EXTENSIONS", "Source", "expand_sources"]
 
 logger = logging.getLogger(__name__)
 
+VIDEO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".3gp",
+        ".avi",
+        ".flv",
+        ".m2ts",
+        ".m4v",
+        ".mkv",
+        ".mov",
+        ".mp4",
+        ".mpeg",
+        ".mpg",
+        ".mts",
+        ".mxf",
+        ".ogv",
+        ".ts",
+        ".vob",
+        ".webm",
+        ".wmv",
+    }
+)
+_GLOB_CHARS = frozenset("*?[")
 
-def is_local(url: str) -> bool:
-    return "://" not in url or url.startswith("file://")
 
+@dataclass(frozen=True, repr=False)
+class Source:
+    """One media file: ``url`` (a local path or an fsspec URL) and the fsspec
+    ``storage_options`` that reach it. The same value names where results are written
+    (a folder or a table file): it shows and redacts them alike.
 
-def _local_path(url: str) -> str:
-    return url[len("file://") :] if url.startswith("file://") else url
+    Hashable (by URL) and picklable, so it can travel to worker processes. Its ``repr``
+    and :attr:`shown` never carry credentials.
+    """
 
+    url: str
+    storage_options: Mapping[str, Any] | None = field(default=None, hash=False)
+    shown: str = field(init=False, compare=False)
+    """The URL without credentials: the one form of it that messages and rows carry."""
 
-def source_size(url: str, storage_options: Mapping[str, Any] | None = None) -> int:
-    """Size in bytes of the media at ``url``; MediaNotFoundError when nothing is there."""
-    try:
-        if is_local(url):
-            return os.path.getsize(_local_path(url))
-        fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
-        return int(fs.size(path))
-    except FileNotFoundError as exc:
-        raise MediaNotFoundError(redact_url(url), "no such file") from exc
-    except OSError as exc:
-        raise StorageError(f"{redact_url(url)}: cannot read ({exc})") from exc
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str) or not self.url:
+            raise SettingsError(f"a source URL must be a non-empty string, not {self.url!r}")
+        options = dict(self.storage_options) if self.storage_options else None
+        object.__setattr__(self, "storage_options", options)
+        object.__setattr__(self, "shown", redact_url(self.url))
+
+    @classmethod
+    def of(
+        cls,
+        source: str | os.PathLike[str] | Source,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> Source:
+        """``source`` as a Source: a Source passes through (it carries its own options,
+        so ``storage_options`` must be None or the same), a URL or path is wrapped."""
+        if isinstance(source, Source):
+            if storage_options is not None and dict(storage_options) != dict(
+                source.storage_options or {}
+            ):
+                raise SettingsError(
+                    f"{source.shown}: a Source carries its own storage_options; "
+                    "give other options as Source(url, storage_options)"
+                )
+            return source
+        return cls(os.fspath(source), storage_options)
+
+    def __repr__(self) -> str:
+        return f"Source({self.shown!r}, storage_options={redact_options(self.storage_options)!r})"
+
+    # where it is ---------------------------------------------------------------
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the URL names a file on this machine (a path or ``file://``)."""
+        return "://" not in self.url or self.url.startswith("file://")
+
+    @property
+    def local_path(self) -> str:
+        """The file's path on this machine (for a local source)."""
+        return self.url[len("file://") :] if self.url.startswith("file://") else self.url
+
+    def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
+        """The fsspec filesystem holding the file, and the file's path on it."""
+        with self._known_protocol():
+            fs, path = fsspec.core.url_to_fs(self.url, **dict(self.storage_options or {}))
+        return fs, str(path)
+
+    @contextlib.contextmanager
+    def _known_protocol(self) -> Iterator[None]:
+        """SettingsError for a URL fsspec cannot handle (unknown protocol, a filesystem
+        package not installed: its message says which)."""
+        try:
+            yield
+        except (ValueError, ImportError) as exc:
+            if isinstance(exc, FramesiftError):
+                raise
+            raise SettingsError(f"cannot open {self.shown}: {self.redact(str(exc))}") from None
+
+    # errors ---------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """``text`` (say, a third-party exception's message) without this source's
+        credentials: its URL is shown redacted, its secret option values are masked."""
+        return Redactor(self.storage_options)(text.replace(self.url, self.shown))
+
+    def io_error(self, exc: OSError, action: str = "read") -> FramesiftError:
+        """The typed error for ``exc``, met while trying to ``action`` this source: the one
+        place where framesift maps I/O failures of a source to its own errors."""
+        if isinstance(exc, FramesiftError):
+            return exc
+        if action != "write":
+            if isinstance(exc, FileNotFoundError):
+                return MediaNotFoundError(self.shown, "no such file")
+            if isinstance(exc, IsADirectoryError):
+                return NotAVideoError(self.shown, "is a directory, not a video file")
+        if isinstance(exc, PermissionError):
+            return StorageError(f"{self.shown}: permission denied")
+        return StorageError(f"{self.shown}: cannot {action} ({self.redact(str(exc))})")
+
+    @contextlib.contextmanager
+    def mapped_errors(self, action: str = "read") -> Iterator[None]:
+        """Raise :meth:`io_error` for an OSError in the ``with`` block (framesift's own
+        errors pass through unchanged)."""
+        try:
+            yield
+        except FramesiftError:
+            raise
+        except OSError as exc:
+            raise self.io_error(exc, action) from exc
+
+    # reading --------------------------------------------------------------------
+
+    def size_bytes(self) -> int:
+        """Size in bytes of the file; MediaNotFoundError when nothing is there."""
+        with self.mapped_errors("read"):
+            if self.is_local:
+                return os.path.getsize(self.local_path)
+            fs, path = self.filesystem()
+            return int(fs.size(path))
+
+    @contextlib.contextmanager
+    def open_file(self) -> Iterator[IO[bytes]]:
+        """The file opened for binary reading, through fsspec."""
+        with self._known_protocol(), self.mapped_errors("open"):
+            handle = fsspec.open(self.url, "rb", **dict(self.storage_options or {})).open()
+        try:
+            yield handle
+        finally:
+            handle.close()
+
+    @contextlib.contextmanager
+    def open_container(self, **av_options: Any) -> Iterator[av.container.InputContainer]:
+        """The file opened with PyAV (``av_options`` go to ``av.open``), failures mapped to
+        framesift's typed errors."""
+        with contextlib.ExitStack() as stack:
+            if self.is_local:
+                target: Any = self._checked_local_path()
+            else:
+                target = stack.enter_context(self.open_file())
+            container = self._av_open(target, av_options)
+            try:
+                yield container
+            finally:
+                container.close()
+
+    def _checked_local_path(self) -> str:
+        path = self.local_path
+        if not os.path.exists(path):
+            raise MediaNotFoundError(self.shown, "no such file")
+        if os.path.isdir(path):
+            raise NotAVideoError(self.shown, "is a directory, not a video file")
+        return path
+
+    def _av_open(self, target: Any, av_options: Mapping[str, Any]) -> av.container.InputContainer:
+        try:
+            container = av.open(target, mode="r", **av_options)
+        except av.error.InvalidDataError as exc:
+            raise _unreadable(self.shown, target) from exc
+        except av.error.EOFError as exc:
+            raise TruncatedMediaError(self.shown, "file ends before its header does") from exc
+        except av.error.FFmpegError as exc:
+            raise NotAVideoError(self.shown, f"cannot open ({exc.strerror})") from exc
+        except OSError as exc:
+            raise self.io_error(exc, "read") from exc
+        if not isinstance(container, av.container.InputContainer):
+            container.close()
+            raise MediaError(self.shown, "opened as an output container")
+        return container
 
 
 def _head(target: Any, size: int = 12) -> bytes:
@@ -77,47 +256,63 @@ def _unreadable(shown: str, target: Any) -> MediaError:
     return NotAVideoError(shown, "not a media file FFmpeg can read")
 
 
-@contextlib.contextmanager
-def open_container(
-    url: str,
-    storage_options: Mapping[str, Any] | None = None,
-    **av_options: Any,
-) -> Iterator[av.container.InputContainer]:
-    """Open ``url`` with PyAV, mapping failures to framesift's typed errors."""
-    shown = redact_url(url)
-    handle = None
-    try:
-        if is_local(url):
-            path = _local_path(url)
-            if not os.path.exists(path):
-                raise MediaNotFoundError(shown, "no such file")
-            if os.path.isdir(path):
-                raise NotAVideoError(shown, "is a directory, not a video file")
-            target: Any = path
+# --------------------------------------------------------------------------- expanding
+
+
+def _is_video_name(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS
+
+
+def expand_sources(
+    sources: Iterable[str], storage_options: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Files, folders, globs and URLs -> a sorted list of video URLs, without repeats.
+
+    A named file is kept whatever its extension (it will fail with a typed error if it is
+    not a video); folders and globs contribute files with video extensions only. A source
+    that does not exist is kept too, so that its failure is recorded in the ledger.
+    """
+    found: dict[str, None] = {}
+    for name in sources:
+        source = Source(str(name), storage_options)
+        if source.is_local:
+            found.update(dict.fromkeys(_expand_local(source)))
+        elif source.url.startswith(("http://", "https://")):
+            found[source.url] = None  # a URL names one file ('?' starts its query, not a glob)
         else:
-            try:
-                handle = fsspec.open(url, "rb", **dict(storage_options or {})).open()
-            except FileNotFoundError as exc:
-                raise MediaNotFoundError(shown, "no such file") from exc
-            except OSError as exc:
-                raise StorageError(f"{shown}: cannot open ({exc})") from exc
-            target = handle
-        try:
-            container = av.open(target, mode="r", **av_options)
-        except av.error.InvalidDataError as exc:
-            raise _unreadable(shown, target) from exc
-        except av.error.EOFError as exc:
-            raise TruncatedMediaError(shown, "file ends before its header does") from exc
-        except av.error.FFmpegError as exc:
-            raise NotAVideoError(shown, f"cannot open ({exc.strerror})") from exc
-        except OSError as exc:
-            raise StorageError(f"{shown}: cannot read ({exc})") from exc
-        if not isinstance(container, av.container.InputContainer):
-            raise MediaError(shown, "opened as an output container")
-        try:
-            yield container
-        finally:
-            container.close()
-    finally:
-        if handle is not None:
-            handle.close()
+            found.update(dict.fromkeys(_expand_remote(source)))
+    return list(found)
+
+
+def _expand_local(source: Source) -> list[str]:
+    path = source.local_path
+    if any(c in _GLOB_CHARS for c in path):
+        matches = sorted(globlib.glob(path, recursive=True))
+        hits = [m for m in matches if os.path.isfile(m) and _is_video_name(m)]
+        if not hits:
+            logger.warning("no videos match %s", source.shown)
+        return [os.path.abspath(m) for m in hits]
+    if not os.path.isdir(path):
+        return [os.path.abspath(path)]
+    found: list[str] = []
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            if _is_video_name(name) and not name.startswith("."):
+                found.append(os.path.abspath(os.path.join(folder, name)))
+    return found
+
+
+def _expand_remote(source: Source) -> list[str]:
+    fs, path = source.filesystem()
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    with source.mapped_errors("list"):
+        if any(c in _GLOB_CHARS for c in path):
+            paths = [p for p in fs.glob(path) if _is_video_name(p) and fs.isfile(p)]
+            if not paths:
+                logger.warning("no videos match %s", source.shown)
+        elif fs.isdir(path):
+            paths = [p for p in fs.find(path) if _is_video_name(p)]
+        else:
+            paths = [path]
+    return [f"{protocol}://{fs._strip_protocol(p)}" for p in sorted(paths)]

@@ -1,7 +1,7 @@
 """fsspec helpers the catalog (and anything else that writes durable data) stands on.
 
-* :func:`redact_url`, :func:`redact_options`, :class:`Redactor`: credentials never reach a
-  log line, an error message or a catalog row.
+* Redaction lives in :mod:`framesift.redact`: every message here carries the root URL
+  without credentials, and retried errors pass through a :class:`~framesift.redact.Redactor`.
 * :func:`safe_key_part`, :func:`join_key`: keys under a root are built from checked parts,
   so nothing a user names can leave the root.
 * :class:`RetryPolicy` and :func:`with_retries`: transient storage failures (connection
@@ -27,23 +27,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import fsspec
 import fsspec.asyn
 from fsspec.implementations.local import LocalFileSystem
 
 from framesift.errors import SettingsError, StorageError
+from framesift.redact import Redactor, redact_url
 
 __all__ = [
     "TEMP_MARKER",
-    "Redactor",
     "RetryPolicy",
     "Storage",
     "is_transient",
     "join_key",
-    "redact_options",
-    "redact_url",
     "safe_key_part",
     "with_retries",
 ]
@@ -55,74 +52,7 @@ T = TypeVar("T")
 TEMP_MARKER = ".tmp-"
 """Local temporary files are named ``.<name>.tmp-<random>`` beside their destination."""
 
-_SECRET_NAME = re.compile(r"(key|secret|token|password|passwd|credential|signature|auth)", re.I)
-_PUBLIC_NAMES = frozenset({"key_prefix", "sse_kms_key_id_public"})
-_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._=-]{0,199}$")
-REDACTED = "***"
-
-
-# --------------------------------------------------------------------------- redaction
-
-
-def _is_secret_name(name: str) -> bool:
-    return name.lower() not in _PUBLIC_NAMES and bool(_SECRET_NAME.search(name))
-
-
-def redact_url(url: str) -> str:
-    """``url`` without ``user:password@`` and with secret-looking query values masked."""
-    url = _USERINFO.sub(f"{REDACTED}@", url)
-    if "?" not in url or "://" not in url:
-        return url
-    parts = urlsplit(url)
-    query = [
-        (name, REDACTED if _is_secret_name(name) else value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
-
-
-def redact_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of fsspec ``storage_options`` with secret values (key, secret, token, ...)
-    replaced by ``***``, nested dicts (``client_kwargs``, ``config_kwargs``) included."""
-    out: dict[str, Any] = {}
-    for name, value in (options or {}).items():
-        if isinstance(value, Mapping):
-            out[name] = redact_options(value)
-        elif _is_secret_name(str(name)) and value is not None:
-            out[name] = REDACTED
-        else:
-            out[name] = value
-    return out
-
-
-def _secret_values(options: Mapping[str, Any] | None) -> list[str]:
-    found: list[str] = []
-    for name, value in (options or {}).items():
-        if isinstance(value, Mapping):
-            found.extend(_secret_values(value))
-        elif _is_secret_name(str(name)) and isinstance(value, str) and len(value) >= 4:
-            found.append(value)
-    return found
-
-
-class Redactor:
-    """Masks known secret values (from storage options and the AWS environment) and URL
-    credentials in any text: use it on messages built from third-party exceptions."""
-
-    _ENV_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
-
-    def __init__(self, storage_options: Mapping[str, Any] | None = None) -> None:
-        secrets = _secret_values(storage_options)
-        secrets += [v for n in self._ENV_SECRETS if len(v := os.environ.get(n, "")) >= 4]
-        # Longest first, so a secret containing another one is masked whole.
-        self._secrets = sorted(set(secrets), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        text = _USERINFO.sub(f"{REDACTED}@", text)
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
 
 
 # --------------------------------------------------------------------------- keys

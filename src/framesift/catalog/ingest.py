@@ -47,8 +47,9 @@ from framesift.errors import (
     StorageError,
 )
 from framesift.probe import MediaInfo, probe
+from framesift.redact import redact_url
 from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
-from framesift.storage import RetryPolicy, redact_url
+from framesift.storage import RetryPolicy
 from framesift.text.extract import extract_text
 from framesift.text.model import TextSegment, segments_frame
 

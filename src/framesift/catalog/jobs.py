@@ -21,7 +21,8 @@ import polars as pl
 
 from framesift.catalog import layout
 from framesift.catalog.tables import JOBS_SCHEMA, row_frame
-from framesift.storage import Storage, redact_url
+from framesift.redact import redact_url
+from framesift.storage import Storage
 
 __all__ = ["JobLedger", "job_id_for"]
 

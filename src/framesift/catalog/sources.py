@@ -1,7 +1,7 @@
-"""What ``framesift ingest`` accepts as sources, and the content fingerprint of a video.
+"""The content fingerprint of a video: its id in the catalog.
 
-Sources: files, folders (searched recursively for video extensions), globs, and fsspec
-URLs of any of those (videos on S3 too). The video id is a content fingerprint, so the
+What ingest accepts as sources (files, folders, globs, fsspec URLs) is expanded by
+:func:`framesift.source.expand_sources`. The video id is a content fingerprint, so the
 same footage under another name or path is recognised, and a file's name never becomes a
 key in the catalog.
 
@@ -14,108 +14,20 @@ and have the same size would collide, which footage does not do in practice.
 
 from __future__ import annotations
 
-import glob as globlib
 import hashlib
-import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import fsspec
-
-from framesift.errors import (
-    MediaNotFoundError,
-    NotAVideoError,
-    StorageError,
-    TruncatedMediaError,
-)
-from framesift.storage import RetryPolicy, redact_url, with_retries
+from framesift.errors import NotAVideoError, TruncatedMediaError
+from framesift.source import VIDEO_EXTENSIONS, Source, expand_sources
+from framesift.storage import RetryPolicy, with_retries
 
 __all__ = ["CHUNK_BYTES", "VIDEO_EXTENSIONS", "expand_sources", "fingerprint"]
-
-logger = logging.getLogger(__name__)
+# VIDEO_EXTENSIONS and expand_sources live with the other source code (framesift.source);
+# they are named here too because ingest has always offered them from here.
 
 CHUNK_BYTES = 1 << 20
-VIDEO_EXTENSIONS: frozenset[str] = frozenset(
-    {
-        ".3gp",
-        ".avi",
-        ".flv",
-        ".m2ts",
-        ".m4v",
-        ".mkv",
-        ".mov",
-        ".mp4",
-        ".mpeg",
-        ".mpg",
-        ".mts",
-        ".mxf",
-        ".ogv",
-        ".ts",
-        ".vob",
-        ".webm",
-        ".wmv",
-    }
-)
-_GLOB_CHARS = frozenset("*?[")
-
-
-def _is_local(url: str) -> bool:
-    return "://" not in url or url.startswith("file://")
-
-
-def _is_video_name(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS
-
-
-def expand_sources(
-    sources: Iterable[str], storage_options: Mapping[str, Any] | None = None
-) -> list[str]:
-    """Files, folders, globs and URLs -> a sorted list of video URLs, without repeats.
-
-    A named file is kept whatever its extension (it will fail with a typed error if it is
-    not a video); folders and globs contribute files with video extensions only. A source
-    that does not exist is kept too, so that its failure is recorded in the ledger.
-    """
-    found: dict[str, None] = {}
-    for source in sources:
-        source = str(source)
-        if _is_local(source):
-            path = source[len("file://") :] if source.startswith("file://") else source
-            if any(c in _GLOB_CHARS for c in path):
-                matches = sorted(globlib.glob(path, recursive=True))
-                hits = [m for m in matches if os.path.isfile(m) and _is_video_name(m)]
-                if not hits:
-                    logger.warning("no videos match %s", source)
-                found.update(dict.fromkeys(os.path.abspath(m) for m in hits))
-            elif os.path.isdir(path):
-                for folder, dirs, files in os.walk(path):
-                    dirs.sort()
-                    for name in sorted(files):
-                        if _is_video_name(name) and not name.startswith("."):
-                            found[os.path.abspath(os.path.join(folder, name))] = None
-            else:
-                found[os.path.abspath(path)] = None
-            continue
-        if source.startswith(("http://", "https://")):
-            found[source] = None  # a URL names one file ('?' starts its query, not a glob)
-            continue
-        fs, path = fsspec.core.url_to_fs(source, **dict(storage_options or {}))
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        shown = redact_url(source)
-        try:
-            if any(c in _GLOB_CHARS for c in path):
-                paths = [p for p in fs.glob(path) if _is_video_name(p) and fs.isfile(p)]
-                if not paths:
-                    logger.warning("no videos match %s", shown)
-            elif fs.isdir(path):
-                paths = [p for p in fs.find(path) if _is_video_name(p)]
-            else:
-                paths = [path]
-        except OSError as exc:
-            raise StorageError(f"listing {shown} failed: {exc}") from None
-        found.update(dict.fromkeys(f"{protocol}://{fs._strip_protocol(p)}" for p in sorted(paths)))
-    return list(found)
 
 
 def fingerprint(
@@ -125,32 +37,26 @@ def fingerprint(
     retry: RetryPolicy | None = None,
 ) -> tuple[str, int]:
     """(video_id, size in bytes) of the video at ``url``; reads at most 3 MiB."""
-    shown = redact_url(url)
+    source = Source(url, storage_options)
     policy = retry or RetryPolicy()
 
     def read() -> tuple[str, int]:
-        if _is_local(url):
-            path = url[len("file://") :] if url.startswith("file://") else url
+        if source.is_local:
+            path = source.local_path
             if os.path.isdir(path):
-                raise NotAVideoError(shown, "is a directory, not a video file")
+                raise NotAVideoError(source.shown, "is a directory, not a video file")
             with open(path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 return _digest(size, lambda start, n: _read_at(handle, start, n)), size
-        fs, path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
+        fs, path = source.filesystem()
         size = int(fs.size(path))
         # Keywords: s3fs takes version_id as its second positional argument.
         return _digest(size, lambda s, n: bytes(fs.cat_file(path, start=s, end=s + n))), size
 
-    try:
-        video_id, size = with_retries(read, what=f"fingerprinting {shown}", policy=policy)
-    except FileNotFoundError:
-        raise MediaNotFoundError(shown, "no such file") from None
-    except IsADirectoryError:
-        raise NotAVideoError(shown, "is a directory, not a video file") from None
-    except PermissionError:
-        raise StorageError(f"{shown}: permission denied") from None
+    with source.mapped_errors("read"):
+        video_id, size = with_retries(read, what=f"fingerprinting {source.shown}", policy=policy)
     if size == 0:
-        raise TruncatedMediaError(shown, "the file is empty")
+        raise TruncatedMediaError(source.shown, "the file is empty")
     return video_id, size
 
 

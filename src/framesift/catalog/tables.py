@@ -1,8 +1,8 @@
 """Column schemas of the catalog tables, and conforming frames to them.
 
 ``frames``, ``scenes`` and ``analysis`` are :mod:`framesift.schema`'s tables with a leading
-``video_id``; ``videos``, ``segments`` and ``jobs`` are defined here. docs/catalog.md
-documents every column; a test keeps the two in sync.
+``video_id``, ``segments`` is its table as it is; ``videos`` and ``jobs`` are defined here.
+docs/catalog.md documents every column; a test keeps the two in sync.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from framesift.errors import CatalogError
-from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
+from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA, SEGMENTS_SCHEMA
 
 __all__ = [
     "JOBS_SCHEMA",
@@ -67,16 +67,6 @@ VIDEOS_SCHEMA: dict[str, pl.DataType] = {
     "keyframe_interval_s": pl.Float64(),
     "audio_codecs": pl.String(),
     "subtitle_languages": pl.String(),
-}
-
-SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
-    "video_id": pl.String(),
-    "source": pl.String(),  # subtitles, speech, ocr
-    "start_s": pl.Float64(),
-    "end_s": pl.Float64(),
-    "text": pl.String(),
-    "confidence": pl.Float32(),  # 0 to 1, None when the source gives none
-    "language": pl.String(),  # BCP 47 / ISO 639 code, None when unknown
 }
 
 JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed")

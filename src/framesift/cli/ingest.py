@@ -25,7 +25,7 @@ from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent, ProgressHandler
-from framesift.source import redact_url
+from framesift.redact import redact_url
 from framesift.spec import TextSpec
 
 if TYPE_CHECKING:

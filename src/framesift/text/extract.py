@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from framesift.probe import MediaInfo
+from framesift.source import Source
 from framesift.spec import TextSpec
 from framesift.text.model import TextSegment
 from framesift.text.subtitles import find_sidecars, read_sidecar, read_subtitle_streams
@@ -18,7 +19,7 @@ __all__ = ["extract_text"]
 
 
 def extract_text(
-    url: str,
+    url: str | Source,
     media: MediaInfo,
     spec: TextSpec,
     storage_options: Mapping[str, Any] | None = None,
@@ -35,15 +36,16 @@ def extract_text(
     catalog rows are all-or-nothing, so a subtitle file that is there but unreadable fails
     the video rather than leaving its text out silently.
     """
+    source = Source.of(url, storage_options)
     segments: list[TextSegment] = []
     if spec.subtitles and media.subtitles:
-        segments.extend(read_subtitle_streams(url, storage_options))
+        segments.extend(read_subtitle_streams(source))
     if spec.sidecars:
-        for sidecar in find_sidecars(url, storage_options):
+        for sidecar in find_sidecars(source):
             segments.extend(
                 read_sidecar(
                     sidecar.url,
-                    storage_options,
+                    source.storage_options,
                     language=sidecar.language,
                     offset_s=media.start_time_s,
                 )
@@ -53,8 +55,7 @@ def extract_text(
 
         segments.extend(
             transcribe(
-                url,
-                storage_options,
+                source,
                 model=spec.speech_model,
                 language=spec.speech_language,
                 progress=_stage(progress, "speech"),
@@ -70,11 +71,10 @@ def extract_text(
         ]
         segments.extend(
             read_text(
-                url,
+                source,
                 media,
                 pictures,
                 language=spec.ocr_language,
-                storage_options=storage_options,
                 progress=_stage(progress, "ocr"),
             )
         )

@@ -8,6 +8,8 @@ from typing import Literal
 
 import polars as pl
 
+from framesift.schema import SEGMENTS_SCHEMA
+
 __all__ = ["TEXT_SOURCES", "TextSegment", "TextSource", "segments_frame"]
 
 TextSource = Literal["subtitles", "speech", "ocr"]
@@ -26,8 +28,6 @@ class TextSegment:
 
 def segments_frame(segments: Sequence[TextSegment], video_id: str) -> pl.DataFrame:
     """The catalog's ``segments`` rows for one video."""
-    from framesift.catalog.tables import SEGMENTS_SCHEMA
-
     return pl.DataFrame(
         {
             "video_id": [video_id] * len(segments),

@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +37,7 @@ from framesift.decode import VideoDecoder
 from framesift.dedup import hamming
 from framesift.errors import SettingsError
 from framesift.probe import MediaInfo
-from framesift.source import redact_url
+from framesift.source import Source
 from framesift.spec import DecodeSpec
 from framesift.text.model import TextSegment
 
@@ -79,7 +80,7 @@ def check_ocr(language: str) -> None:
 
 
 def read_text(
-    url: str,
+    url: str | Source,
     media: MediaInfo,
     kept: Sequence[KeptPicture],
     *,
@@ -91,69 +92,103 @@ def read_text(
     """Text segments read on the ``kept`` frames (any order); ``end_s`` ends the last one
     (default: the video's end). ``progress(done_s, total_s)`` hears of each picture read."""
     check_ocr(language)
+    source = Source.of(url, storage_options)
     kept = sorted(kept, key=lambda k: k.pts)
     if not kept:
         return []
-    # Which frames to read: not one showing the same picture as the frame read before it.
-    read_at: dict[int, int] = {}  # kept position -> position of the frame whose text it shows
+    read_at = _reading_plan(kept)
+    wanted = {kept[i].pts: i for i in set(read_at.values())}
+    texts = _read_pictures(source, media, kept, wanted, language, progress)
+    missing = set(wanted.values()) - set(texts)
+    if missing:
+        logger.warning("%s: %d kept frame(s) not found again for OCR", source.shown, len(missing))
+    final = end_s if end_s is not None else media.start_time_s + (media.duration_s or 0.0)
+    return _segments(kept, read_at, texts, final, language)
+
+
+def _reading_plan(kept: Sequence[KeptPicture]) -> dict[int, int]:
+    """Kept position -> position of the frame whose text it shows: a frame showing the
+    same picture as the frame read before it is not read again."""
+    read_at: dict[int, int] = {}
     last: int | None = None
     for i, k in enumerate(kept):
         if last is not None and hamming(k.phash, kept[last].phash) <= SAME_PICTURE_BITS:
             read_at[i] = last
         else:
             read_at[i] = last = i
-    wanted = {kept[i].pts: i for i in set(read_at.values())}
+    return read_at
+
+
+def _read_pictures(
+    source: Source,
+    media: MediaInfo,
+    kept: Sequence[KeptPicture],
+    wanted: Mapping[int, int],
+    language: str,
+    progress: Callable[[float, float], None] | None,
+) -> dict[int, tuple[str, float] | None]:
+    """Decode the video once and OCR the frames at the ``wanted`` pts (pts -> kept
+    position), a few pictures in flight at a time; returns kept position -> what was read
+    (None: nothing). Positions whose frame was not found are left out."""
     texts: dict[int, tuple[str, float] | None] = {}
     workers = max(1, os.cpu_count() or 1)
-    keyframes_only = all(kept[i].keyframe for i in wanted.values())
     decoder = VideoDecoder(
-        url,
+        source,
         media,
         DecodeSpec(threads=2),
-        keyframes_only=keyframes_only,
-        storage_options=storage_options,
+        keyframes_only=all(kept[i].keyframe for i in wanted.values()),
     )
     pending: deque[tuple[int, Future[tuple[str, float] | None]]] = deque()
     submitted: set[int] = set()
     last_pts = max(wanted)
-    rotation = media.video.rotation_deg
     origin = media.start_time_s
     total = media.duration_s or 0.0
+
+    def collect(limit: int) -> None:
+        while len(pending) > limit:
+            done, future = pending.popleft()
+            texts[done] = future.result()
+            if progress is not None:
+                progress(kept[done].time_s - origin, total)
+
     with decoder, ThreadPoolExecutor(workers, thread_name_prefix="framesift-ocr") as pool:
         for decoded in decoder.frames(read_ahead=0):
             slot = wanted.get(decoded.pts)
             if slot is not None and slot not in submitted:
-                gray: NDArray[np.uint8] = np.asarray(
-                    decoded.frame.to_ndarray(format="gray"), dtype=np.uint8
-                )
-                if rotation:
-                    gray = np.ascontiguousarray(np.rot90(gray, k=-(rotation // 90)))
                 submitted.add(slot)
+                gray = _upright_gray(decoded.frame, media.video.rotation_deg)
                 pending.append((slot, pool.submit(_ocr, gray, language)))
-                while len(pending) > 2 * workers:  # a few pictures in flight, not the video
-                    done, future = pending.popleft()
-                    texts[done] = future.result()
-                    if progress is not None:
-                        progress(kept[done].time_s - origin, total)
+                collect(2 * workers)  # a few pictures in flight, not the video
             if decoded.pts >= last_pts:
                 break
-        for done, future in pending:
-            texts[done] = future.result()
-            if progress is not None:
-                progress(kept[done].time_s - origin, total)
-    missing = set(wanted.values()) - submitted
-    if missing:
-        logger.warning(
-            "%s: %d kept frame(s) not found again for OCR", redact_url(url), len(missing)
-        )
-    final = end_s if end_s is not None else media.start_time_s + (media.duration_s or 0.0)
+        collect(0)
+    return texts
+
+
+def _upright_gray(frame: av.VideoFrame, rotation_deg: int) -> NDArray[np.uint8]:
+    """The frame as 8-bit gray, turned upright as it is displayed."""
+    gray: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)
+    if rotation_deg:
+        gray = np.ascontiguousarray(np.rot90(gray, k=-(rotation_deg // 90)))
+    return gray
+
+
+def _segments(
+    kept: Sequence[KeptPicture],
+    read_at: Mapping[int, int],
+    texts: Mapping[int, tuple[str, float] | None],
+    final_s: float,
+    language: str,
+) -> list[TextSegment]:
+    """Each text holds from its frame until the next kept frame (the last until
+    ``final_s``); consecutive frames with the same text make one segment."""
     segments: list[TextSegment] = []
     for i, k in enumerate(kept):
         found = texts.get(read_at[i])
         if not found:
             continue
         text, confidence = found
-        until = kept[i + 1].time_s if i + 1 < len(kept) else max(final, k.time_s)
+        until = kept[i + 1].time_s if i + 1 < len(kept) else max(final_s, k.time_s)
         previous = segments[-1] if segments else None
         if previous is not None and previous.text == text and previous.end_s >= k.time_s - 1e-6:
             segments[-1] = TextSegment(

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from framesift.errors import SettingsError
-from framesift.source import open_container, redact_url
+from framesift.source import Source
 from framesift.text.model import TextSegment
 
 __all__ = [
@@ -83,13 +83,17 @@ def check_speech(model: str | None = None) -> None:
 
 
 def audio_windows(
-    url: str, storage_options: Mapping[str, Any] | None = None, *, window_s: float = WINDOW_S
+    url: str | Source,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    window_s: float = WINDOW_S,
 ) -> Iterator[tuple[NDArray[np.float32], float]]:
     """The first audio stream as 16 kHz mono float32 windows of ``window_s`` seconds, each
     with its start time on the container's timeline."""
-    shown = redact_url(url)
+    source = Source.of(url, storage_options)
+    shown = source.shown
     per_window = int(window_s * SAMPLE_RATE)
-    with open_container(url, storage_options) as container:
+    with source.open_container() as container:
         if not container.streams.audio:
             return
         stream = container.streams.audio[0]
@@ -133,7 +137,7 @@ def audio_windows(
 
 
 def transcribe(
-    url: str,
+    url: str | Source,
     storage_options: Mapping[str, Any] | None = None,
     *,
     model: str | None = None,
@@ -146,7 +150,7 @@ def transcribe(
     ``progress(done_s, duration_s)`` hears how far the transcript has got."""
     whisper = _model(model or default_model_path(), threads or os.cpu_count() or 2)
     segments: list[TextSegment] = []
-    for audio, offset in audio_windows(url, storage_options):
+    for audio, offset in audio_windows(Source.of(url, storage_options)):
         # Word timestamps tighten each segment to its first and last word (without them
         # a segment starts where the window does, silence included).
         parts, info = whisper.transcribe(

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import av
-import fsspec
 
-from framesift.errors import MediaNotFoundError, StorageError, SubtitleError
-from framesift.source import is_local, open_container, redact_url
+from framesift.errors import SubtitleError
+from framesift.source import Source
 from framesift.text.model import TextSegment
 
 __all__ = [
@@ -63,12 +62,13 @@ def clean_text(text: str) -> str:
 
 
 def read_subtitle_streams(
-    url: str, storage_options: Mapping[str, Any] | None = None
+    url: str | Source, storage_options: Mapping[str, Any] | None = None
 ) -> list[TextSegment]:
     """Every cue of every text subtitle stream in the container, in time order."""
-    shown = redact_url(url)
+    source = Source.of(url, storage_options)
+    shown = source.shown
     segments: list[TextSegment] = []
-    with open_container(url, storage_options) as container:
+    with source.open_container() as container:
         streams = [
             s for s in container.streams.subtitles if s.codec_context.name not in _BITMAP_CODECS
         ]
@@ -114,19 +114,20 @@ def _rect_text(rect: Any) -> str:
 
 
 def find_sidecars(
-    video_url: str, storage_options: Mapping[str, Any] | None = None
+    video_url: str | Source, storage_options: Mapping[str, Any] | None = None
 ) -> list[Sidecar]:
     """Subtitle files beside the video named after it: ``movie.srt``, ``movie.en.vtt``...
 
     One listing of the video's folder; a folder that cannot be listed has none.
     """
-    fs, path = fsspec.core.url_to_fs(video_url, **dict(storage_options or {}))
+    video = Source.of(video_url, storage_options)
+    fs, path = video.filesystem()
     parent, name = posixpath.split(path)
     stem = posixpath.splitext(name)[0]
     try:
         entries = fs.ls(parent or ".", detail=False)
     except (OSError, ValueError) as exc:
-        logger.debug("%s: cannot list its folder for subtitles: %s", redact_url(video_url), exc)
+        logger.debug("%s: cannot list its folder for subtitles: %s", video.shown, exc)
         return []
     found: list[Sidecar] = []
     for entry in sorted(str(e) for e in entries):
@@ -137,13 +138,13 @@ def find_sidecars(
         middle = base[len(stem) + 1 : -len(suffix)]
         tag = middle.split(".")[0] if middle else ""
         language = tag if _LANGUAGE.match(tag) else None
-        url = entry if is_local(video_url) else fs.unstrip_protocol(entry)
+        url = entry if video.is_local else fs.unstrip_protocol(entry)
         found.append(Sidecar(url, language))
     return found
 
 
 def read_sidecar(
-    url: str,
+    url: str | Source,
     storage_options: Mapping[str, Any] | None = None,
     *,
     language: str | None = None,
@@ -154,18 +155,14 @@ def read_sidecar(
     Windows-1252. Raises SubtitleError naming the file when it holds no readable cues."""
     import pysubs2  # imported when a subtitle file is first read
 
-    shown = redact_url(url)
-    try:
-        with fsspec.open(url, "rb", **dict(storage_options or {})) as handle:
-            raw = handle.read()
-    except FileNotFoundError as exc:
-        raise MediaNotFoundError(shown, "no such file") from exc
-    except OSError as exc:
-        raise StorageError(f"{shown}: cannot read ({exc})") from exc
+    source = Source.of(url, storage_options)
+    shown = source.shown
+    with source.open_file() as handle, source.mapped_errors("read"):
+        raw = handle.read()
     text = _decode(raw)
     if not text.strip():
         return []
-    fmt = _PYSUBS2_FORMATS.get(posixpath.splitext(url)[1].lower())
+    fmt = _PYSUBS2_FORMATS.get(posixpath.splitext(source.url)[1].lower())
     if fmt == "vtt" or text.lstrip().startswith("WEBVTT"):
         text = _drop_vtt_blocks(text)
     try:
