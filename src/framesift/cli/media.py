@@ -25,6 +25,7 @@ from framesift.cli.arguments import (
 from framesift.cli.command import EXIT_OK, command
 from framesift.cli.output import echo, echo_json, echo_text
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.estimate import estimate_collection
 from framesift.output import write_sample
 from framesift.probe import probe
 from framesift.progress import SAMPLE, for_stage
@@ -127,8 +128,6 @@ def run_sample(args: argparse.Namespace) -> int:
 
 @command("estimate")
 def run_estimate(args: argparse.Namespace) -> int:
-    from framesift.estimate import estimate_collection  # the catalog's sources: DuckDB
-
     estimate = estimate_collection(
         args.sources,
         spec_from_args(args),
