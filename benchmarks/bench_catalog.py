@@ -237,7 +237,7 @@ def bench_clip(clip: str, runs: int) -> bool:
     vs ingest into the S3 test server; medians over ``runs`` runs each, interleaved."""
     import boto3
 
-    from framesift.catalog import ingest
+    from framesift.batch import ingest
     from framesift.sample import sample_video
     from framesift.sink import MemoryImageSink
     from framesift.spec import SamplingSpec

@@ -3,7 +3,9 @@ gives the catalog the serial run gives, keeps going past a bad file, and resumes
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 from pathlib import Path
 
 import polars as pl
@@ -12,9 +14,11 @@ import pytest
 import framesift as fs
 from catalog_support import CatalogTarget
 from framesift.batch import ExecutorSpec, open_executor
+from framesift.catalog import IngestJob
 from framesift.catalog.faults import FAULT_ENV
 from framesift.cli import main
 from framesift.errors import SettingsError
+from framesift.spec import settings_fingerprint
 
 pytest_plugins = ["fixtures_catalog"]
 
@@ -137,3 +141,27 @@ def test_a_worker_killed_mid_video_is_a_failed_entry_then_resumed(
     resumed = fs.ingest(sources, url, SPEC, executor=executor)
     assert resumed.counts["ingested"] == 2
     assert fs.Catalog(url).videos().height == 2
+
+
+def test_a_job_is_one_picklable_value(tmp_path: Path) -> None:
+    """What a worker receives: one frozen value that survives pickling, whose settings hash
+    is the catalog's and whose decoding choices change neither the hash nor the output."""
+    spec = fs.SamplingSpec(interval_s=2.0, decode=fs.DecodeSpec(threads=3))
+    text = fs.TextSpec(sidecars=False)
+    job = IngestJob(
+        "s3://bucket/a.mp4",
+        str(tmp_path / "catalog"),
+        spec,
+        text,
+        source_options={"anon": True},
+        decode_threads=6,
+        fast_segments=2,
+    )
+    assert pickle.loads(pickle.dumps(job)) == job
+    assert job.settings_hash == settings_fingerprint(spec, text)
+    assert job.sampling_spec.decode.threads == 3  # the spec's own choice stays
+    assert job.sampling_spec.decode.segments == 2  # an automatic one is filled
+    assert job.sampling_spec.fingerprint() == spec.fingerprint()
+    assert dataclasses.replace(job, text=fs.TextSpec()).settings_hash != job.settings_hash
+    with pytest.raises(SettingsError, match="decode_threads"):
+        IngestJob("a.mp4", str(tmp_path), decode_threads=-1)

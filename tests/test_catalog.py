@@ -23,7 +23,8 @@ from catalog_support import (
     Videos,
     all_files,
 )
-from framesift.catalog import SCHEMAS, Catalog, ingest, layout
+from framesift.batch import ingest
+from framesift.catalog import SCHEMAS, Catalog, layout
 from framesift.catalog.tables import conform
 from framesift.errors import CatalogError, CatalogVersionError
 from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint

@@ -26,7 +26,8 @@ from catalog_support import (
     all_files,
     start_s3_server,
 )
-from framesift.catalog import Catalog, ingest, layout
+from framesift.batch import ingest
+from framesift.catalog import Catalog, layout
 from framesift.catalog.faults import FAULT_ENV, set_fault_hook
 from framesift.errors import StorageError
 

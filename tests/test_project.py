@@ -15,7 +15,6 @@ import pytest
 
 import framesift
 from framesift.cli import ProgressLine, build_parser, main
-from framesift.cli.ingest import labelled_progress
 from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,21 +269,13 @@ def test_cli_errors_name_the_command_and_the_error_type(not_a_video, capsys):
 def test_progress_line_shows_progress_events_with_their_stage() -> None:
     stream = io.StringIO()
     line = ProgressLine(True, stream)
-    show = labelled_progress(line.report)  # ingest's labels, until it sends events itself
-    show("clip.mp4", 30.0, 120.0)
+    line.report(ProgressEvent("clip.mp4", SAMPLE, 30.0, 120.0))
     line.report(ProgressEvent("clip.mp4", SPEECH, 60.0, 120.0))
-    show("clip.mp4 (ocr)", 12.0, 120.0)
+    line.report(ProgressEvent("clip.mp4", OCR, 12.0, 120.0))
     parts = stream.getvalue().split("\r")
     assert parts[1].startswith("clip.mp4  25.0% 30/120 s of video, ")
     assert parts[2].startswith("clip.mp4 (speech)  50.0% 60/120 s of video, ")
     assert parts[3].startswith("clip.mp4 (ocr)  10.0% 12/120 s of video, ")
-    heard: list[ProgressEvent] = []
-    labelled_progress(heard.append)("s3://b/a (speech).mp4 (ocr)", 1.0, 2.0)
-    labelled_progress(heard.append)("a.mp4", 1.0, 2.0)
-    assert heard == [
-        ProgressEvent("s3://b/a (speech).mp4", OCR, 1.0, 2.0),
-        ProgressEvent("a.mp4", SAMPLE, 1.0, 2.0),
-    ]
 
 
 def test_version_comes_from_the_package_metadata():

@@ -15,9 +15,10 @@ import pytest
 
 import framesift as fs
 from catalog_support import FAST_RETRY, SPEC, CatalogTarget
-from framesift.catalog import Catalog, ingest
-from framesift.catalog.ingest import IngestSummary
+from framesift.batch import IngestSummary, ingest
+from framesift.catalog import Catalog
 from framesift.errors import SettingsError, SubtitleError
+from framesift.progress import ProgressEvent
 from framesift.spec import TextSpec
 from framesift.text import (
     TextSegment,
@@ -484,10 +485,10 @@ def test_no_text_invented_on_footage_without_any(tmp_path):
 
 
 def test_speech_and_ocr_report_progress(spoken_video, titled_video, tmp_path):
-    seen: dict[str, list[tuple[float, float]]] = {}
+    seen: dict[tuple[str, str], list[tuple[float, float]]] = {}
 
-    def video_progress(label: str, done: float, total: float) -> None:
-        seen.setdefault(Path(label).name, []).append((done, total))
+    def video_progress(event: ProgressEvent) -> None:
+        seen.setdefault((Path(event.url).name, event.stage), []).append((event.done, event.total))
 
     summary = ingest(
         [str(spoken_video.path), str(titled_video.path)],
@@ -497,11 +498,11 @@ def test_speech_and_ocr_report_progress(spoken_video, titled_video, tmp_path):
         video_progress=video_progress,
     )
     assert summary.counts["ingested"] == 2
-    assert {"spoken.mp4", "spoken.mp4 (speech)", "titled.mp4 (ocr)"} <= set(seen)
-    speech = [done for done, _ in seen["spoken.mp4 (speech)"]]
+    assert {("spoken.mp4", "sample"), ("spoken.mp4", "speech"), ("titled.mp4", "ocr")} <= set(seen)
+    speech = [done for done, _ in seen["spoken.mp4", "speech"]]
     assert speech == sorted(speech)
     assert speech[-1] > spoken_video.speech_start_s
-    ocr = seen["titled.mp4 (ocr)"]
+    ocr = seen["titled.mp4", "ocr"]
     assert [done for done, _ in ocr] == sorted(done for done, _ in ocr)
     assert ocr[-1][1] == pytest.approx(5.0, abs=0.2)  # the video's length
 

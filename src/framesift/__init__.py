@@ -28,8 +28,8 @@ from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec, TextSpec
 
 if TYPE_CHECKING:
     from framesift.analysis import reselect
-    from framesift.batch import ExecutorSpec
-    from framesift.catalog import Catalog, ingest
+    from framesift.batch import ExecutorSpec, ingest
+    from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
     from framesift.output import write_sample
 
@@ -39,7 +39,7 @@ _LAZY = {
     "Catalog": "framesift.catalog",
     "ExecutorSpec": "framesift.batch",
     "estimate_collection": "framesift.estimate",
-    "ingest": "framesift.catalog",
+    "ingest": "framesift.batch",
     "reselect": "framesift.analysis",
     "write_sample": "framesift.output",
 }

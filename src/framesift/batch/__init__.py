@@ -1,12 +1,31 @@
-"""Many videos at once: the per-video ingest run on a process pool or a Dask cluster.
+"""Many videos at once: the batch loop around the per-video ingest, and where it runs.
 
-``framesift.ingest(..., executor=ExecutorSpec("process", workers=4))`` runs each video's
-``ingest_one`` in a worker; the catalog's commit protocol and the jobs ledger make the
-workers' writes safe and the batch resumable (see docs/catalog.md).
+``framesift.ingest(sources, catalog, spec, executor=ExecutorSpec("process", workers=4))``
+builds one job per source, queues it in the catalog's jobs ledger and runs each job's
+``ingest_one`` in this process, on a local process pool or on a Dask cluster; the
+catalog's commit protocol and the jobs ledger make the workers' writes safe and the batch
+resumable (see docs/catalog.md).
+
+Modules: ``executors`` (where jobs run), ``loop`` (``ingest``, ``run_jobs``), ``summary``
+(``IngestSummary``). The job and outcome values live with the per-video unit in
+:mod:`framesift.catalog.job`, below this package.
 """
 
 from __future__ import annotations
 
 from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, open_executor
+from framesift.batch.loop import ingest, run_jobs
+from framesift.batch.summary import IngestProgress, IngestSummary
+from framesift.catalog.job import IngestJob, IngestOutcome
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "open_executor"]
+__all__ = [
+    "EXECUTOR_KINDS",
+    "ExecutorSpec",
+    "IngestJob",
+    "IngestOutcome",
+    "IngestProgress",
+    "IngestSummary",
+    "ingest",
+    "open_executor",
+    "run_jobs",
+]

@@ -12,14 +12,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 from framesift.errors import SettingsError
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "open_executor"]
+__all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "open_executor", "worker_lost_errors"]
 
 ExecutorKind = Literal["serial", "process", "dask"]
 EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("serial", "process", "dask")
@@ -82,6 +83,16 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor | None]:
     else:
         with _dask_executor(spec) as pool:
             yield pool
+
+
+def worker_lost_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean a job's worker died, not that the job failed: a broken process
+    pool, a cancelled job, or (when Dask is in use) a worker the scheduler gave up on."""
+    types: list[type[BaseException]] = [BrokenExecutor, CancelledError]
+    scheduler = sys.modules.get("distributed")
+    if scheduler is not None:
+        types.append(scheduler.KilledWorker)
+    return tuple(types)
 
 
 @contextlib.contextmanager

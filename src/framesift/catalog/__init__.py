@@ -4,8 +4,10 @@ protocol. See docs/catalog.md for the schema, layout and protocol.
 
 Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version``
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
-(thumbnails), ``sources`` (inputs, fingerprints), ``ingest``, ``catalog`` (reading,
-``Catalog``), ``compact``, ``vacuum``, ``display``, ``cli``.
+(thumbnails), ``sources`` (inputs, fingerprints), ``sampler`` (what ingest needs from a
+sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the per-video unit),
+``catalog`` (reading, ``Catalog``), ``compact``, ``vacuum``, ``display``, ``cli``.
+The batch loop over many videos, ``framesift.ingest``, is :mod:`framesift.batch`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 from framesift.catalog.catalog import Catalog, VideoWriter
 from framesift.catalog.commits import CatalogState, Commit, Snapshot
 from framesift.catalog.display import ThumbnailGrid
-from framesift.catalog.ingest import IngestOutcome, IngestSummary, Sampler, ingest, ingest_one
+from framesift.catalog.ingest import ingest_one
+from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.layout import DATA_TABLES, TABLES
+from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
 from framesift.catalog.tables import SCHEMAS
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
@@ -29,14 +33,13 @@ __all__ = [
     "Catalog",
     "CatalogState",
     "Commit",
+    "IngestJob",
     "IngestOutcome",
-    "IngestSummary",
     "Sampler",
     "Snapshot",
     "ThumbnailGrid",
     "VideoWriter",
     "expand_sources",
     "fingerprint",
-    "ingest",
     "ingest_one",
 ]

@@ -1,7 +1,7 @@
 """``framesift ingest``: sample videos into a catalog, incrementally.
 
 Parses the sources, catalog, sampling, text and executor options, calls
-:func:`framesift.catalog.ingest`, and presents one line per finished video, a progress
+:func:`framesift.batch.ingest`, and presents one line per finished video, a progress
 line for the one being worked on, and the summary. Exit status 0 when every video went
 in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
 """
@@ -9,10 +9,9 @@ in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from framesift.batch.executors import ExecutorSpec
+from framesift.batch import ExecutorSpec, IngestOutcome, ingest
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_sampling_arguments,
@@ -24,12 +23,8 @@ from framesift.cli.arguments import (
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
-from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent, ProgressHandler
 from framesift.redact import redact_url
 from framesift.spec import TextSpec
-
-if TYPE_CHECKING:
-    from framesift.catalog.ingest import IngestOutcome
 
 __all__ = ["add_ingest_arguments", "executor_from_args", "register", "run_ingest"]
 
@@ -126,8 +121,6 @@ def _text_from_args(args: argparse.Namespace) -> TextSpec:
 
 @command("ingest")
 def run_ingest(args: argparse.Namespace) -> int:
-    from framesift.catalog.ingest import ingest  # DuckDB: only for the catalog commands
-
     line = ProgressLine(args.progress)
 
     def report(outcome: IngestOutcome, done: int, total: int) -> None:
@@ -145,27 +138,12 @@ def run_ingest(args: argparse.Namespace) -> int:
         force=args.force,
         storage_options=storage_options_from_args(args),
         progress=report,
-        video_progress=labelled_progress(line.report),
+        video_progress=line.report,
         executor=executor_from_args(args),
         text=_text_from_args(args),
     )
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
     return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK
-
-
-def labelled_progress(handler: ProgressHandler) -> Callable[[str, float, float], None]:
-    """TRANSITIONAL, delete when ``ingest`` reports ProgressEvents itself: ingest's video
-    progress as it is still called here, ``(label, done_s, total_s)`` with the label ``URL``
-    while sampling and ``URL (speech)`` / ``URL (ocr)`` after, as ProgressEvents."""
-
-    def report(label: str, done_s: float, total_s: float) -> None:
-        url, stage = label, SAMPLE
-        for later in (SPEECH, OCR):
-            if label.endswith(f" ({later})"):
-                url, stage = label.removesuffix(f" ({later})"), later
-        handler(ProgressEvent(url, stage, done_s, total_s))
-
-    return report
 
 
 def register(subparsers: Any) -> None:

@@ -1,0 +1,206 @@
+"""The batch loop: many sources into one catalog, in this process or on an executor.
+
+:func:`ingest` expands the sources, builds one :class:`~framesift.catalog.job.IngestJob`
+per source, queues them in the catalog's jobs ledger, runs them with :func:`run_jobs` and
+compacts the catalog when enough new parts were committed. :func:`run_jobs` is the one place
+where jobs are scheduled and their outcomes collected: serially here, or each in a worker
+of a process pool or a Dask cluster, where a lost worker is a failed outcome and a
+failing catalog stops the batch. The per-video unit it runs is
+:func:`framesift.catalog.ingest.ingest_one`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from typing import Any
+
+from framesift.batch.executors import ExecutorSpec, open_executor, worker_lost_errors
+from framesift.batch.summary import IngestProgress, IngestSummary
+from framesift.catalog.catalog import Catalog
+from framesift.catalog.ingest import ingest_one
+from framesift.catalog.job import IngestJob, IngestOutcome
+from framesift.catalog.jobs import JobLedger, job_id_for
+from framesift.catalog.sampler import Sampler
+from framesift.catalog.sources import expand_sources
+from framesift.errors import FramesiftError, SettingsError
+from framesift.progress import ProgressHandler
+from framesift.redact import redact_url
+from framesift.spec import SamplingSpec, TextSpec
+from framesift.storage import RetryPolicy
+
+__all__ = ["ingest", "run_jobs"]
+
+logger = logging.getLogger(__name__)
+
+
+def ingest(
+    sources: Iterable[str],
+    catalog: str | Catalog,
+    spec: SamplingSpec | None = None,
+    *,
+    force: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    sampler: Sampler | None = None,
+    progress: IngestProgress | None = None,
+    video_progress: ProgressHandler | None = None,
+    executor: ExecutorSpec | None = None,
+    compact_after: int | None = 64,
+    retry: RetryPolicy | None = None,
+    text: TextSpec | None = None,
+) -> IngestSummary:
+    """Ingest files, folders, globs or URLs into ``catalog``.
+
+    Videos already committed with the same content fingerprint and settings are skipped;
+    ``force`` replaces them (the old rows stay visible until the new ones are committed).
+    ``storage_options`` open the catalog; ``source_options`` the videos (default: the same).
+    ``executor`` runs the videos in this process (default), on a local process pool or on
+    a Dask cluster; one failing video never stops the others, and a re-run after any
+    interruption picks up what is missing. After the batch, when ``compact_after`` or more
+    parts were committed since the last compaction, the catalog is compacted for fast
+    full-table queries (None: never). ``text``: which timed text goes into ``segments``
+    (default: subtitle streams and sidecar subtitle files). ``sampler``: another sampling
+    pass of :func:`framesift.sample_video`'s shape (in-process runs only).
+
+    Progress: ``progress(outcome, done, total)`` hears of each finished video.
+    ``video_progress(event)`` hears how far the video at hand has got, a few times a
+    second, as :class:`framesift.progress.ProgressEvent` values ``(url, stage, done,
+    total)``: ``url`` is the source without credentials, ``stage`` is ``"sample"`` (the
+    decoding pass), ``"speech"`` or ``"ocr"``, and ``done`` of ``total`` are seconds of the
+    video. Video progress is reported by in-process runs only (executor ``serial``).
+    """
+    started = time.perf_counter()
+    spec = spec or SamplingSpec()
+    text = text or TextSpec()
+    executor = executor or ExecutorSpec()
+    _check_settings(text, executor, sampler)
+    cat = (
+        catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
+    )
+    src_options = storage_options if source_options is None else source_options
+    jobs = [
+        IngestJob(
+            url,
+            cat.url,
+            spec,
+            text,
+            force=force,
+            source_options=src_options,
+            catalog_options=storage_options,
+            retry=cat.storage.retry,
+            decode_threads=executor.decode_threads(),
+            fast_segments=executor.fast_segments(),
+            sampler=sampler,
+        )
+        for url in expand_sources(sources, src_options)
+    ]
+    ledger = JobLedger(cat.storage)
+    for job in jobs:
+        ledger.queue(job.source_url, job.settings_hash)
+    with open_executor(executor) as pool:
+        outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
+    compacted = _compact_if_due(cat, compact_after)
+    summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
+    logger.info("ingest into %s: %s", cat.url, summary)
+    return summary
+
+
+def run_jobs(
+    jobs: Sequence[IngestJob],
+    catalog: Catalog,
+    pool: Executor | None,
+    *,
+    progress: IngestProgress | None = None,
+    video_progress: ProgressHandler | None = None,
+) -> list[IngestOutcome]:
+    """Run every job and return the outcomes in the order of ``jobs``.
+
+    ``pool`` None: one after the other in this process, on the open ``catalog``, with
+    ``video_progress``. Otherwise each job in a worker of ``pool``, which opens the catalog
+    from the job; a job whose worker died is a failed outcome, and a catalog failure in a
+    worker (a FramesiftError) cancels the jobs not yet started and is raised.
+    ``progress(outcome, done, total)`` hears of each job as it finishes.
+
+    Every job goes through here, so a split of long videos into time ranges plugs in at
+    this one place: range jobs scheduled like any other, their outcomes folded into one per
+    video before ``progress`` hears of it.
+    """
+    outcomes: dict[int, IngestOutcome] = {}
+
+    def finished(index: int, outcome: IngestOutcome) -> None:
+        outcomes[index] = outcome
+        if progress is not None:
+            progress(outcome, len(outcomes), len(jobs))
+
+    if pool is None:
+        for index, job in enumerate(jobs):
+            finished(index, ingest_one(job, catalog=catalog, progress=video_progress))
+    else:
+        _run_on(pool, jobs, catalog, finished)
+    return [outcomes[index] for index in range(len(jobs))]
+
+
+def _run_on(
+    pool: Executor,
+    jobs: Sequence[IngestJob],
+    catalog: Catalog,
+    finished: Callable[[int, IngestOutcome], None],
+) -> None:
+    """Each job's ``ingest_one`` in a worker of ``pool``, reported as it completes."""
+    futures: dict[Future[IngestOutcome], int] = {
+        pool.submit(ingest_one, job): index for index, job in enumerate(jobs)
+    }
+    try:
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                outcome = future.result()
+            except FramesiftError:
+                raise  # the catalog is unreachable: stop the batch
+            except worker_lost_errors() as exc:  # the process or cluster worker running it died
+                outcome = _worker_failure(catalog, jobs[index].source_url, exc)
+            finished(index, outcome)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _worker_failure(cat: Catalog, url: str, exc: BaseException) -> IngestOutcome:
+    """A job whose worker failed outside ``ingest_one``'s own handling (a crashed process,
+    a lost cluster worker): recorded as failed in the ledger; a re-run tries it again."""
+    message = cat.storage.redact(f"worker failed: {exc}")
+    shown = redact_url(url)
+    logger.warning("%s failed: %s: %s", shown, type(exc).__name__, message)
+    # The entry the worker opened (or the queued one): marked failed, attempts as they were.
+    JobLedger(cat.storage).failed(job_id_for(url), error_type=type(exc).__name__, message=message)
+    return IngestOutcome(shown, "failed", error_type=type(exc).__name__, error_message=message)
+
+
+def _check_settings(text: TextSpec, executor: ExecutorSpec, sampler: Sampler | None) -> None:
+    """What would fail every video, checked before the first one."""
+    if sampler is not None and executor.kind != "serial":
+        raise SettingsError("a custom sampler runs in-process only (executor serial)")
+    if text.speech:
+        from framesift.text.speech import check_speech  # faster-whisper: an optional extra
+
+        check_speech(text.speech_model)
+    if text.ocr:
+        from framesift.text.ocr import check_ocr
+
+        check_ocr(text.ocr_language)
+
+
+def _compact_if_due(cat: Catalog, compact_after: int | None) -> bool:
+    """Compact when ``compact_after`` or more parts were committed since the last
+    compaction (or as many stale rows linger in the snapshot); whether it did."""
+    if compact_after is None:
+        return False
+    state = cat.refresh()
+    fresh = len(state.sources("frames").part_keys)
+    if fresh >= compact_after or (fresh and state.stale_in_snapshot() >= compact_after):
+        return cat.compact() is not None
+    return False
