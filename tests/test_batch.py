@@ -18,6 +18,7 @@ from framesift.catalog import IngestJob
 from framesift.catalog.faults import FAULT_ENV
 from framesift.cli import main
 from framesift.errors import SettingsError
+from framesift.source import Source
 from framesift.spec import settings_fingerprint
 
 pytest_plugins = ["fixtures_catalog"]
@@ -149,11 +150,10 @@ def test_a_job_is_one_picklable_value(tmp_path: Path) -> None:
     spec = fs.SamplingSpec(interval_s=2.0, decode=fs.DecodeSpec(threads=3))
     text = fs.TextSpec(sidecars=False)
     job = IngestJob(
-        "s3://bucket/a.mp4",
+        Source("s3://bucket/a.mp4", {"anon": True}),
         str(tmp_path / "catalog"),
         spec,
         text,
-        source_options={"anon": True},
         decode_threads=6,
         fast_segments=2,
     )
@@ -164,4 +164,4 @@ def test_a_job_is_one_picklable_value(tmp_path: Path) -> None:
     assert job.sampling_spec.fingerprint() == spec.fingerprint()
     assert dataclasses.replace(job, text=fs.TextSpec()).settings_hash != job.settings_hash
     with pytest.raises(SettingsError, match="decode_threads"):
-        IngestJob("a.mp4", str(tmp_path), decode_threads=-1)
+        IngestJob(Source("a.mp4"), str(tmp_path), decode_threads=-1)

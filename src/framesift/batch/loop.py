@@ -28,6 +28,7 @@ from framesift.catalog.sources import expand_sources
 from framesift.errors import FramesiftError, SettingsError
 from framesift.progress import ProgressHandler
 from framesift.redact import redact_url
+from framesift.source import Source
 from framesift.spec import SamplingSpec, TextSpec
 from framesift.storage import RetryPolicy
 
@@ -83,12 +84,11 @@ def ingest(
     src_options = storage_options if source_options is None else source_options
     jobs = [
         IngestJob(
-            url,
+            Source(url, src_options),
             cat.url,
             spec,
             text,
             force=force,
-            source_options=src_options,
             catalog_options=storage_options,
             retry=cat.storage.retry,
             decode_threads=executor.decode_threads(),
@@ -99,7 +99,7 @@ def ingest(
     ]
     ledger = JobLedger(cat.storage)
     for job in jobs:
-        ledger.queue(job.source_url, job.settings_hash)
+        ledger.queue(job.source.url, job.settings_hash)
     with open_executor(executor) as pool:
         outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
     compacted = _compact_if_due(cat, compact_after)
@@ -161,7 +161,7 @@ def _run_on(
             except FramesiftError:
                 raise  # the catalog is unreachable: stop the batch
             except worker_lost_errors() as exc:  # the process or cluster worker running it died
-                outcome = _worker_failure(catalog, jobs[index].source_url, exc)
+                outcome = _worker_failure(catalog, jobs[index].source.url, exc)
             finished(index, outcome)
     except BaseException:
         for future in futures:

@@ -46,7 +46,6 @@ from framesift.errors import (
 )
 from framesift.probe import MediaInfo, probe
 from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsProgress, for_stage
-from framesift.redact import redact_url
 from framesift.sample import sample_video
 from framesift.spec import SamplingSpec
 from framesift.text.extract import extract_text
@@ -78,7 +77,7 @@ def ingest_one(
     run = _Run(job, catalog if catalog is not None else job.open_catalog(), progress)
     try:
         video_id, size = fingerprint(
-            job.source_url, job.source_options, retry=run.cat.storage.retry
+            job.source.url, job.source.storage_options, retry=run.cat.storage.retry
         )
     except (MediaError, StorageError) as exc:  # the source, not the catalog
         return run.failed(exc, None)
@@ -107,9 +106,9 @@ class _Run:
         self.cat = cat
         self.progress = progress
         self.started = time.perf_counter()
-        self.shown = redact_url(job.source_url)
+        self.shown = job.source.shown
         self.ledger = JobLedger(cat.storage)
-        self.job_id = self.ledger.start(job.source_url, job.settings_hash)
+        self.job_id = self.ledger.start(job.source.url, job.settings_hash)
 
     def done(
         self, status: Status, video_id: str, generation: int, frames: int = 0
@@ -196,9 +195,9 @@ def _sample(run: _Run, writer: VideoWriter) -> tuple[SampledVideo, int]:
     sink = writer.image_sink()
     try:
         result = sampler(
-            job.source_url,
+            job.source.url,
             job.sampling_spec,
-            storage_options=job.source_options,
+            storage_options=job.source.storage_options,
             sink=sink,
             progress=run.sample_progress(),
         )
@@ -261,7 +260,7 @@ def _update_text(run: _Run, writer: VideoWriter) -> int | None:
         else pl.DataFrame(schema=SCHEMAS["frames"])
     )
     try:
-        media = probe(job.source_url, job.source_options)
+        media = probe(job.source)
         segments = _text_segments(run, media, kept)
     except (MediaError, StorageError) as exc:
         raise _VideoFailed(exc) from exc
@@ -294,12 +293,11 @@ def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegm
     if not (text.subtitles or text.sidecars or text.speech or text.ocr):
         return []
     if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
-        media = probe(job.source_url, job.source_options)
+        media = probe(job.source)
     found = extract_text(
-        job.source_url,
+        job.source,
         media,
         text,
-        job.source_options,
         kept_frames=frames,
         progress=run.text_progress(),
     )

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.sampler import Sampler
 from framesift.errors import SettingsError
+from framesift.source import Source
 from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
 from framesift.storage import RetryPolicy
 
@@ -31,7 +32,8 @@ STATUSES: tuple[Status, ...] = ("ingested", "replaced", "updated", "skipped", "f
 class IngestJob:
     """Everything one video's ingest needs, built once per source by the batch loop.
 
-    ``source_options`` open the video, ``catalog_options`` (and ``retry``) the catalog.
+    ``source`` is the video with the storage options that open it; ``catalog_options``
+    (and ``retry``) open the catalog.
     ``decode_threads`` and ``fast_segments`` are what the executor chose for a worker
     (0: leave the spec's own value); they fill the spec's ``decode.threads`` and
     ``decode.segments`` only where the spec leaves them automatic, and change no output.
@@ -43,12 +45,11 @@ class IngestJob:
     collects their outcomes through one function, so it needs no other change.
     """
 
-    source_url: str
+    source: Source
     catalog_url: str
     spec: SamplingSpec = field(default_factory=SamplingSpec)
     text: TextSpec = field(default_factory=TextSpec)
     force: bool = False
-    source_options: Mapping[str, Any] | None = None
     catalog_options: Mapping[str, Any] | None = None
     retry: RetryPolicy | None = None
     decode_threads: int = 0
