@@ -4,20 +4,23 @@ protocol. See docs/catalog.md for the schema, layout and protocol.
 
 Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version``
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
-(thumbnails), ``sources`` (inputs, fingerprints), ``ingest``, ``catalog`` (reading,
-``Catalog``), ``compact``, ``vacuum``, ``display``, ``cli``.
+(thumbnails), ``writer`` (``VideoWriter``), ``sources`` (inputs, fingerprints), ``views``
+(DuckDB), ``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``ingest``,
+``display``, ``cli``.
 """
 
 from __future__ import annotations
 
-from framesift.catalog.catalog import Catalog, VideoWriter
+from framesift.catalog.catalog import Catalog
 from framesift.catalog.commits import CatalogState, Commit, Snapshot
 from framesift.catalog.display import ThumbnailGrid
 from framesift.catalog.ingest import IngestOutcome, IngestSummary, Sampler, ingest, ingest_one
 from framesift.catalog.layout import DATA_TABLES, TABLES
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
 from framesift.catalog.tables import SCHEMAS
+from framesift.catalog.totals import CatalogTotals, FailedSource
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
+from framesift.catalog.writer import VideoWriter
 
 __all__ = [
     "CATALOG_VERSION",
@@ -28,7 +31,9 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "Catalog",
     "CatalogState",
+    "CatalogTotals",
     "Commit",
+    "FailedSource",
     "IngestOutcome",
     "IngestSummary",
     "Sampler",
