@@ -106,7 +106,7 @@ def test_totals_count_videos_and_failed_sources(catalog_url: CatalogTarget, vide
     totals = cat.totals()
     assert isinstance(totals, CatalogTotals)
     scenes = cat.scenes().height
-    assert scenes >= 2
+    assert scenes > 0
     assert (totals.videos, totals.kept_frames, totals.scenes) == (2, 2 * FRAMES_PER_VIDEO, scenes)
     assert totals.duration_s == pytest.approx(2 * 3.0, abs=0.25)  # two 3 s clips
     assert totals.text_segments == 0
