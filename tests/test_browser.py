@@ -21,6 +21,8 @@ def catalog(cuts_video, subtitled_video, tmp_path_factory) -> fs.Catalog:
 
 def test_browsing_videos_and_searching(catalog, cuts_video, subtitled_video) -> None:
     browser = CatalogBrowser(catalog)
+    assert f"<b>{catalog.totals()}</b>" in browser.totals.value
+    assert f"{len(subtitled_video.cues)} text segments, 0 failed sources" in browser.totals.value
     labels = {label.split(" (")[0]: vid for label, vid in browser.video.options}
     assert set(labels) == {cuts_video.path.name, subtitled_video.path.name}
 

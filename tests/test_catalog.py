@@ -24,7 +24,7 @@ from catalog_support import (
     all_files,
 )
 from framesift.batch import ingest
-from framesift.catalog import SCHEMAS, Catalog, layout
+from framesift.catalog import SCHEMAS, Catalog, CatalogTotals, FailedSource, layout
 from framesift.catalog.tables import conform
 from framesift.errors import CatalogError, CatalogVersionError
 from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
@@ -96,6 +96,36 @@ def test_ingest_then_query(catalog_url: CatalogTarget, videos: Videos) -> None:
     assert set(cat.sql("SELECT state FROM jobs")["state"]) == {"done"}
     assert cat.segments().is_empty()
     assert cat.segments().schema == pl.Schema(SCHEMAS["segments"])
+
+
+def test_totals_count_videos_and_failed_sources(catalog_url: CatalogTarget, videos: Videos) -> None:
+    sources = [str(videos.not_a_video), *(str(p) for p in videos.good[:2])]
+    summary = run(catalog_url, sources)
+    assert summary.counts["ingested"] == 2
+    assert summary.counts["failed"] == 1
+    cat = open_catalog(catalog_url)
+    totals = cat.totals()
+    assert isinstance(totals, CatalogTotals)
+    scenes = cat.scenes().height
+    assert scenes > 0
+    assert (totals.videos, totals.kept_frames, totals.scenes) == (2, 2 * FRAMES_PER_VIDEO, scenes)
+    assert totals.duration_s == pytest.approx(2 * 3.0, abs=0.25)  # two 3 s clips
+    assert totals.text_segments == 0
+    (failed,) = totals.failed
+    assert failed.source_url == str(videos.not_a_video)
+    assert failed.error_type == "NotAVideoError"
+    assert failed.error_message
+    assert str(totals) == (
+        f"2 videos, 0.1 min of footage, 6 kept frames, {scenes} scenes, 0 text segments, "
+        "1 failed sources"
+    )
+    with pytest.raises(AttributeError):
+        failed.error_type = "other"  # type: ignore[misc]
+    cat.compact()  # the compacted tables add up to the same totals
+    assert cat.totals() == totals
+    assert FailedSource(str(videos.not_a_video), "NotAVideoError", failed.error_message) in (
+        cat.totals().failed
+    )
 
 
 def test_rerun_skips_and_force_replaces(catalog_url: CatalogTarget, videos: Videos) -> None:

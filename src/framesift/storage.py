@@ -282,6 +282,11 @@ class Storage:
                     return None
         return None
 
+    def run(self, what: str, key: str, call: Callable[[], T]) -> T:
+        """Run ``call``, an operation on ``key`` that this class has no method for (an S3
+        API call), with this storage's retries, typed errors and redaction."""
+        return self._run(what, key, call)
+
     def _run(self, what: str, key: str, call: Callable[[], T]) -> T:
         return with_retries(
             call, what=f"{what} {self.url}/{key}", policy=self.retry, redact=self.redact

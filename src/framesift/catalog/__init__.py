@@ -4,15 +4,16 @@ protocol. See docs/catalog.md for the schema, layout and protocol.
 
 Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version``
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
-(thumbnails), ``sources`` (inputs, fingerprints), ``sampler`` (what ingest needs from a
-sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the per-video unit),
-``catalog`` (reading, ``Catalog``), ``compact``, ``vacuum``, ``display``, ``cli``.
-The batch loop over many videos, ``framesift.ingest``, is :mod:`framesift.batch`.
+(thumbnails), ``writer`` (``VideoWriter``), ``sources`` (inputs, fingerprints), ``views``
+(DuckDB), ``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``sampler`` (what
+ingest needs from a sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the
+per-video unit), ``display``. The batch loop over many videos, ``framesift.ingest``, is
+:mod:`framesift.batch`; the command line is :mod:`framesift.cli`.
 """
 
 from __future__ import annotations
 
-from framesift.catalog.catalog import Catalog, VideoWriter
+from framesift.catalog.catalog import Catalog
 from framesift.catalog.commits import CatalogState, Commit, Snapshot
 from framesift.catalog.display import ThumbnailGrid
 from framesift.catalog.ingest import ingest_one
@@ -21,7 +22,9 @@ from framesift.catalog.layout import DATA_TABLES, TABLES
 from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
 from framesift.catalog.tables import SCHEMAS
+from framesift.catalog.totals import CatalogTotals, FailedSource
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
+from framesift.catalog.writer import VideoWriter
 
 __all__ = [
     "CATALOG_VERSION",
@@ -32,7 +35,9 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "Catalog",
     "CatalogState",
+    "CatalogTotals",
     "Commit",
+    "FailedSource",
     "IngestJob",
     "IngestOutcome",
     "Sampler",

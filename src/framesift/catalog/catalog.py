@@ -2,26 +2,23 @@
 DuckDB SQL, and write videos into it through the commit protocol (see
 :mod:`framesift.catalog.commits`).
 
-DuckDB runs in memory, one connection per ``Catalog``, with the catalog's fsspec filesystem
-registered on it (no httpfs, nothing downloaded). Its views ``videos``, ``frames``,
-``scenes``, ``analysis``, ``segments`` and ``jobs`` read exactly the committed parts; the
-lists of files are bound as DuckDB variables, never pasted into SQL text.
+``Catalog`` is the user-facing object: it keeps the visible state (the commit markers as
+last listed) and hands the state to the rooms that do the work: the DuckDB views
+(:mod:`~framesift.catalog.views`), compaction (:mod:`~framesift.catalog.compact`) and
+vacuum (:mod:`~framesift.catalog.vacuum`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import logging
-import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import polars as pl
@@ -31,35 +28,30 @@ from framesift.catalog.cache import ObjectCache, default_cache_dir
 from framesift.catalog.commits import (
     CatalogState,
     Commit,
-    Snapshot,
     commit_video,
     latest_commit,
     load_state,
+    part_version,
     retire_old_generations,
-    write_parts,
 )
+from framesift.catalog.compact import compact
 from framesift.catalog.display import ThumbnailGrid
-from framesift.catalog.faults import fault_point
 from framesift.catalog.jobs import JobLedger
 from framesift.catalog.tables import SCHEMAS, SORT_KEYS, empty
+from framesift.catalog.totals import CatalogTotals
+from framesift.catalog.vacuum import vacuum
 from framesift.catalog.version import CatalogInfo, open_catalog_root
-from framesift.errors import CatalogError, StorageError
+from framesift.catalog.views import CatalogViews, tables_named_in
+from framesift.catalog.writer import VideoWriter
+from framesift.errors import CatalogError
 from framesift.storage import RetryPolicy, Storage
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from framesift.catalog.sink import CatalogImageSink
-
-__all__ = ["Catalog", "VideoWriter"]
+__all__ = ["Catalog"]
 
 logger = logging.getLogger(__name__)
-
-_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    # Offline by design: never try to download an extension (httpfs) behind our back.
-    "autoinstall_known_extensions": "false",
-    "autoload_known_extensions": "false",
-}
 
 
 class Catalog:
@@ -91,8 +83,7 @@ class Catalog:
     ) -> None:
         self._storage = Storage(str(url), storage_options, retry=retry)
         self.info: CatalogInfo = open_catalog_root(self._storage, create=create)
-        self._lock = threading.RLock()
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.RLock()  # guards the state; the views have their own lock
         self._state: CatalogState | None = None
         self._state_at = 0.0
         self.max_staleness_s: float = (
@@ -104,11 +95,10 @@ class Catalog:
         listing costs a round trip per 1000 videos. Commits made through this object are
         seen at once; other writers' after at most this long, or after :meth:`refresh`."""
         self._ledger = JobLedger(self._storage)
-        self._bound: dict[str, object] = {}
-        self._search_indexed: object = None  # the segments binding the search index is of
         self._cache: ObjectCache | None = None
         if not self._storage.is_local and cache_dir is not False:
             self._cache = ObjectCache(self._storage, cache_dir or default_cache_dir())
+        self._views = CatalogViews(self._storage, self._ledger, self._cache)
 
     # ------------------------------------------------------------------ identity
 
@@ -132,11 +122,7 @@ class Catalog:
         raise TypeError("a Catalog does not pickle: pass its url and storage_options instead")
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con = None
-            self._bound = {}
+        self._views.close()
 
     def __enter__(self) -> Catalog:
         return self
@@ -180,14 +166,9 @@ class Catalog:
 
     # ------------------------------------------------------------------ reading
 
-    def _read_part(self, key: str, version: str) -> pl.DataFrame:
-        if self._cache is not None:
-            cached = self._cache.path(key, version)
-            if os.path.exists(cached):
-                return pl.read_parquet(cached)
-            data = self._storage.read_bytes(key)
-            self._cache.put(key, version, data)
-            return pl.read_parquet(io.BytesIO(data))
+    def _read_part(self, key: str, commit: Commit) -> pl.DataFrame:
+        if self._cache is not None:  # a local copy, downloaded first when missing
+            return pl.read_parquet(self._cache.fetch([(key, part_version(key, commit))])[0])
         return pl.read_parquet(io.BytesIO(self._storage.read_bytes(key)))
 
     def _table(
@@ -217,9 +198,7 @@ class Catalog:
             if commit is None or commit.deleted or table not in commit.parts:
                 return empty(table).select(cols)
             try:
-                df = self._read_part(
-                    commit.parts[table], f"{commit.parts[table]}@{commit.committed_at}"
-                )
+                df = self._read_part(commit.parts[table], commit)
             except FileNotFoundError:
                 # Replaced between listing and reading: read the new generation.
                 return self._table(table, video_id, columns)
@@ -288,19 +267,23 @@ class Catalog:
             query, limit=limit, sources=sources, video_id=video_id, language=language
         )
         con = self._connection(["segments", "videos", "frames"])
-        with self._lock, self._reading():
-            indexed = self._bound.get("segments")
-            if self._search_indexed is not indexed:  # segments changed: index them again
-                for statement in INDEX_SQL:
-                    bound = {"split": params["split"]} if "$split" in statement else None
-                    con.execute(statement, bound)
-                self._search_indexed = indexed
+        with self._views.lock, self._views.reading():
+            self._views.index_segments(  # again only when segments changed
+                [(s, {"split": params["split"]} if "$split" in s else None) for s in INDEX_SQL]
+            )
             hits: pl.DataFrame = con.sql(sql, params=params).pl()
             return hits
 
     def jobs(self) -> pl.DataFrame:
         """The per-source ledger: state, attempts, typed error of the last run."""
         return self._ledger.frame()[0]
+
+    def totals(self) -> CatalogTotals:
+        """What the catalog holds in numbers (videos, footage, kept frames, scenes, text
+        segments) and the sources whose last ingest failed."""
+        videos = self.videos(columns=["duration_s", "kept_frames", "scene_count"])
+        text_segments = int(self.sql("SELECT count(*) AS n FROM segments")["n"][0])
+        return CatalogTotals.of(videos, self.jobs(), text_segments=text_segments)
 
     def summary(self) -> pl.DataFrame:
         """One row per committed video: where from, how long, what was kept; newest first."""
@@ -325,23 +308,13 @@ class Catalog:
         into ``query``. Only the views the query names are refreshed (and, for a remote
         catalog, fetched into the local cache).
         """
-        con = self._connection(_tables_named_in(query))
-        with self._lock, self._reading():
+        con = self._connection(tables_named_in(query))
+        with self._views.lock, self._views.reading():
             relation = con.sql(query, params=params)
             if relation is None:  # a statement without a result (SET, CREATE ...)
                 return pl.DataFrame()
             result: pl.DataFrame = relation.pl()
             return result
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """DuckDB's I/O failures as StorageError, credentials redacted."""
-        try:
-            yield
-        except duckdb.IOException as exc:
-            raise StorageError(
-                f"reading {self.url} failed: {self._storage.redact(str(exc))}"
-            ) from None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The catalog's in-memory DuckDB connection with every view fresh (shared: do not
@@ -349,87 +322,18 @@ class Catalog:
         return self._connection(layout.TABLES)
 
     def _connection(self, tables: Iterable[str]) -> duckdb.DuckDBPyConnection:
+        return self._bind(tables)[1]
+
+    def _bind(self, tables: Iterable[str]) -> tuple[CatalogState, duckdb.DuckDBPyConnection]:
+        """The visible state and the connection with ``tables`` bound to it."""
         tables = list(tables)
+        state = self.state()
         try:
-            return self._bind(self.state(), tables)
+            return state, self._views.bind(state, tables)
         except FileNotFoundError:
             # A part was replaced (and its old generation deleted) after our listing.
-            return self._bind(self.refresh(), tables)
-
-    def _bind(self, state: CatalogState, tables: list[str]) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._con is None:
-                con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
-                con.execute("SET TimeZone = 'UTC'")
-                if not self._storage.is_local and self._cache is None:
-                    con.register_filesystem(self._storage.fs)
-                for table in SCHEMAS:
-                    con.register(f"_empty_{table}", empty(table).to_arrow())
-                self._con = con
-                self._bound = {}
-            for table in tables:
-                if table == "jobs":
-                    jobs, token = self._ledger.frame()
-                    if self._bound.get(table) != token:
-                        self._con.register("_jobs_rows", jobs.to_arrow())
-                        self._con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
-                        self._bound[table] = token
-                    continue
-                refs = self._table_refs(state, table)
-                if self._bound.get(table) != refs:
-                    self._bind_table(self._con, table, refs)
-                    self._bound[table] = refs
-            return self._con
-
-    def _table_refs(self, state: CatalogState, table: str) -> _TableRefs:
-        """Where DuckDB reads ``table``: local paths, cached copies, or remote URLs."""
-        src = state.sources(table)
-        compact_ids = src.compact_video_ids if state.stale_in_snapshot() else None
-        items = [(k, self._part_version(state, k)) for k in src.part_keys]
-        compact_item = None
-        if src.compact_key is not None and src.compact_video_ids and state.snapshot:
-            compact_item = (src.compact_key, _snapshot_version(state.snapshot))
-        if self._storage.is_local:
-            parts = tuple(self._storage.path(k) for k, _ in items)
-            compact = self._storage.path(compact_item[0]) if compact_item else None
-        elif self._cache is not None:
-            fetched = self._cache.fetch(items + ([compact_item] if compact_item else []))
-            parts = tuple(fetched[: len(items)])
-            compact = fetched[-1] if compact_item else None
-            keep = set(fetched) | {
-                self._cache.path(k, self._part_version(state, k))
-                for c in state.live.values()
-                if (k := c.parts.get(table)) is not None
-            }
-            self._cache.prune([f"tables/{table}", f"compact/{table}"], keep)
-        else:
-            parts = tuple(self._storage.uri(k) for k, _ in items)
-            compact = self._storage.uri(compact_item[0]) if compact_item else None
-        return _TableRefs(parts, compact, compact_ids)
-
-    @staticmethod
-    def _part_version(state: CatalogState, key: str) -> str:
-        parsed = layout.parse_part_key(key)
-        commit = state.commits.get(parsed[1]) if parsed else None
-        return f"{key}@{commit.committed_at if commit else ''}"
-
-    @staticmethod
-    def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs) -> None:
-        # File lists and ids are bound as DuckDB variables: nothing is pasted into SQL text.
-        pieces = [f"SELECT * FROM _empty_{table}"]
-        if refs.parts:
-            con.execute(f"SET VARIABLE {table}_parts = ?", [list(refs.parts)])
-            pieces.append(
-                f"SELECT * FROM read_parquet(getvariable('{table}_parts'), union_by_name=true)"
-            )
-        if refs.compact is not None:
-            con.execute(f"SET VARIABLE {table}_compact = ?", [refs.compact])
-            compact = f"SELECT * FROM read_parquet(getvariable('{table}_compact'))"
-            if refs.compact_ids is not None:
-                con.execute(f"SET VARIABLE {table}_compact_ids = ?", [list(refs.compact_ids)])
-                compact += f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
-            pieces.append(compact)
-        con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
+            state = self.refresh()
+            return state, self._views.bind(state, tables)
 
     # ------------------------------------------------------------------ images
 
@@ -547,105 +451,24 @@ class Catalog:
     def compact(self, *, min_parts: int = 1) -> int | None:
         """Merge the committed parts of each table into one Parquet file (fast full-table
         queries, especially on S3). Returns the snapshot sequence, None if nothing to do."""
-        from framesift.catalog.compact import compact
-
-        return compact(self, min_parts=min_parts)
+        with self._views.lock:  # one connection, one bound state, for the whole copy
+            self.refresh()  # compaction must see every commit, whatever the staleness policy
+            state, con = self._bind(layout.DATA_TABLES)
+            snapshot = compact(
+                self._storage, state, con, min_parts=min_parts, on_upload=self._views.keep_copy
+            )
+        if snapshot is None:
+            return None
+        self._invalidate()
+        return snapshot.sequence
 
     def vacuum(self, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
         """Remove leftovers older than ``grace_s``: temp files, parts and thumbnails of
         uncommitted or superseded generations, stale snapshots, incomplete S3 multipart
         uploads. Returns counts by kind."""
-        from framesift.catalog.vacuum import vacuum
-
-        return vacuum(self, grace_s=grace_s, dry_run=dry_run)
-
-
-@dataclass
-class VideoWriter:
-    """Writes one generation of one video; nothing is visible until :meth:`commit`.
-
-    >>> w = catalog.begin_video(video_id)                     # doctest: +SKIP
-    >>> sink = w.image_sink()                                 # thumbnails under thumbs/
-    >>> w.commit({"frames": df, ...}, settings_hash=spec.fingerprint())  # doctest: +SKIP
-    """
-
-    storage: Storage
-    video_id: str
-    generation: int
-    previous: Commit | None
-    on_commit: Callable[[], None] | None = None
-    token: str = "0"
-
-    @property
-    def thumbs_prefix(self) -> str:
-        return layout.thumbs_prefix(self.video_id, self.generation, self.token)
-
-    def image_sink(self, *, max_workers: int = 8) -> CatalogImageSink:
-        from framesift.catalog.sink import CatalogImageSink
-
-        return CatalogImageSink(self.storage, self.thumbs_prefix, max_workers=max_workers)
-
-    def commit(
-        self,
-        tables: Mapping[str, pl.DataFrame],
-        *,
-        settings_hash: str | None,
-        source_url: str | None,
-        has_thumbnails: bool = True,
-        retire: bool = True,
-        carry_over: bool = False,
-    ) -> Commit:
-        """Write the parts, then the marker (the commit point), then retire older
-        generations. Raises CatalogConflictError if another writer committed first.
-
-        ``carry_over`` keeps the previous generation's parts (and thumbnails) for the
-        tables not given: how the text capability adds ``segments`` to a sampled video
-        without copying its frames."""
-        unknown = set(tables) - set(layout.DATA_TABLES)
-        if unknown:
-            raise CatalogError(f"no tables {sorted(unknown)}: tables are {layout.DATA_TABLES}")
-        parts = write_parts(self.storage, self.video_id, self.generation, tables, self.token)
-        thumbs = self.thumbs_prefix if has_thumbnails else None
-        if carry_over and self.previous is not None and not self.previous.deleted:
-            parts = {**self.previous.parts, **parts}
-            thumbs = thumbs or self.previous.thumbs_prefix
-        fault_point("after_parts")
-        commit = commit_video(
-            self.storage,
-            self.video_id,
-            self.generation,
-            parts,
-            settings_hash=settings_hash,
-            source_url=source_url,
-            thumbs_prefix=thumbs,
-        )
-        if self.on_commit is not None:
-            self.on_commit()
-        fault_point("after_commit")
-        if retire and self.previous is not None:
-            try:
-                retire_old_generations(self.storage, self.video_id, self.generation, commit)
-            except StorageError as exc:  # committed already: vacuum finishes the cleanup
-                logger.warning("leaving old generations of %s to vacuum: %s", self.video_id, exc)
-        return commit
-
-
-class _TableRefs(NamedTuple):
-    parts: tuple[str, ...]
-    compact: str | None
-    compact_ids: tuple[str, ...] | None
-
-
-def _snapshot_version(snapshot: Snapshot) -> str:
-    from framesift.catalog.compact import _version
-
-    return _version(snapshot.sequence, snapshot.created_at)
-
-
-def _tables_named_in(query: str) -> set[str]:
-    """The catalog views a query can reach: those whose names it contains as words (a view
-    that is not named cannot be read, so only these need to be fresh)."""
-    return {t for t in layout.TABLES if re.search(rf"\b{t}\b", query, re.IGNORECASE)}
+        counts = vacuum(self._storage, grace_s=grace_s, dry_run=dry_run)
+        self._invalidate()
+        return counts
 
 
 def _quote_ident(name: str) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "latest_commit",
     "load_state",
     "parquet_bytes",
+    "part_version",
     "retire_old_generations",
     "write_parts",
 ]
@@ -117,6 +118,12 @@ class Snapshot:
     """Copies of the commit markers it holds, so a reader opening the catalog reads one
     snapshot instead of one marker per video (markers stay the source of truth: a copy
     is used only when the marker listed for that video has the same generation)."""
+
+    @property
+    def version(self) -> str:
+        """The version its compacted files are cached under (sequence and creation time:
+        a compacted key written again by a later snapshot gets a new cache file)."""
+        return f"snapshot {self.sequence}@{self.created_at}"
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -203,6 +210,11 @@ class CatalogState:
         )
         return TableSources(compact, tuple(covered), tuple(fresh))
 
+    def part_version(self, key: str) -> str:
+        """The version of a part key in this state (see :func:`part_version`)."""
+        parsed = layout.parse_part_key(key)
+        return part_version(key, self.commits.get(parsed[1]) if parsed else None)
+
     def stale_in_snapshot(self) -> int:
         """How many videos of the snapshot are superseded or deleted since."""
         if self.snapshot is None:
@@ -211,6 +223,12 @@ class CatalogState:
         return sum(
             1 for v, g in self.snapshot.videos.items() if v not in live or live[v].generation != g
         )
+
+
+def part_version(key: str, commit: Commit | None) -> str:
+    """The version a committed part is cached under: its key and its commit's time, so a key
+    written again by a later commit is never mistaken for the old file."""
+    return f"{key}@{commit.committed_at if commit else ''}"
 
 
 _MARKER_CACHE: dict[tuple[str, str], Commit] = {}

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from framesift.catalog.catalog import Catalog, VideoWriter
+from framesift.catalog.catalog import Catalog
 from framesift.catalog.commits import Commit
 from framesift.catalog.faults import fault_point
 from framesift.catalog.job import IngestJob, IngestOutcome, Status
@@ -37,6 +37,7 @@ from framesift.catalog.sampler import SampledVideo, Sampler
 from framesift.catalog.sources import fingerprint
 from framesift.catalog.tables import SCHEMAS, row_frame
 from framesift.catalog.version import framesift_version
+from framesift.catalog.writer import VideoWriter
 from framesift.errors import (
     CatalogConflictError,
     FramesiftError,

@@ -16,94 +16,97 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from framesift.catalog import layout
-from framesift.storage import TEMP_MARKER
-
-if TYPE_CHECKING:
-    from framesift.catalog.catalog import Catalog
+from framesift.catalog.commits import CatalogState, load_state
+from framesift.storage import TEMP_MARKER, Storage
 
 __all__ = ["vacuum"]
 
 logger = logging.getLogger(__name__)
 
+_DELETE_ORDER = ("temp_files", "parts", "thumbnails", "compacted", "snapshots", "old_markers")
+"""Data before markers, so an interrupted vacuum leaves nothing a reader could see."""
 
-def vacuum(catalog: Catalog, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
-    """Delete leftovers older than ``grace_s`` seconds; returns counts by kind."""
-    storage = catalog.storage
+
+def vacuum(storage: Storage, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
+    """Delete the leftovers at ``storage`` older than ``grace_s`` seconds; returns counts by
+    kind (nothing is deleted with ``dry_run``)."""
     now = time.time()
     # Files first, commits second: whatever was committed before the second listing is
     # protected. A write still in flight is protected by the grace period, which must
     # exceed the longest ingest of one video (default: one hour).
     listing = storage.list_files("")
-    state = catalog.refresh()
-    live = state.live
-
-    def old(info: dict[str, Any]) -> bool:
-        mtime = info.get("mtime_s")
-        return mtime is not None and now - float(mtime) >= grace_s
-
-    referenced_parts = {k for c in live.values() for k in c.parts.values()}
-    referenced_thumbs = {c.thumbs_prefix for c in live.values() if c.thumbs_prefix}
-    snapshot_files = set(state.snapshot.tables.values()) if state.snapshot else set()
-    latest_snapshot = state.snapshot_keys[-1] if state.snapshot_keys else None
-
+    kept = _Referenced.by(load_state(storage))
     doomed: dict[str, list[str]] = {}
-
-    def drop(kind: str, key: str) -> None:
-        doomed.setdefault(kind, []).append(key)
-
     for key, info in listing.items():
-        name = os.path.basename(key)
-        if name.startswith(".") and TEMP_MARKER in name:
-            if old(info):
-                drop("temp_files", key)
-            continue
-        top = key.split("/", 1)[0]
-        if top == layout.COMMITS:
-            parsed = layout.parse_commit_key(key)
-            if parsed is None:
-                continue
-            video_id, generation = parsed
-            latest = state.commits.get(video_id)
-            if latest is not None and generation < latest.generation:
-                drop("old_markers", key)
-        elif top == "tables":
-            if layout.parse_part_key(key) is not None and key not in referenced_parts and old(info):
-                drop("parts", key)
-        elif top == layout.THUMBS:
-            parsed_thumb = layout.parse_thumb_key(key)
-            if parsed_thumb is None:
-                continue
-            prefix = parsed_thumb[2]
-            if prefix not in referenced_thumbs and old(info):
-                drop("thumbnails", key)
-        elif top == layout.SNAPSHOTS:
-            if layout.parse_snapshot_key(key) is not None and key != latest_snapshot and old(info):
-                drop("snapshots", key)
-        elif (
-            top == layout.COMPACT
-            and layout.parse_compact_key(key) is not None
-            and key not in snapshot_files
-            and old(info)
-        ):
-            drop("compacted", key)
-
+        mtime = info.get("mtime_s")
+        old = mtime is not None and now - float(mtime) >= grace_s
+        kind = kept.leftover_kind(key, old=old)
+        if kind is not None:
+            doomed.setdefault(kind, []).append(key)
     counts: Counter[str] = Counter({kind: len(keys) for kind, keys in doomed.items()})
     if not dry_run:
-        # Data before markers, so an interrupted vacuum leaves nothing a reader could see.
-        for kind in ("temp_files", "parts", "thumbnails", "compacted", "snapshots", "old_markers"):
+        for kind in _DELETE_ORDER:
             storage.delete(doomed.get(kind, []))
-    counts["multipart_uploads"] = _abort_multipart_uploads(catalog, now, grace_s, dry_run)
-    logger.info("vacuum %s%s: %s", catalog.url, " (dry run)" if dry_run else "", dict(counts))
+    counts["multipart_uploads"] = _abort_multipart_uploads(storage, now, grace_s, dry_run)
+    logger.info("vacuum %s%s: %s", storage.url, " (dry run)" if dry_run else "", dict(counts))
     return dict(counts)
 
 
-def _abort_multipart_uploads(catalog: Catalog, now: float, grace_s: float, dry_run: bool) -> int:
+@dataclass(frozen=True)
+class _Referenced:
+    """What a catalog state references: the files vacuum must keep."""
+
+    generations: Mapping[str, int]
+    """video_id -> generation of its latest marker (tombstones included)."""
+    parts: frozenset[str]
+    thumbs_prefixes: frozenset[str]
+    compacted: frozenset[str]
+    latest_snapshot: str | None
+
+    @classmethod
+    def by(cls, state: CatalogState) -> _Referenced:
+        live = state.live
+        return cls(
+            generations={v: c.generation for v, c in state.commits.items()},
+            parts=frozenset(k for c in live.values() for k in c.parts.values()),
+            thumbs_prefixes=frozenset(c.thumbs_prefix for c in live.values() if c.thumbs_prefix),
+            compacted=frozenset(state.snapshot.tables.values() if state.snapshot else ()),
+            latest_snapshot=state.snapshot_keys[-1] if state.snapshot_keys else None,
+        )
+
+    def leftover_kind(self, key: str, *, old: bool) -> str | None:
+        """What kind of leftover ``key`` is (one of ``_DELETE_ORDER``), None when it stays.
+        Only ``old`` files go, except markers older than their video's latest one."""
+        name = os.path.basename(key)
+        if name.startswith(".") and TEMP_MARKER in name:
+            return "temp_files" if old else None
+        top = key.split("/", 1)[0]
+        if top == layout.COMMITS:
+            marker = layout.parse_commit_key(key)
+            latest = self.generations.get(marker[0]) if marker is not None else None
+            superseded = marker is not None and latest is not None and marker[1] < latest
+            return "old_markers" if superseded else None
+        if not old:
+            return None
+        if top == "tables" and layout.parse_part_key(key) is not None:
+            return None if key in self.parts else "parts"
+        if top == layout.THUMBS and (thumb := layout.parse_thumb_key(key)) is not None:
+            return None if thumb[2] in self.thumbs_prefixes else "thumbnails"
+        if top == layout.SNAPSHOTS and layout.parse_snapshot_key(key) is not None:
+            return None if key == self.latest_snapshot else "snapshots"
+        if top == layout.COMPACT and layout.parse_compact_key(key) is not None:
+            return None if key in self.compacted else "compacted"
+        return None
+
+
+def _abort_multipart_uploads(storage: Storage, now: float, grace_s: float, dry_run: bool) -> int:
     """Abort incomplete multipart uploads under the catalog's prefix (S3 only)."""
-    storage = catalog.storage
     protocols = (
         storage.fs.protocol if isinstance(storage.fs.protocol, tuple) else (storage.fs.protocol,)
     )
@@ -124,7 +127,7 @@ def _abort_multipart_uploads(catalog: Catalog, now: float, grace_s: float, dry_r
             kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker")
 
     aborted = 0
-    for upload in storage._run("listing multipart uploads of", prefix, call):
+    for upload in storage.run("listing multipart uploads of", prefix, call):
         initiated = upload.get("Initiated")
         age = now - initiated.timestamp() if isinstance(initiated, datetime) else grace_s
         if age < grace_s:
@@ -139,7 +142,7 @@ def _abort_multipart_uploads(catalog: Catalog, now: float, grace_s: float, dry_r
                     "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id
                 )
 
-            storage._run("aborting multipart upload of", key, abort)
+            storage.run("aborting multipart upload of", key, abort)
     if aborted:
         logger.info(
             "%s %d incomplete multipart uploads (as of %s)",

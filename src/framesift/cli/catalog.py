@@ -53,31 +53,17 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
-    """What the catalog holds, totals first. (Moved as it was; ``Catalog.totals()`` will
-    compute the totals and failed sources in the library.)"""
-    videos = catalog.summary()
-    jobs = catalog.jobs()
-    failed = jobs.filter(jobs["state"] == "failed") if "state" in jobs.columns else jobs.clear()
-    total_s = float(videos["duration_s"].fill_null(0).sum()) if len(videos) else 0.0
-    frames = int(videos["kept_frames"].sum()) if len(videos) else 0
-    scenes = int(videos["scene_count"].sum()) if len(videos) else 0
-    texts = int(catalog.sql("SELECT count(*) AS n FROM segments")["n"][0])
-    echo(
-        f"{catalog.url}: {len(videos)} videos, {total_s / 60:.1f} min of footage, "
-        f"{frames} kept frames, {scenes} scenes, {texts} text segments, "
-        f"{len(failed)} failed sources"
-    )
-    for row in videos.iter_rows(named=True):
+    """What the catalog holds: its totals, a line per video, a line per failed source."""
+    totals = catalog.totals()
+    echo(f"{catalog.url}: {totals}")
+    for row in catalog.summary().iter_rows(named=True):
         echo(
             f"  {row['video_id'][:12]}  {row['duration_s'] or 0:8.1f} s  "
             f"{row['width']}x{row['height']} {row['codec']:<10} {row['kept_frames']:6d} frames "
             f"{row['scene_count']:5d} scenes  {row['source_url']}"
         )
-    for row in failed.iter_rows(named=True):
-        echo(
-            f"  FAILED  {row.get('source_url')}: {row.get('error_type')}: "
-            f"{row.get('error_message')}"
-        )
+    for failed in totals.failed:
+        echo(f"  FAILED  {failed.source_url}: {failed.error_type}: {failed.error_message}")
 
 
 def _vacuum(catalog: Catalog, args: argparse.Namespace) -> None:

@@ -1,9 +1,11 @@
-"""A notebook widget to browse a catalog: pick a video, see its timeline (scenes, kept
-frames, text) and scene starts, search the catalog's text and see what was on screen.
+"""A notebook widget to browse a catalog: see its totals and failed sources, pick a video,
+see its timeline (scenes, kept frames, text) and scene starts, search the catalog's text
+and see what was on screen.
 
-Thin over :class:`framesift.Catalog`: every view is one of its queries (``videos``,
-``scenes``, ``frames``, ``segments``, ``search``) drawn as HTML and a PNG plot, so it works
-the same on a local folder and on S3, and in an exported HTML report as a static picture.
+Thin over :class:`framesift.Catalog`: every view is one of its queries (``totals``,
+``videos``, ``scenes``, ``frames``, ``segments``, ``search``) drawn as HTML and a PNG plot,
+so it works the same on a local folder and on S3, and in an exported HTML report as a
+static picture.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from framesift.catalog.totals import CatalogTotals
 from framesift.notebook.tuner import _widgets
 from framesift.text.model import TEXT_SOURCES
 
@@ -32,6 +35,7 @@ class CatalogBrowser:
         self.catalog = catalog
         self.thumbnails = thumbnails
         self.max_hits = hits
+        self.totals = w.HTML(_totals_html(catalog.totals()))
         videos = catalog.summary()
         options = [
             (f"{PurePosixPath(row['source_url']).name} ({row['duration_s'] or 0:.0f} s)", vid)
@@ -51,6 +55,7 @@ class CatalogBrowser:
         self.this_video_only.observe(self._on_query, names="value")
         self.widget = w.VBox(
             [
+                self.totals,
                 self.video,
                 self.facts,
                 self.timeline,
@@ -159,3 +164,13 @@ class CatalogBrowser:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _totals_html(totals: CatalogTotals) -> str:
+    """The catalog's totals on one line, then its failed sources, one per line."""
+    failed = "".join(
+        f"<li>{html.escape(f.source_url)}: {html.escape(f.error_type)}: "
+        f"{html.escape(f.error_message)}</li>"
+        for f in totals.failed
+    )
+    return f"<b>{html.escape(str(totals))}</b>" + (f"<ul>{failed}</ul>" if failed else "")

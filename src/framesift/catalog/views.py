@@ -1,0 +1,181 @@
+"""The catalog's DuckDB views: one in-memory connection whose views ``videos``, ``frames``,
+``scenes``, ``analysis``, ``segments`` and ``jobs`` read exactly the files a
+:class:`~framesift.catalog.commits.CatalogState` makes visible.
+
+A table's view is the union of its empty schema, the per-video parts committed since the
+latest snapshot and, when there is one, the snapshot's compacted file (filtered to the
+videos still at the generation it holds). Parts are read where they lie (local folder),
+from the local object cache (remote catalog, default) or remotely through the catalog's
+fsspec filesystem registered on the connection (no httpfs, nothing downloaded). Lists of
+files and ids are bound as DuckDB variables, never pasted into SQL text. A view is bound
+again only when what it reads changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import duckdb
+
+from framesift.catalog import layout
+from framesift.catalog.cache import ObjectCache
+from framesift.catalog.commits import CatalogState
+from framesift.catalog.jobs import JobLedger
+from framesift.catalog.tables import SCHEMAS, empty
+from framesift.errors import StorageError
+from framesift.storage import Storage
+
+__all__ = ["CatalogViews", "tables_named_in"]
+
+_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    # Offline by design: never try to download an extension (httpfs) behind our back.
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+class _TableRefs(NamedTuple):
+    """What one view reads: part files, the compacted file, the videos taken from it."""
+
+    parts: tuple[str, ...]
+    compact: str | None
+    compact_ids: tuple[str, ...] | None
+
+
+class CatalogViews:
+    """The DuckDB connection of one catalog and what each of its views is bound to.
+
+    Hold :attr:`lock` while using a connection returned by :meth:`bind`: another thread
+    binding a newer state would change the views under a running query."""
+
+    def __init__(self, storage: Storage, ledger: JobLedger, cache: ObjectCache | None) -> None:
+        self._storage = storage
+        self._ledger = ledger
+        self._cache = cache
+        self.lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._bound: dict[str, object] = {}
+        self._segments_indexed: object = None  # the segments binding the index was built on
+
+    def close(self) -> None:
+        with self.lock:
+            if self._con is not None:
+                self._con.close()
+            self._con = None
+            self._bound = {}
+
+    def bind(self, state: CatalogState, tables: Iterable[str]) -> duckdb.DuckDBPyConnection:
+        """The connection with the views ``tables`` reading what ``state`` makes visible.
+        Raises FileNotFoundError when a part vanished (replaced since ``state`` was listed):
+        bind a fresher state then."""
+        with self.lock:
+            con = self._connection()
+            for table in tables:
+                if table == "jobs":
+                    jobs, token = self._ledger.frame()
+                    if self._bound.get(table) != token:
+                        con.register("_jobs_rows", jobs.to_arrow())
+                        con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
+                        self._bound[table] = token
+                    continue
+                refs = self._table_refs(state, table)
+                if self._bound.get(table) != refs:
+                    _bind_table(con, table, refs)
+                    self._bound[table] = refs
+            return con
+
+    def index_segments(self, statements: Sequence[tuple[str, Any]]) -> None:
+        """Run ``statements`` (SQL, parameters) that build an index over the bound
+        ``segments`` view, unless they already ran on this binding of it."""
+        with self.lock:
+            con = self._connection()
+            bound = self._bound.get("segments")
+            if self._segments_indexed is bound:
+                return
+            for statement, params in statements:
+                con.execute(statement, params)
+            self._segments_indexed = bound
+
+    def keep_copy(self, key: str, version: str, data: bytes) -> None:
+        """Put an object just written (a compacted file) into the local cache, if any."""
+        if self._cache is not None:
+            self._cache.put(key, version, data)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """DuckDB's I/O failures as StorageError, credentials redacted."""
+        try:
+            yield
+        except duckdb.IOException as exc:
+            raise StorageError(
+                f"reading {self._storage.url} failed: {self._storage.redact(str(exc))}"
+            ) from None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG)
+            con.execute("SET TimeZone = 'UTC'")
+            if not self._storage.is_local and self._cache is None:
+                con.register_filesystem(self._storage.fs)
+            for table in SCHEMAS:
+                con.register(f"_empty_{table}", empty(table).to_arrow())
+            self._con = con
+            self._bound = {}
+        return self._con
+
+    def _table_refs(self, state: CatalogState, table: str) -> _TableRefs:
+        """Where DuckDB reads ``table``: local paths, cached copies, or remote URLs."""
+        src = state.sources(table)
+        compact_ids = src.compact_video_ids if state.stale_in_snapshot() else None
+        items = [(k, state.part_version(k)) for k in src.part_keys]
+        compact_item = None
+        if src.compact_key is not None and src.compact_video_ids and state.snapshot:
+            compact_item = (src.compact_key, state.snapshot.version)
+        if self._cache is not None and not self._storage.is_local:
+            fetched = self._cache.fetch(items + ([compact_item] if compact_item else []))
+            self._prune_cache(state, table, set(fetched))
+            parts = tuple(fetched[: len(items)])
+            compact = fetched[-1] if compact_item else None
+            return _TableRefs(parts, compact, compact_ids)
+        located = self._storage.path if self._storage.is_local else self._storage.uri
+        parts = tuple(located(k) for k, _ in items)
+        compact = located(compact_item[0]) if compact_item else None
+        return _TableRefs(parts, compact, compact_ids)
+
+    def _prune_cache(self, state: CatalogState, table: str, fetched: set[str]) -> None:
+        """Drop this table's cached files that neither ``state`` nor ``fetched`` uses."""
+        assert self._cache is not None
+        keep = fetched | {
+            self._cache.path(k, state.part_version(k))
+            for c in state.live.values()
+            if (k := c.parts.get(table)) is not None
+        }
+        self._cache.prune([f"tables/{table}", f"{layout.COMPACT}/{table}"], keep)
+
+
+def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs) -> None:
+    # File lists and ids are bound as DuckDB variables: nothing is pasted into SQL text.
+    pieces = [f"SELECT * FROM _empty_{table}"]
+    if refs.parts:
+        con.execute(f"SET VARIABLE {table}_parts = ?", [list(refs.parts)])
+        pieces.append(
+            f"SELECT * FROM read_parquet(getvariable('{table}_parts'), union_by_name=true)"
+        )
+    if refs.compact is not None:
+        con.execute(f"SET VARIABLE {table}_compact = ?", [refs.compact])
+        compact = f"SELECT * FROM read_parquet(getvariable('{table}_compact'))"
+        if refs.compact_ids is not None:
+            con.execute(f"SET VARIABLE {table}_compact_ids = ?", [list(refs.compact_ids)])
+            compact += f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
+        pieces.append(compact)
+    con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
+
+
+def tables_named_in(query: str) -> set[str]:
+    """The catalog views a query can reach: those whose names it contains as words (a view
+    that is not named cannot be read, so only these need to be fresh)."""
+    return {t for t in layout.TABLES if re.search(rf"\b{t}\b", query, re.IGNORECASE)}
