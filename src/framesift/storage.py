@@ -41,6 +41,7 @@ __all__ = [
     "Storage",
     "is_transient",
     "join_key",
+    "local_atomic_write",
     "safe_key_part",
     "with_retries",
 ]
@@ -285,9 +286,6 @@ class Storage:
     def run(self, what: str, key: str, call: Callable[[], T]) -> T:
         """Run ``call``, an operation on ``key`` that this class has no method for (an S3
         API call), with this storage's retries, typed errors and redaction."""
-        return self._run(what, key, call)
-
-    def _run(self, what: str, key: str, call: Callable[[], T]) -> T:
         return with_retries(
             call, what=f"{what} {self.url}/{key}", policy=self.retry, redact=self.redact
         )
@@ -296,7 +294,7 @@ class Storage:
 
     def read_bytes(self, key: str) -> bytes:
         path = self.path(key)
-        return self._run("reading", key, lambda: bytes(self.fs.cat_file(path, **self._cat_options)))
+        return self.run("reading", key, lambda: bytes(self.fs.cat_file(path, **self._cat_options)))
 
     def read_many(self, keys: Iterable[str], *, concurrency: int = 32) -> dict[str, bytes]:
         """Read several small objects (missing ones are left out); async filesystems (S3)
@@ -326,7 +324,7 @@ class Storage:
                 )
             return {k: v for k, v in found.items() if v is not None}
 
-        return self._run("reading", f"{len(paths)} objects", call)
+        return self.run("reading", f"{len(paths)} objects", call)
 
     async def _gather(self, paths: list[str], concurrency: int) -> list[bytes | None]:
         limit = asyncio.Semaphore(concurrency)
@@ -342,7 +340,7 @@ class Storage:
 
     def exists(self, key: str) -> bool:
         path = self.path(key)
-        return bool(self._run("checking", key, lambda: self.fs.exists(path)))
+        return bool(self.run("checking", key, lambda: self.fs.exists(path)))
 
     def list_files(self, prefix: str, *, stat: bool = True) -> dict[str, dict[str, Any]]:
         """Keys of all files under ``prefix`` (recursive), mapped to their info dicts
@@ -351,7 +349,7 @@ class Storage:
         Always fresh: listing caches are dropped first, so other writers' files are seen."""
         base = self.path(prefix)
         if self.is_local and not stat:
-            return self._run("listing", prefix + "/", lambda: _walk_names(self.root, base))
+            return self.run("listing", prefix + "/", lambda: _walk_names(self.root, base))
 
         def call() -> dict[str, dict[str, Any]]:
             self.fs.invalidate_cache(base)
@@ -361,7 +359,7 @@ class Storage:
                 return {}
             return dict(found)
 
-        found = self._run("listing", prefix + "/", call)
+        found = self.run("listing", prefix + "/", call)
         out: dict[str, dict[str, Any]] = {}
         strip = self.root + "/"
         for path, info in found.items():
@@ -382,9 +380,9 @@ class Storage:
         one, never a part. Returns the URI written."""
         path = self.path(key)
         if self.is_local:
-            self._run("writing", key, lambda: _local_atomic_write(path, data, exclusive=False))
+            self.run("writing", key, lambda: local_atomic_write(path, data, exclusive=False))
         else:
-            self._run("writing", key, lambda: self.fs.pipe_file(path, data))
+            self.run("writing", key, lambda: self.fs.pipe_file(path, data))
         return self.uri(key)
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
@@ -397,7 +395,7 @@ class Storage:
 
         def call() -> None:
             if self.is_local:
-                _local_atomic_write(path, data, exclusive=True)
+                local_atomic_write(path, data, exclusive=True)
             elif "s3" in _protocols(self.fs) or "s3a" in _protocols(self.fs):
                 self.fs.pipe_file(path, data, mode="create")
             else:  # no conditional put: check, then write (documented as not race-free)
@@ -406,7 +404,7 @@ class Storage:
                 self.fs.pipe_file(path, data)
 
         try:
-            self._run("creating", key, call)
+            self.run("creating", key, call)
         except FileExistsError:
             try:
                 return self.read_bytes(key) == data
@@ -429,7 +427,7 @@ class Storage:
             with contextlib.suppress(FileNotFoundError):
                 self.fs.rm(paths)
 
-        self._run("deleting", f"{len(paths)} objects", call)
+        self.run("deleting", f"{len(paths)} objects", call)
         return len(paths)
 
 
@@ -456,7 +454,7 @@ def _walk_names(root: str, base: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _local_atomic_write(path: str, data: bytes, *, exclusive: bool, durable: bool = True) -> None:
+def local_atomic_write(path: str, data: bytes, *, exclusive: bool, durable: bool = True) -> None:
     """Temp file in the destination folder, fsync, then os.replace (or os.link when the
     destination must not exist yet: link fails atomically if it does). ``durable=False``
     skips the fsyncs (caches: atomic still, but a power cut may lose the file)."""

@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 
-from framesift.storage import Storage, _local_atomic_write
+from framesift.storage import Storage, local_atomic_write
 
 __all__ = ["ObjectCache", "default_cache_dir"]
 
@@ -63,14 +63,14 @@ class ObjectCache:
             if gone:
                 raise FileNotFoundError(f"{self._storage.url}/{gone[0]}")
             for key, data in got.items():
-                _local_atomic_write(missing[key], data, exclusive=False, durable=False)
+                local_atomic_write(missing[key], data, exclusive=False, durable=False)
         if missing:
             logger.debug("cached %d objects of %s", len(missing), self._storage.url)
         return paths
 
     def put(self, key: str, version: str, data: bytes) -> str:
         path = self.path(key, version)
-        _local_atomic_write(path, data, exclusive=False, durable=False)
+        local_atomic_write(path, data, exclusive=False, durable=False)
         return path
 
     def prune(self, prefixes: Iterable[str], keep: set[str]) -> int:
