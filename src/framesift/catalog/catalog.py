@@ -45,6 +45,7 @@ from framesift.catalog.views import CatalogViews, tables_named_in
 from framesift.catalog.writer import VideoWriter
 from framesift.errors import CatalogError
 from framesift.storage import RetryPolicy, Storage
+from framesift.text.search import INDEX_SQL, search_query
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -259,8 +260,6 @@ class Catalog:
         segment (frame_index, time_s, thumbnail_uri), so ``show_thumbnails(hits)`` shows
         them. Narrow with ``sources`` (subtitles, speech, ocr), ``video_id``, ``language``.
         """
-        from framesift.text.search import INDEX_SQL, search_query
-
         if video_id is not None:
             video_id = layout.check_video_id(video_id)
         sql, params = search_query(

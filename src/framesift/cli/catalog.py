@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from framesift.catalog import Catalog
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_storage_option,
@@ -18,9 +19,6 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, command
 from framesift.cli.output import echo
-
-if TYPE_CHECKING:
-    from framesift.catalog.catalog import Catalog
 
 __all__ = ["add_catalog_arguments", "register", "run_catalog"]
 
@@ -45,8 +43,6 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("catalog")
 def run_catalog(args: argparse.Namespace) -> int:
-    from framesift.catalog.catalog import Catalog  # DuckDB: only for the catalog commands
-
     catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
     _SUBCOMMANDS[args.catalog_command](catalog, args)
     return EXIT_OK

@@ -18,7 +18,8 @@ from typing import Any
 import polars as pl
 
 from framesift.catalog.totals import CatalogTotals
-from framesift.notebook.tuner import _widgets
+from framesift.errors import SettingsError
+from framesift.notebook.controls import ipywidgets
 from framesift.text.model import TEXT_SOURCES
 
 __all__ = ["CatalogBrowser"]
@@ -31,7 +32,7 @@ class CatalogBrowser:
     controls (set them from code as well)."""
 
     def __init__(self, catalog: Any, *, thumbnails: int = 24, hits: int = 12) -> None:
-        w = _widgets()
+        w = ipywidgets()
         self.catalog = catalog
         self.thumbnails = thumbnails
         self.max_hits = hits
@@ -110,8 +111,6 @@ class CatalogBrowser:
         if not query:
             self.hits.value = ""
             return
-        from framesift.errors import SettingsError
-
         try:
             found = self.catalog.search(
                 query,

@@ -18,7 +18,7 @@ from typing import Any
 from framesift.errors import SettingsError
 from framesift.estimate import CollectionEstimate, estimate_collection, reestimate
 from framesift.fullpass import require_full_pass
-from framesift.notebook.tuner import _widgets, dedup_and_representatives, interval_slider
+from framesift.notebook.controls import dedup_and_representatives, interval_slider, ipywidgets
 from framesift.spec import SamplingSpec, SelectionOptions
 
 __all__ = ["CollectionEstimator"]
@@ -43,7 +43,7 @@ class CollectionEstimator:
         storage_options: Mapping[str, Any] | None = None,
         rows: int = 20,
     ) -> None:
-        w = _widgets()
+        w = ipywidgets()
         if isinstance(sources, CollectionEstimate):
             self.base = sources
         else:

@@ -17,46 +17,12 @@ from dataclasses import replace
 from typing import Any
 
 from framesift.analysis import Selection, reselect
-from framesift.errors import SettingsError
 from framesift.fullpass import require_full_pass
+from framesift.notebook.controls import dedup_and_representatives, interval_slider, ipywidgets
 from framesift.sample import SampleResult
-from framesift.spec import OFF_DEDUP_BITS, OFF_INTERVAL_S, SamplingSpec, SelectionOptions
+from framesift.spec import SamplingSpec, SelectionOptions
 
 __all__ = ["SamplingTuner"]
-
-
-def _widgets() -> Any:
-    try:
-        import ipywidgets
-    except ImportError:
-        raise SettingsError(
-            "the tuning widget needs ipywidgets: pip install 'framesift[notebook]'"
-        ) from None
-    return ipywidgets
-
-
-def dedup_and_representatives(
-    w: Any, base: SamplingSpec, style: dict[str, str], layout: Any
-) -> tuple[Any, Any]:
-    """The near-duplicate bits (-1: off) and representatives-per-scene sliders."""
-    start = SelectionOptions.of(base)
-    dedup = w.IntSlider(
-        value=start.dedup_bits, min=OFF_DEDUP_BITS, max=32,
-        description=f"dedup bits ({OFF_DEDUP_BITS}: off)", style=style, layout=layout,
-    )  # fmt: skip
-    representatives = w.IntSlider(
-        value=start.representatives_per_scene, min=0, max=8, description="representatives",
-        disabled=base.detector is None, style=style, layout=layout,
-    )  # fmt: skip
-    return dedup, representatives
-
-
-def interval_slider(w: Any, start: SelectionOptions, style: dict[str, str], layout: Any) -> Any:
-    """The seconds-between-kept-frames slider (0: off)."""
-    return w.FloatSlider(
-        value=start.every_s, min=OFF_INTERVAL_S, max=60.0, step=0.5,
-        description=f"every (s, {OFF_INTERVAL_S:g}: off)", style=style, layout=layout,
-    )  # fmt: skip
 
 
 class SamplingTuner:
@@ -75,7 +41,7 @@ class SamplingTuner:
         preview: int = 12,
     ) -> None:
         require_full_pass(result.stats.mode, result.url)
-        w = _widgets()
+        w = ipywidgets()
         self.result = result
         self.images = dict(images or {})
         self.preview = preview

@@ -1,0 +1,47 @@
+"""Controls the notebook widgets share: the ipywidgets import with its install hint, and
+the sliders for the selection settings, whose "off" positions are the library's
+(:class:`framesift.spec.SelectionOptions`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framesift.errors import SettingsError
+from framesift.spec import OFF_DEDUP_BITS, OFF_INTERVAL_S, SamplingSpec, SelectionOptions
+
+__all__ = ["dedup_and_representatives", "interval_slider", "ipywidgets"]
+
+
+def ipywidgets() -> Any:
+    """The ipywidgets module, or a SettingsError that says how to install it."""
+    try:
+        import ipywidgets
+    except ImportError:
+        raise SettingsError(
+            "framesift's notebook widgets need ipywidgets: pip install 'framesift[notebook]'"
+        ) from None
+    return ipywidgets
+
+
+def dedup_and_representatives(
+    w: Any, base: SamplingSpec, style: dict[str, str], layout: Any
+) -> tuple[Any, Any]:
+    """The near-duplicate bits (-1: off) and representatives-per-scene sliders."""
+    start = SelectionOptions.of(base)
+    dedup = w.IntSlider(
+        value=start.dedup_bits, min=OFF_DEDUP_BITS, max=32,
+        description=f"dedup bits ({OFF_DEDUP_BITS}: off)", style=style, layout=layout,
+    )  # fmt: skip
+    representatives = w.IntSlider(
+        value=start.representatives_per_scene, min=0, max=8, description="representatives",
+        disabled=base.detector is None, style=style, layout=layout,
+    )  # fmt: skip
+    return dedup, representatives
+
+
+def interval_slider(w: Any, start: SelectionOptions, style: dict[str, str], layout: Any) -> Any:
+    """The seconds-between-kept-frames slider (0: off)."""
+    return w.FloatSlider(
+        value=start.every_s, min=OFF_INTERVAL_S, max=60.0, step=0.5,
+        description=f"every (s, {OFF_INTERVAL_S:g}: off)", style=style, layout=layout,
+    )  # fmt: skip
