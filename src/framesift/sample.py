@@ -16,11 +16,12 @@ the rows of kept frames and the analysis table (a few tens of bytes per frame).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -152,8 +153,8 @@ class SamplingPass:
         self.mode: DecodeMode = plan_decode(self.media, self.spec)
         video = self.media.video
         self._fps = video.fps
-        self._make_renderers: Callable[[], Renderers] = lambda: make_renderers(
-            video.width, video.height, video.rotation_deg, self.spec
+        self._make_renderers: Callable[[], Renderers] = functools.partial(
+            make_renderers, video.width, video.height, video.rotation_deg, self.spec
         )
         self._renderers = self._make_renderers()
         self._images = (
@@ -169,9 +170,7 @@ class SamplingPass:
             keyframe_pass=self.mode == "keyframes",
             size=(video.width, video.height),
             hand_off=self._hand_off,
-            thumbnail_rgb=(
-                (lambda d: self._renderers.thumbnail.render(d.frame)) if sink is not None else None
-            ),
+            thumbnail_rgb=self._images.thumbnail_rgb if self._images is not None else None,
         )
         self._columns = AnalysisColumns()
         self._fast: FastScanResult | None = None
@@ -226,6 +225,8 @@ class SamplingPass:
                 "tables are incomplete; iterate a SamplingPass to the end before calling "
                 "result(), or call result() on a new one"
             )
+        rows: Sequence[Mapping[str, Any]]
+        scene_rows: Sequence[Mapping[str, Any]]
         if self._fast is not None:
             rows, scene_rows = self._fast.rows, self._fast.scene_rows
             analysis = self._fast.analysis

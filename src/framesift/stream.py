@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
@@ -37,7 +38,7 @@ __all__ = ["HandOff", "PendingFrame", "StreamSelector", "mark_cuts", "release_pi
 
 logger = logging.getLogger(__name__)
 
-HandOff = Callable[[FrameRow, KeptPicture], "bytes | None"]
+HandOff = Callable[[FrameRow, KeptPicture], bytes | None]
 """The pass's hand-off of a kept picture: returns the thumbnail's bytes (None: no image)."""
 
 
@@ -85,7 +86,7 @@ class StreamSelector:
         keyframe_pass: bool,
         size: tuple[int, int],
         hand_off: HandOff,
-        thumbnail_rgb: Callable[[DecodedFrame], NDArray[np.uint8]] | None,
+        thumbnail_rgb: Callable[[av.VideoFrame], NDArray[np.uint8]] | None,
     ) -> None:
         self.spec = spec
         self.keyframe_pass = keyframe_pass
@@ -95,6 +96,7 @@ class StreamSelector:
         self._gate = DedupGate(spec.dedup_bits)
         self._grid: CandidateGrid[_Candidate] = CandidateGrid(spec.representatives_per_scene)
         self._detecting = spec.detector is not None
+        self._representatives = spec.representatives_per_scene > 0
         self.rows: list[FrameRow] = []
         self.scene_rows: list[SceneRow] = []
         self._scene = -1
@@ -119,7 +121,7 @@ class StreamSelector:
         if reasons and self._gate.admits(pending.phash, pending.scene_start):
             kept = self._keep(pending, reasons, None)
             row = kept.row
-        if self._grid.wants(decoded.index):
+        if self._representatives and self._grid.wants(decoded.index):
             self._offer_candidate(pending, row)
         if kept is not None:
             yield kept
@@ -161,7 +163,7 @@ class StreamSelector:
     def _offer_candidate(self, pending: PendingFrame, row: FrameRow | None) -> None:
         thumb = None
         if self._thumbnail_rgb is not None and row is None:
-            thumb = self._thumbnail_rgb(pending.decoded)
+            thumb = self._thumbnail_rgb(pending.decoded.frame)
         keep_frame = self.spec.image.full_frames and row is None
         held = pending if keep_frame or thumb is None else _without_picture(pending)
         self._grid.offer(pending.decoded.time_s, _Candidate(held, thumb, row))
