@@ -22,11 +22,13 @@ The rooms, in the order a pass goes through them:
 6. pictures (:mod:`.pictures`): the segments rendered the frames their own detector cut
    at and the interval would pick on the way; any other is decoded again.
 
-Scanning a range and joining ranges are plain functions (``scan_range``, ``join_ranges``),
-so one long video can also be split into time ranges scanned by separate workers and
-joined afterwards. The result equals a single-segment run exactly (tests pin it). Memory:
-per segment one decoder, the detector's look-back and the encoded pictures of frames
-already kept.
+Scanning a range and turning scanned ranges into one result are plain functions
+(``scan_range``; ``result_from_ranges``, built on ``join_ranges``): the slot for splitting
+one long video into time ranges scanned by separate workers and joined afterwards (not
+built yet; :class:`FastScan` runs them in threads of one process).
+
+The result equals a single-segment run exactly (tests pin it). Memory: per segment one
+decoder, the detector's look-back and the encoded pictures of frames already kept.
 """
 
 from __future__ import annotations
@@ -56,7 +58,17 @@ from framesift.sink import ImageSink
 from framesift.source import redact_url
 from framesift.spec import SamplingSpec
 
-__all__ = ["FastScan", "FastScanResult", "fast_segment_count"]
+__all__ = [
+    "FastScan",
+    "FastScanResult",
+    "RangeScan",
+    "ScanSetup",
+    "Segment",
+    "fast_segment_count",
+    "join_ranges",
+    "result_from_ranges",
+    "scan_range",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -229,33 +241,44 @@ class FastScan:
         return True
 
     def _finish(self, scans: list[RangeScan], segments: int) -> FastScanResult:
-        """Join, select, refine, then the pictures of the frames kept."""
-        joined = join_ranges(self._setup, scans)
-        selection = reselect(
-            joined.analysis, self.spec, detector=self.spec.detector, fps=self._setup.fps
-        )
         threads = self._threads_per_segment(segments)
-        scene_rows = refine_scenes(
-            self._setup, selection.scenes.to_dicts(), joined, segments, threads
+        return result_from_ranges(
+            self._setup, scans, sink=self.sink, workers=segments, threads=threads
         )
-        rows = kept_rows(self._setup, selection, scene_rows, joined)
-        for row in scene_rows:
-            row.pop("source_frame", None)
-        thumbnails: list[bytes | None] = [None] * len(rows)
-        if self.sink is not None:
-            pictures = dict(joined.pictures)
-            wanted = sorted({row["pts"] for row in rows if row["pts"] not in pictures})
-            pictures.update(
-                decode_pictures(self._setup, wanted, joined.analysis, segments, threads)
-            )
-            thumbnails = write_pictures(rows, pictures, self.sink, self.spec.image)
-        return FastScanResult(
-            analysis=joined.analysis,
-            rows=rows,
-            thumbnails=thumbnails,
-            scene_rows=scene_rows,
-            duplicates_skipped=selection.duplicates_skipped,
-            damaged_packets=joined.damaged_packets,
-            hwaccel=joined.hwaccel,
-            segments=segments,
-        )
+
+
+def result_from_ranges(
+    setup: ScanSetup,
+    scans: list[RangeScan],
+    *,
+    sink: ImageSink | None,
+    workers: int,
+    threads: int,
+) -> FastScanResult:
+    """Join the scans of consecutive ranges, select, refine, then the pictures of the
+    frames kept (decoded again by ``workers`` decoders of ``threads`` threads where the
+    scans did not render them). The scans may come from anywhere that ran
+    :func:`~framesift.fastscan.ranges.scan_range` on the same setup."""
+    spec = setup.spec
+    joined = join_ranges(setup, scans)
+    selection = reselect(joined.analysis, spec, detector=spec.detector, fps=setup.fps)
+    scene_rows = refine_scenes(setup, selection.scenes.to_dicts(), joined, workers, threads)
+    rows = kept_rows(setup, selection, scene_rows, joined)
+    for row in scene_rows:
+        row.pop("source_frame", None)
+    thumbnails: list[bytes | None] = [None] * len(rows)
+    if sink is not None:
+        pictures = dict(joined.pictures)
+        wanted = sorted({row["pts"] for row in rows if row["pts"] not in pictures})
+        pictures.update(decode_pictures(setup, wanted, joined.analysis, workers, threads))
+        thumbnails = write_pictures(rows, pictures, sink, spec.image)
+    return FastScanResult(
+        analysis=joined.analysis,
+        rows=rows,
+        thumbnails=thumbnails,
+        scene_rows=scene_rows,
+        duplicates_skipped=selection.duplicates_skipped,
+        damaged_packets=joined.damaged_packets,
+        hwaccel=joined.hwaccel,
+        segments=len(scans),
+    )
