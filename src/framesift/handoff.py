@@ -6,7 +6,7 @@ full frame when asked) and puts them in the :class:`~framesift.sink.ImageSink`, 
 row's image columns.
 
 Slot for per-frame analyzers (not built yet): a consumer of kept pictures implements
-:class:`KeptPictureConsumer`; the pass calls every consumer it holds right after the image
+:class:`PictureConsumer`; the pass calls every consumer it holds right after the image
 writer, with the same row and picture (``SamplingPass._hand_off``). The fast scan encodes
 its pictures inside its segment threads (:mod:`framesift.fastscan.pictures`); an analyzer
 that must run there joins at ``render_pictures``.
@@ -27,7 +27,7 @@ from framesift.select import FrameRow
 from framesift.sink import ImageSink
 from framesift.spec import ImageSpec
 
-__all__ = ["NO_FRAME", "ImageWriter", "KeptFrame", "KeptPicture", "KeptPictureConsumer"]
+__all__ = ["NO_FRAME", "HeldPicture", "ImageWriter", "KeptFrame", "PictureConsumer"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class KeptFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class KeptPicture:
+class HeldPicture:
     """The picture of a kept frame as the pass still holds it: the decoded frame, or
     :data:`NO_FRAME` once it was let go, and the thumbnail-sized RGB image when that was
     rendered earlier (scene representatives are held as thumbnails)."""
@@ -53,11 +53,11 @@ class KeptPicture:
     thumb_rgb: NDArray[np.uint8] | None = None
 
 
-class KeptPictureConsumer(Protocol):
+class PictureConsumer(Protocol):
     """Something that takes every kept frame's picture during a pass (the slot for
     per-frame analyzers: see the module's description)."""
 
-    def take(self, row: FrameRow, picture: KeptPicture) -> None:
+    def take(self, row: FrameRow, picture: HeldPicture) -> None:
         """One kept frame: its row (image columns filled) and its picture."""
 
 
@@ -78,7 +78,7 @@ class ImageWriter:
         """The thumbnail-sized picture, rendered now (for a frame held as a candidate)."""
         return self._thumbs.render(frame)
 
-    def write(self, row: FrameRow, picture: KeptPicture) -> bytes | None:
+    def write(self, row: FrameRow, picture: HeldPicture) -> bytes | None:
         """Encode and store the pictures of a kept frame; fills the row's image columns
         and returns the thumbnail's bytes."""
         index = row["frame_index"]

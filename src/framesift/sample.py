@@ -32,7 +32,7 @@ from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import perceptual_hash
 from framesift.errors import PassStateError, TruncatedMediaError
 from framesift.fastscan import FastScan, FastScanResult
-from framesift.handoff import ImageWriter, KeptFrame, KeptPicture, KeptPictureConsumer
+from framesift.handoff import HeldPicture, ImageWriter, KeptFrame, PictureConsumer
 from framesift.images import Renderers, make_renderers
 from framesift.probe import MediaInfo, probe
 from framesift.scenes import SceneCutDetector
@@ -162,7 +162,7 @@ class SamplingPass:
             if sink is not None
             else None
         )
-        self._consumers: tuple[KeptPictureConsumer, ...] = ()
+        self._consumers: tuple[PictureConsumer, ...] = ()
         """Slot for per-frame analyzers: each takes every kept picture after the image
         writer (see :mod:`framesift.handoff`); none yet."""
         self._selector = StreamSelector(
@@ -325,7 +325,7 @@ class SamplingPass:
         end_s = stream_end_s(times[-1], times[-2] if len(times) >= 2 else None, self._fps)
         return self._columns.index[-1] + 1, end_s
 
-    def _hand_off(self, row: FrameRow, picture: KeptPicture) -> bytes | None:
+    def _hand_off(self, row: FrameRow, picture: HeldPicture) -> bytes | None:
         """The one place a kept frame's picture leaves the pass: the image writer encodes
         and stores it (filling the row's image columns), then every consumer takes it."""
         thumbnail = self._images.write(row, picture) if self._images is not None else None

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from framesift.decode import DecodedFrame
-from framesift.handoff import NO_FRAME, KeptFrame, KeptPicture
+from framesift.handoff import NO_FRAME, HeldPicture, KeptFrame
 from framesift.select import (
     CandidateGrid,
     DedupGate,
@@ -38,7 +38,7 @@ __all__ = ["HandOff", "PendingFrame", "StreamSelector", "mark_cuts", "release_pi
 
 logger = logging.getLogger(__name__)
 
-HandOff = Callable[[FrameRow, KeptPicture], bytes | None]
+HandOff = Callable[[FrameRow, HeldPicture], bytes | None]
 """The pass's hand-off of a kept picture: returns the thumbnail's bytes (None: no image)."""
 
 
@@ -154,7 +154,7 @@ class StreamSelector:
             width=self._width,
             height=self._height,
         )
-        thumbnail = self._hand_off(row, KeptPicture(decoded.frame, thumb_rgb))
+        thumbnail = self._hand_off(row, HeldPicture(decoded.frame, thumb_rgb))
         if not is_representative_only(reasons):
             self._gate.record(pending.phash)
         self.rows.append(row)
