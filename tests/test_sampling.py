@@ -16,7 +16,7 @@ from PIL import Image
 import framesift as fs
 from framesift.analysis import reselect
 from framesift.dedup import hamming
-from framesift.errors import NotAVideoError, NoVideoStreamError, TruncatedMediaError
+from framesift.errors import NotAVideoError, NoVideoStreamError, PassStateError, TruncatedMediaError
 from framesift.sample import SamplingPass, plan_decode
 
 SCENE_ONLY = dict(interval_s=None, min_scene_len_frames=5)
@@ -236,6 +236,16 @@ def test_streaming_yields_the_same_rows(cuts_video):
     result = sampling.result()
     assert sorted(k.row["frame_index"] for k in streamed) == result.frames["frame_index"].to_list()
     assert any("representative" in k.row["reasons"] for k in streamed)
+
+
+def test_result_after_a_broken_off_pass_says_what_to_do(cuts_video):
+    sampling = SamplingPass(str(cuts_video.path), fs.SamplingSpec(**SCENE_ONLY))
+    for _ in sampling:
+        break
+    with pytest.raises(PassStateError, match="iterate a SamplingPass to the end"):
+        sampling.result()
+    with pytest.raises(PassStateError, match="iterated once"):
+        list(sampling)
 
 
 def one_keyframe_a_second(folder: Path) -> Path:

@@ -1,26 +1,38 @@
-"""Re-selection from a pass's per-frame analysis, without decoding again.
+"""The per-frame analysis table: how a pass records it, and re-selection from it.
 
 A sampling pass keeps, for every decoded frame, its time, keyframe flag, detector score,
-luma and perceptual hash (``SampleResult.analysis``). ``reselect`` answers "which frames and
+luma and perceptual hash (``SampleResult.analysis``, :data:`~framesift.schema.ANALYSIS_SCHEMA`),
+gathered in :class:`AnalysisColumns` as it goes. ``reselect`` answers "which frames and
 scenes would another threshold, interval, dedup setting or k give?" from that table alone,
-with the same rules as the pass: the tuning widget runs on it.
+with the pass's own rules (:mod:`framesift.select`): the tuning widget runs on it, and so
+does the fast scan once its segments are joined.
 """
 
 from __future__ import annotations
 
-import math
+from array import array
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
 import polars as pl
 
-from framesift.dedup import hamming
 from framesift.errors import SettingsError
 from framesift.scenes import replay_cuts
-from framesift.schema import SCENES_SCHEMA
+from framesift.schema import ANALYSIS_SCHEMA, SCENES_SCHEMA
+from framesift.select import (
+    DedupGate,
+    IntervalClock,
+    SceneRow,
+    add_representative,
+    candidate_stride,
+    choose_representatives,
+    keep_reasons,
+    scene_row,
+    stream_end_s,
+)
 from framesift.spec import SamplingSpec
 
-__all__ = ["Selection", "reselect"]
+__all__ = ["SELECTION_SCHEMA", "AnalysisColumns", "Selection", "reselect"]
 
 SELECTION_SCHEMA: dict[str, pl.DataType] = {
     "frame_index": pl.Int64(),
@@ -29,6 +41,59 @@ SELECTION_SCHEMA: dict[str, pl.DataType] = {
     "reasons": pl.List(pl.String()),
     "phash": pl.UInt64(),
 }
+
+
+class AnalysisColumns:
+    """The analysis table's columns as a pass fills them: a few tens of bytes per frame
+    in typed arrays, made a DataFrame once at the end."""
+
+    __slots__ = ("index", "keyframe", "luma", "phash", "pts", "score", "time_s")
+
+    def __init__(self) -> None:
+        self.index = array("q")
+        self.time_s = array("d")
+        self.pts = array("q")
+        self.keyframe = array("b")
+        self.score = array("f")
+        self.luma = array("f")
+        self.phash = array("Q")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(
+        self,
+        index: int,
+        time_s: float,
+        pts: int,
+        keyframe: bool,
+        score: float,
+        luma: float,
+        phash: int,
+    ) -> None:
+        """One decoded frame's analysis."""
+        self.index.append(index)
+        self.time_s.append(time_s)
+        self.pts.append(pts)
+        self.keyframe.append(1 if keyframe else 0)
+        self.score.append(score)
+        self.luma.append(luma)
+        self.phash.append(phash)
+
+    def to_frame(self) -> pl.DataFrame:
+        """The columns as an analysis table (ANALYSIS_SCHEMA)."""
+        return pl.DataFrame(
+            {
+                "frame_index": np.frombuffer(self.index, dtype=np.int64),
+                "time_s": np.frombuffer(self.time_s, dtype=np.float64),
+                "pts": np.frombuffer(self.pts, dtype=np.int64),
+                "keyframe": np.frombuffer(self.keyframe, dtype=np.int8).astype(bool),
+                "score": np.frombuffer(self.score, dtype=np.float32),
+                "luma": np.frombuffer(self.luma, dtype=np.float32),
+                "phash": np.frombuffer(self.phash, dtype=np.uint64),
+            },
+            schema=ANALYSIS_SCHEMA,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,102 +121,20 @@ def reselect(
             f"the analysis holds {detector or 'no'} detector scores; "
             f"re-selecting with detector={spec.detector!r} needs a new pass"
         )
-    from framesift.sample import candidate_stride, choose_representatives
-
     rows = analysis.sort("frame_index")
     index = rows["frame_index"].to_list()
     times = rows["time_s"].to_list()
     hashes = rows["phash"].to_list()
-    keyframes = rows["keyframe"].to_list()
-    n = len(index)
-    if n == 0:
+    if not index:
         return Selection(
             pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=SCENES_SCHEMA), 0
         )
-    keyframe_pass = all(keyframes)
-    # The detector saw frame indices (positions estimated from time where the decoder
-    # skipped frames), so the replay uses the same numbers.
-    numbers = index
-    starts = {0}
-    if spec.detector is not None:
-        cut_numbers = replay_cuts(
-            spec.detector,
-            spec.threshold,
-            spec.min_scene_len_frames,
-            numbers,
-            rows["score"].to_list(),
-            fps,
-        )
-        position = {num: i for i, num in enumerate(numbers)}
-        for cut in cut_numbers:
-            # A cut names a frame number; place it at the first frame at or after it.
-            i = position.get(cut)
-            if i is None:
-                i = next((j for j, num in enumerate(numbers) if num >= cut), None)
-            if i is not None:
-                starts.add(i)
-    scene_of = [0] * n
-    scene = -1
-    for i in range(n):
-        if i in starts:
-            scene += 1
-        scene_of[i] = scene
-
-    kept: dict[int, list[str]] = {}
-    next_target = times[0]
-    last_hash: int | None = None
-    duplicates = 0
-    for i in range(n):
-        reasons: list[str] = []
-        if spec.interval_s is not None and times[i] >= next_target - 1e-6:
-            reasons.append("interval")
-            steps = math.floor((times[i] - times[0]) / spec.interval_s + 1e-6) + 1
-            next_target = times[0] + steps * spec.interval_s
-        if keyframe_pass and spec.keyframes:
-            reasons.append("keyframe")
-        is_start = spec.detector is not None and i in starts
-        if is_start:
-            reasons.append("scene_start")
-        if not reasons:
-            continue
-        if (
-            spec.dedup_bits is not None
-            and not is_start
-            and last_hash is not None
-            and hamming(hashes[i], last_hash) <= spec.dedup_bits
-        ):
-            duplicates += 1
-            continue
-        kept[i] = reasons
-        last_hash = hashes[i]
-
-    scene_rows: list[dict[str, Any]] = []
-    ordered_starts = sorted(starts)
     scores = rows["score"].to_list()
-    end_time = times[-1] + ((times[-1] - times[-2]) if n >= 2 else 1.0 / fps)
-    for s, first in enumerate(ordered_starts):
-        last_excl = ordered_starts[s + 1] if s + 1 < len(ordered_starts) else n
-        end_s = times[last_excl] if last_excl < n else end_time
-        scene_rows.append(
-            {
-                "scene_index": s,
-                "start_s": times[first],
-                "end_s": end_s,
-                "start_frame": index[first],
-                "end_frame": index[last_excl] if last_excl < n else index[-1] + 1,
-                "score": scores[first] if s > 0 else 0.0,
-            }
-        )
-        k = spec.representatives_per_scene
-        if k:
-            stride = candidate_stride(last_excl - first, k)
-            grid = list(range(first, last_excl, stride))
-            for pos in choose_representatives([times[g] for g in grid], times[first], end_s, k):
-                i = grid[pos]
-                kept.setdefault(i, [])
-                if "representative" not in kept[i]:
-                    kept[i].append("representative")
-
+    starts = _scene_starts(index, scores, spec, fps)
+    keyframe_pass = spec.keyframes and all(rows["keyframe"].to_list())
+    kept, duplicates = _keep_by_rules(times, hashes, starts, spec, keyframe_pass)
+    scene_rows = _scenes(index, times, scores, sorted(starts), spec, fps, kept)
+    scene_of = _scene_of(len(index), starts)
     selected = sorted(kept)
     frames = pl.DataFrame(
         {
@@ -165,3 +148,94 @@ def reselect(
     )
     scenes = pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row")
     return Selection(frames, scenes, duplicates)
+
+
+def _scene_starts(
+    numbers: list[int], scores: list[float], spec: SamplingSpec, fps: float
+) -> set[int]:
+    """Positions of the first frame of every scene (the first frame always opens one).
+
+    The detector saw frame indices (positions estimated from time where the decoder
+    skipped frames), so the replay uses the same numbers.
+    """
+    starts = {0}
+    if spec.detector is None:
+        return starts
+    cuts = replay_cuts(
+        spec.detector, spec.threshold, spec.min_scene_len_frames, numbers, scores, fps
+    )
+    position = {num: i for i, num in enumerate(numbers)}
+    for cut in cuts:
+        # A cut names a frame number; place it at the first frame at or after it.
+        i = position.get(cut)
+        if i is None:
+            i = next((j for j, num in enumerate(numbers) if num >= cut), None)
+        if i is not None:
+            starts.add(i)
+    return starts
+
+
+def _keep_by_rules(
+    times: list[float],
+    hashes: list[int],
+    starts: set[int],
+    spec: SamplingSpec,
+    keyframe_pass: bool,
+) -> tuple[dict[int, list[str]], int]:
+    """Frames kept in time order (interval, keyframe, scene start, then the dedup gate):
+    their reasons by position, and how many near-duplicates were skipped."""
+    clock = IntervalClock(spec.interval_s)
+    gate = DedupGate(spec.dedup_bits)
+    detecting = spec.detector is not None
+    kept: dict[int, list[str]] = {}
+    for i, time_s in enumerate(times):
+        is_start = detecting and i in starts
+        reasons = keep_reasons(clock.due(time_s), keyframe_pass, is_start)
+        if reasons and gate.admits(hashes[i], is_start):
+            kept[i] = reasons
+            gate.record(hashes[i])
+    return kept, gate.skipped
+
+
+def _scenes(
+    index: list[int],
+    times: list[float],
+    scores: list[float],
+    ordered_starts: list[int],
+    spec: SamplingSpec,
+    fps: float,
+    kept: dict[int, list[str]],
+) -> list[SceneRow]:
+    """The scenes table; each scene's representatives are added to ``kept``."""
+    n = len(index)
+    end_time = stream_end_s(times[-1], times[-2] if n >= 2 else None, fps)
+    out: list[SceneRow] = []
+    k = spec.representatives_per_scene
+    for s, first in enumerate(ordered_starts):
+        last_excl = ordered_starts[s + 1] if s + 1 < len(ordered_starts) else n
+        end_s = times[last_excl] if last_excl < n else end_time
+        out.append(
+            scene_row(
+                s,
+                start_s=times[first],
+                end_s=end_s,
+                start_frame=index[first],
+                end_frame=index[last_excl] if last_excl < n else index[-1] + 1,
+                cut_score=scores[first],
+            )
+        )
+        if k:
+            grid = list(range(first, last_excl, candidate_stride(last_excl - first, k)))
+            for pos in choose_representatives([times[g] for g in grid], times[first], end_s, k):
+                add_representative(kept.setdefault(grid[pos], []))
+    return out
+
+
+def _scene_of(n: int, starts: set[int]) -> list[int]:
+    scene_of = [0] * n
+    scene = -1
+    for i in range(n):
+        if i in starts:
+            scene += 1
+        scene_of[i] = scene
+    return scene_of

@@ -1,7 +1,12 @@
 """The sampling pass: one decode, every selection, thumbnails, and the analysis cache.
 
 probe -> plan -> decode -> analyse (detector score, perceptual hash, luma) -> select
-(interval, keyframe, scene start, representative, near-duplicate skip) -> encode -> sink.
+(:mod:`framesift.select`'s rules, driven by :mod:`framesift.stream`) -> hand-off
+(:mod:`framesift.handoff`: encode -> sink).
+
+This module keeps the plan, the decode loop and the hand-off; the keep rules live in
+:mod:`framesift.select`, the scene detectors in :mod:`framesift.scenes`, and the fast
+scene analysis (``DecodeSpec(fast=True)``) in :mod:`framesift.fastscan`.
 
 Memory is bounded by design: the pass holds a ring of at most the detector's look-back
 (a few frames) plus, when representatives are asked for, a capped reservoir of small
@@ -11,38 +16,37 @@ the rows of kept frames and the analysis table (a few tens of bytes per frame).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
-from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-import av
-import numpy as np
 import polars as pl
-from numpy.typing import NDArray
 
+from framesift.analysis import AnalysisColumns
 from framesift.decode import DecodedFrame, VideoDecoder
-from framesift.dedup import hamming, perceptual_hash
-from framesift.errors import TruncatedMediaError
-from framesift.fastscan import FastScan, Renderers
-from framesift.images import (
-    EXTENSIONS,
-    AnalysisRenderer,
-    FrameRenderer,
-    encode_image,
-    fit_within,
-)
+from framesift.dedup import perceptual_hash
+from framesift.errors import PassStateError, TruncatedMediaError
+from framesift.fastscan import FastScan, FastScanResult
+from framesift.handoff import HeldPicture, ImageWriter, KeptFrame, PictureConsumer
+from framesift.images import Renderers, make_renderers
 from framesift.probe import MediaInfo, probe
-from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA
+from framesift.scenes import SceneCutDetector
+from framesift.schema import FRAMES_SCHEMA, SCENES_SCHEMA
+from framesift.select import (
+    FrameRow,
+    IntervalClock,
+    candidate_stride,
+    choose_representatives,
+    stream_end_s,
+)
 from framesift.sink import ImageSink
 from framesift.spec import SamplingSpec
-
-if TYPE_CHECKING:
-    from framesift.scenes import SceneCutDetector
+from framesift.stream import PendingFrame, StreamSelector, mark_cuts, release_picture
 
 __all__ = [
     "DecodeMode",
@@ -51,8 +55,8 @@ __all__ = [
     "ProgressCallback",
     "SampleResult",
     "SamplingPass",
-    "candidate_stride",
-    "choose_representatives",
+    "candidate_stride",  # re-exported: the rule lives in framesift.select
+    "choose_representatives",  # re-exported: the rule lives in framesift.select
     "plan_decode",
     "sample_video",
 ]
@@ -63,44 +67,6 @@ ProgressCallback = Callable[[float, float], None]
 """Called as ``progress(done_s, total_s)`` in media seconds, a few times a second."""
 
 DecodeMode = Literal["straight", "keyframes", "seek", "fast"]
-
-_EPS = 1e-6
-_REPRESENTATIVE_CANDIDATES = 16  # per scene, at least 2k; thumbnails of analysis size
-
-
-def candidate_cap(k: int) -> int:
-    """Most representative candidates held per scene (even, so decimation keeps a grid)."""
-    return max(_REPRESENTATIVE_CANDIDATES, 4 * k)
-
-
-def candidate_stride(frames_in_scene: int, k: int) -> int:
-    """The frame stride of the candidate grid once a scene of that length has been seen.
-
-    The pass offers every frame at offset 0, s, 2s ... from the scene start and halves its
-    candidates (doubling s) whenever they exceed the cap, so the survivors are exactly the
-    offsets that are multiples of the final stride.
-    """
-    cap = candidate_cap(k)
-    stride, count = 1, 0
-    for offset in range(frames_in_scene):
-        if offset % stride:
-            continue
-        count += 1
-        if count > cap:
-            count = (count + 1) // 2
-            stride *= 2
-    return stride
-
-
-def choose_representatives(times_s: list[float], start_s: float, end_s: float, k: int) -> list[int]:
-    """Positions in ``times_s`` nearest to the centres of k equal parts of the scene."""
-    chosen: list[int] = []
-    for j in range(k):
-        target = start_s + (j + 0.5) * (end_s - start_s) / k
-        best = min(range(len(times_s)), key=lambda i: abs(times_s[i] - target))
-        if best not in chosen:
-            chosen.append(best)
-    return chosen
 
 
 def plan_decode(media: MediaInfo, spec: SamplingSpec) -> DecodeMode:
@@ -139,14 +105,6 @@ class PassStats:
 
 
 @dataclass(frozen=True)
-class KeptFrame:
-    """One kept frame as the pass decides it (streaming form)."""
-
-    row: dict[str, Any]
-    thumbnail: bytes | None
-
-
-@dataclass(frozen=True)
 class SampleResult:
     url: str
     media: MediaInfo
@@ -155,34 +113,6 @@ class SampleResult:
     scenes: pl.DataFrame
     analysis: pl.DataFrame
     stats: PassStats
-
-
-@dataclass(slots=True)
-class _Pending:
-    decoded: DecodedFrame
-    phash: int
-    interval_hit: bool
-    score: float = 0.0
-    scene_start: bool = False
-
-
-@dataclass(slots=True)
-class _Candidate:
-    index: int
-    time_s: float
-    pending: _Pending
-    thumb_rgb: NDArray[np.uint8] | None
-    row: dict[str, Any] | None
-
-
-@dataclass
-class _SceneState:
-    index: int = -1
-    first_frame: int = 0
-    start_s: float = 0.0
-    score: float = 0.0
-    stride: int = 1
-    candidates: list[_Candidate] = field(default_factory=list)
 
 
 class SamplingPass:
@@ -223,55 +153,35 @@ class SamplingPass:
         self.mode: DecodeMode = plan_decode(self.media, self.spec)
         video = self.media.video
         self._fps = video.fps
-        self._rotation = video.rotation_deg
-        # Analysis image: analysis_width_px wide after rotation, aspect kept; computed in
-        # coded orientation so swscale does the scaling, numpy only rotates.
-        disp_w, disp_h = video.width, video.height
-        aw = min(self.spec.analysis_width_px, disp_w)
-        ah = max(2, round(disp_h * aw / disp_w))
-        swap = self._rotation in (90, 270)
-        # Point sampling by swscale: cheapest, and its detector scores track PySceneDetect's
-        # CLI (full-size BGR, then OpenCV's linear resize) closely: the same cuts on the
-        # 1080p benchmark clip (bilinear/bicubic smooth more and score ~1.8 lower).
-        analysis_size = (ah, aw) if swap else (aw, ah)
-        tw, th = fit_within(disp_w, disp_h, self.spec.image.max_side_px)
-        thumb_size = (th, tw) if swap else (tw, th)
-        # Full-resolution frames at display size (square pixels), before rotation.
-        full_size = (disp_h, disp_w) if swap else (disp_w, disp_h)
-
-        def renderers() -> Renderers:
-            return (
-                AnalysisRenderer(
-                    analysis_size, self._rotation, exact=self.spec.analysis_scaling == "exact"
-                ),
-                FrameRenderer(thumb_size, self._rotation),
-                FrameRenderer(full_size, self._rotation),
-            )
-
-        self._make_renderers = renderers
-        self._analysis, self._thumbs, self._full = renderers()
-        self._ext = EXTENSIONS[self.spec.image.format]
-        self._full_ext = EXTENSIONS[self.spec.image.full_format]
-        # Results.
-        self._rows: list[dict[str, Any]] = []
-        self._scene_rows: list[dict[str, Any]] = []
-        self._a_index = array("q")
-        self._a_time = array("d")
-        self._a_pts = array("q")
-        self._a_key = array("b")
-        self._a_score = array("f")
-        self._a_luma = array("f")
-        self._a_hash = array("Q")
+        self._make_renderers: Callable[[], Renderers] = functools.partial(
+            make_renderers, video.width, video.height, video.rotation_deg, self.spec
+        )
+        self._renderers = self._make_renderers()
+        self._images = (
+            ImageWriter(sink, self.spec.image, self._renderers.thumbnail, self._renderers.full)
+            if sink is not None
+            else None
+        )
+        self._consumers: tuple[PictureConsumer, ...] = ()
+        """Slot for per-frame analyzers: each takes every kept picture after the image
+        writer (see :mod:`framesift.handoff`); none yet."""
+        self._selector = StreamSelector(
+            self.spec,
+            keyframe_pass=self.mode == "keyframes",
+            size=(video.width, video.height),
+            hand_off=self._hand_off,
+            thumbnail_rgb=self._images.thumbnail_rgb if self._images is not None else None,
+        )
+        self._columns = AnalysisColumns()
+        self._fast: FastScanResult | None = None
         self._stats: PassStats | None = None
-        self._duplicates = 0
-        self._last_kept_hash: int | None = None
         self._consumed = False
 
     # -- public -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[KeptFrame]:
         if self._consumed:
-            raise RuntimeError("a SamplingPass can be iterated once")
+            raise PassStateError("a SamplingPass can be iterated once; make a new one")
         self._consumed = True
         started = time.perf_counter()
         if self.mode == "fast":
@@ -296,9 +206,9 @@ class SamplingPass:
         self._stats = PassStats(
             mode=self.mode,
             frames_decoded=counters.frames_decoded,
-            frames_kept=len(self._rows),
-            duplicates_skipped=self._duplicates,
-            scenes=len(self._scene_rows),
+            frames_kept=len(self._selector.rows),
+            duplicates_skipped=self._selector.duplicates_skipped,
+            scenes=len(self._selector.scene_rows),
             damaged_packets=counters.damaged_packets,
             seconds=time.perf_counter() - started,
             hwaccel=counters.hwaccel,
@@ -309,27 +219,26 @@ class SamplingPass:
         if not self._consumed:
             for _ in self:
                 pass
-        assert self._stats is not None, "the pass was interrupted"
-        frames = pl.DataFrame(self._rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index")
-        scenes = pl.DataFrame(self._scene_rows, schema=SCENES_SCHEMA, orient="row")
-        analysis = pl.DataFrame(
-            {
-                "frame_index": np.frombuffer(self._a_index, dtype=np.int64),
-                "time_s": np.frombuffer(self._a_time, dtype=np.float64),
-                "pts": np.frombuffer(self._a_pts, dtype=np.int64),
-                "keyframe": np.frombuffer(self._a_key, dtype=np.int8).astype(bool),
-                "score": np.frombuffer(self._a_score, dtype=np.float32),
-                "luma": np.frombuffer(self._a_luma, dtype=np.float32),
-                "phash": np.frombuffer(self._a_hash, dtype=np.uint64),
-            },
-            schema=ANALYSIS_SCHEMA,
-        )
+        if self._stats is None:
+            raise PassStateError(
+                f"{self.media.url}: the pass was broken off before its last frame, so its "
+                "tables are incomplete; iterate a SamplingPass to the end before calling "
+                "result(), or call result() on a new one"
+            )
+        rows: Sequence[Mapping[str, Any]]
+        scene_rows: Sequence[Mapping[str, Any]]
+        if self._fast is not None:
+            rows, scene_rows = self._fast.rows, self._fast.scene_rows
+            analysis = self._fast.analysis
+        else:
+            rows, scene_rows = self._selector.rows, self._selector.scene_rows
+            analysis = self._columns.to_frame()
         return SampleResult(
             url=self.media.url,
             media=self.media,
             spec=self.spec,
-            frames=frames,
-            scenes=scenes,
+            frames=pl.DataFrame(rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index"),
+            scenes=pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row"),
             analysis=analysis,
             stats=self._stats,
         )
@@ -346,18 +255,16 @@ class SamplingPass:
             k += 1
 
     def _run(self, frames: Iterator[DecodedFrame]) -> Iterator[KeptFrame]:
+        """The decode loop: analyse each frame, hold it for the detector's look-back, then
+        offer it to the selection."""
         spec = self.spec
-        detector = (
-            _scene_detector(spec.detector, spec.threshold, spec.min_scene_len_frames, self._fps)
-            if spec.detector is not None
-            else None
-        )
+        detector = SceneCutDetector.from_spec(spec, self._fps) if spec.detector else None
         lookback = detector.lookback_frames if detector is not None else 1
         # Keyframe passes keep every frame; representatives are picked once a scene ends.
         hold_all = self.mode == "keyframes" or spec.representatives_per_scene > 0
-        ring: deque[_Pending] = deque()
-        scene = _SceneState()
-        next_target: float | None = None
+        analysis, columns, selector = self._renderers.analysis, self._columns, self._selector
+        clock = IntervalClock(spec.interval_s)
+        ring: deque[PendingFrame] = deque()
         origin: float | None = None
         total_s = self.media.duration_s or 0.0
         last_progress = time.perf_counter()
@@ -367,59 +274,64 @@ class SamplingPass:
         for decoded in frames:
             if origin is None:
                 origin = decoded.time_s
-                next_target = origin
             if self.until_s is not None and decoded.time_s - origin >= self.until_s:
                 break
             # Analysis image through swscale; rotation by numpy on the small result.
-            bgr, gray = self._analysis.render(decoded.frame)
+            bgr, gray = analysis.render(decoded.frame)
             phash = perceptual_hash(gray)
-            luma = self._analysis.mean_luma(gray)
-            interval_hit = False
-            if (
-                spec.interval_s is not None
-                and next_target is not None
-                and decoded.time_s >= next_target - _EPS
-            ):
-                interval_hit = True
-                steps = math.floor((decoded.time_s - origin) / spec.interval_s + _EPS) + 1
-                next_target = origin + steps * spec.interval_s
-            pending = _Pending(decoded, phash, interval_hit)
+            interval_due = clock.due(decoded.time_s)
+            pending = PendingFrame(decoded, phash, interval_due)
             score = 0.0
             ring.append(pending)
             if detector is not None:
                 score, cuts = detector.push(decoded.index, bgr)
                 pending.score = score
-                self._mark_cuts(ring, cuts)
-            if not (hold_all or interval_hit or origin == decoded.time_s) and (
+                mark_cuts(ring, cuts)
+            if not (hold_all or interval_due or origin == decoded.time_s) and (
                 detector is None or not detector.may_cut_at(score)
             ):
                 # This frame can no longer be kept: let its picture go now, so the ring
                 # holds timings and hashes, not decoded pictures (the decoder's buffers
                 # stay few and warm in cache).
-                pending.decoded = replace(decoded, frame=_NO_FRAME)
-            self._a_index.append(decoded.index)
-            self._a_time.append(decoded.time_s)
-            self._a_pts.append(decoded.pts)
-            self._a_key.append(1 if decoded.keyframe else 0)
-            self._a_score.append(score)
-            self._a_luma.append(luma)
-            self._a_hash.append(phash)
+                release_picture(pending)
+            columns.add(
+                decoded.index,
+                decoded.time_s,
+                decoded.pts,
+                decoded.keyframe,
+                score,
+                analysis.mean_luma(gray),
+                phash,
+            )
             while len(ring) > lookback:
-                yield from self._finalize(ring.popleft(), scene)
+                yield from selector.offer(ring.popleft())
             if self.progress is not None and time.perf_counter() - last_progress > 0.25:
                 last_progress = time.perf_counter()
-                self.progress(decoded.time_s - (origin or 0.0), total_s)
+                self.progress(decoded.time_s - origin, total_s)
 
         if detector is not None:
-            self._mark_cuts(ring, detector.finish())
+            mark_cuts(ring, detector.finish())
         while ring:
-            yield from self._finalize(ring.popleft(), scene)
-        if scene.index >= 0:
-            end_index = self._a_index[-1] + 1 if self._a_index else 0
-            end_s = self._end_time()
-            yield from self._close_scene(scene, end_index, end_s)
+            yield from selector.offer(ring.popleft())
+        yield from selector.finish(*self._stream_end())
         if self.progress is not None:
             self.progress(total_s, total_s)
+
+    def _stream_end(self) -> tuple[int, float]:
+        """Frame index and time just past the last frame analysed."""
+        times = self._columns.time_s
+        if not times:
+            return 0, 0.0
+        end_s = stream_end_s(times[-1], times[-2] if len(times) >= 2 else None, self._fps)
+        return self._columns.index[-1] + 1, end_s
+
+    def _hand_off(self, row: FrameRow, picture: HeldPicture) -> bytes | None:
+        """The one place a kept frame's picture leaves the pass: the image writer encodes
+        and stores it (filling the row's image columns), then every consumer takes it."""
+        thumbnail = self._images.write(row, picture) if self._images is not None else None
+        for consumer in self._consumers:
+            consumer.take(row, picture)
+        return thumbnail
 
     def _seeks_cleanly(self) -> bool:
         with VideoDecoder(
@@ -439,222 +351,25 @@ class SamplingPass:
             sink=self.sink,
             progress=self.progress,
             until_s=self.until_s,
-            extensions=(self._ext, self._full_ext),
         )
+        total = self.media.duration_s or 0.0
         if self.progress is not None:
-            self.progress(0.0, self.media.duration_s or 0.0)
-        outcome = scan.run()
-        a = outcome.analysis
-        self._a_index.extend(a["frame_index"].to_list())
-        self._a_time.extend(a["time_s"].to_list())
-        self._a_pts.extend(a["pts"].to_list())
-        self._a_key.extend(int(k) for k in a["keyframe"].to_list())
-        self._a_score.extend(a["score"].to_list())
-        self._a_luma.extend(a["luma"].to_list())
-        self._a_hash.extend(a["phash"].to_list())
-        self._rows = outcome.rows
-        self._scene_rows = outcome.scene_rows
-        self._duplicates = outcome.duplicates_skipped
+            self.progress(0.0, total)
+        outcome = self._fast = scan.run()
         if self.progress is not None:
-            total = self.media.duration_s or 0.0
             self.progress(total, total)
         self._stats = PassStats(
             mode=self.mode,
-            frames_decoded=a.height,
-            frames_kept=len(self._rows),
-            duplicates_skipped=self._duplicates,
-            scenes=len(self._scene_rows),
+            frames_decoded=outcome.analysis.height,
+            frames_kept=len(outcome.rows),
+            duplicates_skipped=outcome.duplicates_skipped,
+            scenes=len(outcome.scene_rows),
             damaged_packets=outcome.damaged_packets,
             seconds=time.perf_counter() - started,
             hwaccel=outcome.hwaccel,
         )
         for row, thumbnail in zip(outcome.rows, outcome.thumbnails, strict=True):
             yield KeptFrame(row=row, thumbnail=thumbnail)
-
-    def _end_time(self) -> float:
-        if not self._a_time:
-            return 0.0
-        last = self._a_time[-1]
-        step = (last - self._a_time[-2]) if len(self._a_time) >= 2 else 1.0 / self._fps
-        return last + max(step, 0.0)
-
-    @staticmethod
-    def _mark_cuts(ring: deque[_Pending], cuts: list[int]) -> None:
-        for cut in cuts:
-            for pending in ring:
-                if pending.decoded.index >= cut:
-                    pending.scene_start = True
-                    break
-            else:
-                logger.warning("cut at frame %d reported too late to place; ignored", cut)
-
-    def _finalize(self, pending: _Pending, scene: _SceneState) -> Iterator[KeptFrame]:
-        decoded = pending.decoded
-        spec = self.spec
-        if scene.index < 0 or (pending.scene_start and decoded.index > scene.first_frame):
-            if scene.index >= 0:
-                yield from self._close_scene(scene, decoded.index, decoded.time_s)
-            scene.index += 1
-            scene.first_frame = decoded.index
-            scene.start_s = decoded.time_s
-            scene.score = pending.score
-            scene.stride = 1
-            scene.candidates = []
-            pending.scene_start = spec.detector is not None
-        reasons: list[str] = []
-        if pending.interval_hit:
-            reasons.append("interval")
-        if self.mode == "keyframes":
-            reasons.append("keyframe")
-        if pending.scene_start:
-            reasons.append("scene_start")
-        row: dict[str, Any] | None = None
-        kept: KeptFrame | None = None
-        if reasons:
-            duplicate = (
-                spec.dedup_bits is not None
-                and not pending.scene_start
-                and self._last_kept_hash is not None
-                and hamming(pending.phash, self._last_kept_hash) <= spec.dedup_bits
-            )
-            if duplicate:
-                self._duplicates += 1
-            else:
-                kept = self._keep(pending, scene.index, reasons, None)
-                row = kept.row
-        if spec.representatives_per_scene:
-            self._offer_candidate(scene, pending, row)
-        if kept is not None:
-            yield kept
-
-    def _keep(
-        self,
-        pending: _Pending,
-        scene_index: int,
-        reasons: list[str],
-        thumb_rgb: NDArray[np.uint8] | None,
-    ) -> KeptFrame:
-        decoded = pending.decoded
-        video = self.media.video
-        image = self.spec.image
-        thumbnail: bytes | None = None
-        thumb_uri: str | None = None
-        frame_uri: str | None = None
-        if self.sink is not None and thumb_rgb is None and decoded.frame is _NO_FRAME:
-            # Cannot happen for the detectors framesift knows (see may_cut_at); a
-            # detector that did it anyway gets its row, without an image.
-            logger.warning("frame %d kept after its picture was released", decoded.index)
-        elif self.sink is not None:
-            if thumb_rgb is None:
-                thumb_rgb = self._thumbs.render(decoded.frame)
-            thumbnail = encode_image(thumb_rgb, image.format, image.quality)
-            thumb_uri = self.sink.put(f"{decoded.index:08d}.{self._ext}", thumbnail)
-            if image.full_frames:
-                full = self._full.render(decoded.frame)
-                frame_uri = self.sink.put(
-                    f"full/{decoded.index:08d}.{self._full_ext}",
-                    encode_image(full, image.full_format, image.quality),
-                )
-        if reasons != ["representative"]:
-            # Near-duplicates are judged against the last frame kept in time order;
-            # representatives are chosen per scene afterwards and do not count.
-            self._last_kept_hash = pending.phash
-        row = {
-            "frame_index": decoded.index,
-            "time_s": decoded.time_s,
-            "pts": decoded.pts,
-            "keyframe": decoded.keyframe,
-            "scene_index": scene_index,
-            "reasons": reasons,
-            "phash": pending.phash,
-            "width": video.width,
-            "height": video.height,
-            "thumbnail_uri": thumb_uri,
-            "frame_uri": frame_uri,
-            "thumbnail_bytes": len(thumbnail) if thumbnail is not None else None,
-        }
-        self._rows.append(row)
-        return KeptFrame(row=row, thumbnail=thumbnail)
-
-    # -- representatives ----------------------------------------------------------------
-
-    def _offer_candidate(
-        self, scene: _SceneState, pending: _Pending, row: dict[str, Any] | None
-    ) -> None:
-        offset = pending.decoded.index - scene.first_frame
-        if offset % scene.stride:
-            return
-        thumb = None
-        if self.sink is not None and row is None:
-            thumb = self._thumbs.render(pending.decoded.frame)
-        keep_frame = self.spec.image.full_frames and row is None
-        scene.candidates.append(
-            _Candidate(
-                index=pending.decoded.index,
-                time_s=pending.decoded.time_s,
-                pending=pending if keep_frame or thumb is None else _strip(pending),
-                thumb_rgb=thumb,
-                row=row,
-            )
-        )
-        if len(scene.candidates) > candidate_cap(self.spec.representatives_per_scene):
-            scene.candidates = scene.candidates[::2]
-            scene.stride *= 2
-
-    def _close_scene(self, scene: _SceneState, end_index: int, end_s: float) -> Iterator[KeptFrame]:
-        self._scene_rows.append(
-            {
-                "scene_index": scene.index,
-                "start_s": scene.start_s,
-                "end_s": end_s,
-                "start_frame": scene.first_frame,
-                "end_frame": end_index,
-                "score": scene.score if scene.index > 0 else 0.0,
-            }
-        )
-        k = self.spec.representatives_per_scene
-        if not k or not scene.candidates:
-            return
-        positions = choose_representatives(
-            [c.time_s for c in scene.candidates], scene.start_s, end_s, k
-        )
-        for candidate in (scene.candidates[i] for i in positions):
-            if candidate.row is not None:
-                if "representative" not in candidate.row["reasons"]:
-                    candidate.row["reasons"].append("representative")
-                continue
-            kept = self._keep(
-                candidate.pending, scene.index, ["representative"], candidate.thumb_rgb
-            )
-            candidate.row = kept.row
-            yield kept
-        scene.candidates = []
-
-
-def _scene_detector(
-    name: str, threshold: float | None, min_scene_len_frames: int, fps: float
-) -> SceneCutDetector:
-    # PySceneDetect is imported when a pass first needs a detector (it takes ~0.3 s).
-    from framesift.scenes import SceneCutDetector
-
-    return SceneCutDetector(name, threshold, min_scene_len_frames, fps)
-
-
-def _strip(pending: _Pending) -> _Pending:
-    """The candidate without its decoded picture (its thumbnail is already rendered)."""
-    d = pending.decoded
-    light = replace(d, frame=_NO_FRAME)
-    return _Pending(
-        light,
-        pending.phash,
-        pending.interval_hit,
-        pending.score,
-        pending.scene_start,
-    )
-
-
-_NO_FRAME = av.VideoFrame(2, 2, "rgb24")
-"""Stands in for a decoded picture the pass no longer needs (it is not kept)."""
 
 
 def sample_video(

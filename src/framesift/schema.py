@@ -8,6 +8,8 @@ The catalog adds a leading ``video_id`` column to each table.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import polars as pl
 
 __all__ = [
@@ -16,10 +18,22 @@ __all__ = [
     "KEEP_REASONS",
     "SCENES_SCHEMA",
     "SEGMENTS_SCHEMA",
+    "KeepReason",
 ]
 
-KEEP_REASONS: tuple[str, ...] = ("interval", "keyframe", "scene_start", "representative")
-"""Why a frame was kept; a frame can have several reasons."""
+
+class KeepReason(StrEnum):
+    """Why a frame was kept; a frame can have several reasons. The frames table's
+    ``reasons`` column holds their values (the rules live in :mod:`framesift.select`)."""
+
+    INTERVAL = "interval"
+    KEYFRAME = "keyframe"
+    SCENE_START = "scene_start"
+    REPRESENTATIVE = "representative"
+
+
+KEEP_REASONS: tuple[str, ...] = tuple(reason.value for reason in KeepReason)
+"""The values of :class:`KeepReason`, in the order a row lists them."""
 
 FRAMES_SCHEMA: dict[str, pl.DataType] = {
     "frame_index": pl.Int64(),  # position in presentation order among decoded frames

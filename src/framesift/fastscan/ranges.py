@@ -1,0 +1,139 @@
+"""Scanning one range of a video: ``[first_pts, stop_pts)`` -> per-frame analysis + pictures.
+
+A range starts at a keyframe (a decoder started there decodes it exactly as a pass from
+the top would) and ends before the next range's keyframe. The fast scan cuts a video into
+one range per core and scans them side by side (:mod:`framesift.fastscan`); the ranges are
+joined into one result by :func:`framesift.fastscan.join.join_ranges`. Splitting one long
+video across separate workers is the same two steps with the ranges in other processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from framesift.analysis import AnalysisColumns
+from framesift.decode import DecodedFrame
+from framesift.dedup import perceptual_hash
+from framesift.fastscan.pictures import Pictures, render_pictures
+from framesift.fastscan.setup import ScanSetup
+from framesift.scenes import SceneCutDetector
+from framesift.select import interval_slot
+
+__all__ = ["RangeScan", "Segment", "scan_range"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One range of the video, by the pts of the keyframes it starts and stops at."""
+
+    seek_s: float | None  # None: from the start of the file
+    first_pts: int | None  # the keyframe it starts at (None: the first frame)
+    stop_pts: int | None  # the next segment's first_pts (None: the end)
+
+
+WHOLE_VIDEO = Segment(None, None, None)
+
+
+@dataclass
+class RangeScan:
+    """What scanning one range found; ``frame_index`` of its analysis holds the numbers
+    its own detector saw (renumbered when ranges are joined)."""
+
+    columns: AnalysisColumns = field(default_factory=AnalysisColumns)
+    intra: array[int] = field(default_factory=lambda: array("b"))
+    first_bgr: NDArray[np.uint8] | None = None
+    last_bgr: NDArray[np.uint8] | None = None
+    pictures: dict[int, Pictures] = field(default_factory=dict)  # by pts
+    done_s: float = 0.0
+    damaged_packets: int = 0
+    hwaccel: str | None = None
+
+
+def scan_range(
+    setup: ScanSetup,
+    segment: Segment,
+    out: RangeScan,
+    threads: int,
+    *,
+    with_pictures: bool,
+    until_s: float | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Decode ``segment`` (I and P pictures), analyse every frame into ``out`` and, with
+    ``with_pictures``, render the pictures its selection will most likely want.
+
+    ``stop`` set: return at the next frame. ``progress(done_s)``: a few times a second.
+    """
+    spec = setup.spec
+    analysis, thumbs, full = setup.renderers()
+    detector = SceneCutDetector.from_spec(spec, setup.fps)
+    # Frames the local detector may still report as cuts (it reports up to its
+    # look-back late): their pictures are rendered when it does.
+    ring: deque[tuple[int, DecodedFrame]] = deque(maxlen=detector.lookback_frames + 1)
+    origin = setup.media.start_time_s
+    fps = setup.fps
+    number = -1
+    slot: int | None = None
+    first_time: float | None = None
+    last_report = time.perf_counter()
+    columns = out.columns
+    with setup.decoder(threads) as decoder:
+        for decoded in decoder.frames(read_ahead=0, start_s=segment.seek_s):
+            if stop is not None and stop.is_set():
+                return
+            if segment.first_pts is not None and decoded.pts < segment.first_pts:
+                continue  # before the keyframe this segment starts at
+            if segment.stop_pts is not None and decoded.pts >= segment.stop_pts:
+                break  # the next segment's first frame
+            if first_time is None:
+                first_time = decoded.time_s
+            if until_s is not None and decoded.time_s - first_time >= until_s:
+                break
+            bgr, gray = analysis.render(decoded.frame)
+            number = max(number + 1, round((decoded.time_s - origin) * fps))
+            score, cuts = detector.push(number, bgr)
+            if out.first_bgr is None:
+                out.first_bgr = bgr
+            out.last_bgr = bgr
+            columns.add(
+                number,
+                decoded.time_s,
+                decoded.pts,
+                decoded.keyframe,
+                score,
+                analysis.mean_luma(gray),
+                perceptual_hash(gray),
+            )
+            out.intra.append(1 if decoded.intra else 0)
+            if with_pictures:
+                # The pictures this frame's selection will most likely want, rendered
+                # while the frame is here (any other is decoded again at the end).
+                now_slot = (
+                    interval_slot(decoded.time_s, origin, spec.interval_s)
+                    if spec.interval_s is not None
+                    else None
+                )
+                if len(columns) == 1 or (now_slot is not None and now_slot != slot):
+                    out.pictures[decoded.pts] = render_pictures(decoded, thumbs, full, spec.image)
+                slot = now_slot
+                if detector.may_cut_at(score):
+                    ring.append((number, decoded))
+                for cut in cuts:
+                    hit = next((d for n, d in ring if n >= cut), None)
+                    if hit is not None and hit.pts not in out.pictures:
+                        out.pictures[hit.pts] = render_pictures(hit, thumbs, full, spec.image)
+            out.done_s = decoded.time_s - first_time
+            if progress is not None and time.perf_counter() - last_report > 0.25:
+                last_report = time.perf_counter()
+                progress(out.done_s)
+        out.damaged_packets = decoder.counters.damaged_packets
+        out.hwaccel = decoder.counters.hwaccel
