@@ -6,11 +6,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import fsspec
 import pytest
 
 import framesift as fs
 from framesift.cli import main
 from framesift.estimate import estimate_collection
+
+pytest_plugins = ["fixtures_catalog"]
 
 SPEC = fs.SamplingSpec(interval_s=0.5, detector="content", min_scene_len_frames=5)
 
@@ -103,3 +106,18 @@ def test_estimator_widget_refuses_a_fast_calibration(cuts_video) -> None:
     fast = dataclasses.replace(SPEC, decode=fs.DecodeSpec(fast=True))
     with pytest.raises(SettingsError, match="every frame"):
         CollectionEstimator([str(cuts_video.path)], fast)
+
+
+@pytest.mark.s3
+def test_estimate_reads_videos_on_s3_with_their_storage_options(cuts_video, s3_server) -> None:
+    """The calibration decodes the video with the same storage options as the probe."""
+    bucket = s3_server.create_bucket()
+    options = s3_server.options()
+    url = f"s3://{bucket}/footage/cuts.mp4"
+    with fsspec.open(url, "wb", **options) as handle:
+        handle.write(cuts_video.path.read_bytes())
+    estimate = estimate_collection([url], SPEC, storage_options=options, calibrate_s=5.0)
+    assert estimate.failed == ()
+    assert [c.source_url for c in estimate.calibration] == [url]
+    assert estimate.calibration[0].kept > 0
+    assert estimate.videos["source_url"].to_list() == [url]

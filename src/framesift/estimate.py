@@ -19,13 +19,13 @@ from typing import Any
 
 import polars as pl
 
+from framesift.analysis import reselect
 from framesift.errors import FramesiftError, SettingsError
 from framesift.fullpass import FULL_PASS_MODE, require_full_pass
 from framesift.probe import MediaInfo, probe
-from framesift.redact import redact_url
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
-from framesift.source import expand_sources
+from framesift.source import Source, expand_sources
 from framesift.spec import SamplingSpec
 
 __all__ = ["Calibration", "CollectionEstimate", "estimate_collection", "reestimate"]
@@ -97,12 +97,12 @@ class CollectionEstimate:
         )
 
 
-def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
+def _calibrate(source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
     sink = MemoryImageSink()
     marks: list[float] = []
     started = time.perf_counter()
     result = SamplingPass(
-        url,
+        source,
         spec,
         sink=sink,
         media=media,
@@ -113,14 +113,14 @@ def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -
     loop_start = marks[0] if marks else started  # the pass reports its start, then progress
     analysis = result.analysis
     times: list[float] = analysis["time_s"].to_list()
-    video_s = max(times) - min(times) + 1.0 / _fps(media) if times else 0.0
+    video_s = max(times) - min(times) + 1.0 / media.video.fps if times else 0.0
     table_bytes = 0
     for table in (result.frames, result.scenes, analysis):
         buffer = io.BytesIO()
         table.write_parquet(buffer, compression="zstd")
         table_bytes += buffer.tell()
     return Calibration(
-        source_url=redact_url(url),
+        source_url=source.shown,
         video_s=video_s,
         frames=analysis.height,
         pixels=media.video.width * media.video.height,
@@ -129,14 +129,10 @@ def _calibrate(url: str, media: MediaInfo, spec: SamplingSpec, seconds: float) -
         kept=result.frames.height,
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
-        fps=_fps(media),
+        fps=media.video.fps,
         mode=result.stats.mode,
         analysis=analysis,
     )
-
-
-def _fps(media: MediaInfo) -> float:
-    return media.video.fps
 
 
 def estimate_collection(
@@ -154,25 +150,26 @@ def estimate_collection(
     unreadable sources are listed in ``failed``, never raised.
     """
     spec = spec or SamplingSpec()
-    media: list[tuple[str, MediaInfo]] = []
+    media: list[tuple[Source, MediaInfo]] = []
     failed: list[tuple[str, str]] = []
     for url in expand_sources(sources, storage_options):
+        source = Source(url, storage_options)
         try:
-            media.append((url, probe(url, storage_options)))
+            media.append((source, probe(source)))
         except FramesiftError as exc:
-            failed.append((redact_url(url), f"{type(exc).__name__}: {exc}"))
+            failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     calibration: list[Calibration] = []
-    for url, info in media:
+    for source, info in media:
         if len(calibration) >= calibrate_videos:
             break
         try:
-            calibration.append(_calibrate(url, info, spec, calibrate_s))
+            calibration.append(_calibrate(source, info, spec, calibrate_s))
         except FramesiftError as exc:
-            failed.append((redact_url(url), f"{type(exc).__name__}: {exc}"))
+            failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}
-    media = [(u, m) for u, m in media if redact_url(u) not in failed_urls]
+    readable = [m for source, m in media if source.shown not in failed_urls]
     kept = [c.kept for c in calibration]
-    estimate = _project(media, calibration, kept, spec, failed)
+    estimate = _project(readable, calibration, kept, spec, failed)
     logger.info("estimate: %s", estimate)
     return estimate
 
@@ -182,8 +179,6 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
     length, near-duplicate bits, representatives): the kept frames of the calibrated
     stretches are re-selected from their analysis, nothing is decoded again. Thumbnail sizes,
     image settings and the decode cost stay as calibrated."""
-    from framesift.analysis import reselect
-
     kept: list[int] = []
     for c in estimate.calibration:
         require_full_pass(c.mode, c.source_url)
@@ -191,12 +186,11 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
             raise SettingsError(f"re-estimating needs the analysis of {c.source_url}'s calibration")
         kept.append(reselect(c.analysis, spec, detector=estimate.spec.detector, fps=c.fps)
                     .frames.height)  # fmt: skip
-    media = [(m.url, m) for m in estimate.media]
-    return _project(media, estimate.calibration, kept, spec, list(estimate.failed))
+    return _project(list(estimate.media), estimate.calibration, kept, spec, list(estimate.failed))
 
 
 def _project(
-    media: list[tuple[str, MediaInfo]],
+    media: list[MediaInfo],
     calibration: Iterable[Calibration],
     kept_counts: list[int],
     spec: SamplingSpec,
@@ -221,14 +215,14 @@ def _project(
     # The first calibration paid the first-use imports; later videos pay only their own set-up.
     setup_s = min((c.setup_s for c in calibration), default=0.0)
     rows = []
-    for url, info in media:
+    for info in media:
         duration = info.duration_s or 0.0
-        fps = _fps(info)
+        fps = info.video.fps
         frames = duration * fps
         kept = round(duration * kept_per_s)
         rows.append(
             {
-                "source_url": redact_url(url),
+                "source_url": info.url,
                 "duration_s": duration,
                 "width": info.video.width,
                 "height": info.video.height,
@@ -240,6 +234,4 @@ def _project(
             }
         )
     videos = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
-    return CollectionEstimate(
-        videos, calibration, tuple(failed), spec, tuple(info for _, info in media)
-    )
+    return CollectionEstimate(videos, calibration, tuple(failed), spec, tuple(media))

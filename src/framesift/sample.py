@@ -45,6 +45,7 @@ from framesift.select import (
     stream_end_s,
 )
 from framesift.sink import ImageSink
+from framesift.source import Source
 from framesift.spec import SamplingSpec
 from framesift.stream import PendingFrame, StreamSelector, mark_cuts, release_picture
 
@@ -125,7 +126,7 @@ class SamplingPass:
 
     def __init__(
         self,
-        url: str,
+        url: str | Source,
         spec: SamplingSpec | None = None,
         *,
         storage_options: Mapping[str, Any] | None = None,
@@ -134,15 +135,16 @@ class SamplingPass:
         media: MediaInfo | None = None,
         until_s: float | None = None,
     ) -> None:
-        self.url = url
+        self.source = Source.of(url, storage_options)
+        self.url = self.source.url
         self.until_s = until_s
         """Stop after this many seconds of video from the first frame (None: the whole video;
         the estimator samples the start of a video this way)."""
         self.spec = spec or SamplingSpec()
-        self.storage_options = storage_options
+        self.storage_options = self.source.storage_options
         self.sink = sink
         self.progress = progress
-        self.media = media or probe(url, storage_options)
+        self.media = media or probe(self.source)
         if self.media.truncated_at_byte is not None and not self.spec.decode.allow_partial:
             raise TruncatedMediaError(
                 self.media.url,
@@ -191,11 +193,7 @@ class SamplingPass:
             logger.info("%s: keyframes cannot be decoded from after a seek", self.media.url)
             self.mode = "straight"  # the same frames, decoded from the top
         with VideoDecoder(
-            self.url,
-            self.media,
-            self.spec.decode,
-            keyframes_only=self.mode == "keyframes",
-            storage_options=self.storage_options,
+            self.source, self.media, self.spec.decode, keyframes_only=self.mode == "keyframes"
         ) as decoder:
             if self.mode == "seek":
                 frames = decoder.frames_at(self._seek_targets())
@@ -334,20 +332,17 @@ class SamplingPass:
         return thumbnail
 
     def _seeks_cleanly(self) -> bool:
-        with VideoDecoder(
-            self.url, self.media, self.spec.decode, storage_options=self.storage_options
-        ) as decoder:
+        with VideoDecoder(self.source, self.media, self.spec.decode) as decoder:
             return decoder.seeks_cleanly()
 
     def _run_fast(self, started: float) -> Iterator[KeptFrame]:
         """The fast scene-analysis pass (see :mod:`framesift.fastscan`): its kept frames
         come once the whole video has been analysed."""
         scan = FastScan(
-            self.url,
+            self.source,
             self.media,
             self.spec,
             self._make_renderers,
-            storage_options=self.storage_options,
             sink=self.sink,
             progress=self.progress,
             until_s=self.until_s,
@@ -373,7 +368,7 @@ class SamplingPass:
 
 
 def sample_video(
-    url: str,
+    url: str | Source,
     spec: SamplingSpec | None = None,
     *,
     storage_options: Mapping[str, Any] | None = None,

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
@@ -53,9 +53,9 @@ from framesift.fastscan.refine import kept_rows, refine_scenes
 from framesift.fastscan.setup import ScanSetup
 from framesift.images import Renderers
 from framesift.probe import MediaInfo
-from framesift.redact import redact_url
 from framesift.select import FrameRow
 from framesift.sink import ImageSink
+from framesift.source import Source
 from framesift.spec import SamplingSpec
 
 __all__ = [
@@ -117,25 +117,24 @@ class FastScan:
 
     def __init__(
         self,
-        url: str,
+        source: Source,
         media: MediaInfo,
         spec: SamplingSpec,
         renderers: Callable[[], Renderers],
         *,
-        storage_options: Mapping[str, Any] | None = None,
         sink: ImageSink | None = None,
         progress: Callable[[float, float], None] | None = None,
         until_s: float | None = None,
     ) -> None:
         if spec.detector is None:
             raise SettingsError("fast scene analysis needs a detector (detector=None given)")
-        self.url = url
+        self.source = source
         self.media = media
         self.spec = spec
         self.sink = sink
         self.progress = progress
         self.until_s = until_s
-        self._setup = ScanSetup(url, media, spec, renderers, storage_options)
+        self._setup = ScanSetup(source, media, spec, renderers)
         self._stop = threading.Event()
 
     # -- the pass -------------------------------------------------------------------------
@@ -147,13 +146,13 @@ class FastScan:
         if not seekable:
             # Every decode must start at the top of the file: one segment, and refinements
             # and pictures decoded from the start (slow, but right).
-            logger.info("%s: keyframes cannot be decoded from after a seek", redact_url(self.url))
+            logger.info("%s: keyframes cannot be decoded from after a seek", self.source.shown)
             self._setup = replace(self._setup, seekable=False)
             count = 1
         segments = self._plan(count) if count > 1 else [WHOLE_VIDEO]
         scans = self._scan_all(segments)
         if not self._joined_cleanly(segments, scans):
-            logger.debug("%s: segments did not join; decoding as one", redact_url(self.url))
+            logger.debug("%s: segments did not join; decoding as one", self.source.shown)
             segments = [WHOLE_VIDEO]
             scans = self._scan_all(segments)
         return self._finish(scans, len(segments))
@@ -169,7 +168,7 @@ class FastScan:
                 try:
                     pts = decoder.seek_keyframe(seek_s)
                 except (av.error.FFmpegError, OSError) as exc:  # cannot seek: one segment
-                    logger.debug("%s: cannot seek (%s); one segment", redact_url(self.url), exc)
+                    logger.debug("%s: cannot seek (%s); one segment", self.source.shown, exc)
                     return [WHOLE_VIDEO]
                 if pts is not None and (not firsts or pts > firsts[-1][1]):
                     firsts.append((seek_s, pts))

@@ -18,7 +18,6 @@ from framesift.errors import TruncatedMediaError
 from framesift.fastscan.pictures import Pictures
 from framesift.fastscan.ranges import RangeScan
 from framesift.fastscan.setup import ScanSetup
-from framesift.redact import redact_url
 from framesift.scenes import SceneCutDetector
 from framesift.schema import ANALYSIS_SCHEMA
 
@@ -43,7 +42,7 @@ def join_ranges(setup: ScanSetup, scans: Sequence[RangeScan]) -> JoinedRanges:
     """One analysis from the scans of consecutive ranges (in order)."""
     pts = [p for s in scans for p in s.columns.pts]
     if not pts:
-        raise TruncatedMediaError(redact_url(setup.url), "no video frame could be decoded")
+        raise TruncatedMediaError(setup.source.shown, "no video frame could be decoded")
     times = [t for s in scans for t in s.columns.time_s]
     scores = [x for s in scans for x in s.columns.score]
     offset = 0

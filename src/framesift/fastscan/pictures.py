@@ -13,7 +13,6 @@ from framesift.errors import TruncatedMediaError
 from framesift.fastscan.parallel import chunks, run_parallel
 from framesift.fastscan.setup import ScanSetup
 from framesift.images import EXTENSIONS, FrameRenderer, encode_image
-from framesift.redact import redact_url
 from framesift.select import FrameRow
 from framesift.sink import ImageSink
 from framesift.spec import ImageSpec
@@ -74,7 +73,7 @@ def decode_pictures(
         missing = [p for _, targets in chunk for p in targets if p not in out]
         if missing:
             raise TruncatedMediaError(
-                redact_url(setup.url), f"frames at pts {missing[:5]} could not be decoded again"
+                setup.source.shown, f"frames at pts {missing[:5]} could not be decoded again"
             )
 
     run_parallel(run, chunks(sorted(groups.items()), workers))

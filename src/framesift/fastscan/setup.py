@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from framesift.decode import VideoDecoder
 from framesift.images import Renderers
 from framesift.probe import MediaInfo
+from framesift.source import Source
 from framesift.spec import SamplingSpec
 
 __all__ = ["ScanSetup"]
@@ -18,11 +18,10 @@ __all__ = ["ScanSetup"]
 class ScanSetup:
     """One video as the fast scan's workers open it."""
 
-    url: str
+    source: Source
     media: MediaInfo
     spec: SamplingSpec
     renderers: Callable[[], Renderers]  # each thread makes its own
-    storage_options: Mapping[str, Any] | None = None
     seekable: bool = True  # False: every decode starts at the top of the file
 
     @property
@@ -30,10 +29,4 @@ class ScanSetup:
         return self.media.video.fps
 
     def decoder(self, threads: int) -> VideoDecoder:
-        return VideoDecoder(
-            self.url,
-            self.media,
-            self.spec.decode,
-            storage_options=self.storage_options,
-            threads=threads,
-        )
+        return VideoDecoder(self.source, self.media, self.spec.decode, threads=threads)
