@@ -12,6 +12,7 @@ ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || need_apt+=(libglib2.0-0)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)    # speech for the speech tests
 command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr)  # OCR of on-screen text
 if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -19,11 +20,15 @@ fi
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $PY"
   "$PY" -m venv .venv
 fi
 stamp=.venv/.framesift-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing framesift and its extras into .venv (pip)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[test,dev,notebook,dask,speech]"
   touch "$stamp"
+else
+  echo "setup: .venv is up to date"
 fi

@@ -21,6 +21,9 @@ session, into one temporary directory. Fixture -> what it returns:
 - ``titled_video``: ``TitledVideo(path, cards)``, text cards for OCR
 - ``spoken_video``: ``SpokenVideo(path, words, speech_start_s)``, an espeak-ng voice; skipped
   without ffmpeg and espeak-ng
+
+Every test also runs under ``log_guard``'s autouse fixture: a test that logs an ERROR it did
+not declare with ``@pytest.mark.expected_errors`` fails (see tests/log_guard.py).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from pathlib import Path
 import pytest
 
 import media
+
+pytest_plugins = ["log_guard"]
 
 
 @pytest.fixture(scope="session")

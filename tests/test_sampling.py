@@ -314,8 +314,8 @@ def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
     assert written == [f"{i:08d}.jpg" for i in result.frames["frame_index"].to_list()]
     frames = pl.read_parquet(out / "frames.parquet")
     assert frames.equals(result.frames)
-    image = Image.open(out / "thumbs" / written[0])
-    assert max(image.size) == 320
+    with Image.open(out / "thumbs" / written[0]) as image:
+        assert max(image.size) == 320
 
 
 def test_bad_inputs_raise_typed_errors_naming_the_file(
@@ -354,8 +354,9 @@ def test_non_square_pixels_are_shown_at_display_aspect(tmp_path):
     assert result.frames["width"].to_list() == [854, 854]
     thumb = result.frames["thumbnail_uri"][0]
     full = result.frames["frame_uri"][0]
-    assert Image.open(thumb).size == (320, 180)
-    assert Image.open(full).size == (854, 480)
+    with Image.open(thumb) as thumb_image, Image.open(full) as full_image:
+        assert thumb_image.size == (320, 180)
+        assert full_image.size == (854, 480)
 
 
 def test_empty_and_index_less_files_are_called_truncated(cuts_video, tmp_path):
