@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from catalog_support import SECRET, CatalogTarget
+from framesift.catalog import Catalog
 from framesift.errors import SettingsError, StorageError
 from framesift.redact import Redactor, redact_options, redact_url
 from framesift.storage import (
@@ -122,7 +123,32 @@ def test_recovering_call_succeeds() -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [FileNotFoundError("x"), PermissionError("x"), FileExistsError("x"), ValueError("x")],
+    [PermissionError("x"), NotADirectoryError("x"), IsADirectoryError("x")],
+)
+def test_other_permanent_io_errors_become_storage_errors_at_once(error: Exception) -> None:
+    calls: list[int] = []
+
+    def fails() -> None:
+        calls.append(1)
+        raise error
+
+    with pytest.raises(StorageError, match=f"^writing s3://b/k failed \\({type(error).__name__}"):
+        with_retries(fails, what="writing s3://b/k", policy=RetryPolicy(5, 0.0, 0.0))
+    assert calls == [1]
+    assert not is_transient(error)
+
+
+def test_a_catalog_where_no_folder_can_be_made_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StorageError, match="file/catalog"):
+        Catalog(str(tmp_path / "file" / "catalog"))
+    with pytest.raises(StorageError, match="/proc/framesift/catalog"):
+        Catalog("/proc/framesift/catalog")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [FileNotFoundError("x"), FileExistsError("x"), ValueError("x")],
 )
 def test_permanent_errors_pass_through_at_once(error: Exception) -> None:
     calls: list[int] = []

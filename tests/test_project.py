@@ -38,6 +38,7 @@ PUBLIC_API = {
     "MemoryImageSink",
     "NoVideoStreamError",
     "NotAVideoError",
+    "PassStateError",
     "PassStats",
     "SampleResult",
     "SamplingPass",

@@ -154,17 +154,22 @@ def with_retries(
 ) -> T:
     """Run ``call``; retry transient failures per ``policy``; then raise StorageError.
 
-    Permanent errors (FileNotFoundError, FileExistsError, PermissionError, ...) pass through
-    unchanged at once so callers can handle them. ``what`` names the operation and URL and
-    must already be free of credentials.
+    A missing key (FileNotFoundError) or an existing one (FileExistsError) passes through
+    unchanged at once, so callers can handle it; other permanent I/O errors (permission
+    denied, a file where a folder should be, ...) become a StorageError at once.
+    ``what`` names the operation and URL and must already be free of credentials.
     """
     for attempt in range(1, policy.attempts + 1):
         try:
             return call()
         except _retryable_types() as exc:  # evaluated after the call: lazy imports count
-            if not is_transient(exc):
-                raise
             message = redact(f"{type(exc).__name__}: {exc}")
+            if not is_transient(exc):
+                if isinstance(exc, FileNotFoundError | FileExistsError) or not isinstance(
+                    exc, OSError
+                ):
+                    raise
+                raise StorageError(f"{what} failed ({message})") from None
             if attempt == policy.attempts:
                 raise StorageError(
                     f"{what} failed after {attempt} attempts ({message}); check that the "
@@ -380,10 +385,18 @@ class Storage:
         one, never a part. Returns the URI written."""
         path = self.path(key)
         if self.is_local:
-            self.run("writing", key, lambda: local_atomic_write(path, data, exclusive=False))
+            self._write("writing", key, lambda: local_atomic_write(path, data, exclusive=False))
         else:
-            self.run("writing", key, lambda: self.fs.pipe_file(path, data))
+            self._write("writing", key, lambda: self.fs.pipe_file(path, data))
         return self.uri(key)
+
+    def _write(self, what: str, key: str, call: Callable[[], None]) -> None:
+        """A write, where a missing folder that cannot be made is this storage's failure."""
+        try:
+            self.run(what, key, call)
+        except FileNotFoundError as exc:
+            message = self.redact(f"{type(exc).__name__}: {exc}")
+            raise StorageError(f"{what} {self.url}/{key} failed ({message})") from None
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create ``key`` with ``data`` only if nothing is there yet, atomically.
@@ -404,7 +417,7 @@ class Storage:
                 self.fs.pipe_file(path, data)
 
         try:
-            self.run("creating", key, call)
+            self._write("creating", key, call)
         except FileExistsError:
             try:
                 return self.read_bytes(key) == data
