@@ -28,13 +28,15 @@ VENV_BIN = Path(sys.executable).parent
 
 def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
+    # stderr goes to a file: a pipe nobody reads until the child ends fills up (64 KiB of
+    # progress bars) and blocks the child, which then never ends.
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0
