@@ -13,10 +13,15 @@ Modules: ``executors`` (where jobs run), ``loop`` (``ingest``, ``run_jobs``), ``
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, open_executor
-from framesift.batch.loop import ingest, run_jobs
-from framesift.batch.summary import IngestProgress, IngestSummary
-from framesift.catalog.job import IngestJob, IngestOutcome
+
+if TYPE_CHECKING:
+    from framesift.batch.loop import ingest, run_jobs
+    from framesift.batch.summary import IngestProgress, IngestSummary
+    from framesift.catalog.job import IngestJob, IngestOutcome
 
 __all__ = [
     "EXECUTOR_KINDS",
@@ -29,3 +34,20 @@ __all__ = [
     "open_executor",
     "run_jobs",
 ]
+
+# The loop brings the catalog (DuckDB, S3 support); a command that only needs an
+# ExecutorSpec (the CLI building its parser) starts without them.
+_LAZY = {
+    "IngestJob": "framesift.catalog.job",
+    "IngestOutcome": "framesift.catalog.job",
+    "IngestProgress": "framesift.batch.summary",
+    "IngestSummary": "framesift.batch.summary",
+    "ingest": "framesift.batch.loop",
+    "run_jobs": "framesift.batch.loop",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from framesift.catalog import Catalog
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_storage_option,
@@ -19,6 +18,9 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, command
 from framesift.cli.output import echo
+
+if TYPE_CHECKING:
+    from framesift.catalog import Catalog
 
 __all__ = ["add_catalog_arguments", "register", "run_catalog"]
 
@@ -43,6 +45,8 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("catalog")
 def run_catalog(args: argparse.Namespace) -> int:
+    from framesift.catalog import Catalog  # start-up: DuckDB loads for these commands only
+
     catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
     _SUBCOMMANDS[args.catalog_command](catalog, args)
     return EXIT_OK

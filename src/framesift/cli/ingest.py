@@ -9,9 +9,9 @@ in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from framesift.batch import ExecutorSpec, IngestOutcome, ingest
+from framesift.batch.executors import ExecutorSpec
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_sampling_arguments,
@@ -25,6 +25,9 @@ from framesift.cli.output import echo
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.redact import redact_url
 from framesift.spec import TextSpec
+
+if TYPE_CHECKING:
+    from framesift.batch import IngestOutcome
 
 __all__ = ["add_ingest_arguments", "executor_from_args", "register", "run_ingest"]
 
@@ -121,6 +124,8 @@ def _text_from_args(args: argparse.Namespace) -> TextSpec:
 
 @command("ingest")
 def run_ingest(args: argparse.Namespace) -> int:
+    from framesift.batch import ingest  # start-up: DuckDB loads for catalog commands only
+
     line = ProgressLine(args.progress)
 
     def report(outcome: IngestOutcome, done: int, total: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from framesift.catalog import Catalog
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_format_arguments,
@@ -43,6 +42,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("search")
 def run_search(args: argparse.Namespace) -> int:
+    from framesift.catalog import Catalog  # start-up: DuckDB loads for these commands only
+
     catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
     hits = catalog.search(
         args.query,
