@@ -77,11 +77,15 @@ def conv_embedding_model(path: Path) -> Path:
             helper.make_tensor_value_info("classes", TensorProto.FLOAT, [1, 10]),
         ],
         initializer=[
-            tensor("w1", 16, 3, 3, 3), tensor("b1", 16),
-            tensor("w2", 32, 16, 3, 3), tensor("b2", 32),
-            tensor("w3", 32, 64), tensor("b3", 64),
-            tensor("w4", 64, 10), tensor("b4", 10),
-        ],  # fmt: skip
+            tensor("w1", 16, 3, 3, 3),
+            tensor("b1", 16),
+            tensor("w2", 32, 16, 3, 3),
+            tensor("b2", 32),
+            tensor("w3", 32, 64),
+            tensor("b3", 64),
+            tensor("w4", 64, 10),
+            tensor("b4", 10),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

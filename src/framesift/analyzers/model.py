@@ -100,5 +100,5 @@ class Analyzer(abc.ABC):
         """What ran the model (e.g. ``onnxruntime 1.32 CPUExecutionProvider``): the
         catalog records it with the video."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: most analyzers hold nothing to release)
         """Release the model (sessions, threads)."""

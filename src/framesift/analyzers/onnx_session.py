@@ -134,9 +134,10 @@ def quantize_int8(model: bytes, *, shown: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="framesift-int8-") as folder:
         source, target = Path(folder, "model.onnx"), Path(folder, "model.int8.onnx")
         source.write_bytes(model)
+        failures = (*_load_errors(), KeyError)
         try:
             quantize_dynamic(source, target, weight_type=QuantType.QInt8)
-        except (*_load_errors(), KeyError) as exc:
+        except failures as exc:
             raise ModelContractError(
                 f"model {shown}: INT8 quantisation failed ({_first_line(exc)}); run it as FP32"
             ) from None

@@ -36,8 +36,9 @@ def analyze_kept_frames(
     ``source``; raises AnalyzerError when an analyzer fails."""
     rows = {
         int(row["pts"]): row
-        for row in frames.select("frame_index", "time_s", "pts", "keyframe", "width", "height")
-        .to_dicts()
+        for row in frames.select(
+            "frame_index", "time_s", "pts", "keyframe", "width", "height"
+        ).to_dicts()
     }
     runner.begin(media)
     if rows:
@@ -51,5 +52,7 @@ def analyze_kept_frames(
                 if decoded.pts >= last:
                     break
         if rows:
-            logger.warning("%s: %d kept frame(s) not found again to analyse", source.shown, len(rows))
+            logger.warning(
+                "%s: %d kept frame(s) not found again to analyse", source.shown, len(rows)
+            )
     return runner.finish()

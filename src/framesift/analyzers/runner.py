@@ -284,10 +284,10 @@ class AnalyzerRunner:
             # Held as its thumbnail only (a scene representative): scaled from that.
             small = held.thumb_rgb
             grow = width > small.shape[1]
-            picture = cv2.resize(
+            picture: NDArray[np.uint8] = cv2.resize(
                 small, (width, height), interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA
-            )
-            return picture[:, :, ::-1].copy() if request.colour == "bgr" else picture
+            ).astype(np.uint8, copy=False)
+            return np.ascontiguousarray(picture[:, :, ::-1]) if request.colour == "bgr" else picture
         return self._renderer(request, width, height).render(held.frame)
 
     def _renderer(self, request: PictureRequest, width: int, height: int) -> FrameRenderer:

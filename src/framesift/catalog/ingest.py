@@ -13,8 +13,9 @@ carry the rest over -> sample, thumbnails streaming into ``thumbs/<id>/g<gen>/``
 pictures into the analyzers' queue -> text -> analyzers' detections -> parts -> commit
 marker -> retire the previous generation -> ledger ``done``. A video that fails (a
 MediaError, a source that cannot be read, an analyzer that raised: AnalyzerError) leaves
-no rows, only its ledger entry with the typed error, and the batch goes on. A failure to write the *catalog* (a StorageError after retries) ends the
-batch with that error: nothing half-written is visible and a re-run resumes.
+no rows, only its ledger entry with the typed error, and the batch goes on. A failure to
+write the *catalog* (a StorageError after retries) ends the batch with that error:
+nothing half-written is visible and a re-run resumes.
 """
 
 from __future__ import annotations

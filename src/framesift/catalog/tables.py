@@ -1,7 +1,8 @@
 """Column schemas of the catalog tables, and conforming frames to them.
 
-``frames``, ``scenes``, ``analysis`` and ``detections`` are :mod:`framesift.schema`'s tables with a leading
-``video_id``, ``segments`` is its table as it is; ``videos`` and ``jobs`` are defined here.
+``frames``, ``scenes``, ``analysis`` and ``detections`` are :mod:`framesift.schema`'s
+tables with a leading ``video_id``, ``segments`` is its table as it is; ``videos`` and
+``jobs`` are defined here.
 docs/catalog.md documents every column; a test keeps the two in sync.
 """
 
