@@ -134,7 +134,7 @@ def quantize_int8(model: bytes, *, shown: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="framesift-int8-") as folder:
         source, target = Path(folder, "model.onnx"), Path(folder, "model.int8.onnx")
         source.write_bytes(model)
-        failures = (*_load_errors(), KeyError)
+        failures: tuple[type[BaseException], ...] = (*_load_errors(), KeyError)
         try:
             quantize_dynamic(source, target, weight_type=QuantType.QInt8)
         except failures as exc:
