@@ -36,6 +36,7 @@ from framesift.cli import main
 from framesift.errors import AnalyzerError, ModelContractError, SettingsError
 from framesift.probe import probe
 from framesift.sample import sample_video
+from framesift.sink import MemoryImageSink
 from framesift.source import Source
 from framesift.spec import (
     AnalyzerSpec,
@@ -282,6 +283,41 @@ def test_the_replay_finds_what_the_pass_found(face_video: FaceVideo) -> None:
         media = probe(face_video.path)
         again = analyze_kept_frames(Source(str(face_video.path)), media, result.frames, runner)
     assert again.detections.equals(streamed)
+
+
+def test_representatives_are_analysed_from_their_thumbnails(face_video: FaceVideo) -> None:
+    """Scene representatives are held as thumbnails only (the pass lets their decoded
+    pictures go): the analyzers see the thumbnail, and boxes still come in display pixels."""
+    spec = SamplingSpec(
+        interval_s=None,
+        detector="content",
+        threshold=5.0,
+        min_scene_len_frames=5,
+        representatives_per_scene=2,
+    )
+    with AnalyzerRunner.of(AnalyzerSpec(("faces",))) as runner:
+        result = sample_video(face_video.path, spec, sink=MemoryImageSink(), consumers=(runner,))
+        output = runner.finish()
+    frames = result.frames
+    only = frames.filter(pl.col("reasons") == pl.lit(["representative"]))
+    assert only.height >= 4  # kept as representatives only: held as thumbnails
+    counts = _faces_per_frame(frames, output.detections)
+    for t, found in counts.items():
+        assert found == _expected_faces(t), f"{found} faces at {t} s"
+    assert output.detections["x_px"].min() >= FACE_BOX[0] - 10  # type: ignore[operator]
+
+
+def test_ingest_of_a_fast_pass_decodes_the_kept_frames_for_the_analyzers(
+    face_video: FaceVideo, tmp_path: Path
+) -> None:
+    fast = SamplingSpec(interval_s=0.5, detector="content", decode=DecodeSpec(fast=True))
+    catalog = str(tmp_path / "cat")
+    summary = ingest([str(face_video.path)], catalog, fast, analyzers=AnalyzerSpec(("faces",)))
+    assert summary.counts["ingested"] == 1
+    cat = Catalog(catalog)
+    (video_id,) = cat.video_ids()
+    counts = _faces_per_frame(cat.frames(video_id), cat.detections(video_id))
+    assert counts and all(n == _expected_faces(t) for t, n in counts.items())
 
 
 def test_fast_pass_refuses_consumers_with_a_clear_error(face_video: FaceVideo) -> None:
