@@ -317,7 +317,8 @@ def test_ingest_of_a_fast_pass_decodes_the_kept_frames_for_the_analyzers(
     cat = Catalog(catalog)
     (video_id,) = cat.video_ids()
     counts = _faces_per_frame(cat.frames(video_id), cat.detections(video_id))
-    assert counts and all(n == _expected_faces(t) for t, n in counts.items())
+    assert counts
+    assert all(n == _expected_faces(t) for t, n in counts.items())
 
 
 def test_fast_pass_refuses_consumers_with_a_clear_error(face_video: FaceVideo) -> None:
