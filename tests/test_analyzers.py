@@ -641,3 +641,16 @@ def test_the_cli_writes_detections_beside_the_frames(face_video: FaceVideo, tmp_
     counts = _faces_per_frame(frames, detections)
     assert all(n == _expected_faces(t) for t, n in counts.items())
     assert main(["sample", str(face_video.path), "--out", str(out), "--analyze", "cats"]) == 2
+
+
+def test_a_model_is_read_from_an_fsspec_url(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    data = channel_means_model(tmp_path / "m.onnx").read_bytes()
+    with fsspec.open("memory://framesift-test/m.onnx", "wb") as handle:
+        handle.write(data)
+    model = OnnxModelSpec("memory://framesift-test/m.onnx", input_width_px=16, input_height_px=16)
+    check_analyzers(AnalyzerSpec(("onnx",), model=model))
+    with pytest.raises(ModelContractError, match="memory://framesift-test/gone.onnx"):
+        check_analyzers(
+            AnalyzerSpec(("onnx",), model=OnnxModelSpec("memory://framesift-test/gone.onnx"))
+        )

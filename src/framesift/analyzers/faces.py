@@ -15,6 +15,7 @@ cores, and the workers of a process pool do not oversubscribe the machine.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -59,7 +60,11 @@ class FaceAnalyzer(Analyzer):
 
     @property
     def engine(self) -> str:
-        return "yuface (libfacedetection YuNet)"
+        try:
+            version = importlib.metadata.version("yuface")
+        except importlib.metadata.PackageNotFoundError:
+            version = "?"
+        return f"yuface {version} (libfacedetection YuNet, CPU)"
 
     def analyze(self, frames: Sequence[AnalyzerFrame]) -> list[tuple[Detection, ...]]:
         return [self._faces(frame) for frame in frames]
