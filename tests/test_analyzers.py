@@ -650,7 +650,7 @@ def test_a_model_is_read_from_an_fsspec_url(tmp_path: Path) -> None:
         handle.write(data)
     model = OnnxModelSpec("memory://framesift-test/m.onnx", input_width_px=16, input_height_px=16)
     check_analyzers(AnalyzerSpec(("onnx",), model=model))
-    with pytest.raises(ModelContractError, match="memory://framesift-test/gone.onnx"):
+    with pytest.raises(ModelContractError, match=r"memory://framesift-test/gone\.onnx"):
         check_analyzers(
             AnalyzerSpec(("onnx",), model=OnnxModelSpec("memory://framesift-test/gone.onnx"))
         )
