@@ -654,3 +654,21 @@ def test_a_model_is_read_from_an_fsspec_url(tmp_path: Path) -> None:
         check_analyzers(
             AnalyzerSpec(("onnx",), model=OnnxModelSpec("memory://framesift-test/gone.onnx"))
         )
+
+
+def test_workers_share_the_cores_for_inference() -> None:
+    """A process pool's workers each get their share of the cores for the model runtimes;
+    the share changes no output, so not the settings hash either."""
+    import os
+
+    from framesift.batch import ExecutorSpec
+    from framesift.catalog.job import IngestJob
+
+    cores = os.cpu_count() or 2
+    assert ExecutorSpec("process", workers=2).inference_threads() == max(1, cores // 2)
+    assert ExecutorSpec("serial").inference_threads() == 0  # the analyzers' own: every core
+    faces = AnalyzerSpec(("faces",))
+    job = IngestJob(Source("clip.mp4"), "catalog", analyzers=faces, inference_threads=3)
+    assert job.analyzer_spec.threads == 3
+    alone = IngestJob(Source("clip.mp4"), "catalog", analyzers=faces, inference_threads=1)
+    assert job.settings_hash == alone.settings_hash
