@@ -643,6 +643,14 @@ def test_the_cli_writes_detections_beside_the_frames(face_video: FaceVideo, tmp_
     assert main(["sample", str(face_video.path), "--out", str(out), "--analyze", "cats"]) == 2
 
 
+def test_ingest_and_estimate_take_the_same_option(face_video: FaceVideo, tmp_path: Path) -> None:
+    catalog = str(tmp_path / "cat")
+    selection = ["--every", "0.5", "--detector", "none", "--analyze", "faces"]
+    assert main(["ingest", str(face_video.path), "--catalog", catalog, *selection]) == 0
+    assert Catalog(catalog).detections(analyzer="faces").height == 8
+    assert main(["estimate", str(face_video.path), *selection, "--json"]) == 0
+
+
 def test_a_model_is_read_from_an_fsspec_url(tmp_path: Path) -> None:
     fsspec = pytest.importorskip("fsspec")
     data = channel_means_model(tmp_path / "m.onnx").read_bytes()
