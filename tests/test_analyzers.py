@@ -260,6 +260,7 @@ def test_faces_are_found_at_the_right_times(face_video: FaceVideo) -> None:
     assert run.detections == faces.height
 
 
+@pytest.mark.slow
 def test_no_face_on_footage_without_people() -> None:
     """Real footage: night-time city towers (data/clips/cityCC0.mpg): no false face."""
     clip = Path(__file__).parents[1] / "data" / "clips" / "cityCC0.mpg"
@@ -272,6 +273,7 @@ def test_no_face_on_footage_without_people() -> None:
     assert output.detections.is_empty()
 
 
+@pytest.mark.slow
 def test_the_replay_finds_what_the_pass_found(face_video: FaceVideo) -> None:
     """Kept frames decoded again (the fast scan's path, and a later analyzer) give the
     very detections the pass's hand-off gave."""
@@ -285,6 +287,7 @@ def test_the_replay_finds_what_the_pass_found(face_video: FaceVideo) -> None:
     assert again.detections.equals(streamed)
 
 
+@pytest.mark.slow
 def test_representatives_are_analysed_from_their_thumbnails(face_video: FaceVideo) -> None:
     """Scene representatives are held as thumbnails only (the pass lets their decoded
     pictures go): the analyzers see the thumbnail, and boxes still come in display pixels."""
@@ -307,6 +310,7 @@ def test_representatives_are_analysed_from_their_thumbnails(face_video: FaceVide
     assert output.detections["x_px"].min() >= FACE_BOX[0] - 10  # type: ignore[operator]
 
 
+@pytest.mark.slow
 def test_ingest_of_a_fast_pass_decodes_the_kept_frames_for_the_analyzers(
     face_video: FaceVideo, tmp_path: Path
 ) -> None:
@@ -447,6 +451,7 @@ def test_detections_join_the_commit_and_answer_queries(
     )
 
 
+@pytest.mark.slow
 def test_adding_an_analyzer_later_reruns_only_the_analyzers(
     face_video: FaceVideo, tmp_path: Path
 ) -> None:
@@ -467,6 +472,7 @@ def test_adding_an_analyzer_later_reruns_only_the_analyzers(
     assert cat.detections(video_id).is_empty()
 
 
+@pytest.mark.slow
 def test_an_analyzer_failure_fails_that_video_and_leaves_no_rows(
     face_video: FaceVideo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -643,6 +649,7 @@ def test_the_cli_writes_detections_beside_the_frames(face_video: FaceVideo, tmp_
     assert main(["sample", str(face_video.path), "--out", str(out), "--analyze", "cats"]) == 2
 
 
+@pytest.mark.slow
 def test_ingest_and_estimate_take_the_same_option(face_video: FaceVideo, tmp_path: Path) -> None:
     catalog = str(tmp_path / "cat")
     selection = ["--every", "0.5", "--detector", "none", "--analyze", "faces"]
