@@ -27,7 +27,7 @@ stamp=.venv/.framesift-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing framesift and its extras into .venv (pip)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[test,dev,notebook,dask,speech]"
+  .venv/bin/python -m pip install -q -c scripts/constraints.txt -e ".[test,dev,notebook,dask,speech,analyze]"
   touch "$stamp"
 else
   echo "setup: .venv is up to date"

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 PUBLIC_API = {
+    "AnalyzerError",
+    "AnalyzerSpec",
     "AudioStreamInfo",
     "CatalogConflictError",
     "CatalogError",
@@ -36,8 +38,10 @@ PUBLIC_API = {
     "MediaInfo",
     "MediaNotFoundError",
     "MemoryImageSink",
+    "ModelContractError",
     "NoVideoStreamError",
     "NotAVideoError",
+    "OnnxModelSpec",
     "PassStateError",
     "PassStats",
     "SampleResult",

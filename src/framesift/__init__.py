@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from framesift._version import __version__
 from framesift.errors import (
+    AnalyzerError,
     CatalogConflictError,
     CatalogError,
     CatalogVersionError,
     FramesiftError,
     MediaError,
     MediaNotFoundError,
+    ModelContractError,
     NotAVideoError,
     NoVideoStreamError,
     PassStateError,
@@ -25,7 +27,14 @@ from framesift.errors import (
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
 from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
-from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec, TextSpec
+from framesift.spec import (
+    AnalyzerSpec,
+    DecodeSpec,
+    ImageSpec,
+    OnnxModelSpec,
+    SamplingSpec,
+    TextSpec,
+)
 
 if TYPE_CHECKING:
     from framesift.analysis import reselect
@@ -56,6 +65,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AnalyzerError",
+    "AnalyzerSpec",
     "AudioStreamInfo",
     "Catalog",
     "CatalogConflictError",
@@ -72,8 +83,10 @@ __all__ = [
     "MediaInfo",
     "MediaNotFoundError",
     "MemoryImageSink",
+    "ModelContractError",
     "NoVideoStreamError",
     "NotAVideoError",
+    "OnnxModelSpec",
     "PassStateError",
     "PassStats",
     "SampleResult",

@@ -5,6 +5,7 @@ the builtin that fits, so callers can catch either::
 
     FramesiftError(Exception)
     ├── SettingsError(FramesiftError, ValueError)       a setting is out of range or inconsistent
+    │   └── ModelContractError(SettingsError)            a model file is not ONNX or not as declared
     ├── MediaError(FramesiftError)                      a media file cannot be used (carries url)
     │   ├── NotAVideoError(MediaError, ValueError)       not a media container at all
     │   ├── NoVideoStreamError(MediaError, ValueError)   a container without a video stream
@@ -13,6 +14,7 @@ the builtin that fits, so callers can catch either::
     │   ├── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
     │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
     ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
+    ├── AnalyzerError(FramesiftError, RuntimeError)     a frame analyzer failed on a video's frame
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
     └── CatalogError(FramesiftError)                    the catalog is unusable
         ├── CatalogVersionError(CatalogError, RuntimeError)  written by a newer framesift
@@ -24,12 +26,14 @@ Messages name the file and say what to do; URLs in messages never carry credenti
 from __future__ import annotations
 
 __all__ = [
+    "AnalyzerError",
     "CatalogConflictError",
     "CatalogError",
     "CatalogVersionError",
     "FramesiftError",
     "MediaError",
     "MediaNotFoundError",
+    "ModelContractError",
     "NoVideoStreamError",
     "NotAVideoError",
     "PassStateError",
@@ -47,6 +51,11 @@ class FramesiftError(Exception):
 
 class SettingsError(FramesiftError, ValueError):
     """A setting is out of range or inconsistent with another one."""
+
+
+class ModelContractError(SettingsError):
+    """A model given to an analyzer is not an ONNX model, or its inputs and outputs are
+    not what its declared contract says; raised before any video is read."""
 
 
 class MediaError(FramesiftError):
@@ -84,6 +93,19 @@ class SubtitleError(MediaError, ValueError):
 
 class PassStateError(FramesiftError, RuntimeError):
     """A sampling pass was asked for its result before its frames were all read."""
+
+
+class AnalyzerError(FramesiftError, RuntimeError):
+    """A frame analyzer raised on a kept frame: the video fails (no rows of it are
+    written). ``url`` names the video, ``analyzer`` the analyzer, ``frame_index`` the frame."""
+
+    def __init__(self, url: str, analyzer: str, frame_index: int | None, problem: str) -> None:
+        self.url = url
+        self.analyzer = analyzer
+        self.frame_index = frame_index
+        self.problem = problem
+        where = f" on frame {frame_index}" if frame_index is not None else ""
+        super().__init__(f"{url}: analyzer {analyzer!r} failed{where}: {problem}")
 
 
 class StorageError(FramesiftError, OSError):

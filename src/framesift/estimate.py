@@ -20,13 +20,14 @@ from typing import Any
 import polars as pl
 
 from framesift.analysis import reselect
+from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
 from framesift.errors import FramesiftError, SettingsError
 from framesift.fullpass import FULL_PASS_MODE, require_full_pass
 from framesift.probe import MediaInfo, probe
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
 from framesift.source import Source, expand_sources
-from framesift.spec import SamplingSpec
+from framesift.spec import AnalyzerSpec, SamplingSpec
 
 __all__ = ["Calibration", "CollectionEstimate", "estimate_collection", "reestimate"]
 
@@ -97,18 +98,28 @@ class CollectionEstimate:
         )
 
 
-def _calibrate(source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
+def _calibrate(
+    source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float, analyzers: AnalyzerSpec
+) -> Calibration:
+    """The start of one video sampled as ingest would, the analyzers' time included."""
     sink = MemoryImageSink()
     marks: list[float] = []
     started = time.perf_counter()
-    result = SamplingPass(
-        source,
-        spec,
-        sink=sink,
-        media=media,
-        until_s=seconds,
-        progress=lambda done, total: marks.append(time.perf_counter()),
-    ).result()
+    with AnalyzerRunner.of(analyzers) as runner:
+        streaming = bool(runner.analyzers) and not spec.decode.fast
+        result = SamplingPass(
+            source,
+            spec,
+            sink=sink,
+            media=media,
+            until_s=seconds,
+            progress=lambda done, total: marks.append(time.perf_counter()),
+            consumers=(runner,) if streaming else (),
+        ).result()
+        if streaming:
+            runner.finish()
+        elif runner.analyzers:
+            analyze_kept_frames(source, media, result.frames, runner)
     ended = time.perf_counter()
     loop_start = marks[0] if marks else started  # the pass reports its start, then progress
     analysis = result.analysis
@@ -142,14 +153,17 @@ def estimate_collection(
     storage_options: Mapping[str, Any] | None = None,
     calibrate_videos: int = 2,
     calibrate_s: float = 20.0,
+    analyzers: AnalyzerSpec | None = None,
 ) -> CollectionEstimate:
     """Estimate kept frames, catalog bytes and sampling time for ``sources`` with ``spec``.
 
     Sources are files, folders, globs or fsspec URLs, as for ``ingest``. The first
     ``calibrate_videos`` readable videos are sampled for their first ``calibrate_s`` seconds;
-    unreadable sources are listed in ``failed``, never raised.
+    unreadable sources are listed in ``failed``, never raised. ``analyzers`` run on the
+    calibration's kept frames, so their time is in the estimate.
     """
     spec = spec or SamplingSpec()
+    analyzers = analyzers or AnalyzerSpec()
     media: list[tuple[Source, MediaInfo]] = []
     failed: list[tuple[str, str]] = []
     for url in expand_sources(sources, storage_options):
@@ -163,7 +177,7 @@ def estimate_collection(
         if len(calibration) >= calibrate_videos:
             break
         try:
-            calibration.append(_calibrate(source, info, spec, calibrate_s))
+            calibration.append(_calibrate(source, info, spec, calibrate_s, analyzers))
         except FramesiftError as exc:
             failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}

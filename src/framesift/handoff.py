@@ -5,11 +5,13 @@ and hands the picture over once, here: :class:`ImageWriter` encodes the thumbnai
 full frame when asked) and puts them in the :class:`~framesift.sink.ImageSink`, filling the
 row's image columns.
 
-Slot for per-frame analyzers (not built yet): a consumer of kept pictures implements
-:class:`PictureConsumer`; the pass calls every consumer it holds right after the image
-writer, with the same row and picture (``SamplingPass._hand_off``). The fast scan encodes
-its pictures inside its segment threads (:mod:`framesift.fastscan.pictures`); an analyzer
-that must run there joins at ``render_pictures``.
+Per-frame analyzers join here: a consumer of kept pictures implements
+:class:`PictureConsumer` (:class:`framesift.analyzers.AnalyzerRunner` does); the pass
+tells every consumer it holds which video starts (``begin``), then calls it right after the
+image writer with the same row and picture (``SamplingPass._hand_off``). The fast scan
+encodes its pictures inside its segment threads (:mod:`framesift.fastscan.pictures`) and
+takes no consumers: ingest runs the analyzers of a fast pass on the kept frames decoded
+again (:func:`framesift.analyzers.analyze_kept_frames`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from framesift.images import EXTENSIONS, FrameRenderer, encode_image
+from framesift.probe import MediaInfo
 from framesift.select import FrameRow
 from framesift.sink import ImageSink
 from framesift.spec import ImageSpec
@@ -56,6 +59,9 @@ class HeldPicture:
 class PictureConsumer(Protocol):
     """Something that takes every kept frame's picture during a pass (the slot for
     per-frame analyzers: see the module's description)."""
+
+    def begin(self, media: MediaInfo) -> None:
+        """The pass over ``media`` starts (display size, rotation, URL)."""
 
     def take(self, row: FrameRow, picture: HeldPicture) -> None:
         """One kept frame: its row (image columns filled) and its picture."""

@@ -8,10 +8,11 @@ from typing import Any
 import fsspec
 import polars as pl
 
+from framesift.analyzers import AnalyzerOutput, AnalyzerRunner, analyze_kept_frames
 from framesift.sample import ProgressCallback, SampleResult, sample_video
 from framesift.sink import FsspecImageSink
 from framesift.source import Source
-from framesift.spec import SamplingSpec
+from framesift.spec import AnalyzerSpec, SamplingSpec
 
 __all__ = ["write_sample", "write_table"]
 
@@ -30,14 +31,34 @@ def write_sample(
     *,
     storage_options: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    analyzers: AnalyzerSpec | None = None,
 ) -> SampleResult:
     """Sample ``video_url`` and write thumbnails under ``out_url/thumbs/`` and the
-    frames, scenes and analysis tables as Parquet files in ``out_url``."""
+    frames, scenes and analysis tables as Parquet files in ``out_url``; with
+    ``analyzers``, their results as ``detections.parquet`` too."""
     out = out_url.rstrip("/")
-    with FsspecImageSink(f"{out}/thumbs", storage_options) as sink:
+    spec = spec or SamplingSpec()
+    analyzed: AnalyzerOutput | None = None
+    with (
+        FsspecImageSink(f"{out}/thumbs", storage_options) as sink,
+        AnalyzerRunner.of(analyzers or AnalyzerSpec()) as runner,
+    ):
+        streaming = bool(runner.analyzers) and not spec.decode.fast
         result = sample_video(
-            video_url, spec, storage_options=storage_options, sink=sink, progress=progress
+            video_url,
+            spec,
+            storage_options=storage_options,
+            sink=sink,
+            progress=progress,
+            consumers=(runner,) if streaming else (),
         )
+        if streaming:
+            analyzed = runner.finish()
+        elif runner.analyzers:  # the fast scan hands no pictures on: decode the kept ones
+            source = Source(video_url, storage_options)
+            analyzed = analyze_kept_frames(source, result.media, result.frames, runner)
     for name in ("frames", "scenes", "analysis"):
         write_table(getattr(result, name), f"{out}/{name}.parquet", storage_options)
+    if analyzed is not None:
+        write_table(analyzed.detections, f"{out}/detections.parquet", storage_options)
     return result

@@ -30,7 +30,7 @@ import polars as pl
 from framesift.analysis import AnalysisColumns
 from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import perceptual_hash
-from framesift.errors import PassStateError, TruncatedMediaError
+from framesift.errors import PassStateError, SettingsError, TruncatedMediaError
 from framesift.fastscan import FastScan, FastScanResult
 from framesift.handoff import HeldPicture, ImageWriter, KeptFrame, PictureConsumer
 from framesift.images import Renderers, make_renderers
@@ -134,6 +134,7 @@ class SamplingPass:
         progress: ProgressCallback | None = None,
         media: MediaInfo | None = None,
         until_s: float | None = None,
+        consumers: Sequence[PictureConsumer] = (),
     ) -> None:
         self.source = Source.of(url, storage_options)
         self.url = self.source.url
@@ -164,9 +165,15 @@ class SamplingPass:
             if sink is not None
             else None
         )
-        self._consumers: tuple[PictureConsumer, ...] = ()
-        """Slot for per-frame analyzers: each takes every kept picture after the image
-        writer (see :mod:`framesift.handoff`); none yet."""
+        self._consumers = tuple(consumers)
+        """Per-frame analyzers: each takes every kept picture after the image writer (see
+        :mod:`framesift.handoff`)."""
+        if self._consumers and self.mode == "fast":
+            raise SettingsError(
+                "picture consumers (analyzers) need the streaming pass: the fast scan "
+                "renders its pictures in its segment threads; analyse its kept frames "
+                "afterwards with framesift.analyzers.analyze_kept_frames"
+            )
         self._selector = StreamSelector(
             self.spec,
             keyframe_pass=self.mode == "keyframes",
@@ -186,6 +193,8 @@ class SamplingPass:
             raise PassStateError("a SamplingPass can be iterated once; make a new one")
         self._consumed = True
         started = time.perf_counter()
+        for consumer in self._consumers:
+            consumer.begin(self.media)
         if self.mode == "fast":
             yield from self._run_fast(started)
             return
@@ -375,12 +384,20 @@ def sample_video(
     sink: ImageSink | None = None,
     progress: ProgressCallback | None = None,
     media: MediaInfo | None = None,
+    consumers: Sequence[PictureConsumer] = (),
 ) -> SampleResult:
     """Sample one video in one decode pass; see :class:`SamplingSpec` for what is kept.
 
     Thumbnails (and full frames when asked) go to ``sink``; without a sink no image is
-    encoded and the URIs are empty.
+    encoded and the URIs are empty. ``consumers`` take every kept picture as the pass
+    hands it on (frame analyzers: :class:`framesift.analyzers.AnalyzerRunner`).
     """
     return SamplingPass(
-        url, spec, storage_options=storage_options, sink=sink, progress=progress, media=media
+        url,
+        spec,
+        storage_options=storage_options,
+        sink=sink,
+        progress=progress,
+        media=media,
+        consumers=consumers,
     ).result()

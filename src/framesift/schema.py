@@ -14,6 +14,7 @@ import polars as pl
 
 __all__ = [
     "ANALYSIS_SCHEMA",
+    "DETECTIONS_SCHEMA",
     "FRAMES_SCHEMA",
     "KEEP_REASONS",
     "SCENES_SCHEMA",
@@ -79,3 +80,19 @@ SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
     "language": pl.String(),  # BCP 47 / ISO 639 code, None when unknown
 }
 """One timed text of a video (:class:`framesift.text.TextSegment`), with its video's id."""
+
+DETECTIONS_SCHEMA: dict[str, pl.DataType] = {
+    "frame_index": pl.Int64(),  # the kept frame (frames.frame_index)
+    "time_s": pl.Float64(),  # its time, as in frames
+    "analyzer": pl.String(),  # faces, onnx
+    "label": pl.String(),  # face; a class name; "embedding"
+    "score": pl.Float32(),  # 0 to 1
+    "x_px": pl.Float32(),  # box in display pixels of the frame (frames.width x height),
+    "y_px": pl.Float32(),  # left, top, width, height; None when the result has no box
+    "w_px": pl.Float32(),
+    "h_px": pl.Float32(),
+    "extra": pl.String(),  # JSON: the analyzer's own details (a face's five landmarks ...)
+    "embedding": pl.List(pl.Float32()),  # a vector, for analyzers that give one
+}
+"""One result of a frame analyzer on a kept frame (:class:`framesift.analyzers.Detection`);
+the catalog adds the video's id."""

@@ -63,6 +63,14 @@ class ExecutorSpec:
         cores = os.cpu_count() or 2
         return max(2, cores // self.workers + 2)
 
+    def inference_threads(self) -> int:
+        """Inference threads per video for local workers (0: the analyzers' own default,
+        every core this process may use): each worker's share of the cores, so the
+        workers' model runtimes together do not oversubscribe the machine."""
+        if self.decode_threads() == 0:
+            return 0
+        return max(1, (os.cpu_count() or 2) // self.workers)
+
     def fast_segments(self) -> int:
         """Most segments a fast pass decodes side by side for local workers (0: one per
         core, the pass's own default); with several workers they share the cores."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from typing import Any
 
+from framesift.analyzers import check_analyzers
 from framesift.batch.executors import ExecutorSpec, open_executor, worker_lost_errors
 from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
@@ -29,7 +30,7 @@ from framesift.errors import FramesiftError, SettingsError
 from framesift.progress import ProgressHandler
 from framesift.redact import redact_url
 from framesift.source import Source
-from framesift.spec import SamplingSpec, TextSpec
+from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 from framesift.storage import RetryPolicy
 
 __all__ = ["ingest", "run_jobs"]
@@ -52,6 +53,7 @@ def ingest(
     compact_after: int | None = 64,
     retry: RetryPolicy | None = None,
     text: TextSpec | None = None,
+    analyzers: AnalyzerSpec | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, globs or URLs into ``catalog``.
 
@@ -63,7 +65,10 @@ def ingest(
     interruption picks up what is missing. After the batch, when ``compact_after`` or more
     parts were committed since the last compaction, the catalog is compacted for fast
     full-table queries (None: never). ``text``: which timed text goes into ``segments``
-    (default: subtitle streams and sidecar subtitle files). ``sampler``: another sampling
+    (default: subtitle streams and sidecar subtitle files). ``analyzers``: frame analyzers
+    run on the kept pictures inside the pass (faces, a model of one's own), their results
+    in the ``detections`` table; their models are checked before the first video.
+    ``sampler``: another sampling
     pass of :func:`framesift.sample_video`'s shape (in-process runs only).
 
     Progress: ``progress(outcome, done, total)`` hears of each finished video.
@@ -76,8 +81,11 @@ def ingest(
     started = time.perf_counter()
     spec = spec or SamplingSpec()
     text = text or TextSpec()
+    analyzers = analyzers or AnalyzerSpec()
     executor = executor or ExecutorSpec()
     _check_settings(text, executor, sampler)
+    if analyzers.names:
+        check_analyzers(analyzers)
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
     )
@@ -94,6 +102,8 @@ def ingest(
             decode_threads=executor.decode_threads(),
             fast_segments=executor.fast_segments(),
             sampler=sampler,
+            analyzers=analyzers,
+            inference_threads=executor.inference_threads(),
         )
         for url in expand_sources(sources, src_options)
     ]

@@ -37,7 +37,7 @@ from framesift.catalog.commits import (
 from framesift.catalog.compact import compact
 from framesift.catalog.display import ThumbnailGrid
 from framesift.catalog.jobs import JobLedger
-from framesift.catalog.tables import SCHEMAS, SORT_KEYS, empty
+from framesift.catalog.tables import SCHEMAS, SORT_KEYS, conform, empty
 from framesift.catalog.totals import CatalogTotals
 from framesift.catalog.vacuum import vacuum
 from framesift.catalog.version import CatalogInfo, open_catalog_root
@@ -203,7 +203,8 @@ class Catalog:
             except FileNotFoundError:
                 # Replaced between listing and reading: read the new generation.
                 return self._table(table, video_id, columns)
-            return df.sort(list(SORT_KEYS[table])).select(cols)
+            # A part written before a column existed reads it as nulls, as the views do.
+            return conform(df, table, strict=False).sort(list(SORT_KEYS[table])).select(cols)
         select = ", ".join(_quote_ident(c) for c in cols)
         order = ", ".join(_quote_ident(c) for c in SORT_KEYS[table])
         if video_id is None:
@@ -243,6 +244,23 @@ class Catalog:
     ) -> pl.DataFrame:
         """Timed text (subtitles, speech, OCR) filled by the text capability."""
         return self._table("segments", video_id, columns)
+
+    def detections(
+        self,
+        video_id: str | Sequence[str] | None = None,
+        *,
+        analyzer: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """What the frame analyzers found on kept frames (faces, a model's labels, boxes
+        in display pixels, embeddings), of one video, several, or all; ``analyzer`` keeps
+        one analyzer's rows."""
+        wanted = list(columns) if columns is not None else list(SCHEMAS["detections"])
+        read = wanted if "analyzer" in wanted else [*wanted, "analyzer"]
+        df = self._table("detections", video_id, read)
+        if analyzer is not None:
+            df = df.filter(pl.col("analyzer") == analyzer)
+        return df.select(wanted)
 
     def search(
         self,
@@ -301,7 +319,8 @@ class Catalog:
     def sql(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> pl.DataFrame:
-        """Run DuckDB SQL over the views videos, frames, scenes, analysis, segments, jobs.
+        """Run DuckDB SQL over the views videos, frames, scenes, analysis, segments,
+        detections, jobs.
 
         Bind values with ``?`` / ``$name`` placeholders and ``params``; never format them
         into ``query``. Only the views the query names are refreshed (and, for a remote

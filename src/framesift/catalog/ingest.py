@@ -8,12 +8,14 @@ every run. The batch loop around it (queueing, executors, the summary) is
 
 Per video, inside one new generation that nothing sees before its commit:
 fingerprint -> skip if committed with the same settings (unless ``force``); if only the
-text settings differ, extract the text again and carry the rest over -> sample, thumbnails
-streaming into ``thumbs/<id>/g<gen>/`` -> text -> [analyzers] -> parts -> commit marker ->
-retire the previous generation -> ledger ``done``. A video that fails (a MediaError, or a
-source that cannot be read) leaves no rows, only its ledger entry with the typed error, and
-the batch goes on. A failure to write the *catalog* (a StorageError after retries) ends the
-batch with that error: nothing half-written is visible and a re-run resumes.
+text settings or the analyzers differ, extract the text or run the analyzers again and
+carry the rest over -> sample, thumbnails streaming into ``thumbs/<id>/g<gen>/`` and kept
+pictures into the analyzers' queue -> text -> analyzers' detections -> parts -> commit
+marker -> retire the previous generation -> ledger ``done``. A video that fails (a
+MediaError, a source that cannot be read, an analyzer that raised: AnalyzerError) leaves
+no rows, only its ledger entry with the typed error, and the batch goes on. A failure to
+write the *catalog* (a StorageError after retries) ends the batch with that error:
+nothing half-written is visible and a re-run resumes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import polars as pl
 
+from framesift.analyzers import AnalyzerOutput, AnalyzerRunner, analyze_kept_frames
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.commits import Commit
 from framesift.catalog.faults import fault_point
@@ -39,6 +42,7 @@ from framesift.catalog.tables import SCHEMAS, row_frame
 from framesift.catalog.version import framesift_version
 from framesift.catalog.writer import VideoWriter
 from framesift.errors import (
+    AnalyzerError,
     CatalogConflictError,
     FramesiftError,
     MediaError,
@@ -48,7 +52,7 @@ from framesift.errors import (
 from framesift.probe import MediaInfo, probe
 from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsProgress, for_stage
 from framesift.sample import sample_video
-from framesift.spec import SamplingSpec
+from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 from framesift.text.extract import extract_text
 from framesift.text.model import TextSegment, segments_frame
 
@@ -118,7 +122,12 @@ class _Run:
         if status == "skipped":
             logger.info("%s: already in the catalog as %s, skipped", self.shown, video_id)
         elif status == "updated":
-            logger.info("%s: text updated as %s (generation %d)", self.shown, video_id, generation)
+            logger.info(
+                "%s: text or analyzers updated as %s (generation %d)",
+                self.shown,
+                video_id,
+                generation,
+            )
         else:
             logger.info("%s: %s as %s (generation %d)", self.shown, status, video_id, generation)
         seconds = time.perf_counter() - self.started
@@ -163,25 +172,36 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
     if previous is not None and replacing and not job.force:
         if previous.settings_hash == job.settings_hash:
             return run.done("skipped", writer.video_id, previous.generation)
-        generation = _update_text(run, writer)
+        generation = _update_derived(run, writer)
         if generation is not None:
             return run.done("updated", writer.video_id, generation)
 
-    # 1. sample: one decoding pass; thumbnails stream into this generation's prefix.
-    sampled, thumbnails = _sample(run, writer)
-    # 2. text: subtitles, sidecars, speech, OCR of the kept frames, on the same timeline.
     try:
-        segments = _text_segments(run, sampled.media, sampled.frames)
-    except (MediaError, StorageError) as exc:  # a sidecar or the source: not the catalog
-        _drop_prefix(run.cat, writer.thumbs_prefix)
+        runner = _open_runner(job.analyzer_spec)
+    except SettingsError as exc:  # a model gone or changed since the batch checked it
         raise _VideoFailed(exc) from exc
+    try:
+        # 1. sample: one decoding pass; thumbnails stream into this generation's prefix,
+        #    kept pictures into the analyzers' queue.
+        sampled, thumbnails = _sample(run, writer, runner)
+        try:
+            # 2. text: subtitles, sidecars, speech, OCR of the kept frames, on one timeline.
+            segments = _text_segments(run, sampled.media, sampled.frames)
+            # 3. analyzers: their detections join the commit of the frames they describe.
+            analyzed = _finish_analyzers(run, sampled, runner)
+        except (MediaError, StorageError, AnalyzerError) as exc:  # not the catalog
+            _drop_prefix(run.cat, writer.thumbs_prefix)
+            raise _VideoFailed(exc) from exc
+    finally:
+        if runner is not None:
+            runner.close()
     tables = _tables(run, sampled, writer.video_id, writer.generation, size)
     tables["segments"] = segments_frame(segments, writer.video_id)
-    # 3. [analyzers]: the slot for per-frame analyzer stages. One would read the kept
-    #    frames (``sampled.frames``, their thumbnails) and add its own tables to ``tables``
-    #    here, so its rows land in the same commit as the frames they describe; a failure
-    #    of the analyzer on this video would drop the thumbnails and raise _VideoFailed,
-    #    as the text stage does.
+    if analyzed is not None:
+        tables["detections"] = analyzed.detections
+        tables["videos"] = tables["videos"].with_columns(
+            pl.lit(analyzed.runs_json()).alias("analyzer_runs")
+        )
     # 4. write the parts, then the commit marker: the video becomes visible at once.
     commit = _commit(run, writer, tables, has_thumbnails=thumbnails > 0)
     fault_point("after_retire")
@@ -189,21 +209,58 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
     return run.done(status, writer.video_id, commit.generation, sampled.frames.height)
 
 
-def _sample(run: _Run, writer: VideoWriter) -> tuple[SampledVideo, int]:
-    """The sampling pass with the catalog's image sink; the result and thumbnails written."""
+def _open_runner(spec: AnalyzerSpec) -> AnalyzerRunner | None:
+    """The analyzers of this job (models loaded), None when it runs none."""
+    return AnalyzerRunner.of(spec) if spec.names else None
+
+
+def _streams_to(runner: AnalyzerRunner | None, job: IngestJob) -> bool:
+    """Whether the pass itself feeds the analyzers (framesift's streaming pass), rather
+    than a decode of the kept frames afterwards (fast scan, custom sampler)."""
+    return runner is not None and job.sampler is None and not job.spec.decode.fast
+
+
+def _finish_analyzers(
+    run: _Run, sampled: SampledVideo, runner: AnalyzerRunner | None
+) -> AnalyzerOutput | None:
+    """The detections: from the queue the pass fed, or by decoding the kept frames."""
+    if runner is None:
+        return None
+    if _streams_to(runner, run.job):
+        return runner.finish()
+    media = sampled.media if isinstance(sampled.media, MediaInfo) else probe(run.job.source)
+    return analyze_kept_frames(run.job.source, media, sampled.frames, runner)
+
+
+def _sample(
+    run: _Run, writer: VideoWriter, runner: AnalyzerRunner | None
+) -> tuple[SampledVideo, int]:
+    """The sampling pass with the catalog's image sink (and the analyzers taking its kept
+    pictures); the result and thumbnails written."""
     job = run.job
-    sampler: Sampler = job.sampler or sample_video
     sink = writer.image_sink()
     try:
-        result = sampler(
-            job.source.url,
-            job.sampling_spec,
-            storage_options=job.source.storage_options,
-            sink=sink,
-            progress=run.sample_progress(),
-        )
+        if _streams_to(runner, job):
+            assert runner is not None
+            result: SampledVideo = sample_video(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+                consumers=(runner,),
+            )
+        else:
+            sampler: Sampler = job.sampler or sample_video
+            result = sampler(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+            )
         sink.close()
-    except MediaError as exc:
+    except (MediaError, AnalyzerError) as exc:
         sink.abort()
         _drop_prefix(run.cat, writer.thumbs_prefix)
         raise _VideoFailed(exc) from exc
@@ -238,11 +295,12 @@ def _commit(
         raise
 
 
-def _update_text(run: _Run, writer: VideoWriter) -> int | None:
+def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
     """When the video was sampled with these very sampling settings and only the text
-    settings differ: extract its text again and commit a generation that carries its
-    frames, scenes, analysis and thumbnails over (no decoding for frames, no copies).
-    Returns the new generation, or None (sample it again)."""
+    settings or the analyzers differ: extract its text again and/or run the analyzers on
+    its kept frames again, and commit a generation that carries everything else over
+    (frames, scenes, analysis, thumbnails: no copies). Returns the new generation, or None
+    (sample it again)."""
     cat, job, previous = run.cat, run.job, writer.previous
     part = previous.parts.get("videos") if previous is not None else None
     if previous is None or part is None:
@@ -260,23 +318,28 @@ def _update_text(run: _Run, writer: VideoWriter) -> int | None:
         if frames is not None
         else pl.DataFrame(schema=SCHEMAS["frames"])
     )
+    tables: dict[str, pl.DataFrame] = {}
     try:
         media = probe(job.source)
-        segments = _text_segments(run, media, kept)
-    except (MediaError, StorageError) as exc:
+        if row.get("text_spec") != _text_json(job.text):  # unknown (older rows): again
+            tables["segments"] = segments_frame(_text_segments(run, media, kept), writer.video_id)
+        if row.get("analyzer_spec") != _analyzers_json(job.analyzers):
+            analyzed = _analyze_again(run, media, kept)
+            tables["detections"] = analyzed.detections if analyzed else _no_detections()
+            row["analyzer_runs"] = analyzed.runs_json() if analyzed else None
+    except (MediaError, StorageError, AnalyzerError, SettingsError) as exc:
         raise _VideoFailed(exc) from exc
     row.update(
         settings_hash=job.settings_hash,
         ingested_at=datetime.now(UTC),
         framesift_version=framesift_version(),
         generation=writer.generation,
+        text_spec=_text_json(job.text),
+        analyzer_spec=_analyzers_json(job.analyzers),
     )
     try:
         commit = writer.commit(
-            {
-                "videos": row_frame(row, "videos"),
-                "segments": segments_frame(segments, writer.video_id),
-            },
+            {"videos": row_frame(row, "videos"), **tables},
             settings_hash=job.settings_hash,
             source_url=row["source_url"],
             has_thumbnails=False,
@@ -285,6 +348,27 @@ def _update_text(run: _Run, writer: VideoWriter) -> int | None:
     except CatalogConflictError as exc:
         raise _VideoFailed(exc) from exc
     return commit.generation
+
+
+def _analyze_again(run: _Run, media: MediaInfo, kept: pl.DataFrame) -> AnalyzerOutput | None:
+    """The job's analyzers on the kept frames, decoded again (None: it runs none)."""
+    runner = _open_runner(run.job.analyzer_spec)
+    if runner is None:
+        return None
+    with runner:
+        return analyze_kept_frames(run.job.source, media, kept, runner)
+
+
+def _no_detections() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMAS["detections"])
+
+
+def _text_json(text: TextSpec) -> str:
+    return json.dumps(text.to_dict(), sort_keys=True)
+
+
+def _analyzers_json(analyzers: AnalyzerSpec) -> str | None:
+    return json.dumps(analyzers.to_dict(), sort_keys=True) if analyzers.names else None
 
 
 def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegment]:
@@ -343,6 +427,8 @@ def _tables(
         "frames_decoded": stats.frames_decoded,
         "damaged_packets": stats.damaged_packets,
         "sample_seconds": stats.seconds,
+        "text_spec": _text_json(run.job.text),
+        "analyzer_spec": _analyzers_json(run.job.analyzers),
     }
     return {
         "videos": row_frame(row, "videos"),

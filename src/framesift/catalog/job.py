@@ -18,13 +18,14 @@ from framesift.catalog.catalog import Catalog
 from framesift.catalog.sampler import Sampler
 from framesift.errors import SettingsError
 from framesift.source import Source
-from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
+from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec, settings_fingerprint
 from framesift.storage import RetryPolicy
 
 __all__ = ["STATUSES", "IngestJob", "IngestOutcome", "Status"]
 
 Status = Literal["ingested", "replaced", "updated", "skipped", "failed"]
-"""``updated``: sampled before with the same settings; only its text was extracted again."""
+"""``updated``: sampled before with the same sampling settings; only its text was extracted
+again and/or its analyzers run again."""
 STATUSES: tuple[Status, ...] = ("ingested", "replaced", "updated", "skipped", "failed")
 
 
@@ -38,7 +39,10 @@ class IngestJob:
     (0: leave the spec's own value); they fill the spec's ``decode.threads`` and
     ``decode.segments`` only where the spec leaves them automatic, and change no output.
     ``sampler``: None for framesift's own pass; a custom one runs in-process only.
-    ``settings_hash`` is derived: the catalog's fingerprint of ``spec`` and ``text``.
+    ``analyzers``: the frame analyzers run on the kept pictures; ``inference_threads`` is
+    the executor's share of cores for them in a worker (0: the analyzers' own setting).
+    ``settings_hash`` is derived: the catalog's fingerprint of ``spec``, ``text`` and
+    ``analyzers``.
 
     The whole video is one job today. Splitting a long video across workers would add a
     time range here and give each range its own job; the batch loop schedules jobs and
@@ -55,15 +59,19 @@ class IngestJob:
     decode_threads: int = 0
     fast_segments: int = 0
     sampler: Sampler | None = None
+    analyzers: AnalyzerSpec = field(default_factory=AnalyzerSpec)
+    inference_threads: int = 0
     settings_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.decode_threads < 0 or self.fast_segments < 0:
+        if min(self.decode_threads, self.fast_segments, self.inference_threads) < 0:
             raise SettingsError(
-                f"decode_threads={self.decode_threads}, fast_segments={self.fast_segments}: "
-                "allowed 0 (the spec's own) or more"
+                f"decode_threads={self.decode_threads}, fast_segments={self.fast_segments}, "
+                f"inference_threads={self.inference_threads}: allowed 0 (the spec's own) or more"
             )
-        object.__setattr__(self, "settings_hash", settings_fingerprint(self.spec, self.text))
+        object.__setattr__(
+            self, "settings_hash", settings_fingerprint(self.spec, self.text, self.analyzers)
+        )
 
     @property
     def sampling_spec(self) -> SamplingSpec:
@@ -74,6 +82,13 @@ class IngestJob:
         if self.fast_segments and not decode.segments:
             decode = replace(decode, segments=self.fast_segments)
         return self.spec if decode is self.spec.decode else replace(self.spec, decode=decode)
+
+    @property
+    def analyzer_spec(self) -> AnalyzerSpec:
+        """The analyzers' settings with the executor's share of threads."""
+        if self.inference_threads and not self.analyzers.threads:
+            return replace(self.analyzers, threads=self.inference_threads)
+        return self.analyzers
 
     def open_catalog(self) -> Catalog:
         """The catalog this job writes to, opened from its URL and options (in a worker)."""

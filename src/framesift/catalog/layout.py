@@ -54,7 +54,14 @@ SNAPSHOTS = "snapshots"
 COMPACT = "compact"
 JOBS = "jobs"
 
-DATA_TABLES: tuple[str, ...] = ("videos", "frames", "scenes", "analysis", "segments")
+DATA_TABLES: tuple[str, ...] = (
+    "videos",
+    "frames",
+    "scenes",
+    "analysis",
+    "segments",
+    "detections",
+)
 """Tables stored as per-video Parquet parts under the commit protocol."""
 TABLES: tuple[str, ...] = (*DATA_TABLES, "jobs")
 """Everything ``Catalog.sql`` can query (``jobs`` comes from the ledger)."""

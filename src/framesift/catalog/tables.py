@@ -1,7 +1,8 @@
 """Column schemas of the catalog tables, and conforming frames to them.
 
-``frames``, ``scenes`` and ``analysis`` are :mod:`framesift.schema`'s tables with a leading
-``video_id``, ``segments`` is its table as it is; ``videos`` and ``jobs`` are defined here.
+``frames``, ``scenes``, ``analysis`` and ``detections`` are :mod:`framesift.schema`'s
+tables with a leading ``video_id``, ``segments`` is its table as it is; ``videos`` and
+``jobs`` are defined here.
 docs/catalog.md documents every column; a test keeps the two in sync.
 """
 
@@ -13,7 +14,13 @@ from collections.abc import Mapping
 import polars as pl
 
 from framesift.errors import CatalogError
-from framesift.schema import ANALYSIS_SCHEMA, FRAMES_SCHEMA, SCENES_SCHEMA, SEGMENTS_SCHEMA
+from framesift.schema import (
+    ANALYSIS_SCHEMA,
+    DETECTIONS_SCHEMA,
+    FRAMES_SCHEMA,
+    SCENES_SCHEMA,
+    SEGMENTS_SCHEMA,
+)
 
 __all__ = [
     "JOBS_SCHEMA",
@@ -38,7 +45,7 @@ VIDEOS_SCHEMA: dict[str, pl.DataType] = {
     "source_url": pl.String(),  # where it was ingested from, credentials removed
     "size_bytes": pl.Int64(),
     "ingested_at": _UTC,
-    "settings_hash": pl.String(),  # settings_fingerprint(sampling spec, text spec)
+    "settings_hash": pl.String(),  # settings_fingerprint(sampling, text, analyzers)
     "sampling_spec": pl.String(),  # the full SamplingSpec as JSON
     "framesift_version": pl.String(),
     "kept_frames": pl.Int64(),
@@ -46,6 +53,9 @@ VIDEOS_SCHEMA: dict[str, pl.DataType] = {
     "frames_decoded": pl.Int64(),
     "damaged_packets": pl.Int64(),
     "sample_seconds": pl.Float64(),  # wall time of the sampling pass
+    "text_spec": pl.String(),  # the TextSpec as JSON
+    "analyzer_spec": pl.String(),  # the AnalyzerSpec's settings as JSON, None: no analyzers
+    "analyzer_runs": pl.String(),  # JSON per analyzer: engine (provider), frames, seconds
     # probe fields (MediaInfo.to_row()); declared vs measured is documented in probe.py
     "container": pl.String(),
     "duration_s": pl.Float64(),
@@ -93,6 +103,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "scenes": {**_ID, **SCENES_SCHEMA},
     "analysis": {**_ID, **ANALYSIS_SCHEMA},
     "segments": SEGMENTS_SCHEMA,
+    "detections": {**_ID, **DETECTIONS_SCHEMA},
     "jobs": JOBS_SCHEMA,
 }
 
@@ -102,6 +113,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "scenes": ("video_id", "scene_index"),
     "analysis": ("video_id", "frame_index"),
     "segments": ("video_id", "start_s"),
+    "detections": ("video_id", "frame_index", "analyzer"),
     "jobs": ("source_url",),
 }
 

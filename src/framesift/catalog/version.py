@@ -32,13 +32,23 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CATALOG_FORMAT = "framesift.catalog"
-CATALOG_VERSION = 1
-"""Schema version this framesift writes."""
+CATALOG_VERSION = 2
+"""Schema version this framesift writes. 2: the ``detections`` table and the videos
+columns ``text_spec``, ``analyzer_spec``, ``analyzer_runs`` (a framesift that knows only
+version 1 would take a commit naming a detections part for a foreign one)."""
 
 FINGERPRINT_METHOD = "sha256(size,head 1MiB,middle 1MiB,tail 1MiB)[:24]"
 
 Migration = Callable[[Storage], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _add_detections(storage: Storage) -> None:
+    """1 -> 2: nothing to rewrite; the new table and columns start empty (the views
+    read missing columns of older parts as nulls)."""
+    del storage
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_detections}
 """``MIGRATIONS[v]`` upgrades a catalog from version ``v`` to ``v + 1`` in place."""
 
 

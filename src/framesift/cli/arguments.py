@@ -6,8 +6,9 @@
 - the sampling options, in groups: selection (``--every``, ``--keyframes``,
   ``--representatives``, ``--dedup``), scene detection (``--detector``, ``--threshold``,
   ``--min-scene-len``, ``--analysis-width``), decoding (``--fast``, ``--hwaccel``) and
-  images (``--thumb-size`` ...). ``scenes`` takes detection and decoding; ``sample``,
-  ``ingest`` and ``estimate`` take them all;
+  images (``--thumb-size`` ...), frame analyzers (``--analyze faces,onnx``, ``--model``
+  ...). ``scenes`` takes detection and decoding; ``sample``, ``ingest`` and ``estimate``
+  take them all;
 - ``--json`` / ``--csv`` where a command can print its result as data.
 
 What the values mean ("0 turns it off") is the library's :class:`~framesift.spec.
@@ -23,12 +24,15 @@ from typing import Any
 
 from framesift.errors import SettingsError
 from framesift.spec import (
+    ANALYZER_NAMES,
     DETECTOR_NAMES,
     OFF_DEDUP_BITS,
     OFF_DETECTOR,
     OFF_INTERVAL_S,
+    AnalyzerSpec,
     DecodeSpec,
     ImageSpec,
+    OnnxModelSpec,
     SamplingSpec,
     SelectionOptions,
 )
@@ -41,6 +45,7 @@ __all__ = [
     "add_format_arguments",
     "add_sampling_arguments",
     "add_storage_option",
+    "analyzer_spec_from_args",
     "catalog_url",
     "detection_spec_from_args",
     "parse_storage_options",
@@ -127,6 +132,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     add_detection_arguments(parser, can_be_off=True)
     add_decode_arguments(parser)
     _add_image_arguments(parser)
+    _add_analyzer_arguments(parser)
 
 
 def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
@@ -270,6 +276,98 @@ def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--full-frames", action="store_true", help="also write full-resolution frames"
     )
+
+
+def _add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("frame analyzers")
+    group.add_argument(
+        "--analyze",
+        default="",
+        metavar="NAMES",
+        help=f"run analyzers on the kept frames, comma separated: {', '.join(ANALYZER_NAMES)} "
+        "(pip install 'framesift[analyze]')",
+    )
+    group.add_argument(
+        "--face-confidence",
+        type=float,
+        default=0.6,
+        metavar="P",
+        help="faces: lowest confidence recorded, 0 to 1 (default 0.6)",
+    )
+    group.add_argument("--model", default=None, metavar="URL", help="onnx: the model file")
+    group.add_argument(
+        "--model-size",
+        default="224x224",
+        metavar="WxH",
+        help="onnx: input width x height in pixels (default 224x224)",
+    )
+    group.add_argument(
+        "--model-output",
+        default="labels",
+        choices=["labels", "boxes", "embedding"],
+        help="onnx: what the first output means (default labels)",
+    )
+    group.add_argument(
+        "--model-labels", default="", metavar="A,B,...", help="onnx: the class names, in order"
+    )
+    group.add_argument(
+        "--model-colour", default="rgb", choices=["rgb", "bgr"], help="onnx: channel order"
+    )
+    group.add_argument(
+        "--model-layout", default="nchw", choices=["nchw", "nhwc"], help="onnx: input layout"
+    )
+    group.add_argument(
+        "--model-mean", default="0,0,0", metavar="R,G,B", help="onnx: mean per channel (0-1)"
+    )
+    group.add_argument(
+        "--model-std", default="1,1,1", metavar="R,G,B", help="onnx: std per channel (0-1)"
+    )
+    group.add_argument(
+        "--model-min-score", type=float, default=0.5, metavar="P", help="onnx: lowest score kept"
+    )
+    group.add_argument(
+        "--int8", action="store_true", help="onnx: run an INT8 (dynamically quantised) copy"
+    )
+
+
+def analyzer_spec_from_args(args: argparse.Namespace) -> AnalyzerSpec:
+    """The AnalyzerSpec the options of the ``frame analyzers`` group ask for."""
+    model = None
+    if args.model:
+        width, sep, height = args.model_size.lower().partition("x")
+        try:
+            size = (int(width), int(height))
+            mean = _three(args.model_mean)
+            std = _three(args.model_std)
+        except ValueError:
+            raise SettingsError(
+                f"--model-size {args.model_size!r}, --model-mean {args.model_mean!r}, "
+                f"--model-std {args.model_std!r}: expected WxH and three numbers R,G,B"
+            ) from None
+        if not sep:
+            raise SettingsError(f"--model-size {args.model_size!r}: expected WxH, e.g. 224x224")
+        model = OnnxModelSpec(
+            url=args.model,
+            input_width_px=size[0],
+            input_height_px=size[1],
+            colour=args.model_colour,
+            layout=args.model_layout,
+            mean=mean,
+            std=std,
+            output=args.model_output,
+            labels=tuple(n.strip() for n in args.model_labels.split(",") if n.strip()),
+            min_score=args.model_min_score,
+            int8=args.int8,
+            storage_options=storage_options_from_args(args) or None,
+        )
+    return AnalyzerSpec.parse(args.analyze, face_min_confidence=args.face_confidence, model=model)
+
+
+def _three(text: str) -> tuple[float, float, float]:
+    values = tuple(float(v) for v in text.split(","))
+    if len(values) != 3:
+        raise ValueError(text)
+    return values[0], values[1], values[2]
 
 
 def add_format_arguments(

@@ -16,6 +16,7 @@ from framesift.cli.arguments import (
     add_catalog_argument,
     add_sampling_arguments,
     add_storage_option,
+    analyzer_spec_from_args,
     catalog_url,
     spec_from_args,
     storage_options_from_args,
@@ -146,6 +147,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         video_progress=line.report,
         executor=executor_from_args(args),
         text=_text_from_args(args),
+        analyzers=analyzer_spec_from_args(args),
     )
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
     return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK

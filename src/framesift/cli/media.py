@@ -18,6 +18,7 @@ from framesift.cli.arguments import (
     add_format_arguments,
     add_sampling_arguments,
     add_storage_option,
+    analyzer_spec_from_args,
     detection_spec_from_args,
     spec_from_args,
     storage_options_from_args,
@@ -114,6 +115,7 @@ def run_sample(args: argparse.Namespace) -> int:
             spec_from_args(args),
             storage_options=storage_options_from_args(args),
             progress=for_stage(line.report, args.video, SAMPLE),
+            analyzers=analyzer_spec_from_args(args),
         )
     finally:
         line.clear()
@@ -134,6 +136,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         storage_options=storage_options_from_args(args),
         calibrate_videos=args.calibrate_videos,
         calibrate_s=args.calibrate_s,
+        analyzers=analyzer_spec_from_args(args),
     )
     if args.json:
         echo_json(
