@@ -12,20 +12,23 @@ from framesift.errors import (
     CatalogVersionError,
     FramesiftError,
     MediaError,
+    MediaLimitError,
     MediaNotFoundError,
     NotAVideoError,
     NoVideoStreamError,
     PassStateError,
+    QueryNotAllowedError,
     SettingsError,
     StorageError,
     SubtitleError,
     TruncatedMediaError,
     UnsupportedCodecError,
+    WorkerLostError,
 )
 from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
 from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
 from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
-from framesift.spec import DecodeSpec, ImageSpec, SamplingSpec, TextSpec
+from framesift.spec import DecodeSpec, ImageSpec, LimitsSpec, SamplingSpec, TextSpec
 
 if TYPE_CHECKING:
     from framesift.analysis import reselect
@@ -68,14 +71,17 @@ __all__ = [
     "ImageSink",
     "ImageSpec",
     "KeptFrame",
+    "LimitsSpec",
     "MediaError",
     "MediaInfo",
+    "MediaLimitError",
     "MediaNotFoundError",
     "MemoryImageSink",
     "NoVideoStreamError",
     "NotAVideoError",
     "PassStateError",
     "PassStats",
+    "QueryNotAllowedError",
     "SampleResult",
     "SamplingPass",
     "SamplingSpec",
@@ -87,6 +93,7 @@ __all__ = [
     "TruncatedMediaError",
     "UnsupportedCodecError",
     "VideoStreamInfo",
+    "WorkerLostError",
     "__version__",
     "estimate_collection",
     "ingest",
