@@ -15,6 +15,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ import av.container
 import av.video.stream
 from av.codec.hwaccel import HWAccel, hwdevices_available
 
-from framesift.errors import TruncatedMediaError, UnsupportedCodecError
-from framesift.probe import MediaInfo
+from framesift.errors import MediaLimitError, TruncatedMediaError, UnsupportedCodecError
+from framesift.probe import MediaInfo, check_picture_size
 from framesift.source import Source
 from framesift.spec import DecodeSpec
 
@@ -157,9 +158,16 @@ class VideoDecoder:
         keyframes_only: bool = False,
         storage_options: Mapping[str, Any] | None = None,
         threads: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.source = Source.of(source, storage_options)
         self._threads = threads
+        limit_s = spec.limits.max_video_s
+        self._deadline = deadline
+        """time.monotonic() after which decoding stops with MediaLimitError (None: the
+        decoder's own clock, ``spec.limits.max_video_s`` from entering)."""
+        if deadline is None and limit_s is not None:
+            self._deadline = time.monotonic() + limit_s
         self.media = media
         self.spec = spec
         self.keyframes_only = keyframes_only
@@ -170,12 +178,17 @@ class VideoDecoder:
         self._reader: _ReadAhead | None = None
 
     def __enter__(self) -> VideoDecoder:
+        video = self.media.video
+        max_pixels = self.spec.limits.max_pixels
+        shown = self.source.shown
+        check_picture_size(shown, video.coded_width, video.coded_height, max_pixels)
         self._container = self._open()
         stream = self._container.streams.video[0]
         self._stream = stream
         ctx = stream.codec_context
         stream.thread_type = "AUTO"
-        stream.thread_count = self._threads or self.spec.threads or default_decode_threads()
+        threads = self._threads or self.spec.threads
+        stream.thread_count = threads or self.within_budget(default_decode_threads())
         if self.keyframes_only:
             ctx.skip_frame = "NONKEY"
         elif self.spec.fast:
@@ -214,6 +227,28 @@ class VideoDecoder:
         assert self._stream is not None, "use VideoDecoder as a context manager"
         return self._stream
 
+    def picture_bytes(self) -> int:
+        """Bytes of one decoded picture (planar YUV as decoded; 2 bytes a sample above
+        8 bits, 4:4:4 counted in full)."""
+        video = self.media.video
+        samples = video.coded_width * video.coded_height * 3
+        return samples * (2 if video.bit_depth > 8 else 1)
+
+    def within_budget(self, wanted: int) -> int:
+        """``wanted`` pictures in flight (frame threads, or frames read ahead), fewer when
+        that many would not fit ``spec.limits.decode_memory_mb`` (two pictures a frame
+        thread: the one it decodes and one it refers to). At least one."""
+        budget = self.spec.limits.decode_memory_mb << 20
+        return max(1, min(wanted, budget // (2 * max(1, self.picture_bytes()))))
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise MediaLimitError(
+                self.source.shown,
+                f"decoding took longer than {self.spec.limits.max_video_s:g} s "
+                "(LimitsSpec.max_video_s; --max-video-seconds)",
+            )
+
     @property
     def time_base(self) -> Fraction:
         return self.stream.time_base or Fraction(1, 90000)
@@ -221,7 +256,9 @@ class VideoDecoder:
     def _packets(self) -> Iterator[av.Packet]:  # type: ignore[type-arg]
         assert self._container is not None
         try:
-            yield from self._container.demux(self.stream)
+            for packet in self._container.demux(self.stream):
+                self._check_deadline()
+                yield packet
         except av.error.FFmpegError as exc:
             # A demuxer error mid-file (cut short, garbage): keep what was decoded.
             self.counters.damaged_packets += 1
@@ -277,7 +314,7 @@ class VideoDecoder:
         if read_ahead <= 0:
             yield from self._frames()
             return
-        reader = _ReadAhead(self._frames(), read_ahead)
+        reader = _ReadAhead(self._frames(), self.within_budget(read_ahead))
         self._reader = reader
         try:
             yield from reader
@@ -297,6 +334,7 @@ class VideoDecoder:
         fps = self.media.video.fps
         origin: float | None = None
         position = -1
+        max_pixels = self.spec.limits.max_pixels
         for packet in self._packets():
             if self.keyframes_only and packet.size and not packet.is_keyframe:
                 # Not even handed to the decoder: skip_frame=NONKEY still parses each one
@@ -320,6 +358,8 @@ class VideoDecoder:
             consecutive_errors = 0
             for frame in decoded:
                 assert isinstance(frame, av.VideoFrame)
+                if index == 0:  # headers lie: the picture as decoded
+                    check_picture_size(shown, frame.width, frame.height, max_pixels)
                 pts = frame.pts
                 if pts is None:
                     # No timestamp from the container: continue from the last one.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -20,10 +20,25 @@ import av
 import av.container
 import av.video.stream
 
-from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
+from framesift.errors import (
+    MediaLimitError,
+    NoVideoStreamError,
+    TruncatedMediaError,
+    UnsupportedCodecError,
+)
 from framesift.source import Source
+from framesift.spec import LimitsSpec
 
-__all__ = ["AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInfo", "probe"]
+__all__ = [
+    "AudioStreamInfo",
+    "MediaInfo",
+    "SubtitleStreamInfo",
+    "VideoStreamInfo",
+    "check_picture_size",
+    "probe",
+]
+
+_DEFAULT_MAX_PIXELS = LimitsSpec().max_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -146,13 +161,25 @@ class _Scan:
     decode_errors: int = 0
 
 
+def check_picture_size(shown: str, width: int, height: int, max_pixels: int | None) -> None:
+    """MediaLimitError when a ``width`` x ``height`` picture is over ``max_pixels``."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise MediaLimitError(
+            shown,
+            f"pictures of {width}x{height} ({width * height:,} pixels) are over the limit of "
+            f"{max_pixels:,} pixels (LimitsSpec.max_pixels; --max-pixels)",
+        )
+
+
 def _packet_scan(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     max_packets: int | None,
+    check_first: Callable[[av.VideoFrame], None] | None = None,
 ) -> _Scan:
     """Demux video packets (no seeking: raw streams cannot), decoding only until the first
-    frame comes out; the rest are counted, not decoded."""
+    frame comes out; the rest are counted, not decoded. ``check_first(frame)`` sees the
+    first frame as soon as it is decoded."""
     scan = _Scan()
     try:
         for packet in container.demux(stream):
@@ -160,6 +187,8 @@ def _packet_scan(
                 try:
                     for frame in packet.decode():
                         if isinstance(frame, av.VideoFrame) and scan.first is None:
+                            if check_first is not None:
+                                check_first(frame)
                             scan.first = frame
                 except av.error.InvalidDataError:
                     scan.decode_errors += 1
@@ -194,19 +223,29 @@ def probe(
     *,
     full: bool = False,
     scan_packets: int = 1000,
+    max_pixels: int | None = _DEFAULT_MAX_PIXELS,
 ) -> MediaInfo:
     """Describe the media at ``url``.
 
     ``full=True`` demuxes every video packet, so ``frame_count`` and ``duration_s`` are
     measured rather than declared; otherwise the first ``scan_packets`` are measured.
+    ``max_pixels``: MediaLimitError for larger pictures, checked on the stream's header
+    before any decoding and again on the first decoded picture (None: no limit).
     """
     source = Source.of(url, storage_options)
     size = source.size_bytes()
     with source.open_container() as container:
         stream = _video_stream(source, container)
+        ctx = stream.codec_context
+        check_picture_size(source.shown, ctx.width, ctx.height, max_pixels)
         # Packets tell frame timing and keyframe spacing; one decoded frame tells the true
         # pixel format, coded size and rotation.
-        scan = _packet_scan(container, stream, None if full else scan_packets)
+        scan = _packet_scan(
+            container,
+            stream,
+            None if full else scan_packets,
+            lambda f: check_picture_size(source.shown, f.width, f.height, max_pixels),
+        )
         if scan.first is None:
             raise TruncatedMediaError(source.shown, "no decodable video frame")
         measured: set[str] = set()

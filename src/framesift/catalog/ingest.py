@@ -261,7 +261,7 @@ def _update_text(run: _Run, writer: VideoWriter) -> int | None:
         else pl.DataFrame(schema=SCHEMAS["frames"])
     )
     try:
-        media = probe(job.source)
+        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
         segments = _text_segments(run, media, kept)
     except (MediaError, StorageError) as exc:
         raise _VideoFailed(exc) from exc
@@ -294,7 +294,7 @@ def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegm
     if not (text.subtitles or text.sidecars or text.speech or text.ocr):
         return []
     if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
-        media = probe(job.source)
+        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
     found = extract_text(
         job.source,
         media,
