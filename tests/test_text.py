@@ -161,10 +161,11 @@ def test_sidecars_are_found_by_name(tmp_path):
 def test_sidecar_times_follow_the_video_start(offset_start_video, tmp_path):
     video = tmp_path / "late.mp4"
     video.write_bytes(offset_start_video.path.read_bytes())
-    (tmp_path / "late.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nafter one second\n")
+    # The video is 1 s long: a cue from 0:00.5 shows at 10.5 s (one from 0:01 would not show).
+    (tmp_path / "late.srt").write_text("1\n00:00:00,500 --> 00:00:00,900\nafter half a second\n")
     info = fs.probe(str(video))
     (segment,) = extract_text(str(video), info, TextSpec())
-    assert segment.start_s == pytest.approx(info.start_time_s + 1.0)
+    assert segment.start_s == pytest.approx(info.start_time_s + 0.5)
     assert info.start_time_s == pytest.approx(offset_start_video.first_time_s, abs=0.05)
 
 
@@ -205,12 +206,15 @@ def run(target: CatalogTarget, sources: list[str], **kwargs: object) -> IngestSu
 
 
 FRENCH = "1\n00:00:00,500 --> 00:00:01,500\nBonjour le monde, café crème\n"
+# The clip is 3 s long: every cue shows while it plays (a cue after its end is dropped).
 OTHER = "\n".join(
-    f"{n}\n00:00:0{n - 1},000 --> 00:00:0{n},000\n{text}\n"
-    for n, text in enumerate(
-        ["The zebra and the fox", "The dog, the dog, the dog", "A dog barks", "Every dog"],
-        start=1,
-    )
+    [
+        f"{n}\n00:00:0{n - 1},000 --> 00:00:0{n},000\n{text}\n"
+        for n, text in enumerate(
+            ["The zebra and the fox", "The dog, the dog, the dog", "A dog barks"], start=1
+        )
+    ]
+    + ["4\n00:00:02,500 --> 00:00:02,900\nEvery dog\n"]
 )
 
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import queue
-import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,8 +24,16 @@ import av.container
 import av.video.stream
 from av.codec.hwaccel import HWAccel, hwdevices_available
 
-from framesift.errors import MediaLimitError, TruncatedMediaError, UnsupportedCodecError
-from framesift.probe import MediaInfo, check_picture_size
+from framesift.errors import TruncatedMediaError, UnsupportedCodecError
+from framesift.limits import (
+    Deadline,
+    capped_pictures,
+    check_picture_size,
+    picture_bytes,
+    pictures_within,
+)
+from framesift.probe import MediaInfo
+from framesift.readahead import ReadAhead
 from framesift.source import Source
 from framesift.spec import DecodeSpec
 
@@ -58,64 +63,6 @@ class DecodeCounters:
     frames_decoded: int = 0
     damaged_packets: int = 0
     hwaccel: str | None = None
-
-
-class _ReadAhead:
-    """Runs a frame iterator in a thread, keeping at most ``depth`` items queued.
-
-    Exceptions in the thread are raised in the consumer; ``stop`` ends the thread early
-    (the consumer stopped) and waits for it, so the container can then be closed.
-    """
-
-    _END = object()
-
-    def __init__(self, source: Iterator[DecodedFrame], depth: int) -> None:
-        self._source = source
-        self._queue: queue.Queue[object] = queue.Queue(depth)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="framesift-decode", daemon=True)
-        self._thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            for item in self._source:
-                if not self._put(item):
-                    return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._put(_Raised(exc))
-            return
-        self._put(self._END)
-
-    def __iter__(self) -> Iterator[DecodedFrame]:
-        while True:
-            item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, _Raised):
-                raise item.exc
-            assert isinstance(item, DecodedFrame)
-            yield item
-
-    def stop(self) -> None:
-        self._stopping.set()
-        while self._thread.is_alive():
-            with suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
-        self._thread.join()
-
-
-@dataclass(frozen=True)
-class _Raised:
-    exc: BaseException
 
 
 def default_decode_threads() -> int:
@@ -158,16 +105,10 @@ class VideoDecoder:
         keyframes_only: bool = False,
         storage_options: Mapping[str, Any] | None = None,
         threads: int | None = None,
-        deadline: float | None = None,
     ) -> None:
         self.source = Source.of(source, storage_options)
         self._threads = threads
-        limit_s = spec.limits.max_video_s
-        self._deadline = deadline
-        """time.monotonic() after which decoding stops with MediaLimitError (None: the
-        decoder's own clock, ``spec.limits.max_video_s`` from entering)."""
-        if deadline is None and limit_s is not None:
-            self._deadline = time.monotonic() + limit_s
+        self._deadline = Deadline(self.source.shown, spec.limits.max_video_s)
         self.media = media
         self.spec = spec
         self.keyframes_only = keyframes_only
@@ -175,13 +116,9 @@ class VideoDecoder:
         self._stack = ExitStack()
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
-        self._reader: _ReadAhead | None = None
+        self._reader: ReadAhead[DecodedFrame] | None = None
 
     def __enter__(self) -> VideoDecoder:
-        video = self.media.video
-        max_pixels = self.spec.limits.max_pixels
-        shown = self.source.shown
-        check_picture_size(shown, video.coded_width, video.coded_height, max_pixels)
         self._container = self._open()
         stream = self._container.streams.video[0]
         self._stream = stream
@@ -203,12 +140,14 @@ class VideoDecoder:
         self._stack.close()
 
     def _open(self) -> av.container.InputContainer:
+        limit = capped_pictures(self.spec.limits.max_pixels)
         for device in _hwaccel_candidates(self.spec.hwaccel):
             attempt = ExitStack()
             try:
                 container = attempt.enter_context(
                     self.source.open_container(
-                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True)
+                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True),
+                        **limit,
                     )
                 )
             except (av.error.FFmpegError, RuntimeError, ValueError) as exc:
@@ -220,34 +159,18 @@ class VideoDecoder:
                 self._stack.enter_context(attempt)
                 return container
             attempt.close()  # FFmpeg fell back to software: open plainly below
-        return self._stack.enter_context(self.source.open_container())
+        return self._stack.enter_context(self.source.open_container(**limit))
 
     @property
     def stream(self) -> av.video.stream.VideoStream:
         assert self._stream is not None, "use VideoDecoder as a context manager"
         return self._stream
 
-    def picture_bytes(self) -> int:
-        """Bytes of one decoded picture (planar YUV as decoded; 2 bytes a sample above
-        8 bits, 4:4:4 counted in full)."""
-        video = self.media.video
-        samples = video.coded_width * video.coded_height * 3
-        return samples * (2 if video.bit_depth > 8 else 1)
-
     def within_budget(self, wanted: int) -> int:
-        """``wanted`` pictures in flight (frame threads, or frames read ahead), fewer when
-        that many would not fit ``spec.limits.decode_memory_mb`` (two pictures a frame
-        thread: the one it decodes and one it refers to). At least one."""
-        budget = self.spec.limits.decode_memory_mb << 20
-        return max(1, min(wanted, budget // (2 * max(1, self.picture_bytes()))))
-
-    def _check_deadline(self) -> None:
-        if self._deadline is not None and time.monotonic() > self._deadline:
-            raise MediaLimitError(
-                self.source.shown,
-                f"decoding took longer than {self.spec.limits.max_video_s:g} s "
-                "(LimitsSpec.max_video_s; --max-video-seconds)",
-            )
+        """``wanted`` pictures in flight, fewer if over ``limits.decode_memory_mb``."""
+        video = self.media.video
+        one = picture_bytes(video.coded_width, video.coded_height, video.bit_depth)
+        return pictures_within(self.spec.limits.decode_memory_mb, one, wanted)
 
     @property
     def time_base(self) -> Fraction:
@@ -257,7 +180,7 @@ class VideoDecoder:
         assert self._container is not None
         try:
             for packet in self._container.demux(self.stream):
-                self._check_deadline()
+                self._deadline.check()
                 yield packet
         except av.error.FFmpegError as exc:
             # A demuxer error mid-file (cut short, garbage): keep what was decoded.
@@ -314,7 +237,7 @@ class VideoDecoder:
         if read_ahead <= 0:
             yield from self._frames()
             return
-        reader = _ReadAhead(self._frames(), self.within_budget(read_ahead))
+        reader = ReadAhead(self._frames(), self.within_budget(read_ahead))
         self._reader = reader
         try:
             yield from reader
@@ -334,7 +257,6 @@ class VideoDecoder:
         fps = self.media.video.fps
         origin: float | None = None
         position = -1
-        max_pixels = self.spec.limits.max_pixels
         for packet in self._packets():
             if self.keyframes_only and packet.size and not packet.is_keyframe:
                 # Not even handed to the decoder: skip_frame=NONKEY still parses each one
@@ -359,7 +281,9 @@ class VideoDecoder:
             for frame in decoded:
                 assert isinstance(frame, av.VideoFrame)
                 if index == 0:  # headers lie: the picture as decoded
-                    check_picture_size(shown, frame.width, frame.height, max_pixels)
+                    check_picture_size(
+                        shown, frame.width, frame.height, self.spec.limits.max_pixels
+                    )
                 pts = frame.pts
                 if pts is None:
                     # No timestamp from the container: continue from the last one.

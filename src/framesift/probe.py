@@ -20,12 +20,8 @@ import av
 import av.container
 import av.video.stream
 
-from framesift.errors import (
-    MediaLimitError,
-    NoVideoStreamError,
-    TruncatedMediaError,
-    UnsupportedCodecError,
-)
+from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
+from framesift.limits import capped_pictures, check_picture_size
 from framesift.source import Source
 from framesift.spec import LimitsSpec
 
@@ -34,7 +30,6 @@ __all__ = [
     "MediaInfo",
     "SubtitleStreamInfo",
     "VideoStreamInfo",
-    "check_picture_size",
     "probe",
 ]
 
@@ -161,16 +156,6 @@ class _Scan:
     decode_errors: int = 0
 
 
-def check_picture_size(shown: str, width: int, height: int, max_pixels: int | None) -> None:
-    """MediaLimitError when a ``width`` x ``height`` picture is over ``max_pixels``."""
-    if max_pixels is not None and width * height > max_pixels:
-        raise MediaLimitError(
-            shown,
-            f"pictures of {width}x{height} ({width * height:,} pixels) are over the limit of "
-            f"{max_pixels:,} pixels (LimitsSpec.max_pixels; --max-pixels)",
-        )
-
-
 def _packet_scan(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
@@ -234,7 +219,7 @@ def probe(
     """
     source = Source.of(url, storage_options)
     size = source.size_bytes()
-    with source.open_container() as container:
+    with source.open_container(**capped_pictures(max_pixels)) as container:
         stream = _video_stream(source, container)
         ctx = stream.codec_context
         check_picture_size(source.shown, ctx.width, ctx.height, max_pixels)

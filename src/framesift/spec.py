@@ -84,9 +84,10 @@ class LimitsSpec:
     a decoded 16000x16000 picture alone would hold 384 MB."""
     max_video_s: float | None = 4 * 3600.0
     """Wall-time limit of one video's decoding pass, in seconds."""
-    decode_memory_mb: int = 1024
-    """Budget for the decoder's pictures in flight: frame threads are fewer for large
-    pictures so that threads x picture bytes stays within it (automatic threads only)."""
+    decode_memory_mb: int = 512
+    """Budget for decoded pictures in flight: for large pictures, fewer frame threads (when
+    automatic) and fewer frames read ahead, two pictures each within it. An 8K UHD clip
+    peaked at ~520 MB with the default, ~880 MB with 1024 (benchmarks/bench_limits.py)."""
 
     def __post_init__(self) -> None:
         if self.max_pixels is not None and self.max_pixels < 64 * 64:

@@ -54,8 +54,15 @@ def this_process() -> str:
 
 
 def committed_settings(state: CatalogState) -> dict[str, str | None]:
-    """Each committed video of ``state`` and the settings hash it was committed with."""
-    return {video_id: commit.settings_hash for video_id, commit in state.live.items()}
+    """The settings hash of each committed video of ``state``, by video id and by the
+    source URL it was committed from (a run killed before it wrote its video id to the
+    ledger is known by its URL)."""
+    found: dict[str, str | None] = {}
+    for video_id, commit in state.live.items():
+        if commit.source_url:
+            found[commit.source_url] = commit.settings_hash
+        found[video_id] = commit.settings_hash
+    return found
 
 
 def _gone(owner: object) -> bool:
@@ -80,7 +87,8 @@ def reconciled(
 ) -> dict[str, Any] | None:
     """The entry as it truly stands, or None when it is right as written.
 
-    ``committed`` maps each committed video to its settings hash. An entry left ``queued``
+    ``committed`` maps each committed video (its id and its source URL, see
+    :func:`committed_settings`) to its settings hash. An entry left ``queued``
     or ``running`` by a batch (or, without one, a worker) that has ended is
     ``interrupted``; an entry ``failed`` or ``interrupted`` whose video is committed with
     its settings is ``done``."""
@@ -96,11 +104,12 @@ def reconciled(
                 error_message=f"the batch {owner} ended while this source was {state}",
             )
     video_id = fixed.get("video_id")
+    key = video_id if isinstance(video_id, str) else fixed.get("source_url")
     if (
         fixed.get("state") in ("failed", "interrupted")
-        and isinstance(video_id, str)
-        and video_id in committed
-        and committed[video_id] == fixed.get("settings_hash")
+        and isinstance(key, str)
+        and key in committed
+        and committed[key] == fixed.get("settings_hash")
     ):
         fixed.update(state="done", outcome="skipped", error_type=None, error_message=None)
     return fixed if fixed != record else None
