@@ -260,7 +260,7 @@ def test_workers_never_outlive_the_batch(kind: str, cuts_video, vfr_video, tmp_p
     assert len(cat.totals().interrupted) == 2
 
 
-def test_a_video_over_a_limit_fails_alone(cuts_video, tmp_path: Path) -> None:
+def test_a_video_over_a_limit_fails_alone(cuts_video, tmp_path: Path, capsys) -> None:
     import av
     import numpy as np
 
@@ -278,6 +278,11 @@ def test_a_video_over_a_limit_fails_alone(cuts_video, tmp_path: Path) -> None:
     (failed,) = summary.failed
     assert failed.error_type == "MediaLimitError"
     assert "1200x1200" in (failed.error_message or "")
+    # The same from the command line; 0 switches the limit off.
+    args = ["ingest", str(large), "--catalog", str(tmp_path / "cli")]
+    assert main([*args, "--max-pixels", "1000000"]) == 1
+    assert "MediaLimitError" in capsys.readouterr().out
+    assert main([*args, "--max-pixels", "0"]) == 0
 
 
 def test_a_job_is_one_picklable_value(tmp_path: Path) -> None:
