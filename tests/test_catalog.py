@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -25,8 +27,9 @@ from catalog_support import (
 )
 from framesift.batch import ingest
 from framesift.catalog import SCHEMAS, Catalog, CatalogTotals, FailedSource, layout
+from framesift.catalog.jobs import JobLedger, job_id_for
 from framesift.catalog.tables import conform
-from framesift.errors import CatalogError, CatalogVersionError
+from framesift.errors import CatalogError, CatalogVersionError, QueryNotAllowedError
 from framesift.spec import SamplingSpec, TextSpec, settings_fingerprint
 
 pytest_plugins = ["fixtures_catalog"]
@@ -538,3 +541,127 @@ def test_carry_over_adds_a_table_without_copying(
     cat.vacuum(grace_s=0)
     assert_one_copy(cat, {vid})
     assert cat.thumbnail(vid, 0).size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("SELECT 1; SELECT 2", id="two-statements"),
+        pytest.param("COPY (SELECT * FROM frames) TO '{out}/stolen.csv'", id="copy-to"),
+        pytest.param("SELECT * FROM read_text('/etc/hostname')", id="read-text"),
+        pytest.param("SELECT * FROM '{out}/x.csv'", id="file-as-table"),
+        pytest.param("SELECT * FROM read_parquet('{out}/*.parquet')", id="read-parquet"),
+        pytest.param("ATTACH '{out}/other.duckdb' AS other", id="attach"),
+        pytest.param("SELECT getenv('HOME')", id="getenv"),
+        pytest.param("DROP VIEW frames", id="drop-view"),
+        pytest.param("CREATE OR REPLACE VIEW videos AS SELECT 1 AS video_id", id="replace-view"),
+        pytest.param("SET enable_external_access = true", id="set"),
+        pytest.param("INSTALL httpfs", id="install"),
+        pytest.param("SELECT * FROM _jobs_rows", id="internal-table"),
+        pytest.param("DESCRIBE SELECT * FROM read_text('/etc/hostname')", id="describe-query"),
+        pytest.param("WITH t AS (SELECT * FROM read_blob('/etc/hostname')) SELECT * FROM t"),
+    ],
+)
+def test_sql_is_read_only_by_default(
+    query: str, catalog_url: CatalogTarget, videos: Videos, tmp_path: Path
+) -> None:
+    run(catalog_url, [str(videos.good[0])])
+    cat = open_catalog(catalog_url)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.csv").write_text("a\n1\n")
+    frames = cat.frames()
+    with pytest.raises(QueryNotAllowedError, match="unsafe=True"):
+        cat.sql(query.format(out=out))
+    assert sorted(p.name for p in out.iterdir()) == ["x.csv"]  # nothing written
+    assert cat.frames().equals(frames)  # the views stand
+    assert cat.sql("SELECT count(*) AS n FROM videos")["n"][0] == 1
+
+
+def test_sql_reads_the_views_and_unsafe_cannot_replace_them(
+    catalog_url: CatalogTarget, videos: Videos, tmp_path: Path
+) -> None:
+    run(catalog_url, [str(videos.good[0])])
+    cat = open_catalog(catalog_url)
+    frames = cat.frames()
+    n = frames.height
+    counted = cat.sql(
+        "WITH f AS (SELECT video_id FROM frames) SELECT count(*) AS n FROM f "
+        "JOIN videos USING (video_id) WHERE video_id IN (SELECT unnest($ids))",
+        {"ids": frames["video_id"].unique().to_list()},
+    )
+    assert counted["n"][0] == n
+    assert "frame_index" in cat.sql("DESCRIBE frames")["column_name"].to_list()
+    assert cat.sql("SELECT range AS i FROM range(3)")["i"].to_list() == [0, 1, 2]
+    # The opt-in runs anything, and the catalog's views come back for the next query.
+    cat.sql("DROP VIEW frames", unsafe=True)
+    assert cat.frames().equals(frames)
+    cat.sql("CREATE OR REPLACE VIEW frames AS SELECT 1 AS poisoned", unsafe=True)
+    assert cat.sql("SELECT count(*) AS n FROM frames")["n"][0] == n
+    out = tmp_path / "frames.parquet"
+    cat.sql(f"COPY (SELECT * FROM frames) TO '{out}'", unsafe=True)
+    assert pl.read_parquet(out).height == n
+    # The shared connection too: a view replaced there is bound again before it is read.
+    cat.connect().execute("CREATE OR REPLACE VIEW videos AS SELECT 'x' AS video_id")
+    assert cat.videos().height == 1
+    assert cat.videos()["video_id"][0] != "x"
+    with pytest.raises(CatalogError, match="not a valid query"):
+        cat.sql("SELEC nothing")
+
+
+def test_the_ledger_is_reconciled_with_the_commits(
+    catalog_url: CatalogTarget, videos: Videos
+) -> None:
+    first, second, third = (str(p) for p in videos.good)
+    run(catalog_url, [first, second])
+    cat = open_catalog(catalog_url)
+    ledger = JobLedger(cat.storage)
+    # A concurrent run that lost the commit race wrote "failed" over the winner's "done".
+    entry = ledger.read(job_id_for(first))
+    assert entry is not None
+    assert entry["state"] == "done"
+    ledger.failed(
+        job_id_for(first),
+        error_type="CatalogConflictError",
+        message="another writer committed first",
+        video_id=entry["video_id"],
+    )
+    # A batch that was killed: it queued the third source and started the bad one.
+    script = (
+        "import json, sys\n"
+        "from framesift.catalog import Catalog\n"
+        "from framesift.catalog.jobs import JobLedger\n"
+        "cat = Catalog(sys.argv[1], json.loads(sys.argv[2]))\n"
+        "ledger = JobLedger(cat.storage)\n"
+        "ledger.queue(sys.argv[3], 'feed')\n"
+        "ledger.queue(sys.argv[4], 'feed')\n"
+        "ledger.start(sys.argv[4], 'feed')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    args = [
+        catalog_url.url,
+        json.dumps(catalog_url.storage_options),
+        third,
+        str(videos.not_a_video),
+    ]
+    subprocess.run([sys.executable, "-c", script, *args], check=True, env=env, timeout=120)
+    states = dict(cat.jobs().select("source_url", "state").iter_rows())
+    assert states == {
+        first: "done",
+        second: "done",
+        third: "interrupted",
+        str(videos.not_a_video): "interrupted",
+    }
+    viewed = cat.sql("SELECT source_url, state FROM jobs ORDER BY source_url")
+    assert dict(viewed.iter_rows()) == states  # the jobs view says the same
+    totals = cat.totals()
+    assert totals.failed == ()
+    assert sorted(s.source_url for s in totals.interrupted) == sorted(
+        [third, str(videos.not_a_video)]
+    )
+    assert str(totals).endswith("0 failed sources, 2 interrupted (a re-run takes them up)")
+    # The next batch writes the corrections back, then runs its own sources.
+    run(catalog_url, [second])
+    assert (ledger.read(job_id_for(first)) or {})["state"] == "done"
+    assert (ledger.read(job_id_for(third)) or {})["state"] == "interrupted"
+    assert (ledger.read(job_id_for(second)) or {})["state"] == "done"

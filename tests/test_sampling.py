@@ -476,3 +476,63 @@ def test_reselect_on_a_keyframe_pass_equals_a_new_pass(cuts_video_sparse_keyfram
     assert chosen.frames["frame_index"].to_list() == again.frames["frame_index"].to_list()
     assert chosen.frames["reasons"].to_list() == again.frames["reasons"].to_list()
     assert chosen.scenes.equals(again.scenes)
+
+
+def _solid_video(path: Path, size: tuple[int, int], frames: int = 2) -> Path:
+    """A small file with large pictures: ``frames`` grey MPEG-4 pictures of ``size``."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=1)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        picture = np.full((size[1], size[0], 3), 90, np.uint8)
+        for _ in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _limited(**limits: object) -> fs.SamplingSpec:
+    return fs.SamplingSpec(decode=fs.DecodeSpec(limits=fs.LimitsSpec(**limits)))  # type: ignore[arg-type]
+
+
+def test_pictures_over_the_pixel_limit_are_refused_before_decoding(tmp_path: Path) -> None:
+    path = _solid_video(tmp_path / "large.mp4", (1600, 1600))
+    with pytest.raises(fs.MediaLimitError, match=r"1600x1600 .* limit of 2,000,000 pixels"):
+        fs.sample_video(path, _limited(max_pixels=2_000_000))
+    with pytest.raises(fs.MediaLimitError, match="max_pixels"):
+        fs.probe(path, max_pixels=2_000_000)
+    assert fs.probe(path, max_pixels=None).video.width == 1600
+    assert fs.sample_video(path, fs.SamplingSpec()).frames.height >= 1  # default: admitted
+    # A spec stored in a catalog before limits existed still reads, with the defaults.
+    stored = fs.SamplingSpec().to_dict()
+    del stored["decode"]["limits"]
+    assert fs.SamplingSpec.from_dict(stored) == fs.SamplingSpec()
+    assert _limited(max_pixels=None).fingerprint() == fs.SamplingSpec().fingerprint()
+
+
+def test_decoding_stops_at_the_wall_time_limit(cuts_video) -> None:
+    with pytest.raises(fs.MediaLimitError, match="longer than 1e-06 s"):
+        fs.sample_video(cuts_video.path, _limited(max_video_s=1e-6))
+    limits = fs.LimitsSpec(max_video_s=1e-6)
+    fast = fs.SamplingSpec(decode=fs.DecodeSpec(fast=True, limits=limits))
+    with pytest.raises(fs.MediaLimitError, match="max_video_s"):
+        fs.sample_video(cuts_video.path, fast)
+
+
+def test_decoder_memory_stays_within_its_budget(tmp_path: Path) -> None:
+    from framesift.decode import VideoDecoder
+
+    path = _solid_video(tmp_path / "large.mp4", (1600, 1600))
+    media = fs.probe(path)
+    tight = VideoDecoder(path, media, fs.DecodeSpec(limits=fs.LimitsSpec(decode_memory_mb=64)))
+    # 1600x1600 x 3 bytes a picture, two pictures a frame thread: 4 fit in 64 MiB.
+    assert tight.within_budget(16) == 4
+    assert VideoDecoder(path, media, fs.DecodeSpec()).within_budget(16) == 16
+    with tight:
+        assert tight.stream.thread_count == 4
+    with pytest.raises(fs.SettingsError, match="max_pixels"):
+        fs.LimitsSpec(max_pixels=10)

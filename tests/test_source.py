@@ -3,6 +3,8 @@ I/O failures mapped to framesift's typed errors in one place."""
 
 from __future__ import annotations
 
+import logging
+import os
 import pickle
 from pathlib import Path
 
@@ -85,3 +87,48 @@ def test_reading_a_source(tmp_path: Path) -> None:
 
 def test_expand_sources_lives_at_the_source_level() -> None:
     assert catalog_sources.expand_sources is expand_sources
+
+
+def _tree_with_hazards(root: Path) -> list[str]:
+    """A folder of empty "videos" with a FIFO, a symlink loop and a second link to one
+    folder among them; returns the regular video files, sorted."""
+    (root / "a" / "b").mkdir(parents=True)
+    files = [root / "top.mp4", root / "a" / "one.mkv", root / "a" / "b" / "two.mp4"]
+    for path in files:
+        path.write_bytes(b"x")
+    (root / "a" / "notes.txt").write_text("not a video")
+    os.mkfifo(root / "a" / "pipe.mp4")  # opening it would block forever
+    os.symlink(root / "a", root / "a" / "b" / "loop")  # a -> b -> loop -> a ...
+    os.symlink(root / "a" / "b", root / "again")  # the same folder by another name
+    return sorted(str(p) for p in files)
+
+
+@pytest.mark.timeout(20)
+def test_folders_and_globs_skip_fifos_and_survive_symlink_loops(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = _tree_with_hazards(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="framesift.source"):
+        walked = expand_sources([str(tmp_path)])
+    assert sorted(walked) == expected  # each file once, whatever the links
+    assert "pipe.mp4: a FIFO (named pipe), not a video file" in caplog.text
+    assert "symlink loop" in caplog.text
+    assert expand_sources([f"{tmp_path}/**/*.mp4"]) == [p for p in expected if p.endswith(".mp4")]
+    assert expand_sources([f"{tmp_path}/**"]) == expected
+    assert expand_sources([f"{tmp_path}/a/*.m[kp][v4]"]) == [expected[1]]
+    assert expand_sources([f"{tmp_path}/a/p*.mp4"]) == []  # the FIFO alone: nothing
+
+
+@pytest.mark.timeout(20)
+def test_a_named_fifo_or_device_is_a_typed_error_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    for name in (str(fifo), "/dev/zero"):
+        assert expand_sources([name]) == [name]  # named: kept, so its failure is recorded
+        with pytest.raises(NotAVideoError, match="not a regular file"):
+            catalog_sources.fingerprint(name)
+        with (
+            pytest.raises(NotAVideoError, match="not a regular file"),
+            Source(name).open_container(),
+        ):
+            pass

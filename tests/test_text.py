@@ -19,7 +19,7 @@ from framesift.batch import IngestSummary, ingest
 from framesift.catalog import Catalog
 from framesift.errors import SettingsError, SubtitleError
 from framesift.progress import ProgressEvent
-from framesift.spec import TextSpec
+from framesift.spec import TextSpec, settings_fingerprint
 from framesift.text import (
     TextSegment,
     clean_text,
@@ -161,10 +161,11 @@ def test_sidecars_are_found_by_name(tmp_path):
 def test_sidecar_times_follow_the_video_start(offset_start_video, tmp_path):
     video = tmp_path / "late.mp4"
     video.write_bytes(offset_start_video.path.read_bytes())
-    (tmp_path / "late.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nafter one second\n")
+    # The video is 1 s long: a cue from 0:00.5 shows at 10.5 s (one from 0:01 would not show).
+    (tmp_path / "late.srt").write_text("1\n00:00:00,500 --> 00:00:00,900\nafter half a second\n")
     info = fs.probe(str(video))
     (segment,) = extract_text(str(video), info, TextSpec())
-    assert segment.start_s == pytest.approx(info.start_time_s + 1.0)
+    assert segment.start_s == pytest.approx(info.start_time_s + 0.5)
     assert info.start_time_s == pytest.approx(offset_start_video.first_time_s, abs=0.05)
 
 
@@ -205,12 +206,15 @@ def run(target: CatalogTarget, sources: list[str], **kwargs: object) -> IngestSu
 
 
 FRENCH = "1\n00:00:00,500 --> 00:00:01,500\nBonjour le monde, café crème\n"
+# The clip is 3 s long: every cue shows while it plays (a cue after its end is dropped).
 OTHER = "\n".join(
-    f"{n}\n00:00:0{n - 1},000 --> 00:00:0{n},000\n{text}\n"
-    for n, text in enumerate(
-        ["The zebra and the fox", "The dog, the dog, the dog", "A dog barks", "Every dog"],
-        start=1,
-    )
+    [
+        f"{n}\n00:00:0{n - 1},000 --> 00:00:0{n},000\n{text}\n"
+        for n, text in enumerate(
+            ["The zebra and the fox", "The dog, the dog, the dog", "A dog barks"], start=1
+        )
+    ]
+    + ["4\n00:00:02,500 --> 00:00:02,900\nEvery dog\n"]
 )
 
 
@@ -520,3 +524,42 @@ def test_search_sees_what_was_committed_since_the_last_search(subtitled_video, v
     assert cat.search("hello").height == 1
     cat.delete_video(cat.search("zebra")["video_id"][0])
     assert cat.search("zebra").height == 0
+
+
+def _cue(n: int, start_s: float) -> str:
+    def stamp(t: float) -> str:
+        hours, minutes, seconds = int(t // 3600), int(t // 60 % 60), int(t % 60)
+        return f"{hours:02d}:{minutes:02d}:{seconds:02d},{int(t * 1000 % 1000):03d}"
+
+    return f"{n}\n{stamp(start_s)} --> {stamp(start_s + 0.5)}\ncue number {n}\n\n"
+
+
+def test_sidecar_cues_outside_the_video_are_dropped_with_a_count(cuts_video, tmp_path, caplog):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(cuts_video.path.read_bytes())
+    info = fs.probe(str(video))
+    assert info.duration_s is not None
+    end_s = info.start_time_s + info.duration_s
+    starts = [0.5, end_s - 1.0, end_s - 0.2, end_s + 1.0, end_s + 3600.0]
+    (tmp_path / "clip.srt").write_text("".join(_cue(i + 1, t) for i, t in enumerate(starts)))
+    with caplog.at_level("WARNING", logger="framesift.text.subtitles"):
+        segments = extract_text(str(video), info, TextSpec())
+    assert [s.text for s in segments] == ["cue number 1", "cue number 2", "cue number 3"]
+    assert segments[-1].end_s == pytest.approx(end_s)  # cut at the video's end
+    assert "2 subtitle cue(s) outside the video's" in caplog.text
+
+
+def test_a_sidecar_over_the_size_limit_fails_its_video_before_it_is_read(cuts_video, tmp_path):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(cuts_video.path.read_bytes())
+    cues = "".join(_cue(i + 1, 0.5) for i in range(2000))
+    (tmp_path / "clip.srt").write_text(cues)
+    info = fs.probe(str(video))
+    with pytest.raises(SubtitleError, match=r"clip\.srt: larger than the limit of 4,096 bytes"):
+        extract_text(str(video), info, TextSpec(max_sidecar_bytes=4096))
+    assert len(extract_text(str(video), info, TextSpec())) == 2000  # the default admits it
+    # The limit changes no output: it is not part of the settings hash.
+    limited = settings_fingerprint(fs.SamplingSpec(), TextSpec(max_sidecar_bytes=4096))
+    assert limited == settings_fingerprint(fs.SamplingSpec(), TextSpec())
+    with pytest.raises(SettingsError, match="max_sidecar_bytes"):
+        TextSpec(max_sidecar_bytes=10)

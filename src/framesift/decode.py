@@ -13,10 +13,8 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import queue
-import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,7 +25,15 @@ import av.video.stream
 from av.codec.hwaccel import HWAccel, hwdevices_available
 
 from framesift.errors import TruncatedMediaError, UnsupportedCodecError
+from framesift.limits import (
+    Deadline,
+    capped_pictures,
+    check_picture_size,
+    picture_bytes,
+    pictures_within,
+)
 from framesift.probe import MediaInfo
+from framesift.readahead import ReadAhead
 from framesift.source import Source
 from framesift.spec import DecodeSpec
 
@@ -57,64 +63,6 @@ class DecodeCounters:
     frames_decoded: int = 0
     damaged_packets: int = 0
     hwaccel: str | None = None
-
-
-class _ReadAhead:
-    """Runs a frame iterator in a thread, keeping at most ``depth`` items queued.
-
-    Exceptions in the thread are raised in the consumer; ``stop`` ends the thread early
-    (the consumer stopped) and waits for it, so the container can then be closed.
-    """
-
-    _END = object()
-
-    def __init__(self, source: Iterator[DecodedFrame], depth: int) -> None:
-        self._source = source
-        self._queue: queue.Queue[object] = queue.Queue(depth)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="framesift-decode", daemon=True)
-        self._thread.start()
-
-    def _put(self, item: object) -> bool:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            for item in self._source:
-                if not self._put(item):
-                    return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._put(_Raised(exc))
-            return
-        self._put(self._END)
-
-    def __iter__(self) -> Iterator[DecodedFrame]:
-        while True:
-            item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, _Raised):
-                raise item.exc
-            assert isinstance(item, DecodedFrame)
-            yield item
-
-    def stop(self) -> None:
-        self._stopping.set()
-        while self._thread.is_alive():
-            with suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
-        self._thread.join()
-
-
-@dataclass(frozen=True)
-class _Raised:
-    exc: BaseException
 
 
 def default_decode_threads() -> int:
@@ -160,6 +108,7 @@ class VideoDecoder:
     ) -> None:
         self.source = Source.of(source, storage_options)
         self._threads = threads
+        self._deadline = Deadline(self.source.shown, spec.limits.max_video_s)
         self.media = media
         self.spec = spec
         self.keyframes_only = keyframes_only
@@ -167,7 +116,7 @@ class VideoDecoder:
         self._stack = ExitStack()
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
-        self._reader: _ReadAhead | None = None
+        self._reader: ReadAhead[DecodedFrame] | None = None
 
     def __enter__(self) -> VideoDecoder:
         self._container = self._open()
@@ -175,7 +124,8 @@ class VideoDecoder:
         self._stream = stream
         ctx = stream.codec_context
         stream.thread_type = "AUTO"
-        stream.thread_count = self._threads or self.spec.threads or default_decode_threads()
+        threads = self._threads or self.spec.threads
+        stream.thread_count = threads or self.within_budget(default_decode_threads())
         if self.keyframes_only:
             ctx.skip_frame = "NONKEY"
         elif self.spec.fast:
@@ -190,12 +140,14 @@ class VideoDecoder:
         self._stack.close()
 
     def _open(self) -> av.container.InputContainer:
+        limit = capped_pictures(self.spec.limits.max_pixels)
         for device in _hwaccel_candidates(self.spec.hwaccel):
             attempt = ExitStack()
             try:
                 container = attempt.enter_context(
                     self.source.open_container(
-                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True)
+                        hwaccel=HWAccel(device_type=device, allow_software_fallback=True),
+                        **limit,
                     )
                 )
             except (av.error.FFmpegError, RuntimeError, ValueError) as exc:
@@ -207,12 +159,18 @@ class VideoDecoder:
                 self._stack.enter_context(attempt)
                 return container
             attempt.close()  # FFmpeg fell back to software: open plainly below
-        return self._stack.enter_context(self.source.open_container())
+        return self._stack.enter_context(self.source.open_container(**limit))
 
     @property
     def stream(self) -> av.video.stream.VideoStream:
         assert self._stream is not None, "use VideoDecoder as a context manager"
         return self._stream
+
+    def within_budget(self, wanted: int) -> int:
+        """``wanted`` pictures in flight, fewer if over ``limits.decode_memory_mb``."""
+        video = self.media.video
+        one = picture_bytes(video.coded_width, video.coded_height, video.bit_depth)
+        return pictures_within(self.spec.limits.decode_memory_mb, one, wanted)
 
     @property
     def time_base(self) -> Fraction:
@@ -221,7 +179,9 @@ class VideoDecoder:
     def _packets(self) -> Iterator[av.Packet]:  # type: ignore[type-arg]
         assert self._container is not None
         try:
-            yield from self._container.demux(self.stream)
+            for packet in self._container.demux(self.stream):
+                self._deadline.check()
+                yield packet
         except av.error.FFmpegError as exc:
             # A demuxer error mid-file (cut short, garbage): keep what was decoded.
             self.counters.damaged_packets += 1
@@ -277,7 +237,7 @@ class VideoDecoder:
         if read_ahead <= 0:
             yield from self._frames()
             return
-        reader = _ReadAhead(self._frames(), read_ahead)
+        reader = ReadAhead(self._frames(), self.within_budget(read_ahead))
         self._reader = reader
         try:
             yield from reader
@@ -320,6 +280,10 @@ class VideoDecoder:
             consecutive_errors = 0
             for frame in decoded:
                 assert isinstance(frame, av.VideoFrame)
+                if index == 0:  # headers lie: the picture as decoded
+                    check_picture_size(
+                        shown, frame.width, frame.height, self.spec.limits.max_pixels
+                    )
                 pts = frame.pts
                 if pts is None:
                     # No timestamp from the container: continue from the last one.

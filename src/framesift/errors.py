@@ -12,13 +12,16 @@ the builtin that fits, so callers can catch either::
     │   ├── UnsupportedCodecError(MediaError, ValueError) no decoder for the video codec
     │   ├── TruncatedMediaError(MediaError, ValueError)  cut short or damaged beyond decoding
     │   ├── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
+    │   ├── MediaLimitError(MediaError, ValueError)      over a limit set on untrusted media
     │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
     ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
     ├── AnalyzerError(FramesiftError, RuntimeError)     a frame analyzer failed on a video's frame
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
+    ├── WorkerLostError(FramesiftError, RuntimeError)   the worker running a video died (transient)
     └── CatalogError(FramesiftError)                    the catalog is unusable
         ├── CatalogVersionError(CatalogError, RuntimeError)  written by a newer framesift
-        └── CatalogConflictError(CatalogError, RuntimeError) another writer holds the commit lock
+        ├── CatalogConflictError(CatalogError, RuntimeError) another writer holds the commit lock
+        └── QueryNotAllowedError(CatalogError, PermissionError)  a query that is not read-only
 
 Messages name the file and say what to do; URLs in messages never carry credentials.
 """
@@ -32,16 +35,19 @@ __all__ = [
     "CatalogVersionError",
     "FramesiftError",
     "MediaError",
+    "MediaLimitError",
     "MediaNotFoundError",
     "ModelContractError",
     "NoVideoStreamError",
     "NotAVideoError",
     "PassStateError",
+    "QueryNotAllowedError",
     "SettingsError",
     "StorageError",
     "SubtitleError",
     "TruncatedMediaError",
     "UnsupportedCodecError",
+    "WorkerLostError",
 ]
 
 
@@ -87,6 +93,11 @@ class MediaNotFoundError(MediaError, FileNotFoundError):
     """Nothing exists at the URL."""
 
 
+class MediaLimitError(MediaError, ValueError):
+    """The file exceeds a limit set on untrusted media (picture size, decoding time); the
+    message names the limit and the setting that raises it."""
+
+
 class SubtitleError(MediaError, ValueError):
     """A subtitle file or stream cannot be read (unknown format, undecodable text)."""
 
@@ -112,6 +123,11 @@ class StorageError(FramesiftError, OSError):
     """Reading or writing through fsspec failed (after retries, where they apply)."""
 
 
+class WorkerLostError(FramesiftError, RuntimeError):
+    """The process or cluster worker running a video died (twice: it is retried once).
+    Transient as far as framesift knows: a re-run tries the video again."""
+
+
 class CatalogError(FramesiftError):
     """The catalog cannot be used as asked."""
 
@@ -122,3 +138,8 @@ class CatalogVersionError(CatalogError, RuntimeError):
 
 class CatalogConflictError(CatalogError, RuntimeError):
     """Another process holds the catalog's commit lock."""
+
+
+class QueryNotAllowedError(CatalogError, PermissionError):
+    """``Catalog.sql`` refused a query: it is read-only by default (one SELECT over the
+    catalog's views); ``unsafe=True`` runs anything DuckDB runs."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -21,9 +21,19 @@ import av.container
 import av.video.stream
 
 from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
+from framesift.limits import capped_pictures, check_picture_size
 from framesift.source import Source
+from framesift.spec import LimitsSpec
 
-__all__ = ["AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInfo", "probe"]
+__all__ = [
+    "AudioStreamInfo",
+    "MediaInfo",
+    "SubtitleStreamInfo",
+    "VideoStreamInfo",
+    "probe",
+]
+
+_DEFAULT_MAX_PIXELS = LimitsSpec().max_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +160,11 @@ def _packet_scan(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     max_packets: int | None,
+    check_first: Callable[[av.VideoFrame], None] | None = None,
 ) -> _Scan:
     """Demux video packets (no seeking: raw streams cannot), decoding only until the first
-    frame comes out; the rest are counted, not decoded."""
+    frame comes out; the rest are counted, not decoded. ``check_first(frame)`` sees the
+    first frame as soon as it is decoded."""
     scan = _Scan()
     try:
         for packet in container.demux(stream):
@@ -160,6 +172,8 @@ def _packet_scan(
                 try:
                     for frame in packet.decode():
                         if isinstance(frame, av.VideoFrame) and scan.first is None:
+                            if check_first is not None:
+                                check_first(frame)
                             scan.first = frame
                 except av.error.InvalidDataError:
                     scan.decode_errors += 1
@@ -194,19 +208,29 @@ def probe(
     *,
     full: bool = False,
     scan_packets: int = 1000,
+    max_pixels: int | None = _DEFAULT_MAX_PIXELS,
 ) -> MediaInfo:
     """Describe the media at ``url``.
 
     ``full=True`` demuxes every video packet, so ``frame_count`` and ``duration_s`` are
     measured rather than declared; otherwise the first ``scan_packets`` are measured.
+    ``max_pixels``: MediaLimitError for larger pictures, checked on the stream's header
+    before any decoding and again on the first decoded picture (None: no limit).
     """
     source = Source.of(url, storage_options)
     size = source.size_bytes()
-    with source.open_container() as container:
+    with source.open_container(**capped_pictures(max_pixels)) as container:
         stream = _video_stream(source, container)
+        ctx = stream.codec_context
+        check_picture_size(source.shown, ctx.width, ctx.height, max_pixels)
         # Packets tell frame timing and keyframe spacing; one decoded frame tells the true
         # pixel format, coded size and rotation.
-        scan = _packet_scan(container, stream, None if full else scan_packets)
+        scan = _packet_scan(
+            container,
+            stream,
+            None if full else scan_packets,
+            lambda f: check_picture_size(source.shown, f.width, f.height, max_pixels),
+        )
         if scan.first is None:
             raise TruncatedMediaError(source.shown, "no decodable video frame")
         measured: set[str] = set()

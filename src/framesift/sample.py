@@ -145,7 +145,7 @@ class SamplingPass:
         self.storage_options = self.source.storage_options
         self.sink = sink
         self.progress = progress
-        self.media = media or probe(self.source)
+        self.media = media or probe(self.source, max_pixels=self.spec.decode.limits.max_pixels)
         if self.media.truncated_at_byte is not None and not self.spec.decode.allow_partial:
             raise TruncatedMediaError(
                 self.media.url,

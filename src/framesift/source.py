@@ -18,7 +18,9 @@ import contextlib
 import glob as globlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -206,12 +208,25 @@ class Source:
                 container.close()
 
     def _checked_local_path(self) -> str:
-        path = self.local_path
-        if not os.path.exists(path):
-            raise MediaNotFoundError(self.shown, "no such file")
-        if os.path.isdir(path):
+        self.check_regular_file()
+        return self.local_path
+
+    def check_regular_file(self) -> None:
+        """For a local source: MediaNotFoundError when nothing is there, NotAVideoError for
+        a folder, a FIFO, a device or a socket (opening a FIFO or a device blocks or never
+        ends). Other sources: nothing to check."""
+        if not self.is_local:
+            return
+        try:
+            mode = os.stat(self.local_path).st_mode
+        except FileNotFoundError:
+            raise MediaNotFoundError(self.shown, "no such file") from None
+        except OSError as exc:  # a symlink loop, a permission, a name too long
+            raise self.io_error(exc) from None
+        if stat.S_ISDIR(mode):
             raise NotAVideoError(self.shown, "is a directory, not a video file")
-        return path
+        if not stat.S_ISREG(mode):
+            raise NotAVideoError(self.shown, f"is a {_file_kind(mode)}, not a regular file")
 
     def _av_open(self, target: Any, av_options: Mapping[str, Any]) -> av.container.InputContainer:
         try:
@@ -287,20 +302,134 @@ def expand_sources(
 def _expand_local(source: Source) -> list[str]:
     path = source.local_path
     if any(c in _GLOB_CHARS for c in path):
-        matches = sorted(globlib.glob(path, recursive=True))
-        hits = [m for m in matches if os.path.isfile(m) and _is_video_name(m)]
+        hits = _glob_local(path)
         if not hits:
             logger.warning("no videos match %s", source.shown)
-        return [os.path.abspath(m) for m in hits]
+        return hits
     if not os.path.isdir(path):
-        return [os.path.abspath(path)]
-    found: list[str] = []
-    for folder, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            if _is_video_name(name) and not name.startswith("."):
-                found.append(os.path.abspath(os.path.join(folder, name)))
-    return found
+        return [os.path.abspath(path)]  # named: kept, and checked when it is opened
+    return [os.path.abspath(p) for p in _walk_videos(path, lambda _: True)]
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def _walk_videos(top: str, wanted: Callable[[str], bool]) -> Iterator[str]:
+    """Regular files with video names under ``top`` (in name order, hidden files left out)
+    for which ``wanted(path)`` holds. Symlinked folders are followed once: a folder reached
+    again (a symlink loop, or two links to one folder) is skipped with a note, and so is
+    every FIFO, device or socket (opening one blocks or never ends)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+        except OSError as exc:
+            logger.warning("skipping folder %s: %s", folder, exc.strerror or exc)
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            logger.warning("skipping %s: a folder already searched (symlink loop)", folder)
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            logger.warning("skipping folder %s: %s", folder, exc.strerror or exc)
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            try:
+                mode = os.stat(entry.path).st_mode  # follows symlinks
+            except OSError:
+                if _is_video_name(entry.name) and wanted(entry.path):
+                    yield entry.path  # a dangling link: kept, so its failure is recorded
+                continue
+            if stat.S_ISDIR(mode):
+                subfolders.append(entry.path)
+            elif (
+                _is_video_name(entry.name) and not entry.name.startswith(".") and wanted(entry.path)
+            ):
+                if stat.S_ISREG(mode):
+                    yield entry.path
+                else:
+                    logger.warning(
+                        "skipping %s: a %s, not a video file", entry.path, _file_kind(mode)
+                    )
+        stack.extend(reversed(subfolders))
+
+
+def _glob_local(pattern: str) -> list[str]:
+    """Regular video files matching a glob. ``**`` (any folders) is matched on a walk that
+    detects symlink loops; other globs list one folder level per component."""
+    if "**" not in pattern:
+        found = []
+        for match in sorted(globlib.glob(pattern)):
+            try:
+                mode = os.stat(match).st_mode
+            except OSError:
+                continue
+            if stat.S_ISREG(mode) and _is_video_name(match):
+                found.append(os.path.abspath(match))
+            elif not stat.S_ISDIR(mode) and _is_video_name(match):
+                logger.warning("skipping %s: a %s, not a video file", match, _file_kind(mode))
+        return found
+    absolute = os.path.abspath(pattern)
+    parts = absolute.split(os.sep)
+    literal = next(i for i, part in enumerate(parts) if any(c in _GLOB_CHARS for c in part))
+    top = os.sep.join(parts[:literal]) or os.sep
+    regex = _glob_regex(parts[literal:])
+    prefix = len(top.rstrip(os.sep)) + 1
+    return sorted(_walk_videos(top, lambda p: regex.fullmatch(p[prefix:]) is not None))
+
+
+def _glob_regex(parts: list[str]) -> re.Pattern[str]:
+    """A regular expression for the path components of a glob below its literal folder:
+    ``**`` is any number of folders, ``*`` and ``?`` stay within one name, ``[...]`` is a
+    set of characters."""
+    pieces: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            pieces.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        out = ""
+        j = 0
+        while j < len(part):
+            c = part[j]
+            if c == "*":
+                out += "[^/]*"
+            elif c == "?":
+                out += "[^/]"
+            elif c == "[" and (end := _set_end(part, j)) > 0:
+                body = part[j + 1 : end]
+                body = "^" + body[1:] if body.startswith("!") else body
+                out += "[" + body.replace("\\", "\\\\") + "]"
+                j = end
+            else:
+                out += re.escape(c)
+            j += 1
+        pieces.append(out + ("" if last else "/"))
+    return re.compile("".join(pieces))
+
+
+def _set_end(part: str, start: int) -> int:
+    """Where the ``[...]`` set opened at ``start`` closes (-1: it does not; a ``]`` first
+    in the set, after an optional ``!``, is one of its characters)."""
+    first = start + 1
+    if part[first : first + 1] == "!":
+        first += 1
+    if part[first : first + 1] == "]":
+        first += 1
+    return part.find("]", first)
 
 
 def _expand_remote(source: Source) -> list[str]:

@@ -24,6 +24,7 @@ __all__ = [
     "AnalyzerSpec",
     "DecodeSpec",
     "ImageSpec",
+    "LimitsSpec",
     "OnnxModelSpec",
     "SamplingSpec",
     "SelectionOptions",
@@ -80,6 +81,32 @@ class ImageSpec:
 
 
 @dataclass(frozen=True)
+class LimitsSpec:
+    """Limits on untrusted media, on by default: a file over one fails with
+    :class:`~framesift.errors.MediaLimitError` naming the limit, and the batch goes on.
+    None switches a limit off. None of them changes what a pass keeps."""
+
+    max_pixels: int | None = 40_000_000
+    """Largest picture (width x height) decoded, checked from the probe before decoding and
+    again on the first decoded picture (headers lie). The default admits 8K (8192x4320);
+    a decoded 16000x16000 picture alone would hold 384 MB."""
+    max_video_s: float | None = 4 * 3600.0
+    """Wall-time limit of one video's decoding pass, in seconds."""
+    decode_memory_mb: int = 512
+    """Budget for decoded pictures in flight: for large pictures, fewer frame threads (when
+    automatic) and fewer frames read ahead, two pictures each within it. An 8K UHD clip
+    peaked at ~520 MB with the default, ~880 MB with 1024 (benchmarks/bench_limits.py)."""
+
+    def __post_init__(self) -> None:
+        if self.max_pixels is not None and self.max_pixels < 64 * 64:
+            raise SettingsError(f"max_pixels={self.max_pixels}: allowed 4096 or more, or None")
+        if self.max_video_s is not None and not self.max_video_s > 0:
+            raise SettingsError(f"max_video_s={self.max_video_s}: must be > 0 seconds, or None")
+        if not 64 <= self.decode_memory_mb <= 1 << 20:
+            raise SettingsError(f"decode_memory_mb={self.decode_memory_mb}: allowed 64 or more")
+
+
+@dataclass(frozen=True)
 class DecodeSpec:
     """How the one decode pass runs; none of these change which frames are kept,
     except ``fast``, which trades exactness of the analysis for speed (see below)."""
@@ -98,6 +125,8 @@ class DecodeSpec:
     depend on it."""
     allow_partial: bool = False
     """Sample what a truncated file holds instead of raising TruncatedMediaError."""
+    limits: LimitsSpec = field(default_factory=LimitsSpec)
+    """Limits on untrusted media (picture size, decoding time, decoder memory)."""
 
     def __post_init__(self) -> None:
         if self.threads < 0:
@@ -183,7 +212,9 @@ class SamplingSpec:
         names settings this version does not know."""
         fields = dict(data)
         try:
-            decode = DecodeSpec(**fields.pop("decode", {}))
+            decode_fields = dict(fields.pop("decode", {}))
+            limits = LimitsSpec(**decode_fields.pop("limits", {}))
+            decode = DecodeSpec(**decode_fields, limits=limits)
             image = ImageSpec(**fields.pop("image", {}))
             return cls(**fields, decode=decode, image=image)
         except TypeError as exc:
@@ -268,6 +299,9 @@ class TextSpec:
     ~0.1-0.5 s of CPU per distinct picture)."""
     ocr_language: str = "eng"
     """Tesseract's language name(s), e.g. "eng", "deu", "eng+fra"."""
+    max_sidecar_bytes: int = 16 << 20
+    """Largest subtitle file read beside a video (a larger one fails the video with a
+    SubtitleError naming the file); it changes no output, so it is not in the settings hash."""
 
     def __post_init__(self) -> None:
         if self.speech_language is not None and not (
@@ -278,6 +312,8 @@ class TextSpec:
             )
         if not all(part.replace("_", "").isalnum() for part in self.ocr_language.split("+")):
             raise SettingsError(f"ocr_language={self.ocr_language!r}: e.g. 'eng' or 'eng+fra'")
+        if self.max_sidecar_bytes < 1024:
+            raise SettingsError(f"max_sidecar_bytes={self.max_sidecar_bytes}: allowed 1024 or more")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -415,8 +451,11 @@ def settings_fingerprint(
     """The catalog's settings hash of one ingest: the sampling settings that change its
     output, the text settings and the analyzers (when any run: without analyzers the hash
     is what it was before analyzers existed). A video ingested with other settings is
-    re-ingested; when only text or analyzers differ, only they run again."""
-    data: dict[str, Any] = {"sampling": spec.fingerprint(), "text": text.to_dict()}
+    re-ingested; when only text or analyzers differ, only they run again. Limits (the
+    sidecar size limit) are left out: the text found within them is the same."""
+    text_settings = text.to_dict()
+    text_settings.pop("max_sidecar_bytes")
+    data: dict[str, Any] = {"sampling": spec.fingerprint(), "text": text_settings}
     if analyzers is not None and analyzers.names:
         data["analyzers"] = analyzers.to_dict()
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, open_executor
+from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
 
 if TYPE_CHECKING:
     from framesift.batch.loop import ingest, run_jobs
@@ -30,6 +30,7 @@ __all__ = [
     "IngestOutcome",
     "IngestProgress",
     "IngestSummary",
+    "JobPool",
     "ingest",
     "open_executor",
     "run_jobs",

@@ -5,22 +5,37 @@ Every backend is a :class:`concurrent.futures.Executor` (a ``ProcessPoolExecutor
 machine, ``distributed.Client.get_executor()`` on a cluster), so the batch has one code path.
 Backends import on first use and say how to install what is missing. Workers are spawned,
 not forked: the parent's decoder, fsspec and DuckDB threads must not be copied mid-flight.
+
+Workers never outlive the batch: a local worker asks the kernel to kill it when its parent
+dies (Linux's parent-death signal, set by the pool's initializer), and Dask's local workers
+end with the process that started them (distributed's own parent watch; the cluster is
+closed and its futures cancelled when the batch ends in any way). A :class:`JobPool` is
+renewed after a worker died: a process pool cannot be used once one of its processes
+ended abruptly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Literal
 
 from framesift.errors import SettingsError
 
-__all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "open_executor", "worker_lost_errors"]
+__all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "JobPool", "open_executor", "worker_lost_errors"]
+
+logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 ExecutorKind = Literal["serial", "process", "dask"]
 EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("serial", "process", "dask")
@@ -86,11 +101,77 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor | None]:
         yield None
     elif spec.kind == "process":
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=spec.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=spec.workers,
+            mp_context=context,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             yield pool
     else:
         with _dask_executor(spec) as pool:
             yield pool
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """A worker's first act: be killed when the process that started it dies (Linux's
+    parent-death signal; elsewhere nothing), and end now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError) as exc:
+            logger.debug("no parent-death signal for this worker: %s", exc)
+    if os.getppid() != parent_pid:  # the parent died before the signal was set
+        os._exit(1)
+
+
+class JobPool:
+    """The executor a batch runs on, renewed when its processes broke.
+
+    Use as a context manager: ``executor`` is None for ``serial``. :meth:`renew` replaces
+    a local process pool after one of its workers died (the old one is shut down; its
+    other workers with it); a Dask client stays as it is (the scheduler replaces lost
+    workers itself). :meth:`of` wraps an executor the caller opened, which cannot be
+    renewed.
+    """
+
+    def __init__(self, spec: ExecutorSpec | None) -> None:
+        self.spec = spec
+        self.executor: Executor | None = None
+        self._stack = contextlib.ExitStack()
+
+    @classmethod
+    def of(cls, executor: Executor | None) -> JobPool:
+        pool = cls(None)
+        pool.executor = executor
+        return pool
+
+    def __enter__(self) -> JobPool:
+        if self.spec is not None:
+            self.executor = self._stack.enter_context(open_executor(self.spec))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def renew(self) -> bool:
+        """A working executor again after a worker died; False when this pool cannot be
+        renewed (an executor given by the caller)."""
+        if self.spec is None:
+            return False
+        if self.spec.kind != "process":
+            return True
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
+        self.executor = self._stack.enter_context(open_executor(self.spec))
+        logger.info("a worker died: the batch goes on in a new process pool")
+        return True
 
 
 def worker_lost_errors() -> tuple[type[BaseException], ...]:

@@ -4,29 +4,37 @@
 per source, queues them in the catalog's jobs ledger, runs them with :func:`run_jobs` and
 compacts the catalog when enough new parts were committed. :func:`run_jobs` is the one place
 where jobs are scheduled and their outcomes collected: serially here, or each in a worker
-of a process pool or a Dask cluster, where a lost worker is a failed outcome and a
-failing catalog stops the batch. The per-video unit it runs is
-:func:`framesift.catalog.ingest.ingest_one`.
+of a process pool or a Dask cluster, where a failing catalog stops the batch.
+
+A lost worker costs only the video it was running. A local process pool breaks as a whole
+when one of its processes dies, so every job it held comes back: those that had not
+started (their ledger entry still ``queued``) are simply run again, on a new pool; those
+that had started are retried once each, alone, so that a second loss can only be their own
+(then they fail with :class:`~framesift.errors.WorkerLostError`, transient: a re-run tries
+again). The ledger is reconciled with the commits before each batch, and a batch that stops
+early leaves its unfinished sources ``interrupted``, not ``queued``. The per-video unit it
+runs is :func:`framesift.catalog.ingest.ingest_one`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from typing import Any
 
 from framesift.analyzers import check_analyzers
-from framesift.batch.executors import ExecutorSpec, open_executor, worker_lost_errors
+from framesift.batch.executors import ExecutorSpec, JobPool, worker_lost_errors
 from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
-from framesift.catalog.jobs import JobLedger, job_id_for
+from framesift.catalog.jobs import JobLedger, committed_settings, job_id_for
 from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import expand_sources
-from framesift.errors import FramesiftError, SettingsError
+from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
 from framesift.progress import ProgressHandler
 from framesift.redact import redact_url
 from framesift.source import Source
@@ -108,10 +116,15 @@ def ingest(
         for url in expand_sources(sources, src_options)
     ]
     ledger = JobLedger(cat.storage)
-    for job in jobs:
-        ledger.queue(job.source.url, job.settings_hash)
-    with open_executor(executor) as pool:
-        outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
+    queued: list[str] = []
+    try:
+        with JobPool(executor) as pool:  # a scheduler out of reach fails before any queueing
+            ledger.reconcile(committed_settings(cat.refresh()))
+            queued = [ledger.queue(job.source.url, job.settings_hash) for job in jobs]
+            outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
+    except BaseException:
+        _leave_interrupted(ledger, queued)
+        raise
     compacted = _compact_if_due(cat, compact_after)
     summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
     logger.info("ingest into %s: %s", cat.url, summary)
@@ -121,7 +134,7 @@ def ingest(
 def run_jobs(
     jobs: Sequence[IngestJob],
     catalog: Catalog,
-    pool: Executor | None,
+    pool: Executor | JobPool | None,
     *,
     progress: IngestProgress | None = None,
     video_progress: ProgressHandler | None = None,
@@ -129,9 +142,11 @@ def run_jobs(
     """Run every job and return the outcomes in the order of ``jobs``.
 
     ``pool`` None: one after the other in this process, on the open ``catalog``, with
-    ``video_progress``. Otherwise each job in a worker of ``pool``, which opens the catalog
-    from the job; a job whose worker died is a failed outcome, and a catalog failure in a
-    worker (a FramesiftError) cancels the jobs not yet started and is raised.
+    ``video_progress``. Otherwise each job in a worker of ``pool`` (an executor, or a
+    :class:`~framesift.batch.executors.JobPool` that is renewed when a worker dies), which
+    opens the catalog from the job; a job whose worker died is retried once (see the
+    module's description), and a catalog failure in a worker (a FramesiftError) cancels
+    the jobs not yet started and is raised.
     ``progress(outcome, done, total)`` hears of each job as it finishes.
 
     Every job goes through here, so a split of long videos into time ranges plugs in at
@@ -145,24 +160,71 @@ def run_jobs(
         if progress is not None:
             progress(outcome, len(outcomes), len(jobs))
 
-    if pool is None:
+    jobs_pool = pool if isinstance(pool, JobPool) else JobPool.of(pool)
+    if jobs_pool.executor is None:
         for index, job in enumerate(jobs):
             finished(index, ingest_one(job, catalog=catalog, progress=video_progress))
     else:
-        _run_on(pool, jobs, catalog, finished)
+        _run_on(jobs_pool, jobs, catalog, finished)
     return [outcomes[index] for index in range(len(jobs))]
 
 
 def _run_on(
-    pool: Executor,
+    pool: JobPool,
     jobs: Sequence[IngestJob],
     catalog: Catalog,
     finished: Callable[[int, IngestOutcome], None],
 ) -> None:
-    """Each job's ``ingest_one`` in a worker of ``pool``, reported as it completes."""
+    """Each job's ``ingest_one`` in a worker of ``pool``, reported as it completes; jobs
+    whose worker died are run again (see the module's description)."""
+    ledger = JobLedger(catalog.storage)
+    waiting = list(range(len(jobs)))
+    alone: list[int] = []  # started when their worker died: retried one at a time
+    losses: Counter[int] = Counter()
+    renewals = 0
+    while waiting or alone:
+        if alone:
+            batch = [alone.pop(0)]
+        else:
+            batch, waiting = waiting, []
+        assert pool.executor is not None
+        lost = _run_batch(pool.executor, batch, jobs, finished)
+        if not lost:
+            continue
+        for index, exc in lost:
+            entry = ledger.read(job_id_for(jobs[index].source.url)) or {}
+            if entry.get("state") != "running":  # never started: back in line
+                waiting.append(index)
+                continue
+            losses[index] += 1
+            if losses[index] == 1:
+                logger.warning(
+                    "%s: its worker died (%s); retrying it alone",
+                    jobs[index].source.shown,
+                    type(exc).__name__,
+                )
+                alone.append(index)
+            else:
+                finished(index, _worker_failure(catalog, jobs[index].source.url, exc, 2))
+        waiting.sort()
+        renewals += 1
+        if (waiting or alone) and (renewals > len(jobs) + 2 or not pool.renew()):
+            for index in sorted(waiting + alone):  # no pool left to run them on
+                finished(index, _worker_failure(catalog, jobs[index].source.url, exc, 1))
+            return
+
+
+def _run_batch(
+    executor: Executor,
+    batch: Sequence[int],
+    jobs: Sequence[IngestJob],
+    finished: Callable[[int, IngestOutcome], None],
+) -> list[tuple[int, BaseException]]:
+    """The jobs ``batch`` on ``executor``; those whose worker was lost, with the error."""
     futures: dict[Future[IngestOutcome], int] = {
-        pool.submit(ingest_one, job): index for index, job in enumerate(jobs)
+        executor.submit(ingest_one, jobs[index]): index for index in batch
     }
+    lost: list[tuple[int, BaseException]] = []
     try:
         for future in as_completed(futures):
             index = futures[future]
@@ -171,23 +233,38 @@ def _run_on(
             except FramesiftError:
                 raise  # the catalog is unreachable: stop the batch
             except worker_lost_errors() as exc:  # the process or cluster worker running it died
-                outcome = _worker_failure(catalog, jobs[index].source.url, exc)
+                lost.append((index, exc))
+                continue
             finished(index, outcome)
     except BaseException:
         for future in futures:
             future.cancel()
         raise
+    return lost
 
 
-def _worker_failure(cat: Catalog, url: str, exc: BaseException) -> IngestOutcome:
-    """A job whose worker failed outside ``ingest_one``'s own handling (a crashed process,
-    a lost cluster worker): recorded as failed in the ledger; a re-run tries it again."""
-    message = cat.storage.redact(f"worker failed: {exc}")
+def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> IngestOutcome:
+    """A job whose worker died ``losses`` times (a crashed process, a lost cluster worker):
+    recorded as failed with WorkerLostError, transient; a re-run tries it again."""
+    error = WorkerLostError(
+        f"the worker running it died ({type(exc).__name__}: {exc}), "
+        + ("also when retried alone" if losses > 1 else "and no worker was left to retry it")
+        + "; a re-run tries it again"
+    )
+    message = cat.storage.redact(str(error))
     shown = redact_url(url)
-    logger.warning("%s failed: %s: %s", shown, type(exc).__name__, message)
-    # The entry the worker opened (or the queued one): marked failed, attempts as they were.
-    JobLedger(cat.storage).failed(job_id_for(url), error_type=type(exc).__name__, message=message)
-    return IngestOutcome(shown, "failed", error_type=type(exc).__name__, error_message=message)
+    logger.warning("%s failed: WorkerLostError: %s", shown, message)
+    JobLedger(cat.storage).failed(job_id_for(url), error_type="WorkerLostError", message=message)
+    return IngestOutcome(shown, "failed", error_type="WorkerLostError", error_message=message)
+
+
+def _leave_interrupted(ledger: JobLedger, job_ids: Sequence[str]) -> None:
+    """A batch that stops early (a catalog failure, Ctrl-C): its sources still queued or
+    running are interrupted (best effort: the catalog may be what failed)."""
+    try:
+        ledger.interrupt(job_ids)
+    except StorageError as exc:
+        logger.warning("could not mark the unfinished sources interrupted: %s", exc)
 
 
 def _check_settings(text: TextSpec, executor: ExecutorSpec, sampler: Sampler | None) -> None:

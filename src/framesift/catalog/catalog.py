@@ -36,7 +36,8 @@ from framesift.catalog.commits import (
 )
 from framesift.catalog.compact import compact
 from framesift.catalog.display import ThumbnailGrid
-from framesift.catalog.jobs import JobLedger
+from framesift.catalog.jobs import JobLedger, committed_settings
+from framesift.catalog.readonly import check_read_only
 from framesift.catalog.tables import SCHEMAS, SORT_KEYS, conform, empty
 from framesift.catalog.totals import CatalogTotals
 from framesift.catalog.vacuum import vacuum
@@ -292,8 +293,9 @@ class Catalog:
             return hits
 
     def jobs(self) -> pl.DataFrame:
-        """The per-source ledger: state, attempts, typed error of the last run."""
-        return self._ledger.frame()[0]
+        """The per-source ledger: state, attempts, typed error of the last run; states
+        reconciled with the commits (see :mod:`framesift.catalog.jobs`)."""
+        return self._ledger.frame(committed_settings(self.state()))[0]
 
     def totals(self) -> CatalogTotals:
         """What the catalog holds in numbers (videos, footage, kept frames, scenes, text
@@ -317,22 +319,38 @@ class Catalog:
     # ------------------------------------------------------------------ SQL
 
     def sql(
-        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+        self,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        unsafe: bool = False,
     ) -> pl.DataFrame:
         """Run DuckDB SQL over the views videos, frames, scenes, analysis, segments,
         detections, jobs.
 
+        Read-only by default: one SELECT (WITH, DESCRIBE, SHOW, SUMMARIZE) over the views,
+        no file, environment or database access (see :mod:`framesift.catalog.readonly`);
+        anything else raises QueryNotAllowedError. ``unsafe=True`` runs whatever DuckDB
+        runs, on this machine, with this process's rights (for power users; never with
+        SQL from someone else); the views are bound afresh for the next query, so even
+        then a statement cannot replace them.
         Bind values with ``?`` / ``$name`` placeholders and ``params``; never format them
         into ``query``. Only the views the query names are refreshed (and, for a remote
         catalog, fetched into the local cache).
         """
         con = self._connection(tables_named_in(query))
         with self._views.lock, self._views.reading():
-            relation = con.sql(query, params=params)
-            if relation is None:  # a statement without a result (SET, CREATE ...)
-                return pl.DataFrame()
-            result: pl.DataFrame = relation.pl()
-            return result
+            if not unsafe:
+                check_read_only(con, query, layout.TABLES)
+            try:
+                relation = con.sql(query, params=params)
+                if relation is None:  # a statement without a result (SET, CREATE ...)
+                    return pl.DataFrame()
+                result: pl.DataFrame = relation.pl()
+                return result
+            finally:
+                if unsafe:
+                    self._views.forget()
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The catalog's in-memory DuckDB connection with every view fresh (shared: do not

@@ -5,7 +5,8 @@ reached in this process) and the process kills itself with SIGKILL there, exactl
 power cut or an OOM kill would end it. In-process tests register a callable with
 :func:`set_fault_hook` instead (to stop an S3 server at a chosen moment, for example).
 Points: ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``, ``after_commit``,
-``after_retire``.
+``after_retire``. ``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead,
+until something kills it (tests that kill a busy worker or its parent from outside).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
-__all__ = ["FAULT_ENV", "FAULT_POINTS", "fault_point", "set_fault_hook"]
+__all__ = ["FAULT_ENV", "FAULT_POINTS", "HANG_ENV", "fault_point", "set_fault_hook"]
 
 logger = logging.getLogger(__name__)
 
 FAULT_ENV = "FRAMESIFT_CATALOG_FAULT"
+HANG_ENV = "FRAMESIFT_CATALOG_HANG"
 FAULT_POINTS: tuple[str, ...] = (
     "after_fingerprint",
     "mid_thumbnails",
@@ -45,6 +48,10 @@ def fault_point(point: str) -> None:
     """Mark a point of the write path; a no-op unless a fault is armed."""
     if _hook is not None:
         _hook(point)
+    if os.environ.get(HANG_ENV) == point:
+        logger.warning("fault injection: waiting at %s until killed", point)
+        while True:
+            time.sleep(1)
     armed = os.environ.get(FAULT_ENV)
     if not armed:
         return

@@ -320,7 +320,7 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
     )
     tables: dict[str, pl.DataFrame] = {}
     try:
-        media = probe(job.source)
+        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
         if row.get("text_spec") != _text_json(job.text):  # unknown (older rows): again
             tables["segments"] = segments_frame(_text_segments(run, media, kept), writer.video_id)
         if row.get("analyzer_spec") != _analyzers_json(job.analyzers):
@@ -378,7 +378,7 @@ def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegm
     if not (text.subtitles or text.sidecars or text.speech or text.ocr):
         return []
     if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
-        media = probe(job.source)
+        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
     found = extract_text(
         job.source,
         media,

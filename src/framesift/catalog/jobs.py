@@ -4,6 +4,12 @@ from workers: each worker writes only the documents of the sources it runs.
 
 A failed video leaves its ledger entry (error type and message, credentials removed) and
 nothing else. An entry left ``running`` by a killed process is taken over by the next run.
+
+The ledger tells the truth about the catalog, whatever happened to the runs that wrote it
+(:func:`reconciled`): an entry left ``queued`` or ``running`` by a batch that is no longer
+alive reads ``interrupted``, and one that reads ``failed`` or ``interrupted`` although its
+video is committed with the same settings (another run committed it first) reads ``done``.
+Readers see the corrected states; every batch writes them back (:meth:`JobLedger.reconcile`).
 """
 
 from __future__ import annotations
@@ -14,17 +20,19 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
 from framesift.catalog import layout
+from framesift.catalog.commits import CatalogState
 from framesift.catalog.tables import JOBS_SCHEMA, row_frame
 from framesift.redact import redact_url
 from framesift.storage import Storage
 
-__all__ = ["JobLedger", "job_id_for"]
+__all__ = ["JobLedger", "committed_settings", "job_id_for", "reconciled", "this_process"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,73 @@ def job_id_for(source_url: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def this_process() -> str:
+    """``host:pid`` of this process, as ledger entries name their batch and worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def committed_settings(state: CatalogState) -> dict[str, str | None]:
+    """The settings hash of each committed video of ``state``, by video id and by the
+    source URL it was committed from (a run killed before it wrote its video id to the
+    ledger is known by its URL)."""
+    found: dict[str, str | None] = {}
+    for video_id, commit in state.live.items():
+        if commit.source_url:
+            found[commit.source_url] = commit.settings_hash
+        found[video_id] = commit.settings_hash
+    return found
+
+
+def _gone(owner: object) -> bool:
+    """Whether the process ``host:pid`` is known to have ended: on this host and not
+    running. A process on another host is taken to be alive."""
+    if not isinstance(owner, str) or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def reconciled(
+    record: Mapping[str, Any], committed: Mapping[str, str | None]
+) -> dict[str, Any] | None:
+    """The entry as it truly stands, or None when it is right as written.
+
+    ``committed`` maps each committed video (its id and its source URL, see
+    :func:`committed_settings`) to its settings hash. An entry left ``queued``
+    or ``running`` by a batch (or, without one, a worker) that has ended is
+    ``interrupted``; an entry ``failed`` or ``interrupted`` whose video is committed with
+    its settings is ``done``."""
+    fixed = dict(record)
+    state = fixed.get("state")
+    if state in ("queued", "running"):
+        owner = fixed.get("run") or fixed.get("worker")
+        if _gone(owner):
+            fixed.update(
+                state="interrupted",
+                outcome=None,
+                error_type=None,
+                error_message=f"the batch {owner} ended while this source was {state}",
+            )
+    video_id = fixed.get("video_id")
+    key = video_id if isinstance(video_id, str) else fixed.get("source_url")
+    if (
+        fixed.get("state") in ("failed", "interrupted")
+        and isinstance(key, str)
+        and key in committed
+        and committed[key] == fixed.get("settings_hash")
+    ):
+        fixed.update(state="done", outcome="skipped", error_type=None, error_message=None)
+    return fixed if fixed != record else None
 
 
 class JobLedger:
@@ -66,6 +141,7 @@ class JobLedger:
         return record
 
     def queue(self, source_url: str, settings_hash: str) -> str:
+        """Enter a source in this process's batch (``run``: this process)."""
         job_id = job_id_for(source_url)
         old = self._read(job_id) or {}
         self._write(
@@ -75,11 +151,51 @@ class JobLedger:
                 "source_url": redact_url(source_url),
                 "state": "queued",
                 "outcome": None,
+                "error_type": None,
+                "error_message": None,
                 "settings_hash": settings_hash,
                 "attempts": int(old.get("attempts") or 0),
+                "run": this_process(),
             }
         )
         return job_id
+
+    def read(self, job_id: str) -> dict[str, Any] | None:
+        """One entry as written, or None."""
+        return self._read(job_id)
+
+    def reconcile(self, committed: Mapping[str, str | None]) -> int:
+        """Write back what :func:`reconciled` corrects (see the module's description);
+        how many entries changed."""
+        changed = 0
+        for key in self._storage.list_files(layout.JOBS):
+            if not key.endswith(".json") or "/." in key:
+                continue
+            job_id = key.rsplit("/", 1)[-1][: -len(".json")]
+            record = self._read(job_id)
+            fixed = reconciled(record, committed) if record is not None else None
+            if fixed is not None:
+                logger.info(
+                    "ledger: %s was %s, is %s", fixed["source_url"], record and record["state"],
+                    fixed["state"],
+                )  # fmt: skip
+                self._write(fixed)
+                changed += 1
+        return changed
+
+    def interrupt(self, job_ids: Iterable[str]) -> None:
+        """Mark the entries ``job_ids`` still ``queued`` or ``running`` as interrupted: a
+        batch that stops early leaves none of its sources queued."""
+        for job_id in job_ids:
+            record = self._read(job_id)
+            if record is not None and record.get("state") in ("queued", "running"):
+                record.update(
+                    state="interrupted",
+                    outcome=None,
+                    error_type=None,
+                    error_message=f"the batch stopped while this source was {record['state']}",
+                )
+                self._write(record)
 
     def start(self, source_url: str, settings_hash: str) -> str:
         job_id = job_id_for(source_url)
@@ -101,7 +217,8 @@ class JobLedger:
                 "error_message": None,
                 "started_at": _now(),
                 "finished_at": None,
-                "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "worker": this_process(),
+                "run": old.get("run"),
             }
         )
         return job_id
@@ -136,8 +253,12 @@ class JobLedger:
 
     # reading -----------------------------------------------------------------
 
-    def frame(self) -> tuple[pl.DataFrame, tuple[object, ...]]:
-        """The ledger as a polars frame, and a token that changes when it does."""
+    def frame(
+        self, committed: Mapping[str, str | None] | None = None
+    ) -> tuple[pl.DataFrame, tuple[object, ...]]:
+        """The ledger as a polars frame, and a token that changes when it does.
+        ``committed`` (video id -> settings hash of its commit): the states are shown
+        :func:`reconciled` with it."""
         listing = {
             k: (v["size"], v["mtime_s"], v["etag"])
             for k, v in self._storage.list_files(layout.JOBS).items()
@@ -160,7 +281,13 @@ class JobLedger:
             for key in set(self._cache) - set(listing):
                 del self._cache[key]
             records = [rec for _, rec in self._cache.values()]
-            token = tuple(sorted((k, *sig) for k, (sig, _) in self._cache.items()))
+            token: tuple[object, ...] = tuple(
+                sorted((k, *sig) for k, (sig, _) in self._cache.items())
+            )
+        if committed is not None:
+            records = [reconciled(r, committed) or r for r in records]
+            fixed = tuple(sorted(f"{r.get('job_id')}:{r.get('state')}" for r in records))
+            token = (*token, hash(fixed))
         if not records:
             return pl.DataFrame(schema=JOBS_SCHEMA), token
         frames = [row_frame(_parse_times(r), "jobs") for r in records]

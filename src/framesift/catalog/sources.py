@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from framesift.errors import NotAVideoError, TruncatedMediaError
+from framesift.errors import TruncatedMediaError
 from framesift.source import VIDEO_EXTENSIONS, Source, expand_sources
 from framesift.storage import RetryPolicy, with_retries
 
@@ -43,8 +43,7 @@ def fingerprint(
     def read() -> tuple[str, int]:
         if source.is_local:
             path = source.local_path
-            if os.path.isdir(path):
-                raise NotAVideoError(source.shown, "is a directory, not a video file")
+            source.check_regular_file()  # a folder, a FIFO or a device: refused, never opened
             with open(path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 return _digest(size, lambda start, n: _read_at(handle, start, n)), size

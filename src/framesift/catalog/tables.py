@@ -79,13 +79,13 @@ VIDEOS_SCHEMA: dict[str, pl.DataType] = {
     "subtitle_languages": pl.String(),
 }
 
-JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed")
+JOB_STATES: tuple[str, ...] = ("queued", "running", "done", "failed", "interrupted")
 
 JOBS_SCHEMA: dict[str, pl.DataType] = {
     "job_id": pl.String(),  # hash of the source URL
     "source_url": pl.String(),  # credentials removed
     "video_id": pl.String(),  # None until the source was fingerprinted
-    "state": pl.String(),  # queued, running, done, failed
+    "state": pl.String(),  # queued, running, done, failed, interrupted
     "outcome": pl.String(),  # ingested, replaced, skipped (done); None otherwise
     "settings_hash": pl.String(),
     "attempts": pl.Int32(),  # runs started for this source
@@ -95,6 +95,7 @@ JOBS_SCHEMA: dict[str, pl.DataType] = {
     "finished_at": _UTC,
     "updated_at": _UTC,
     "worker": pl.String(),  # host:pid of the last run
+    "run": pl.String(),  # host:pid of the batch that queued it
 }
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {

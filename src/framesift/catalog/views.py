@@ -8,7 +8,9 @@ videos still at the generation it holds). Parts are read where they lie (local f
 from the local object cache (remote catalog, default) or remotely through the catalog's
 fsspec filesystem registered on the connection (no httpfs, nothing downloaded). Lists of
 files and ids are bound as DuckDB variables, never pasted into SQL text. A view is bound
-again only when what it reads changed.
+again only when what it reads changed, or when it is no longer the view framesift made (a
+statement run with ``Catalog.sql(..., unsafe=True)`` or on ``Catalog.connect()`` dropped or
+replaced it): a query cannot replace the catalog's views for the next one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import duckdb
 from framesift.catalog import layout
 from framesift.catalog.cache import ObjectCache
 from framesift.catalog.commits import CatalogState
-from framesift.catalog.jobs import JobLedger
+from framesift.catalog.jobs import JobLedger, committed_settings
 from framesift.catalog.tables import SCHEMAS, empty
 from framesift.errors import StorageError
 from framesift.storage import Storage
@@ -59,6 +61,7 @@ class CatalogViews:
         self.lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._bound: dict[str, object] = {}
+        self._made: dict[str, str] = {}  # each view's SQL as DuckDB keeps it, once made
         self._segments_indexed: object = None  # the segments binding the index was built on
 
     def close(self) -> None:
@@ -68,23 +71,52 @@ class CatalogViews:
             self._con = None
             self._bound = {}
 
+    def forget(self) -> None:
+        """Bind every view again before the next query (a statement may have changed
+        them), and build the search index again."""
+        with self.lock:
+            self._bound = {}
+            self._segments_indexed = None
+
+    def _check_intact(self, con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+        """Forget the bindings of views that are no longer as framesift made them."""
+        rows = con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        present = {str(name): str(sql) for name, sql in rows}
+        for table in tables:
+            if table in self._bound and present.get(table) != self._made.get(table):
+                self._bound.pop(table, None)
+                if table == "segments":
+                    self._segments_indexed = None
+
+    def _made_now(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        rows = con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT internal", [table]
+        ).fetchall()  # read to the end: DuckDB refuses other work while a result is open
+        self._made[table] = str(rows[0][0]) if rows else ""
+
     def bind(self, state: CatalogState, tables: Iterable[str]) -> duckdb.DuckDBPyConnection:
         """The connection with the views ``tables`` reading what ``state`` makes visible.
         Raises FileNotFoundError when a part vanished (replaced since ``state`` was listed):
         bind a fresher state then."""
+        wanted = list(tables)
         with self.lock:
             con = self._connection()
-            for table in tables:
+            self._check_intact(con, wanted)
+            for table in wanted:
                 if table == "jobs":
-                    jobs, token = self._ledger.frame()
+                    jobs, token = self._ledger.frame(committed_settings(state))
                     if self._bound.get(table) != token:
                         con.register("_jobs_rows", jobs.to_arrow())
                         con.execute("CREATE OR REPLACE VIEW jobs AS SELECT * FROM _jobs_rows")
+                        self._made_now(con, table)
                         self._bound[table] = token
                     continue
                 refs = self._table_refs(state, table)
                 if self._bound.get(table) != refs:
                     _bind_table(con, table, refs)
+                    self._made_now(con, table)
                     self._bound[table] = refs
             return con
 

@@ -32,6 +32,7 @@ from framesift.spec import (
     AnalyzerSpec,
     DecodeSpec,
     ImageSpec,
+    LimitsSpec,
     OnnxModelSpec,
     SamplingSpec,
     SelectionOptions,
@@ -170,7 +171,14 @@ def _selection_from_args(args: argparse.Namespace, *, every_s: float) -> Selecti
 
 
 def _decode_from_args(args: argparse.Namespace) -> DecodeSpec:
-    return DecodeSpec(hwaccel=args.hwaccel, fast=args.fast)
+    defaults = LimitsSpec()
+    max_pixels = getattr(args, "max_pixels", defaults.max_pixels)
+    max_video_s = getattr(args, "max_video_seconds", defaults.max_video_s)
+    limits = LimitsSpec(
+        max_pixels=max_pixels or None,  # 0: no limit
+        max_video_s=max_video_s or None,
+    )
+    return DecodeSpec(hwaccel=args.hwaccel, fast=args.fast, limits=limits)
 
 
 def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -248,6 +256,23 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
         "--hwaccel",
         default="auto",
         help="hardware decoder: auto, none, cuda, vaapi, videotoolbox, qsv",
+    )
+    limits = LimitsSpec()
+    group.add_argument(
+        "--max-pixels",
+        type=int,
+        default=limits.max_pixels,
+        metavar="N",
+        help=f"refuse videos whose pictures are larger (default {limits.max_pixels:,}; 0: no "
+        "limit)",
+    )
+    group.add_argument(
+        "--max-video-seconds",
+        type=float,
+        default=limits.max_video_s,
+        metavar="S",
+        help=f"stop decoding a video after this wall time (default {limits.max_video_s:g}; "
+        "0: no limit)",
     )
 
 

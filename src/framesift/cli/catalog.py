@@ -53,7 +53,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
-    """What the catalog holds: its totals, a line per video, a line per failed source."""
+    """What the catalog holds: its totals, a line per video, a line per failed or
+    interrupted source."""
     totals = catalog.totals()
     echo(f"{catalog.url}: {totals}")
     for row in catalog.summary().iter_rows(named=True):
@@ -64,6 +65,8 @@ def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
         )
     for failed in totals.failed:
         echo(f"  FAILED  {failed.source_url}: {failed.error_type}: {failed.error_message}")
+    for left in totals.interrupted:
+        echo(f"  INTERRUPTED  {left.source_url}: {left.error_message}")
 
 
 def _vacuum(catalog: Catalog, args: argparse.Namespace) -> None:

@@ -100,6 +100,13 @@ def _add_text_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--ocr-language", default="eng", metavar="LANG", help="Tesseract language(s) (eng)"
     )
+    group.add_argument(
+        "--max-sidecar-bytes",
+        type=int,
+        default=TextSpec().max_sidecar_bytes,
+        metavar="N",
+        help="fail a video whose subtitle file is larger (default 16 MiB)",
+    )
 
 
 def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
@@ -120,6 +127,7 @@ def _text_from_args(args: argparse.Namespace) -> TextSpec:
         speech_language=args.speech_language,
         ocr=args.ocr,
         ocr_language=args.ocr_language,
+        max_sidecar_bytes=args.max_sidecar_bytes,
     )
 
 

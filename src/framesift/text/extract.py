@@ -13,7 +13,12 @@ from framesift.probe import MediaInfo
 from framesift.source import Source
 from framesift.spec import TextSpec
 from framesift.text.model import TextSegment
-from framesift.text.subtitles import find_sidecars, read_sidecar, read_subtitle_streams
+from framesift.text.subtitles import (
+    find_sidecars,
+    read_sidecar,
+    read_subtitle_streams,
+    within_video,
+)
 
 __all__ = ["extract_text"]
 
@@ -32,24 +37,29 @@ def extract_text(
     The container is opened for its subtitle streams only when the probe found some. OCR
     reads ``kept_frames`` (the frames table of the video's sampling pass).
     ``progress(stage, done_s, total_s)`` hears how far speech and OCR have got.
-    Raises SubtitleError (naming the file) for a sidecar that cannot be read: the video's
+    Subtitle cues outside the video's time span are dropped (counted in a warning).
+    Raises SubtitleError (naming the file) for a sidecar that cannot be read or is larger
+    than ``spec.max_sidecar_bytes``: the video's
     catalog rows are all-or-nothing, so a subtitle file that is there but unreadable fails
     the video rather than leaving its text out silently.
     """
     source = Source.of(url, storage_options)
     segments: list[TextSegment] = []
+    subtitles: list[TextSegment] = []
     if spec.subtitles and media.subtitles:
-        segments.extend(read_subtitle_streams(source))
+        subtitles.extend(read_subtitle_streams(source))
     if spec.sidecars:
         for sidecar in find_sidecars(source):
-            segments.extend(
+            subtitles.extend(
                 read_sidecar(
                     sidecar.url,
                     source.storage_options,
                     language=sidecar.language,
                     offset_s=media.start_time_s,
+                    max_bytes=spec.max_sidecar_bytes,
                 )
             )
+    segments.extend(within_video(subtitles, media.start_time_s, media.duration_s, source.shown))
     if spec.speech and media.audio:
         from framesift.text.speech import transcribe  # faster-whisper: an optional extra
 

@@ -6,6 +6,10 @@ Sidecar cues count from the start of playback, so the video's start time is adde
 (a file whose first frame is at 10 s shows a sidecar cue at 0:01 at 11 s). Markup is
 removed (HTML-like tags, ASS override blocks, entities); bitmap subtitle streams (DVD,
 Blu-ray, DVB) hold pictures, not text, and are left out.
+
+Bounded: a sidecar file over ``max_bytes`` is refused before it is read (it is read no
+further than that), and cues outside the video's time span are dropped with a count
+(:func:`within_video`): a subtitle file cannot fill the catalog with text nobody can see.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import html
 import logging
 import posixpath
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import av
@@ -32,6 +36,7 @@ __all__ = [
     "find_sidecars",
     "read_sidecar",
     "read_subtitle_streams",
+    "within_video",
 ]
 
 logger = logging.getLogger(__name__)
@@ -149,16 +154,24 @@ def read_sidecar(
     *,
     language: str | None = None,
     offset_s: float = 0.0,
+    max_bytes: int | None = None,
 ) -> list[TextSegment]:
     """The cues of a .srt, .vtt, .ass or .ssa file, shifted by ``offset_s`` (the video's
     start time). Text is read as UTF-8 (with or without BOM), UTF-16 with a BOM, or else
-    Windows-1252. Raises SubtitleError naming the file when it holds no readable cues."""
+    Windows-1252. Raises SubtitleError naming the file when it holds no readable cues, or
+    when it is larger than ``max_bytes`` (None: no limit)."""
     import pysubs2  # imported when a subtitle file is first read
 
     source = Source.of(url, storage_options)
     shown = source.shown
     with source.open_file() as handle, source.mapped_errors("read"):
-        raw = handle.read()
+        raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise SubtitleError(
+            shown,
+            f"larger than the limit of {max_bytes:,} bytes for a subtitle file "
+            "(TextSpec.max_sidecar_bytes; --max-sidecar-bytes)",
+        )
     text = _decode(raw)
     if not text.strip():
         return []
@@ -185,6 +198,32 @@ def read_sidecar(
         raise SubtitleError(shown, f"no subtitle cues found in its {fmt or 'text'} content")
     segments.sort(key=lambda s: s.start_s)
     return segments
+
+
+def within_video(
+    segments: Sequence[TextSegment], start_s: float, duration_s: float | None, shown: str
+) -> list[TextSegment]:
+    """The cues that show while the video plays (from ``start_s`` for ``duration_s``),
+    ends cut at the video's end; the others are dropped and counted in a warning.
+    ``duration_s`` None (unknown): all of them."""
+    if duration_s is None:
+        return list(segments)
+    end_s = start_s + duration_s
+    kept = [
+        s if s.end_s <= end_s else replace(s, end_s=end_s)
+        for s in segments
+        if s.start_s < end_s and s.end_s >= start_s
+    ]
+    dropped = len(segments) - len(kept)
+    if dropped:
+        logger.warning(
+            "%s: %d subtitle cue(s) outside the video's %.1f-%.1f s dropped",
+            shown,
+            dropped,
+            start_s,
+            end_s,
+        )
+    return kept
 
 
 def _drop_vtt_blocks(text: str) -> str:
