@@ -13,10 +13,9 @@ again only when what it reads changed.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import duckdb
@@ -26,7 +25,6 @@ from framesift.catalog.cache import ObjectCache
 from framesift.catalog.commits import CatalogState
 from framesift.catalog.jobs import JobLedger
 from framesift.catalog.tables import SCHEMAS, empty
-from framesift.errors import StorageError
 from framesift.storage import Storage
 
 __all__ = ["CatalogViews", "tables_named_in"]
@@ -104,16 +102,6 @@ class CatalogViews:
         """Put an object just written (a compacted file) into the local cache, if any."""
         if self._cache is not None:
             self._cache.put(key, version, data)
-
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
-        """DuckDB's I/O failures as StorageError, credentials redacted."""
-        try:
-            yield
-        except duckdb.IOException as exc:
-            raise StorageError(
-                f"reading {self._storage.url} failed: {self._storage.redact(str(exc))}"
-            ) from None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
