@@ -166,10 +166,10 @@ def framesift_process(
     full_env.pop("FRAMESIFT_CATALOG_FAULT", None)
     if fault:
         full_env["FRAMESIFT_CATALOG_FAULT"] = fault
-    out = open(log_to, "wb")  # noqa: SIM115 - closed by the child's exit; read by the test
-    return subprocess.Popen(
-        [sys.executable, "-m", "framesift.cli", *args], env=full_env, stdout=out, stderr=out
-    )
+    with open(log_to, "wb") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "framesift.cli", *args], env=full_env, stdout=out, stderr=out
+        )
 
 
 def wait_stopped(proc: subprocess.Popen[bytes], log: Path) -> None:
