@@ -60,7 +60,10 @@ def vacuum(storage: Storage, *, grace_s: float = 3600.0, dry_run: bool = False) 
         kind = kept.leftover_kind(key, old=old)
         if kind is not None:
             doomed.setdefault(kind, []).append(key)
-    if not dry_run:
+    if dry_run:  # what a real run would delete once it fenced the pending generations
+        for kind in ("parts", "thumbnails", "compacted"):
+            doomed.setdefault(kind, []).extend(doomed.pop(f"pending_{kind}", []))
+    else:
         _fence(storage, state, doomed)
     counts: Counter[str] = Counter({kind: len(keys) for kind, keys in doomed.items()})
     if not dry_run:
@@ -109,9 +112,10 @@ class _Referenced:
         top = key.split("/", 1)[0]
         if top == layout.COMMITS:
             marker = layout.parse_commit_key(key)
-            latest = self.generations.get(marker[0]) if marker is not None else None
-            superseded = marker is not None and latest is not None and marker[1] < latest
-            return "old_markers" if superseded and marker[0] not in self.hidden else None
+            if marker is None or marker[0] in self.hidden:
+                return None
+            latest = self.generations.get(marker[0])
+            return "old_markers" if latest is not None and marker[1] < latest else None
         if not old:
             return None
         if top == "tables" and (part := layout.parse_part_key(key)) is not None:
