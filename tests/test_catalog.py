@@ -342,7 +342,9 @@ def test_vacuum_removes_only_leftovers(catalog_url: CatalogTarget, videos: Video
     assert before - set(all_files(catalog_url)) == {layout.commit_key(vid, 1)}
     assert_one_copy(cat, {vid})
     fence = cat.commit_of(vid)
-    assert fence is not None and fence.generation == 2 and fence.parts == first.parts
+    assert fence is not None
+    assert fence.generation == 2
+    assert fence.parts == first.parts
 
 
 def test_vacuum_removes_local_temp_files(tmp_path: Path, videos: Videos) -> None:

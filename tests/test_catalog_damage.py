@@ -43,7 +43,8 @@ def framesift(target: CatalogTarget, tmp_path: Path, *args: str) -> tuple[int, s
     )
     code = proc.wait(timeout=120)
     text = log.read_text()
-    assert "Traceback" not in text and "Exception" not in text, text
+    assert "Traceback" not in text, text
+    assert "Exception" not in text, text
     return code, text
 
 
