@@ -6,12 +6,20 @@ helpers from here (importing a plugin module from a test would defeat assert rew
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import os
+import signal
+import subprocess
+import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import av
 import boto3
@@ -27,11 +35,16 @@ __all__ = [
     "SECRET",
     "SPEC",
     "CatalogTarget",
+    "FaultProxy",
     "S3Server",
     "Videos",
     "all_files",
+    "framesift_process",
     "make_video",
+    "resume",
     "start_s3_server",
+    "storage_option_args",
+    "wait_stopped",
 ]
 
 SECRET = "Sup3rSecretValue-do-not-leak"
@@ -127,3 +140,140 @@ def all_files(target: CatalogTarget) -> dict[str, bytes]:
     """Every file under the catalog root, key -> bytes (for leak and layout checks)."""
     storage = Storage(target.url, target.storage_options)
     return {k: bytes(storage.fs.cat_file(storage._listed_path(k))) for k in storage.list_files("")}
+
+
+SRC = str(Path(__file__).parents[1] / "src")
+
+
+def storage_option_args(target: CatalogTarget) -> list[str]:
+    """``--storage-option`` arguments that open ``target`` from the command line."""
+    args: list[str] = []
+    for name, value in target.storage_options.items():
+        args += ["--storage-option", f"{name}={json.dumps(value)}"]
+    return args
+
+
+def framesift_process(
+    args: list[str],
+    *,
+    fault: str | None = None,
+    log_to: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``framesift ARGS`` as a real process, with a fault armed (``point[:stop]``, comma
+    separated); its stdout and stderr go to ``log_to`` (a pipe could fill while stopped)."""
+    full_env = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
+    full_env.pop("FRAMESIFT_CATALOG_FAULT", None)
+    if fault:
+        full_env["FRAMESIFT_CATALOG_FAULT"] = fault
+    with open(log_to, "wb") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "framesift.cli", *args], env=full_env, stdout=out, stderr=out
+        )
+
+
+def wait_stopped(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``proc`` stopped itself at its armed fault point (SIGSTOP)."""
+    _, status = os.waitpid(proc.pid, os.WUNTRACED)
+    if not os.WIFSTOPPED(status):
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        raise AssertionError(f"exited ({proc.returncode}) instead of stopping: {log.read_text()}")
+
+
+def resume(proc: subprocess.Popen[bytes]) -> None:
+    os.kill(proc.pid, signal.SIGCONT)
+
+
+class FaultProxy:
+    """An HTTP proxy in front of the S3 test server that answers the next ``count``
+    requests (of the given methods) with an error status of its own, then forwards again.
+    Counts the requests it saw and the errors it injected."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._lock = threading.Lock()
+        self._plan: list[tuple[int, str, str]] = []
+        self._methods: frozenset[str] | None = None
+        self.requests: list[tuple[str, str]] = []
+        self.injected = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def fail(
+        self,
+        count: int,
+        status: int,
+        code: str,
+        message: str = "injected",
+        methods: set[str] | None = None,
+    ) -> None:
+        with self._lock:
+            self._plan = [(status, code, message)] * count
+            self._methods = frozenset(methods) if methods else None
+            self.requests.clear()
+            self.injected = 0
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _next_fault(self, method: str, path: str) -> tuple[int, str, str] | None:
+        with self._lock:
+            self.requests.append((method, path))
+            if self._plan and (self._methods is None or method in self._methods):
+                self.injected += 1
+                return self._plan.pop()
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = proxy._next_fault(self.command, self.path)
+                if fault is not None:
+                    status, code, message = fault
+                    payload = (
+                        b"<html><body>502 Bad Gateway</body></html>"
+                        if code == "html"
+                        else (
+                            '<?xml version="1.0" encoding="UTF-8"?><Error>'
+                            f"<Code>{code}</Code><Message>{message}</Message>"
+                            "<RequestId>proxy</RequestId></Error>"
+                        ).encode()
+                    )
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(*proxy._upstream, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status, reply.reason)
+                for name, value in reply.getheaders():
+                    if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any
+
+        return Handler

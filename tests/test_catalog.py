@@ -317,6 +317,8 @@ def test_vacuum_removes_only_leftovers(catalog_url: CatalogTarget, videos: Video
     summary = run(catalog_url, [str(videos.good[0])])
     vid = summary.outcomes[0].video_id
     cat = open_catalog(catalog_url)
+    first = cat.commit_of(vid)
+    assert first is not None
     before = set(all_files(catalog_url))
     # leftovers of a run that died before its commit: generation 2 parts and thumbnails
     writer = cat.begin_video(vid)
@@ -336,8 +338,16 @@ def test_vacuum_removes_only_leftovers(catalog_url: CatalogTarget, videos: Video
     assert counts["thumbnails"] == 1
     assert len(set(all_files(catalog_url)) - before) == 3
     cat.vacuum(grace_s=0)
-    assert set(all_files(catalog_url)) - before == set()
+    # the uncommitted generations were fenced first: their markers, a copy of generation 1
+    # and a tombstone, are all that is new; generation 1's marker is superseded
+    fences = {layout.commit_key(vid, 2), layout.commit_key("ab" * 12, 1)}
+    assert set(all_files(catalog_url)) - before == fences
+    assert before - set(all_files(catalog_url)) == {layout.commit_key(vid, 1)}
     assert_one_copy(cat, {vid})
+    fence = cat.commit_of(vid)
+    assert fence is not None
+    assert fence.generation == 2
+    assert fence.parts == first.parts
 
 
 def test_vacuum_removes_local_temp_files(tmp_path: Path, videos: Videos) -> None:

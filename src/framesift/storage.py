@@ -4,9 +4,9 @@
   without credentials, and retried errors pass through a :class:`~framesift.redact.Redactor`.
 * :func:`safe_key_part`, :func:`join_key`: keys under a root are built from checked parts,
   so nothing a user names can leave the root.
-* :class:`RetryPolicy` and :func:`with_retries`: transient storage failures (connection
-  refused, timeouts, throttling) are retried with exponential backoff and jitter, then raised
-  as one clear :class:`~framesift.errors.StorageError`.
+* retries live in :mod:`framesift.retries` (:class:`RetryPolicy`, :func:`with_retries`,
+  :func:`is_transient`, re-exported here): transient failures, decided by type and status
+  code, are retried with backoff and jitter, then raised as one clear StorageError.
 * :class:`Storage`: a root URL plus an fsspec filesystem with atomic writes (local: temp file
   in the same folder, fsync, ``os.replace``; object stores: a single PUT, which appears only
   when complete) and exclusive creates (local: ``os.link``; S3: ``If-None-Match: *``).
@@ -19,13 +19,9 @@ import contextlib
 import inspect
 import logging
 import os
-import random
 import re
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import fsspec
@@ -34,6 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from framesift.errors import SettingsError, StorageError
 from framesift.redact import Redactor, redact_url
+from framesift.retries import RetryPolicy, is_transient, with_retries
 
 __all__ = [
     "TEMP_MARKER",
@@ -76,120 +73,33 @@ def join_key(*parts: str) -> str:
     return "/".join(safe_key_part(p) for p in pieces)
 
 
-# --------------------------------------------------------------------------- retries
-
-
-def _transient_types() -> tuple[type[BaseException], ...]:
-    """Connection errors of the client libraries already imported (by fsspec's S3 or HTTP
-    filesystems, on first use): a library not imported cannot have raised anything, and
-    importing aiohttp up front would cost every ``framesift`` command ~0.1 s."""
-    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    bce = sys.modules.get("botocore.exceptions")
-    if bce is not None:
-        types += [bce.ConnectionError, bce.HTTPClientError]
-    aiohttp = sys.modules.get("aiohttp")
-    if aiohttp is not None:
-        types += [aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError]
-    return tuple(types)
-
-
-def _retryable_types() -> tuple[type[BaseException], ...]:
-    return (OSError, *_transient_types())
-
-
-_PERMANENT_OS = (
-    FileNotFoundError,
-    FileExistsError,
-    PermissionError,
-    IsADirectoryError,
-    NotADirectoryError,
-)
-_TRANSIENT_WORDS = re.compile(
-    r"(slow ?down|throttl|timed? ?out|temporar|unavailable|internal ?error|connection|reset by)",
-    re.I,
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether retrying the operation that raised ``error`` may succeed."""
-    if isinstance(error, _PERMANENT_OS):
-        return False
-    if isinstance(error, _transient_types()):
-        return True
-    if isinstance(error, OSError):
-        # s3fs maps S3 errors to OSError; 5xx and throttling read as such in the message.
-        return bool(_TRANSIENT_WORDS.search(str(error)))
-    return False
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How transient storage failures are retried: ``attempts`` tries in all, waiting
-    ``base_delay_s * 2**n`` (capped at ``max_delay_s``, with +-50% jitter) between them."""
-
-    attempts: int = 5
-    base_delay_s: float = 0.2
-    max_delay_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.attempts <= 100:
-            raise SettingsError(f"attempts={self.attempts}: allowed 1 to 100")
-        if self.base_delay_s < 0 or self.max_delay_s < self.base_delay_s:
-            raise SettingsError(
-                f"base_delay_s={self.base_delay_s}, max_delay_s={self.max_delay_s}: "
-                "need 0 <= base_delay_s <= max_delay_s"
-            )
-
-    def delay_s(self, failures: int) -> float:
-        delay = min(self.max_delay_s, self.base_delay_s * 2 ** (failures - 1))
-        return float(delay * random.uniform(0.5, 1.5))
-
-
-def with_retries(
-    call: Callable[[], T],
-    *,
-    what: str,
-    policy: RetryPolicy,
-    redact: Callable[[str], str] = redact_url,
-) -> T:
-    """Run ``call``; retry transient failures per ``policy``; then raise StorageError.
-
-    A missing key (FileNotFoundError) or an existing one (FileExistsError) passes through
-    unchanged at once, so callers can handle it; other permanent I/O errors (permission
-    denied, a file where a folder should be, ...) become a StorageError at once.
-    ``what`` names the operation and URL and must already be free of credentials.
-    """
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return call()
-        except _retryable_types() as exc:  # evaluated after the call: lazy imports count
-            message = redact(f"{type(exc).__name__}: {exc}")
-            if not is_transient(exc):
-                if isinstance(exc, FileNotFoundError | FileExistsError) or not isinstance(
-                    exc, OSError
-                ):
-                    raise
-                raise StorageError(f"{what} failed ({message})") from None
-            if attempt == policy.attempts:
-                raise StorageError(
-                    f"{what} failed after {attempt} attempts ({message}); check that the "
-                    "storage endpoint is reachable and the credentials are valid, then re-run: "
-                    "committed data is unaffected"
-                ) from None
-            delay = policy.delay_s(attempt)
-            logger.warning(
-                "%s failed (attempt %d of %d: %s); retrying in %.2f s",
-                what,
-                attempt,
-                policy.attempts,
-                message,
-                delay,
-            )
-            time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 # --------------------------------------------------------------------------- storage
+
+
+_ENDPOINT = re.compile(r"^https?://[A-Za-z0-9._~%\[\]:@-]+(/\S*)?$")
+
+
+def _endpoint(options: Mapping[str, Any]) -> str:
+    """The S3 endpoint the options or the AWS environment name, checked to be a URL
+    (botocore would fail later with a ValueError, deep inside the first request)."""
+    named = [
+        ("storage option endpoint_url", options.get("endpoint_url")),
+        (
+            "storage option client_kwargs.endpoint_url",
+            dict(options.get("client_kwargs") or {}).get("endpoint_url"),
+        ),
+        ("AWS_ENDPOINT_URL_S3", os.environ.get("AWS_ENDPOINT_URL_S3")),
+        ("AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL")),
+    ]
+    for source, value in named:
+        if value:
+            if not isinstance(value, str) or not _ENDPOINT.match(value):
+                raise SettingsError(
+                    f"{source}={redact_url(str(value))!r} is not an endpoint URL: expected "
+                    "http://host[:port] or https://host[:port]"
+                )
+            return value
+    return ""
 
 
 def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
@@ -229,7 +139,13 @@ class Storage:
         if not url:
             raise SettingsError("an empty URL: give a local folder or an fsspec URL")
         self.storage_options: dict[str, Any] = _default_options(url, storage_options)
-        self.redact = Redactor(self.storage_options)
+        self.redact = Redactor(self.storage_options, urls=[url])
+        if url.startswith(("s3://", "s3a://")) and redact_url(url) != url:
+            raise SettingsError(
+                f"{redact_url(url)}: credentials in an S3 URL are not supported; give them as "
+                "storage options (--storage-option key=... --storage-option secret=...) or "
+                "in the standard AWS environment"
+            )
         self.retry = retry or RetryPolicy()
         try:
             fs, root = fsspec.core.url_to_fs(url, **self.storage_options)
@@ -247,13 +163,8 @@ class Storage:
         protocol = _protocols(fs)[0]
         self.url: str = self.root if self.is_local else f"{protocol}://{self.root}"
         """The root as a URL without credentials (local: an absolute path)."""
-        endpoint = (
-            self.storage_options.get("endpoint_url")
-            or dict(self.storage_options.get("client_kwargs") or {}).get("endpoint_url")
-            or os.environ.get("AWS_ENDPOINT_URL_S3")
-            or os.environ.get("AWS_ENDPOINT_URL")
-            or ""
-        )
+        is_s3 = bool({"s3", "s3a"} & set(_protocols(fs)))
+        endpoint = _endpoint(self.storage_options) if is_s3 else ""
         self.identity: str = (
             self.url if self.is_local else f"{redact_url(str(endpoint))}|{self.url}"
         )

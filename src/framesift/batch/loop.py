@@ -76,8 +76,8 @@ def ingest(
     (default: subtitle streams and sidecar subtitle files). ``analyzers``: frame analyzers
     run on the kept pictures inside the pass (faces, a model of one's own), their results
     in the ``detections`` table; their models are checked before the first video.
-    ``sampler``: another sampling
-    pass of :func:`framesift.sample_video`'s shape (in-process runs only).
+    ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
+    (in-process runs only).
 
     Progress: ``progress(outcome, done, total)`` hears of each finished video.
     ``video_progress(event)`` hears how far the video at hand has got, a few times a
@@ -99,20 +99,7 @@ def ingest(
     )
     src_options = storage_options if source_options is None else source_options
     jobs = [
-        IngestJob(
-            Source(url, src_options),
-            cat.url,
-            spec,
-            text,
-            force=force,
-            catalog_options=storage_options,
-            retry=cat.storage.retry,
-            decode_threads=executor.decode_threads(),
-            fast_segments=executor.fast_segments(),
-            sampler=sampler,
-            analyzers=analyzers,
-            inference_threads=executor.inference_threads(),
-        )
+        _job(Source(url, src_options), cat, spec, text, analyzers, executor, force, sampler)
         for url in expand_sources(sources, src_options)
     ]
     ledger = JobLedger(cat.storage)
@@ -129,6 +116,33 @@ def ingest(
     summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
     logger.info("ingest into %s: %s", cat.url, summary)
     return summary
+
+
+def _job(
+    source: Source,
+    cat: Catalog,
+    spec: SamplingSpec,
+    text: TextSpec,
+    analyzers: AnalyzerSpec,
+    executor: ExecutorSpec,
+    force: bool,
+    sampler: Sampler | None,
+) -> IngestJob:
+    """One source's job, with the executor's share of the machine for its worker."""
+    return IngestJob(
+        source,
+        cat.url,
+        spec,
+        text,
+        force=force,
+        catalog_options=cat.storage_options,
+        retry=cat.storage.retry,
+        decode_threads=executor.decode_threads(),
+        fast_segments=executor.fast_segments(),
+        sampler=sampler,
+        analyzers=analyzers,
+        inference_threads=executor.inference_threads(),
+    )
 
 
 def run_jobs(

@@ -5,7 +5,8 @@ protocol. See docs/catalog.md for the schema, layout and protocol.
 Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version``
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
 (thumbnails), ``writer`` (``VideoWriter``), ``sources`` (inputs, fingerprints), ``views``
-(DuckDB), ``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``sampler`` (what
+(DuckDB), ``health`` (damage: check, repair), ``visible`` (what a ``Catalog`` shows),
+``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``sampler`` (what
 ingest needs from a sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the
 per-video unit), ``display``. The batch loop over many videos, ``framesift.ingest``, is
 :mod:`framesift.batch`; the command line is :mod:`framesift.cli`.

@@ -10,15 +10,11 @@ vacuum (:mod:`~framesift.catalog.vacuum`).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import re
-import threading
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import duckdb
 import polars as pl
@@ -28,14 +24,12 @@ from framesift.catalog.cache import ObjectCache, default_cache_dir
 from framesift.catalog.commits import (
     CatalogState,
     Commit,
-    commit_video,
     latest_commit,
-    load_state,
     part_version,
-    retire_old_generations,
 )
 from framesift.catalog.compact import compact
-from framesift.catalog.display import ThumbnailGrid
+from framesift.catalog.display import ThumbnailGrid, image_key, kept_image, thumbnail_grid
+from framesift.catalog.health import CatalogHealth, RepairOutcome, check_catalog, repair_catalog
 from framesift.catalog.jobs import JobLedger, committed_settings
 from framesift.catalog.readonly import check_read_only
 from framesift.catalog.tables import SCHEMAS, SORT_KEYS, conform, empty
@@ -43,8 +37,9 @@ from framesift.catalog.totals import CatalogTotals
 from framesift.catalog.vacuum import vacuum
 from framesift.catalog.version import CatalogInfo, open_catalog_root
 from framesift.catalog.views import CatalogViews, tables_named_in
-from framesift.catalog.writer import VideoWriter
-from framesift.errors import CatalogError
+from framesift.catalog.visible import VisibleState
+from framesift.catalog.writer import VideoWriter, open_writer, write_tombstone
+from framesift.errors import CatalogError, StorageError
 from framesift.storage import RetryPolicy, Storage
 from framesift.text.search import INDEX_SQL, search_query
 
@@ -54,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Catalog:
@@ -85,17 +82,12 @@ class Catalog:
     ) -> None:
         self._storage = Storage(str(url), storage_options, retry=retry)
         self.info: CatalogInfo = open_catalog_root(self._storage, create=create)
-        self._lock = threading.RLock()  # guards the state; the views have their own lock
-        self._state: CatalogState | None = None
-        self._state_at = 0.0
-        self.max_staleness_s: float = (
+        self._visible = VisibleState(
+            self._storage,
             max_staleness_s
             if max_staleness_s is not None
-            else (0.0 if self._storage.is_local else 2.0)
+            else (0.0 if self._storage.is_local else 2.0),
         )
-        """Reads reuse the listing of commit markers for this long (seconds): a remote
-        listing costs a round trip per 1000 videos. Commits made through this object are
-        seen at once; other writers' after at most this long, or after :meth:`refresh`."""
         self._ledger = JobLedger(self._storage)
         self._cache: ObjectCache | None = None
         if not self._storage.is_local and cache_dir is not False:
@@ -141,23 +133,25 @@ class Catalog:
 
     def refresh(self) -> CatalogState:
         """Re-list the commit markers now: what other writers committed becomes visible."""
-        state = load_state(self._storage)
-        with self._lock:
-            self._state = state
-            self._state_at = time.monotonic()
-        return state
+        return self._visible.refresh()
 
     def state(self) -> CatalogState:
         """The visible state, re-listed when older than ``max_staleness_s``."""
-        with self._lock:
-            state = self._state
-            if state is not None and time.monotonic() - self._state_at <= self.max_staleness_s:
-                return state
-        return self.refresh()
+        return self._visible.current()
+
+    @property
+    def max_staleness_s(self) -> float:
+        """Reads reuse the listing of commit markers for this long (seconds): a remote
+        listing costs a round trip per 1000 videos. Commits made through this object are
+        seen at once; other writers' after at most this long, or after :meth:`refresh`."""
+        return self._visible.max_staleness_s
+
+    @max_staleness_s.setter
+    def max_staleness_s(self, seconds: float) -> None:
+        self._visible.max_staleness_s = seconds
 
     def _invalidate(self) -> None:
-        with self._lock:
-            self._state = None
+        self._visible.invalidate()
 
     def video_ids(self) -> list[str]:
         return sorted(self.state().live)
@@ -187,25 +181,13 @@ class Catalog:
         if isinstance(video_id, str):
             # One video: read its own part directly (one small object), no DuckDB needed.
             layout.check_video_id(video_id)
-            with self._lock:
-                cached = self._state
-                fresh = cached is not None and (
-                    time.monotonic() - self._state_at <= self.max_staleness_s
-                )
+            cached = self._visible.cached()
             commit = (
                 cached.commits.get(video_id)
-                if fresh and cached is not None
+                if cached is not None
                 else latest_commit(self._storage, video_id)
             )
-            if commit is None or commit.deleted or table not in commit.parts:
-                return empty(table).select(cols)
-            try:
-                df = self._read_part(commit.parts[table], commit)
-            except FileNotFoundError:
-                # Replaced between listing and reading: read the new generation.
-                return self._table(table, video_id, columns)
-            # A part written before a column existed reads it as nulls, as the views do.
-            return conform(df, table, strict=False).sort(list(SORT_KEYS[table])).select(cols)
+            return self._one_video(table, video_id, commit, cols)
         select = ", ".join(_quote_ident(c) for c in cols)
         order = ", ".join(_quote_ident(c) for c in SORT_KEYS[table])
         if video_id is None:
@@ -218,6 +200,27 @@ class Catalog:
                 {"ids": ids},
             )
         return df.cast({c: schema[c] for c in cols})
+
+    def _one_video(
+        self, table: str, video_id: str, commit: Commit | None, cols: list[str]
+    ) -> pl.DataFrame:
+        for fresh in (False, True):
+            if fresh:  # replaced between listing and reading: read the new generation
+                commit = latest_commit(self._storage, video_id)
+            if commit is None or commit.deleted or table not in commit.parts:
+                return empty(table).select(cols)
+            try:
+                df = self._read_part(commit.parts[table], commit)
+            except FileNotFoundError:
+                continue
+            # A part written before a column existed reads it as nulls, as the views do.
+            return conform(df, table, strict=False).sort(list(SORT_KEYS[table])).select(cols)
+        assert commit is not None
+        raise CatalogError(
+            f"video {video_id} in {self.url} is damaged: its committed part "
+            f"{commit.parts[table]} is missing; run framesift catalog repair, then ingest its "
+            "source again"
+        )
 
     def videos(self, *, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """One row per committed video."""
@@ -284,13 +287,15 @@ class Catalog:
         sql, params = search_query(
             query, limit=limit, sources=sources, video_id=video_id, language=language
         )
-        con = self._connection(["segments", "videos", "frames"])
-        with self._views.lock, self._views.reading():
+
+        def run(_: CatalogState, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             self._views.index_segments(  # again only when segments changed
                 [(s, {"split": params["split"]} if "$split" in s else None) for s in INDEX_SQL]
             )
             hits: pl.DataFrame = con.sql(sql, params=params).pl()
             return hits
+
+        return self._read(["segments", "videos", "frames"], run)
 
     def jobs(self) -> pl.DataFrame:
         """The per-source ledger: state, attempts, typed error of the last run; states
@@ -338,8 +343,8 @@ class Catalog:
         into ``query``. Only the views the query names are refreshed (and, for a remote
         catalog, fetched into the local cache).
         """
-        con = self._connection(tables_named_in(query))
-        with self._views.lock, self._views.reading():
+
+        def run(_: CatalogState, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             if not unsafe:
                 check_read_only(con, query, layout.TABLES)
             try:
@@ -349,8 +354,10 @@ class Catalog:
                 result: pl.DataFrame = relation.pl()
                 return result
             finally:
-                if unsafe:
+                if unsafe:  # whatever it did, the next query binds the views afresh
                     self._views.forget()
+
+        return self._read(tables_named_in(query), run)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """The catalog's in-memory DuckDB connection with every view fresh (shared: do not
@@ -358,50 +365,43 @@ class Catalog:
         return self._connection(layout.TABLES)
 
     def _connection(self, tables: Iterable[str]) -> duckdb.DuckDBPyConnection:
-        return self._bind(tables)[1]
+        return self._read(tables, lambda _, con: con)
 
-    def _bind(self, tables: Iterable[str]) -> tuple[CatalogState, duckdb.DuckDBPyConnection]:
-        """The visible state and the connection with ``tables`` bound to it."""
+    def _read(
+        self,
+        tables: Iterable[str],
+        run: Callable[[CatalogState, duckdb.DuckDBPyConnection], T],
+    ) -> T:
+        """``run(state, con)`` with ``tables`` bound to the visible state, under the views'
+        lock. A file missing underneath makes it look again: first a fresh listing (a part
+        replaced since), then one that hides the videos whose parts are lost (each named
+        in a warning); a failure after that is a StorageError."""
         tables = list(tables)
-        state = self.state()
-        try:
-            return state, self._views.bind(state, tables)
-        except FileNotFoundError:
-            # A part was replaced (and its old generation deleted) after our listing.
-            state = self.refresh()
-            return state, self._views.bind(state, tables)
+        failure: Exception | None = None
+        for attempt in range(3):
+            with self._views.lock:
+                visible = self._visible
+                state = (visible.current, visible.refresh, visible.find_damage)[attempt]()
+                try:
+                    return run(state, self._views.bind(state, tables))
+                except (FileNotFoundError, duckdb.IOException) as exc:
+                    failure = exc
+        raise StorageError(
+            f"reading {self.url} failed: {self._storage.redact(str(failure))}"
+        ) from None
 
     # ------------------------------------------------------------------ images
 
     def thumbnail(self, video_id: str, frame_index: int, *, full: bool = False) -> Image:
         """The thumbnail (or, with ``full``, the full-resolution frame) of a kept frame."""
-        from PIL import Image as PILImage
-
         column = "frame_uri" if full else "thumbnail_uri"
-        rows = self.frames(video_id, columns=["frame_index", column]).filter(
-            pl.col("frame_index") == frame_index
-        )
-        if rows.is_empty():
-            raise CatalogError(f"video {video_id} has no kept frame {frame_index} in {self.url}")
-        uri = rows[column][0]
-        if uri is None:
-            raise CatalogError(
-                f"frame {frame_index} of video {video_id} has no "
-                f"{'full frame' if full else 'thumbnail'}: sample with images turned on"
-            )
-        image = PILImage.open(io.BytesIO(self._storage.read_bytes(self.image_key(uri))))
-        image.load()
-        return image
+        frames = self.frames(video_id, columns=["frame_index", column])
+        return kept_image(self._storage, frames, video_id, frame_index, column=column)
 
     def image_key(self, uri: str) -> str:
         """The key under the root of an image URI from the frames table (also when the
         catalog was moved or copied since: the key is what follows ``thumbs/``)."""
-        key = self._storage.key_of(uri)
-        if key is None and "/thumbs/" in uri:
-            key = "thumbs/" + uri.rsplit("/thumbs/", 1)[1]
-        if key is None or layout.parse_thumb_key(key) is None:
-            raise CatalogError(f"image {uri!r} lies outside the catalog's thumbs/ folder")
-        return key
+        return image_key(self._storage, uri)
 
     def show_thumbnails(
         self,
@@ -421,24 +421,7 @@ class Catalog:
             )
         elif isinstance(frames, str):
             frames = self.frames(frames)
-        rows = frames.filter(pl.col("thumbnail_uri").is_not_null()).head(limit)
-        keys = [self.image_key(u) for u in rows["thumbnail_uri"]]
-        images = self._storage.read_many(keys)
-        captions = [
-            f"{vid[:8]} #{idx} @ {t:.2f}s"
-            for vid, idx, t in zip(
-                rows["video_id"], rows["frame_index"], rows["time_s"], strict=True
-            )
-        ]
-        if "text" in rows.columns:  # search hits: what was said or shown, and when
-            captions = [
-                f"{start:.1f}s: {text[:60]}"
-                for start, text in zip(rows["start_s"], rows["text"], strict=True)
-            ]
-        return ThumbnailGrid(
-            items=tuple((c, images[k]) for c, k in zip(captions, keys, strict=True) if k in images),
-            columns=columns,
-        )
+        return thumbnail_grid(self._storage, frames, limit=limit, columns=columns)
 
     def _repr_html_(self) -> str:
         import html
@@ -458,45 +441,46 @@ class Catalog:
         ``settings_hash`` (hex) names this writer's files, so a retry with the same
         settings overwrites its own leftovers and a concurrent writer with other settings
         never touches them."""
-        previous = latest_commit(self._storage, layout.check_video_id(video_id))
-        generation = (previous.generation if previous else 0) + 1
-        token = (settings_hash or "0").lower()
-        if not re.fullmatch(r"[0-9a-f]{1,32}", token):
-            token = hashlib.sha256(token.encode()).hexdigest()[:16]
-        return VideoWriter(self._storage, video_id, generation, previous, self._invalidate, token)
+        return open_writer(
+            self._storage, video_id, settings_hash, self._visible.is_damaged, self._invalidate
+        )
 
     def delete_video(self, video_id: str) -> bool:
         """Remove a video: a tombstone commit hides it at once, then its files go."""
-        writer = self.begin_video(video_id)
-        if writer.previous is None or writer.previous.deleted:
-            return False
-        commit_video(
-            self._storage,
-            video_id,
-            writer.generation,
-            {},
-            settings_hash=None,
-            source_url=None,
-            thumbs_prefix=None,
-            deleted=True,
-        )
+        deleted = write_tombstone(self.begin_video(video_id))
         self._invalidate()
-        retire_old_generations(self._storage, video_id, writer.generation)
-        return True
+        return deleted
 
     def compact(self, *, min_parts: int = 1) -> int | None:
         """Merge the committed parts of each table into one Parquet file (fast full-table
         queries, especially on S3). Returns the snapshot sequence, None if nothing to do."""
         with self._views.lock:  # one connection, one bound state, for the whole copy
             self.refresh()  # compaction must see every commit, whatever the staleness policy
-            state, con = self._bind(layout.DATA_TABLES)
-            snapshot = compact(
-                self._storage, state, con, min_parts=min_parts, on_upload=self._views.keep_copy
+            snapshot = self._read(
+                layout.DATA_TABLES,
+                lambda state, con: compact(
+                    self._storage, state, con, min_parts=min_parts, on_upload=self._views.keep_copy
+                ),
             )
         if snapshot is None:
             return None
         self._invalidate()
         return snapshot.sequence
+
+    def check(self) -> CatalogHealth:
+        """Read every video's latest marker and look for every committed part: the damaged
+        videos, one by one (``framesift catalog check``)."""
+        return check_catalog(self._storage)
+
+    def repair(self, health: CatalogHealth | None = None) -> RepairOutcome:
+        """Hide each damaged video of ``health`` (default: a new :meth:`check`) behind a
+        tombstone and set a broken snapshot aside; ingest the sources of the hidden videos
+        again to restore them (``framesift catalog repair``)."""
+        outcome = repair_catalog(self._storage, health or self.check())
+        self._invalidate()
+        if outcome.snapshot_reset:
+            self.compact()
+        return outcome
 
     def vacuum(self, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
         """Remove leftovers older than ``grace_s``: temp files, parts and thumbnails of

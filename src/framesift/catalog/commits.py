@@ -25,7 +25,7 @@ import io
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -43,6 +43,7 @@ __all__ = [
     "commit_video",
     "latest_commit",
     "load_state",
+    "marker_generations",
     "parquet_bytes",
     "part_version",
     "retire_old_generations",
@@ -154,7 +155,9 @@ class Snapshot:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CatalogError(f"snapshot {key} is unreadable ({exc})") from None
         for table, compact in snap.tables.items():
-            if layout.parse_compact_key(compact) != (table, snap.sequence):
+            parsed = layout.parse_compact_key(compact)
+            # A snapshot may name an older sequence's files: vacuum's fence is a copy.
+            if parsed is None or parsed[0] != table or parsed[1] > snap.sequence:
                 raise CatalogError(f"snapshot {key} names a foreign file {compact!r}")
         return snap
 
@@ -182,10 +185,35 @@ class CatalogState:
     """video_id -> every generation with a marker still present (for vacuum)."""
     snapshot: Snapshot | None
     snapshot_keys: tuple[str, ...] = field(default=())
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """video_id -> why its latest commit marker cannot be read (the video is hidden)."""
+    damaged: Mapping[str, str] = field(default_factory=dict)
+    """video_id -> what is missing of its latest commit (found by a reader or a check;
+    the video is hidden until ``catalog repair`` or a re-ingest)."""
+    snapshot_problem: str | None = None
+    """Why the latest snapshot is not used (unreadable, or a compacted file is missing)."""
 
     @property
     def live(self) -> dict[str, Commit]:
-        return {v: c for v, c in self.commits.items() if not c.deleted}
+        """The visible videos: latest commits that are neither tombstones nor damaged."""
+        return {v: c for v, c in self.commits.items() if not c.deleted and v not in self.damaged}
+
+    @property
+    def hidden(self) -> dict[str, str]:
+        """video_id -> why it is not shown (an unreadable marker or missing parts)."""
+        return {**self.unreadable, **self.damaged}
+
+    def with_damage(
+        self, damaged: Mapping[str, str], snapshot_problem: str | None = None
+    ) -> CatalogState:
+        """This state with ``damaged`` videos hidden and, given a ``snapshot_problem``,
+        without its snapshot (every video then reads its own parts)."""
+        return replace(
+            self,
+            damaged={**self.damaged, **damaged},
+            snapshot=None if snapshot_problem else self.snapshot,
+            snapshot_problem=snapshot_problem or self.snapshot_problem,
+        )
 
     @property
     def token(self) -> tuple[object, ...]:
@@ -193,6 +221,7 @@ class CatalogState:
         return (
             tuple(sorted((v, c.generation) for v, c in self.commits.items())),
             self.snapshot.sequence if self.snapshot else None,
+            tuple(sorted(self.damaged)),
         )
 
     def sources(self, table: str) -> TableSources:
@@ -237,7 +266,11 @@ generation numbers never repeat (vacuum keeps every video's latest marker)."""
 _SNAPSHOT_CACHE: dict[tuple[str, str], Snapshot] = {}
 
 
-def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
+def _read_markers(
+    storage: Storage, keys: Iterable[str], problems: dict[str, str] | None = None
+) -> dict[str, Commit]:
+    """The markers at ``keys`` (vanished ones left out). An unreadable marker raises
+    CatalogError, or, given ``problems``, is recorded there (key -> why) and left out."""
     out: dict[str, Commit] = {}
     missing: list[str] = []
     for key in keys:
@@ -250,19 +283,27 @@ def _read_markers(storage: Storage, keys: Iterable[str]) -> dict[str, Commit]:
     # generation) is simply absent from the answer.
     raw = storage.read_many(missing)
     for key, data in raw.items():
-        commit = Commit.from_json(data, key)
-        parsed = layout.parse_commit_key(key)
-        if parsed != (commit.video_id, commit.generation):
-            raise CatalogError(
-                f"commit marker {key} holds generation {commit.generation} of {commit.video_id}"
-            )
+        try:
+            commit = Commit.from_json(data, key)
+            if layout.parse_commit_key(key) != (commit.video_id, commit.generation):
+                raise CatalogError(
+                    f"commit marker {key} holds generation {commit.generation} of {commit.video_id}"
+                )
+        except CatalogError as exc:
+            if problems is None:
+                raise CatalogError(f"{exc}: run framesift catalog repair") from None
+            problems[key] = str(exc)
+            continue
         _MARKER_CACHE[(storage.identity, key)] = commit
         out[key] = commit
     return out
 
 
 def load_state(storage: Storage) -> CatalogState:
-    """List the markers and snapshots and read the ones not seen before."""
+    """List the markers and snapshots and read the ones not seen before.
+
+    Damage stays local: a video whose latest marker is unreadable is left out (and named
+    in ``unreadable``); an unreadable snapshot is not used (``snapshot_problem``)."""
     generations: dict[str, list[int]] = {}
     for key in storage.list_files(layout.COMMITS, stat=False):
         parsed = layout.parse_commit_key(key)
@@ -273,20 +314,22 @@ def load_state(storage: Storage) -> CatalogState:
     snapshot_keys = sorted(
         k for k in storage.list_files(layout.SNAPSHOTS, stat=False) if layout.parse_snapshot_key(k)
     )
-    snapshot = None
+    snapshot, snapshot_problem = None, None
     if snapshot_keys:
-        key = snapshot_keys[-1]
-        snapshot = _SNAPSHOT_CACHE.get((storage.identity, key))
-        if snapshot is None:
-            snapshot = Snapshot.from_json(storage.read_bytes(key), key)
-            _SNAPSHOT_CACHE[(storage.identity, key)] = snapshot
-            for copy in snapshot.commits.values():  # seed the marker cache
-                marker = layout.commit_key(copy.video_id, copy.generation)
-                _MARKER_CACHE.setdefault((storage.identity, marker), copy)
-    markers = _read_markers(storage, latest_keys.values())
+        try:
+            snapshot = _read_snapshot(storage, snapshot_keys[-1])
+        except (CatalogError, FileNotFoundError) as exc:
+            snapshot_problem = f"snapshot {snapshot_keys[-1]} is unreadable ({exc})"
+            logger.warning("%s: %s; reading every video's own parts", storage.url, snapshot_problem)
+    problems: dict[str, str] = {}
+    markers = _read_markers(storage, latest_keys.values(), problems)
     commits: dict[str, Commit] = {}
+    unreadable: dict[str, str] = {}
     for video_id, key in latest_keys.items():
-        if key in markers:
+        if key in problems:
+            unreadable[video_id] = problems[key]
+            logger.warning("%s: video %s is hidden: %s", storage.url, video_id, problems[key])
+        elif key in markers:
             commits[video_id] = markers[key]
         else:  # the newest marker vanished mid-read: only vacuum deletes markers, and never
             # the newest, so this is a concurrent tombstone purge; treat as gone.
@@ -296,17 +339,35 @@ def load_state(storage: Storage) -> CatalogState:
         generations={v: tuple(sorted(gs)) for v, gs in generations.items()},
         snapshot=snapshot,
         snapshot_keys=tuple(snapshot_keys),
+        unreadable=unreadable,
+        snapshot_problem=snapshot_problem,
+    )
+
+
+def _read_snapshot(storage: Storage, key: str) -> Snapshot:
+    snapshot = _SNAPSHOT_CACHE.get((storage.identity, key))
+    if snapshot is None:
+        snapshot = Snapshot.from_json(storage.read_bytes(key), key)
+        _SNAPSHOT_CACHE[(storage.identity, key)] = snapshot
+        for copy in snapshot.commits.values():  # seed the marker cache
+            marker = layout.commit_key(copy.video_id, copy.generation)
+            _MARKER_CACHE.setdefault((storage.identity, marker), copy)
+    return snapshot
+
+
+def marker_generations(storage: Storage, video_id: str) -> list[int]:
+    """Generations of every marker of one video, readable or not, oldest first."""
+    prefix = f"{layout.COMMITS}/{layout.check_video_id(video_id)}"
+    return sorted(
+        parsed[1]
+        for key in storage.list_files(prefix, stat=False)
+        if (parsed := layout.parse_commit_key(key)) is not None
     )
 
 
 def latest_commit(storage: Storage, video_id: str) -> Commit | None:
     """The latest commit of one video (one listing of its marker folder)."""
-    prefix = f"{layout.COMMITS}/{layout.check_video_id(video_id)}"
-    gens = [
-        parsed[1]
-        for key in storage.list_files(prefix, stat=False)
-        if (parsed := layout.parse_commit_key(key)) is not None
-    ]
+    gens = marker_generations(storage, video_id)
     while gens:
         key = layout.commit_key(video_id, max(gens))
         found = _read_markers(storage, [key])

@@ -1,12 +1,24 @@
-"""Notebook display: a grid of inline thumbnails (base64 data URIs, no server needed)."""
+"""Showing the catalog's pictures: one kept frame's image, and a grid of inline thumbnails
+for notebooks (base64 data URIs, no server needed)."""
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["ThumbnailGrid"]
+import polars as pl
+
+from framesift.catalog import layout
+from framesift.errors import CatalogError
+from framesift.storage import Storage
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["ThumbnailGrid", "image_key", "kept_image", "thumbnail_grid"]
 
 
 def _mime(data: bytes) -> str:
@@ -45,3 +57,57 @@ class ThumbnailGrid:
 
     def __repr__(self) -> str:
         return f"ThumbnailGrid({len(self.items)} images)"
+
+
+def image_key(storage: Storage, uri: str) -> str:
+    """The key under the root of an image URI from the frames table (also when the
+    catalog was moved or copied since: the key is what follows ``thumbs/``)."""
+    key = storage.key_of(uri)
+    if key is None and "/thumbs/" in uri:
+        key = "thumbs/" + uri.rsplit("/thumbs/", 1)[1]
+    if key is None or layout.parse_thumb_key(key) is None:
+        raise CatalogError(f"image {uri!r} lies outside the catalog's thumbs/ folder")
+    return key
+
+
+def thumbnail_grid(
+    storage: Storage, frames: pl.DataFrame, *, limit: int, columns: int
+) -> ThumbnailGrid:
+    """The grid of ``frames`` (rows of the frames table, or search hits) with thumbnails."""
+    rows = frames.filter(pl.col("thumbnail_uri").is_not_null()).head(limit)
+    keys = [image_key(storage, u) for u in rows["thumbnail_uri"]]
+    images = storage.read_many(keys)
+    captions = [
+        f"{vid[:8]} #{idx} @ {t:.2f}s"
+        for vid, idx, t in zip(rows["video_id"], rows["frame_index"], rows["time_s"], strict=True)
+    ]
+    if "text" in rows.columns:  # search hits: what was said or shown, and when
+        captions = [
+            f"{start:.1f}s: {text[:60]}"
+            for start, text in zip(rows["start_s"], rows["text"], strict=True)
+        ]
+    return ThumbnailGrid(
+        items=tuple((c, images[k]) for c, k in zip(captions, keys, strict=True) if k in images),
+        columns=columns,
+    )
+
+
+def kept_image(
+    storage: Storage, frames: pl.DataFrame, video_id: str, frame_index: int, *, column: str
+) -> Image:
+    """The picture of kept frame ``frame_index`` named by ``column`` (``thumbnail_uri`` or
+    ``frame_uri``) of ``frames`` (that video's rows of the frames table)."""
+    from PIL import Image as PILImage
+
+    rows = frames.filter(pl.col("frame_index") == frame_index)
+    if rows.is_empty():
+        raise CatalogError(f"video {video_id} has no kept frame {frame_index} in {storage.url}")
+    uri = rows[column][0]
+    if uri is None:
+        kind = "full frame" if column == "frame_uri" else "thumbnail"
+        raise CatalogError(
+            f"frame {frame_index} of video {video_id} has no {kind}: sample with images turned on"
+        )
+    image = PILImage.open(io.BytesIO(storage.read_bytes(image_key(storage, uri))))
+    image.load()
+    return image

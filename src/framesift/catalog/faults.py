@@ -2,11 +2,19 @@
 
 Set ``FRAMESIFT_CATALOG_FAULT=<point>`` (or ``<point>@<n>`` for the n-th time the point is
 reached in this process) and the process kills itself with SIGKILL there, exactly as a
-power cut or an OOM kill would end it. In-process tests register a callable with
-:func:`set_fault_hook` instead (to stop an S3 server at a chosen moment, for example).
-Points: ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``, ``after_commit``,
-``after_retire``. ``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead,
-until something kills it (tests that kill a busy worker or its parent from outside).
+power cut or an OOM kill would end it. ``<point>[@<n>]:stop`` stops it with SIGSTOP
+instead, so a test can force an order of steps between real processes (continue it with
+SIGCONT). Several faults are separated by commas, one per point. In-process tests
+register a callable with :func:`set_fault_hook` instead (to stop an S3 server at a chosen
+moment, for example).
+
+Points: ingest ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``,
+``after_commit``, ``after_retire``; compaction ``compact_listed`` (state read, nothing
+written), ``compact_files_written`` (before the snapshot marker), ``compact_published``;
+vacuum ``vacuum_fenced`` (an uncommitted generation closed, its files not yet deleted);
+repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired).
+``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead, until something
+kills it (tests that kill a busy worker or its parent from outside).
 """
 
 from __future__ import annotations
@@ -31,6 +39,11 @@ FAULT_POINTS: tuple[str, ...] = (
     "after_parts",
     "after_commit",
     "after_retire",
+    "compact_listed",
+    "compact_files_written",
+    "compact_published",
+    "vacuum_fenced",
+    "repair_tombstoned",
 )
 
 _hook: Callable[[str], None] | None = None
@@ -55,12 +68,16 @@ def fault_point(point: str) -> None:
     armed = os.environ.get(FAULT_ENV)
     if not armed:
         return
-    name, _, nth = armed.partition("@")
-    if name != point:
+    faults = [f.partition(":") for f in armed.split(",")]
+    wanted = {name: (nth, mode) for f, _, mode in faults for name, _, nth in [f.partition("@")]}
+    if point not in wanted:
         return
+    nth, mode = wanted[point]
     with _lock:
         _counts[point] += 1
         count = _counts[point]
     if count == (int(nth) if nth else 1):
-        logger.warning("fault injection: SIGKILL at %s (#%d)", point, count)
-        os.kill(os.getpid(), signal.SIGKILL)
+        stop = mode == "stop"
+        how = "SIGSTOP" if stop else "SIGKILL"
+        logger.warning("fault injection: %s at %s (#%d)", how, point, count)
+        os.kill(os.getpid(), signal.SIGSTOP if stop else signal.SIGKILL)

@@ -13,7 +13,11 @@ the same settings writes the same keys (overwriting its leftovers), while two wr
 racing for the same generation with different settings never overwrite each other's files
 (only one of them wins the commit marker; vacuum removes the loser's files).
     snapshots/<sequence:010d>.json                  compaction snapshots (immutable)
-    compact/<table>/<sequence:010d>.parquet         compacted copies of all parts of a table
+    compact/<table>/<sequence:010d>-<token>.parquet compacted copies of all parts of a table
+
+A compactor names its files with a random ``token`` of its own, so two compactors aiming
+at the same sequence never write the same key; only the one that creates the snapshot
+marker is read (older catalogs' ``compact/<table>/<sequence:010d>.parquet`` still parse).
     jobs/<job_id>.json                              the per-source ledger
 """
 
@@ -73,7 +77,7 @@ _TOKEN = re.compile(r"^[0-9a-f]{1,32}$")
 _PART = re.compile(r"^tables/([a-z]+)/([0-9a-f]{8,64})/g(\d{10})-([0-9a-f]{1,32})\.parquet$")
 _THUMB = re.compile(r"^(thumbs/([0-9a-f]{8,64})/g(\d{10})-[0-9a-f]{1,32})/")
 _SNAPSHOT = re.compile(r"^snapshots/(\d{10})\.json$")
-_COMPACT = re.compile(r"^compact/([a-z]+)/(\d{10})\.parquet$")
+_COMPACT = re.compile(r"^compact/([a-z]+)/(\d{10})(?:-[0-9a-f]{1,32})?\.parquet$")
 
 
 def check_video_id(video_id: str) -> str:
@@ -123,8 +127,12 @@ def snapshot_key(sequence: int) -> str:
     return f"{SNAPSHOTS}/{_check_generation(sequence):010d}.json"
 
 
-def compact_key(table: str, sequence: int) -> str:
-    return f"{COMPACT}/{_check_table(table)}/{_check_generation(sequence):010d}.parquet"
+def compact_key(table: str, sequence: int, token: str) -> str:
+    """The compacted file of ``table`` written by the compactor ``token`` for ``sequence``."""
+    return (
+        f"{COMPACT}/{_check_table(table)}/{_check_generation(sequence):010d}-"
+        f"{_check_token(token)}.parquet"
+    )
 
 
 def job_key(job_id: str) -> str:

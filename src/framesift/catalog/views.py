@@ -15,10 +15,9 @@ replaced it): a query cannot replace the catalog's views for the next one.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import duckdb
@@ -28,7 +27,6 @@ from framesift.catalog.cache import ObjectCache
 from framesift.catalog.commits import CatalogState
 from framesift.catalog.jobs import JobLedger, committed_settings
 from framesift.catalog.tables import SCHEMAS, empty
-from framesift.errors import StorageError
 from framesift.storage import Storage
 
 __all__ = ["CatalogViews", "tables_named_in"]
@@ -136,16 +134,6 @@ class CatalogViews:
         """Put an object just written (a compacted file) into the local cache, if any."""
         if self._cache is not None:
             self._cache.put(key, version, data)
-
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
-        """DuckDB's I/O failures as StorageError, credentials redacted."""
-        try:
-            yield
-        except duckdb.IOException as exc:
-            raise StorageError(
-                f"reading {self._storage.url} failed: {self._storage.redact(str(exc))}"
-            ) from None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:

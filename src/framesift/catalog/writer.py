@@ -4,20 +4,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
 from framesift.catalog import layout
-from framesift.catalog.commits import Commit, commit_video, retire_old_generations, write_parts
+from framesift.catalog.commits import (
+    Commit,
+    commit_video,
+    latest_commit,
+    marker_generations,
+    retire_old_generations,
+    write_parts,
+)
 from framesift.catalog.faults import fault_point
 from framesift.catalog.sink import CatalogImageSink
 from framesift.errors import CatalogError, StorageError
 from framesift.storage import Storage
 
-__all__ = ["VideoWriter"]
+__all__ = ["VideoWriter", "open_writer", "write_tombstone"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +97,46 @@ class VideoWriter:
             except StorageError as exc:  # committed already: vacuum finishes the cleanup
                 logger.warning("leaving old generations of %s to vacuum: %s", self.video_id, exc)
         return commit
+
+
+def open_writer(
+    storage: Storage,
+    video_id: str,
+    settings_hash: str | None,
+    is_damaged: Callable[[str, int], bool],
+    on_commit: Callable[[], None],
+) -> VideoWriter:
+    """A writer of the next generation of ``video_id``. An unreadable latest marker is
+    written over, and a damaged latest generation (``is_damaged``) is not carried over:
+    the video is ingested again. ``on_commit`` runs once the new generation is visible."""
+    try:
+        previous = latest_commit(storage, layout.check_video_id(video_id))
+    except CatalogError as exc:  # its latest marker is unreadable: write over it
+        logger.warning("%s; writing a new generation over it", exc)
+        previous = None
+    generation = max([0, *marker_generations(storage, video_id)]) + 1
+    if previous is not None and is_damaged(video_id, previous.generation):
+        previous = None  # its parts are lost: ingest it again
+    token = (settings_hash or "0").lower()
+    if not re.fullmatch(r"[0-9a-f]{1,32}", token):
+        token = hashlib.sha256(token.encode()).hexdigest()[:16]
+    return VideoWriter(storage, video_id, generation, previous, on_commit, token)
+
+
+def write_tombstone(writer: VideoWriter) -> bool:
+    """Hide ``writer``'s video behind a tombstone commit, then retire its files; False when
+    there was nothing to delete."""
+    if writer.previous is None or writer.previous.deleted:
+        return False
+    commit_video(
+        writer.storage,
+        writer.video_id,
+        writer.generation,
+        {},
+        settings_hash=None,
+        source_url=None,
+        thumbs_prefix=None,
+        deleted=True,
+    )
+    retire_old_generations(writer.storage, writer.video_id, writer.generation)
+    return True

@@ -19,7 +19,9 @@ from typing import Any
 from framesift._version import __version__
 from framesift.cli import catalog, ingest, media, search
 from framesift.cli.arguments import add_sampling_arguments, parse_storage_options, spec_from_args
+from framesift.cli.command import redactor_for
 from framesift.cli.progress_line import ProgressLine
+from framesift.redact import RedactingFilter, Redactor
 
 __all__ = [
     "ProgressLine",
@@ -54,11 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: int) -> None:
+THIRD_PARTY_LOGGERS: tuple[str, ...] = (
+    "aiobotocore",
+    "aiohttp",
+    "asyncio",
+    "boto3",
+    "botocore",
+    "fsspec",
+    "s3fs",
+    "s3transfer",
+    "urllib3",
+)
+"""Libraries whose debug logs print request headers (session tokens, signatures): held at
+WARNING whatever ``-v`` says; ``-vv`` is framesift's own detail."""
+
+
+def _configure_logging(verbose: int, redactor: Redactor) -> None:
     logging.basicConfig(
         level=logging.WARNING - 10 * min(verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(redactor))
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if verbose == 0:
         # FFmpeg's own chatter about damaged packets is counted and summarised instead.
         logging.getLogger("framesift.decode").setLevel(logging.ERROR)
@@ -67,5 +88,5 @@ def _configure_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``framesift`` with ``argv`` (default: the process's arguments); the exit status."""
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose, redactor_for(args))
     return int(args.func(args))

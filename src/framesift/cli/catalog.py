@@ -1,4 +1,4 @@
-"""``framesift catalog summary|vacuum|compact``: look after a catalog.
+"""``framesift catalog summary|vacuum|compact|check|repair``: look after a catalog.
 
 Each subcommand opens the catalog (``--catalog URL``, or the URL as the first argument),
 calls one :class:`~framesift.catalog.Catalog` method and presents what it returns.
@@ -16,7 +16,7 @@ from framesift.cli.arguments import (
     catalog_url,
     storage_options_from_args,
 )
-from framesift.cli.command import EXIT_OK, command
+from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 
 if TYPE_CHECKING:
@@ -38,7 +38,13 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
     )
     vacuum.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     compact = sub.add_parser("compact", help="merge per-video parts for fast full-table queries")
-    for each in (summary, vacuum, compact):
+    check = sub.add_parser(
+        "check", help="look for damaged videos: missing parts, unreadable commit markers"
+    )
+    repair = sub.add_parser(
+        "repair", help="hide damaged videos behind a tombstone (ingest their sources again)"
+    )
+    for each in (summary, vacuum, compact, check, repair):
         add_catalog_argument(each, positional=True)
         add_storage_option(each)
 
@@ -48,13 +54,12 @@ def run_catalog(args: argparse.Namespace) -> int:
     from framesift.catalog import Catalog  # start-up: DuckDB loads for these commands only
 
     catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
-    _SUBCOMMANDS[args.catalog_command](catalog, args)
-    return EXIT_OK
+    return _SUBCOMMANDS[args.catalog_command](catalog, args) or EXIT_OK
 
 
-def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
-    """What the catalog holds: its totals, a line per video, a line per failed or
-    interrupted source."""
+def _summary(catalog: Catalog, args: argparse.Namespace) -> int | None:
+    """What the catalog holds: its totals, a line per video, a line per failed,
+    interrupted or damaged source."""
     totals = catalog.totals()
     echo(f"{catalog.url}: {totals}")
     for row in catalog.summary().iter_rows(named=True):
@@ -67,29 +72,67 @@ def _summary(catalog: Catalog, args: argparse.Namespace) -> None:
         echo(f"  FAILED  {failed.source_url}: {failed.error_type}: {failed.error_message}")
     for left in totals.interrupted:
         echo(f"  INTERRUPTED  {left.source_url}: {left.error_message}")
+    for video_id, why in sorted(catalog.state().hidden.items()):
+        echo(f"  DAMAGED  {video_id}: {why} (framesift catalog check / repair)")
+    return None
 
 
-def _vacuum(catalog: Catalog, args: argparse.Namespace) -> None:
+def _vacuum(catalog: Catalog, args: argparse.Namespace) -> int | None:
     counts = catalog.vacuum(grace_s=args.grace, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     listed = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
     echo(f"{catalog.url}: {verb} {listed}")
+    return None
 
 
-def _compact(catalog: Catalog, args: argparse.Namespace) -> None:
+def _compact(catalog: Catalog, args: argparse.Namespace) -> int | None:
     sequence = catalog.compact()
     echo(f"{catalog.url}: " + (f"snapshot {sequence}" if sequence else "nothing to compact"))
+    return None
 
 
-_SUBCOMMANDS: dict[str, Callable[[Catalog, argparse.Namespace], None]] = {
+def _check(catalog: Catalog, args: argparse.Namespace) -> int | None:
+    """A line per damaged video; exit status 1 when there is any."""
+    health = catalog.check()
+    damaged = len(health.damaged)
+    echo(f"{catalog.url}: {health.videos_checked} videos checked, {damaged} damaged")
+    for damage in health.damaged:
+        echo(f"  DAMAGED  {damage}")
+    if health.snapshot_problem:
+        echo(f"  SNAPSHOT  {health.snapshot_problem}")
+    if not health.ok:
+        echo("  run framesift catalog repair, then ingest the sources of damaged videos again")
+    return EXIT_OK if health.ok else EXIT_PARTLY
+
+
+def _repair(catalog: Catalog, args: argparse.Namespace) -> int | None:
+    outcome = catalog.repair()
+    echo(f"{catalog.url}: {len(outcome.tombstoned)} damaged videos hidden")
+    for damage in outcome.tombstoned:
+        echo(f"  HIDDEN  {damage}")
+    for damage in outcome.skipped:
+        echo(f"  SKIPPED  {damage} (a newer generation was committed meanwhile)")
+    if outcome.snapshot_reset:
+        echo("  the broken snapshot was set aside and the catalog compacted again")
+    sources = sorted({d.source_url for d in outcome.tombstoned if d.source_url})
+    if sources:
+        echo("  ingest these sources again to restore them: " + " ".join(sources))
+    return None
+
+
+_SUBCOMMANDS: dict[str, Callable[[Catalog, argparse.Namespace], int | None]] = {
     "summary": _summary,
     "vacuum": _vacuum,
     "compact": _compact,
+    "check": _check,
+    "repair": _repair,
 }
 
 
 def register(subparsers: Any) -> None:
     """Add ``catalog`` (with its subcommands) to the command's subparsers."""
-    p = subparsers.add_parser("catalog", help="look after a catalog: summary, vacuum, compact")
+    p = subparsers.add_parser(
+        "catalog", help="look after a catalog: summary, vacuum, compact, check, repair"
+    )
     add_catalog_arguments(p)
     p.set_defaults(func=run_catalog)

@@ -22,8 +22,10 @@ from collections.abc import Callable
 
 import av
 
+from framesift.cli.arguments import parse_storage_options
 from framesift.cli.output import fail
-from framesift.errors import FramesiftError
+from framesift.errors import FramesiftError, SettingsError
+from framesift.redact import Redactor
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -33,6 +35,7 @@ __all__ = [
     "EXIT_PARTLY",
     "Run",
     "command",
+    "redactor_for",
 ]
 
 EXIT_OK = 0
@@ -54,7 +57,7 @@ def command(name: str) -> Callable[[Run], Run]:
             try:
                 return int(run(args))
             except FramesiftError as exc:
-                fail(name, f"{type(exc).__name__}: {exc}")
+                fail(name, _redacted(args, f"{type(exc).__name__}: {exc}"))
                 return EXIT_FAILED
             except BrokenPipeError:
                 # Later writes (and the interpreter's last flush) go nowhere instead of failing.
@@ -62,7 +65,7 @@ def command(name: str) -> Callable[[Run], Run]:
                 return EXIT_BROKEN_PIPE
             except (av.error.FFmpegError, OSError) as exc:
                 # Not expected to escape the library; still one line, never a traceback.
-                fail(name, f"{type(exc).__name__}: {exc}")
+                fail(name, _redacted(args, f"{type(exc).__name__}: {exc}"))
                 return EXIT_FAILED
             except KeyboardInterrupt:
                 fail(name, "interrupted")
@@ -71,3 +74,23 @@ def command(name: str) -> Callable[[Run], Run]:
         return guarded
 
     return wrap
+
+
+def _redacted(args: argparse.Namespace, message: str) -> str:
+    """``message`` without credentials: URL userinfo, the AWS environment's secrets and
+    those of the command's ``--storage-option`` values."""
+    return redactor_for(args)(message)
+
+
+def redactor_for(args: argparse.Namespace) -> Redactor:
+    """A Redactor for everything a command was given: the ``--storage-option`` secrets,
+    the credentials inside any URL argument, the AWS environment's secrets."""
+    try:
+        options = parse_storage_options(getattr(args, "storage_option", None))
+    except SettingsError:
+        options = {}
+    values = [v for v in vars(args).values() if isinstance(v, str)]
+    values += [
+        i for v in vars(args).values() if isinstance(v, list) for i in v if isinstance(i, str)
+    ]
+    return Redactor(options, urls=values)
