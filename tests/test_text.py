@@ -622,10 +622,10 @@ def test_a_language_filter_finds_its_regional_variants(subtitled_video, tmp_path
 # -- speech that was said ---------------------------------------------------------------
 
 
-def heard(start_s, end_s, text, logprob=-0.3, no_speech=0.1, ratio=1.2):
+def heard(start_s, end_s, text, logprob=-0.3, no_speech=0.1, ratio=1.2, voiced=1.0):
     from framesift.text.screening import HeardSegment
 
-    return HeardSegment(start_s, end_s, text, logprob, no_speech, ratio, "en")
+    return HeardSegment(start_s, end_s, text, logprob, no_speech, ratio, "en", voiced)
 
 
 def said(segments):
@@ -671,6 +671,7 @@ def test_real_speech_survives_the_screening():
         pytest.param(heard(1.0, 3.0, "the the the the the", ratio=3.1), id="repeats-itself"),
         pytest.param(heard(1.0, 3.0, "Thank you.", logprob=-1.1, no_speech=0.8), id="silent"),
         pytest.param(heard(1.0, 3.0, " ... "), id="no-words"),
+        pytest.param(heard(1.0, 3.0, "Thank you.", voiced=0.3), id="outside-voiced-audio"),
     ],
 )
 def test_segments_that_were_not_said_are_dropped(segment):
@@ -680,14 +681,21 @@ def test_segments_that_were_not_said_are_dropped(segment):
     assert len(screen_speech([segment])) == 0
 
 
-def test_speech_uses_the_voice_detector_faster_whisper_ships():
-    """The Silero model is a file inside the faster-whisper package: nothing to download."""
+def test_speech_uses_the_voice_detector_faster_whisper_ships(spoken_video):
+    """The Silero model is a file inside the faster-whisper package: nothing to download.
+    It finds the voice where espeak-ng speaks, and nothing in silence."""
+    import numpy as np
     from faster_whisper.utils import get_assets_path
 
-    from framesift.text.speech import WHISPER_GUARDS
+    from framesift.text.speech import WHISPER_GUARDS, audio_windows, speech_regions
 
     assert (Path(get_assets_path()) / "silero_vad_v6.onnx").stat().st_size > 100_000
     assert WHISPER_GUARDS["condition_on_previous_text"] is False
+    ((audio, offset),) = audio_windows(str(spoken_video.path))
+    ((start_s, end_s),) = speech_regions(audio)
+    assert abs(offset + start_s - spoken_video.speech_start_s) < 0.5
+    assert end_s > start_s + 3.0  # the sentence takes about 4 s
+    assert speech_regions(np.zeros(16_000 * 5, dtype=np.float32)) == []
 
 
 MUSIC_AND_EFFECTS = ["bbb-trailer-music.mp4", "bigbuckbunny.mp4", "cockatoo.mp4"]

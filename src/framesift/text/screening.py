@@ -8,7 +8,8 @@ detector hears as speech reach Whisper, with Whisper's own guards on; what Whisp
 returns, every segment of one video (:class:`HeardSegment`), is screened here
 (:func:`screen_speech`), in this order:
 
-1. one segment at a time: empty text, confidence (the exponential of Whisper's average
+1. one segment at a time: less than :data:`MIN_VOICED` of it in audio the voice detector
+   heard as speech, empty text, confidence (the exponential of Whisper's average
    token log-probability) below :data:`MIN_CONFIDENCE`, a compression ratio above
    :data:`MAX_COMPRESSION_RATIO` (text that repeats itself, "the the the"), Whisper's
    silence rule (no-speech probability above :data:`MAX_NO_SPEECH` with an average
@@ -41,12 +42,15 @@ __all__ = [
     "MAX_WORDS_PER_S",
     "MERGE_GAP_S",
     "MIN_CONFIDENCE",
+    "MIN_VOICED",
     "MIN_WORD_S",
     "SILENT_LOGPROB",
     "HeardSegment",
     "screen_speech",
 ]
 
+MIN_VOICED = 0.5
+"""Share of a segment's time that must lie in audio the voice detector heard as speech."""
 MIN_CONFIDENCE = 0.3
 """Segments below this (Whisper's average token probability) are dropped: on the demo clips'
 music and bird calls tiny.en wrote "Mmm." at 0.24; the test voice's words score ~0.5."""
@@ -80,6 +84,7 @@ class HeardSegment:
     no_speech_prob: float
     compression_ratio: float
     language: str | None = None  # BCP-47 tag
+    voiced: float = 1.0  # share of its time in audio the voice detector heard as speech
 
     @property
     def confidence(self) -> float:
@@ -104,7 +109,8 @@ def _plausible(heard: HeardSegment) -> bool:
     duration = heard.end_s - heard.start_s
     silent = heard.no_speech_prob > MAX_NO_SPEECH and heard.avg_logprob < SILENT_LOGPROB
     return not (
-        not words
+        heard.voiced < MIN_VOICED
+        or not words
         or heard.confidence < MIN_CONFIDENCE
         or heard.compression_ratio > MAX_COMPRESSION_RATIO
         or silent

@@ -10,12 +10,16 @@ temperature 0, so the same audio gives the same text; word timestamps) in window
 may be lost). Each segment's confidence is the exponential of Whisper's average
 log-probability per token.
 
-Only speech is transcribed: the Silero voice-activity model that faster-whisper ships
-inside its package (``faster_whisper/assets``, nothing downloaded) cuts music, effects
-and silence out before Whisper hears the audio (:data:`VAD_OPTIONS`), Whisper runs with
-its own hallucination guards (:data:`WHISPER_GUARDS`), and what it still returns for the
-whole video is screened by :func:`framesift.text.screening.screen_speech` (implausibly
-short segments, loops of one text, repeats merged).
+Only speech is transcribed. The Silero voice-activity model that faster-whisper ships
+inside its package (``faster_whisper/assets``, nothing downloaded) runs first on each
+window (:func:`speech_regions`, :data:`VAD_OPTIONS`): a window without speech is not
+transcribed at all, and a segment Whisper returns must lie mostly in the speech it found.
+Whisper hears the window whole, not only the voiced stretches (faster-whisper's
+``vad_filter=True`` splices those together, and the changed context made tiny.en miss
+words of real speech: 7 of the test sentence's 11 instead of 9). Whisper runs with its own
+hallucination guards (:data:`WHISPER_GUARDS`), and what it still returns for the whole
+video is screened by :func:`framesift.text.screening.screen_speech` (segments outside
+voiced audio, implausibly short ones, loops of one text; repeats merged).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ __all__ = [
     "audio_windows",
     "check_speech",
     "default_model_path",
+    "speech_regions",
     "transcribe",
 ]
 
@@ -65,6 +70,25 @@ VAD_OPTIONS: Mapping[str, float] = {
 }
 """faster-whisper's ``VadOptions`` for the bundled Silero model: its defaults, except that
 a burst of "speech" shorter than a quarter of a second is not speech."""
+
+
+def speech_regions(audio: NDArray[np.float32]) -> list[tuple[float, float]]:
+    """(start_s, end_s) of the stretches of 16 kHz mono ``audio`` that the bundled Silero
+    model hears as speech (padded by ``speech_pad_ms``), from the window's start."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(audio, VadOptions(**VAD_OPTIONS), sampling_rate=SAMPLE_RATE)
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def _voiced(start_s: float, end_s: float, regions: list[tuple[float, float]]) -> float:
+    """Share of start_s..end_s inside the regions (1 for an empty stretch inside one)."""
+    overlap = sum(max(0.0, min(end_s, b) - max(start_s, a)) for a, b in regions)
+    if end_s <= start_s:
+        return 1.0 if any(a <= start_s <= b for a, b in regions) else 0.0
+    return overlap / (end_s - start_s)
+
+
 WHISPER_GUARDS: Mapping[str, Any] = {
     "compression_ratio_threshold": MAX_COMPRESSION_RATIO,
     "log_prob_threshold": SILENT_LOGPROB,
@@ -178,6 +202,9 @@ def transcribe(
     source = Source.of(url, storage_options)
     heard: list[HeardSegment] = []
     for audio, offset in audio_windows(source):
+        regions = speech_regions(audio)
+        if not regions:
+            continue  # nothing said in this window: Whisper does not hear it
         # Word timestamps tighten each segment to its first and last word (without them
         # a segment starts where the window does, silence included).
         parts, info = whisper.transcribe(
@@ -188,8 +215,7 @@ def transcribe(
             # Greedy only: Whisper's fallback to sampling at higher temperatures makes the
             # transcript differ from run to run (and invents text on music).
             temperature=0.0,
-            vad_filter=True,
-            vad_parameters=dict(VAD_OPTIONS),
+            vad_filter=False,  # the whole window, for context (see the module's text)
             **WHISPER_GUARDS,
         )
         tag = language_tag(info.language)
@@ -205,6 +231,7 @@ def transcribe(
                     float(part.no_speech_prob),
                     float(part.compression_ratio),
                     tag,
+                    _voiced(float(part.start), float(part.end), regions),
                 )
             )
     segments = screen_speech(heard)
