@@ -3,9 +3,10 @@ catalog.
 
 Whisper writes text for sound that holds no speech: on a game intro's music tiny.en wrote
 "I'm gonna go back to the next one." seven times over (confidence 0.72, some 0.02 s long).
-The transcriber (:mod:`framesift.text.speech`) first lets only what the Silero voice
-detector hears as speech reach Whisper, with Whisper's own guards on; what Whisper still
-returns, every segment of one video (:class:`HeardSegment`), is screened here
+The transcriber (:mod:`framesift.text.speech`) runs the Silero voice detector first (a
+window without speech is not transcribed) and Whisper with its own guards on; what
+Whisper still returns, every segment of one video (:class:`HeardSegment`, with the share
+of it that the detector heard as speech), is screened here
 (:func:`screen_speech`), in this order:
 
 1. one segment at a time: less than :data:`MIN_VOICED` of it in audio the voice detector
