@@ -75,7 +75,7 @@ a burst of "speech" shorter than a quarter of a second is not speech."""
 def speech_regions(audio: NDArray[np.float32]) -> list[tuple[float, float]]:
     """(start_s, end_s) of the stretches of 16 kHz mono ``audio`` that the bundled Silero
     model hears as speech (padded by ``speech_pad_ms``), from the window's start."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import VadOptions, get_speech_timestamps  # type: ignore[import-untyped]
 
     chunks = get_speech_timestamps(audio, VadOptions(**VAD_OPTIONS), sampling_rate=SAMPLE_RATE)
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
