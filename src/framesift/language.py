@@ -167,7 +167,14 @@ def tesseract_names(languages: str) -> str:
         if native in _TESSERACT or "_" in native or (len(native) == 3 and native in _KNOWN_THREE):
             names.append(native)
             continue
-        base, *subtags = require_language(part, "ocr_language").split("-")
+        tag = language_tag(part)
+        if tag is None:
+            raise SettingsError(
+                f"ocr_language={languages!r}: {part!r} is not a known language; use BCP-47 "
+                "tags such as 'en' or 'zh-Hans', or Tesseract's names ('eng', 'chi_sim'), "
+                "joined by '+'"
+            )
+        base, *subtags = tag.split("-")
         script = next((s for s in subtags if len(s) == 4), "")  # regions do not matter
         if base == "zh":  # Tesseract's Chinese is named by its script
             names.append("chi_tra" if script == "Hant" else "chi_sim")
