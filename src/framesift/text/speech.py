@@ -72,6 +72,16 @@ VAD_OPTIONS: Mapping[str, float] = {
 a burst of "speech" shorter than a quarter of a second is not speech."""
 
 
+WHISPER_GUARDS: Mapping[str, Any] = {
+    "compression_ratio_threshold": MAX_COMPRESSION_RATIO,
+    "log_prob_threshold": SILENT_LOGPROB,
+    "no_speech_threshold": MAX_NO_SPEECH,
+    "condition_on_previous_text": False,  # a guess does not seed the next window's text
+    "hallucination_silence_threshold": 2.0,  # skip silences over 2 s around a likely guess
+}
+"""Whisper's own guards against invented text, as faster-whisper names them."""
+
+
 def speech_regions(audio: NDArray[np.float32]) -> list[tuple[float, float]]:
     """(start_s, end_s) of the stretches of 16 kHz mono ``audio`` that the bundled Silero
     model hears as speech (padded by ``speech_pad_ms``), from the window's start."""
@@ -87,16 +97,6 @@ def _voiced(start_s: float, end_s: float, regions: list[tuple[float, float]]) ->
     if end_s <= start_s:
         return 1.0 if any(a <= start_s <= b for a, b in regions) else 0.0
     return overlap / (end_s - start_s)
-
-
-WHISPER_GUARDS: Mapping[str, Any] = {
-    "compression_ratio_threshold": MAX_COMPRESSION_RATIO,
-    "log_prob_threshold": SILENT_LOGPROB,
-    "no_speech_threshold": MAX_NO_SPEECH,
-    "condition_on_previous_text": False,  # a guess does not seed the next window's text
-    "hallucination_silence_threshold": 2.0,  # skip silences over 2 s around a likely guess
-}
-"""Whisper's own guards against invented text, as faster-whisper names them."""
 
 
 def default_model_path() -> str:
