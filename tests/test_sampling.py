@@ -536,3 +536,60 @@ def test_decoder_memory_stays_within_its_budget(tmp_path: Path) -> None:
         assert tight.stream.thread_count == 4
     with pytest.raises(fs.SettingsError, match="max_pixels"):
         fs.LimitsSpec(max_pixels=10)
+
+
+# -- keyframes thinned by the interval --------------------------------------------------
+
+
+def short_gops(folder: Path) -> Path:
+    """Three 2.4-s scenes at 25 fps with a keyframe every 0.4 s (none forced at cuts):
+    a keyframe preview would keep 2.5 frames a second."""
+    import media
+
+    return media.make_cuts_video(
+        folder,
+        colours_or_patterns=["gradient", "rings", "noise"],
+        frames_per_scene=[60, 60, 60],
+        fps=25,
+        gop=10,
+        options={"sc_threshold": "0"},
+        name="short_gops.mp4",
+    ).path
+
+
+@pytest.mark.parametrize("interval_s", [1.0, 2.0])
+def test_keyframes_with_an_interval_keep_at_most_one_per_interval(tmp_path, interval_s):
+    path = str(short_gops(tmp_path))
+    every = fs.sample_video(path, fs.SamplingSpec(keyframes=True, interval_s=None, detector=None))
+    keys = every.frames["time_s"].to_list()
+    assert len(keys) == 18  # every keyframe: 0, 0.4, 0.8 ...
+    thinned = fs.sample_video(
+        path, fs.SamplingSpec(keyframes=True, interval_s=interval_s, detector=None)
+    )
+    times = thinned.frames["time_s"].to_list()
+    slots = [int(t // interval_s + 1e-6) for t in times]
+    assert slots == sorted(set(slots))  # at most one per interval
+    assert set(slots) == {int(t // interval_s + 1e-6) for t in keys}  # and one in each
+    assert set(times) <= set(keys)
+    assert all(r == ["interval", "keyframe"] for r in thinned.frames["reasons"].to_list())
+    assert not thinned.stats.scenes_approximate  # no detector, no scenes to doubt
+
+
+def test_keyframe_scenes_are_approximate_and_the_rule_is_the_same_in_reselect(tmp_path):
+    path = str(short_gops(tmp_path))
+    spec = fs.SamplingSpec(keyframes=True, interval_s=2.0, min_scene_len_frames=1)
+    result = fs.sample_video(path, spec)
+    assert result.stats.mode == "keyframes"
+    assert result.stats.scenes_approximate
+    # Scene starts are kept besides the thinned keyframes.
+    starts = result.frames.filter(pl.col("reasons").list.contains("scene_start"))
+    assert starts.height == result.scenes.height > 1  # each kept, however close
+    assert {2.4, 4.8} <= {round(t, 3) for t in result.scenes["start_s"].to_list()}
+    thinned = result.frames.filter(pl.col("reasons").list.contains("keyframe"))
+    slots = [int(t // 2.0 + 1e-6) for t in thinned["time_s"].to_list()]
+    assert slots == sorted(set(slots))
+    assert fs.sample_video(path, fs.SamplingSpec()).stats.scenes_approximate is False
+    # The replay driver keeps the same frames for the same reasons.
+    chosen = reselect(result.analysis, spec, detector="content", fps=25.0)
+    assert chosen.frames["frame_index"].to_list() == result.frames["frame_index"].to_list()
+    assert chosen.frames["reasons"].to_list() == result.frames["reasons"].to_list()

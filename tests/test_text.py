@@ -82,7 +82,7 @@ def test_subtitle_stream_cues_on_the_timeline(subtitled_video):
     assert [(s.start_s, s.end_s, s.text) for s in segments] == [
         (c.start_s, c.end_s, c.text) for c in subtitled_video.cues
     ]
-    assert {s.language for s in segments} == {"eng"}
+    assert {s.language for s in segments} == {"en"}  # the stream's "eng", as a BCP-47 tag
     assert {s.source for s in segments} == {"subtitles"}
 
 
@@ -144,6 +144,9 @@ def test_sidecars_are_found_by_name(tmp_path):
         "movie.en.vtt",
         "movie.pt-BR.srt",
         "movie.forced.ass",
+        "movie.fre.srt",
+        "movie.pt_br.ass",
+        "movie.sdh.srt",
         "movie.txt",
         "moviefoo.srt",
         "other.srt",
@@ -155,6 +158,9 @@ def test_sidecars_are_found_by_name(tmp_path):
         "movie.en.vtt": "en",
         "movie.pt-BR.srt": "pt-BR",
         "movie.forced.ass": None,
+        "movie.fre.srt": "fr",  # ISO 639-2/B, as containers write it
+        "movie.pt_br.ass": "pt-BR",
+        "movie.sdh.srt": None,  # a tag, not a language
     }
 
 
@@ -244,7 +250,7 @@ def test_ingest_puts_text_on_the_timeline(text_catalog, subtitled_video):
     talk_id = summary.outcomes[0].video_id
     segments = cat.segments(talk_id)
     # The English cues once (the stream's, with its language), the French cue beside them.
-    english = segments.filter(segments["language"] == "eng")
+    english = segments.filter(segments["language"] == "en")
     assert english["text"].to_list() == [c.text for c in subtitled_video.cues]
     assert segments.height == len(subtitled_video.cues) + 1
     french = segments.filter(segments["language"] == "fr")["text"].to_list()
@@ -278,6 +284,12 @@ def test_search_ranks_and_points_at_frames(text_catalog):
     assert cat.search("CAFE creme")["language"].to_list() == ["fr"]
     assert cat.search("quick brown").height == 0
     assert cat.search("world", language="fr").height == 0
+    # One code for every source: the stream's "eng" and a filter in any spelling of it.
+    for spelling in ("en", "eng", "EN"):
+        assert set(cat.search("world", language=spelling)["language"]) == {"en"}
+    assert cat.search("bonjour", language="fra")["language"].to_list() == ["fr"]
+    with pytest.raises(SettingsError, match="language='klingon'"):
+        cat.search("world", language="klingon")
     assert cat.search("world", video_id=clip_id).height == 0
     assert cat.search("world", sources=["speech"]).height == 0
     assert cat.search("the", limit=2).height == 2
@@ -420,7 +432,7 @@ def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeyp
     got = [(s["start_s"], s["end_s"], s["text"]) for s in segments.iter_rows(named=True)]
     assert got == [(c.start_s, c.end_s, c.text) for c in titled_video.cards]
     assert segments["confidence"].min() > 0.6
-    assert set(segments["language"]) == {"eng"}
+    assert set(segments["language"]) == {"en"}
     # Kept frames at 0, 1, 2, 3, 4 s (interval 1 s): three distinct pictures, read at
     # full width; the text-less one gives no segment.
     assert calls == [640, 640, 640]
@@ -431,11 +443,13 @@ def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeyp
 
 def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
     cat = Catalog(str(tmp_path / "cat"))
-    with pytest.raises(SettingsError, match=r"tesseract-ocr-xx\)"):
-        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="eng+xx"))
+    with pytest.raises(SettingsError, match=r"tesseract-ocr-swa\)"):  # not installed here
+        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="en+sw"))
     assert cat.videos().height == 0
     with pytest.raises(SettingsError, match="ocr_language"):
         TextSpec(ocr=True, ocr_language="eng; rm -rf /")
+    with pytest.raises(SettingsError, match="ocr_language='en\\+xx'"):
+        TextSpec(ocr=True, ocr_language="en+xx")
 
 
 def test_new_text_settings_update_only_the_text(
@@ -563,3 +577,179 @@ def test_a_sidecar_over_the_size_limit_fails_its_video_before_it_is_read(cuts_vi
     assert limited == settings_fingerprint(fs.SamplingSpec(), TextSpec())
     with pytest.raises(SettingsError, match="max_sidecar_bytes"):
         TextSpec(max_sidecar_bytes=10)
+
+
+# -- one language code ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "tag"),
+    [
+        pytest.param("en", "en", id="iso-639-1"),
+        pytest.param("EN", "en", id="upper-case"),
+        pytest.param("eng", "en", id="container-639-2"),
+        pytest.param("fre", "fr", id="639-2-bibliographic"),
+        pytest.param("fra", "fr", id="639-2-terminological"),
+        pytest.param("ger", "de", id="ger"),
+        pytest.param("chi", "zh", id="chi"),
+        pytest.param("pt-BR", "pt-BR", id="region"),
+        pytest.param("pt_br", "pt-BR", id="underscore-lower-region"),
+        pytest.param("chi_sim", "zh-Hans", id="tesseract-simplified-chinese"),
+        pytest.param("srp_latn", "sr-Latn", id="tesseract-script"),
+        pytest.param("haw", "haw", id="no-two-letter-code"),
+        pytest.param("jw", "jv", id="whisper-javanese"),
+        pytest.param("und", None, id="undetermined"),
+        pytest.param("mul", None, id="multiple"),
+        pytest.param("", None, id="empty"),
+        pytest.param(None, None, id="none"),
+        pytest.param("english", None, id="a-name"),
+        pytest.param("xx", None, id="unassigned"),
+        pytest.param("osd", None, id="tesseract-not-a-language"),
+    ],
+)
+def test_every_language_code_becomes_one_tag(code, tag):
+    from framesift.language import language_tag
+
+    assert language_tag(code) == tag
+
+
+def test_languages_for_tesseract_whisper_and_the_segments():
+    from framesift.language import spoken_language, tesseract_names, text_language
+
+    assert tesseract_names("en") == "eng"
+    assert tesseract_names("en+fr+de") == "eng+fra+deu"  # Tesseract names 639-2/T
+    assert tesseract_names("zh-Hans+sr-Latn") == "chi_sim+srp_latn"
+    assert tesseract_names("eng+chi_tra+frk") == "eng+chi_tra+frk"  # its own names stay
+    assert text_language("eng") == "en"
+    assert text_language("chi_sim") == "zh-Hans"
+    assert text_language("eng+fra") is None  # Tesseract does not say which one a line is
+    assert text_language("eng+osd") == "en"
+    assert spoken_language("pt-BR") == "pt"
+    assert spoken_language("eng") == "en"
+    assert TextSpec(speech_language="fre").speech_language == "fr"
+    with pytest.raises(SettingsError, match="speech_language='english'"):
+        spoken_language("english")
+
+
+def test_older_catalogs_with_three_letter_codes_answer_in_tags(
+    subtitled_video, tmp_path, monkeypatch
+):
+    """A catalog written before one language code holds the container's "eng": search
+    reads it as "en", so one filter finds old and new text."""
+    from framesift.text import subtitles
+
+    monkeypatch.setattr(subtitles, "language_tag", lambda code: code)  # the older reading
+    cat = Catalog(str(tmp_path / "cat"))
+    ingest([str(subtitled_video.path)], cat, SPEC, text=TextSpec(sidecars=False))
+    assert set(cat.segments()["language"]) == {"eng"}  # as it was written
+    hits = cat.search("world", language="en")
+    assert hits["language"].to_list() == ["en"]
+    assert cat.search("world")["language"].to_list() == ["en"]
+    assert cat.search("world", language="fr").height == 0
+
+
+def test_a_language_filter_finds_its_regional_variants(subtitled_video, tmp_path):
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(subtitled_video.path.read_bytes())
+    (tmp_path / "talk.en-US.srt").write_text("1\n00:00:05,000 --> 00:00:06,000\nHowdy world\n")
+    (tmp_path / "talk.pt-BR.srt").write_text("1\n00:00:05,000 --> 00:00:06,000\nOlá mundo\n")
+    cat = Catalog(str(tmp_path / "cat"))
+    ingest([str(video)], cat, SPEC)
+    assert set(cat.search("world howdy", language="en")["language"]) == {"en", "en-US"}
+    assert cat.search("world howdy", language="en-US")["text"].to_list() == ["Howdy world"]
+    assert cat.search("world howdy", language="en-GB").height == 0
+    assert cat.search("mundo", language="pt")["language"].to_list() == ["pt-BR"]
+    assert cat.search("mundo", language="pt-PT").height == 0
+
+
+# -- speech that was said ---------------------------------------------------------------
+
+
+def heard(start_s, end_s, text, logprob=-0.3, no_speech=0.1, ratio=1.2, voiced=1.0):
+    from framesift.text.screening import HeardSegment
+
+    return HeardSegment(start_s, end_s, text, logprob, no_speech, ratio, "en", voiced)
+
+
+def said(segments):
+    return [(s.start_s, s.end_s, s.text) for s in segments]
+
+
+def test_whisper_loops_on_music_are_dropped():
+    """What tiny.en returned on a game intro's music: one text seven times in a row at
+    confidence 0.72, some segments 0.02 s long. None of it was said."""
+    from framesift.text.screening import screen_speech
+
+    loop = "I'm gonna go back to the next one."
+    times = [(49.0, 49.02), (50.0, 51.5), (51.5, 51.52), (53.0, 55.0), (55.0, 57.0),
+             (57.0, 58.5), (58.5, 60.0)]  # fmt: skip
+    assert screen_speech([heard(a, b, loop, logprob=-0.33) for a, b in times]) == []
+    # The same text three times with nothing else said between, however far apart.
+    spread = [heard(t, t + 2.0, "Thank you.") for t in (10.0, 60.0, 110.0)]
+    assert screen_speech(spread) == []
+
+
+def test_real_speech_survives_the_screening():
+    from framesift.text.screening import screen_speech
+
+    sentences = ["The quick brown fox.", "A dog barks.", "Rain falls."]
+    # Said three times each, in turn: speech repeats itself with other words between.
+    repeated = [heard(3.0 * i, 3.0 * i + 2.0, sentences[i % 3]) for i in range(9)]
+    assert said(screen_speech(repeated)) == [
+        (3.0 * i, 3.0 * i + 2.0, sentences[i % 3]) for i in range(9)
+    ]
+    # The same text twice in a row, close together: one segment; far apart: two.
+    twice = [heard(0.0, 1.0, "Go on."), heard(1.2, 2.0, "go on")]
+    assert said(screen_speech(twice)) == [(0.0, 2.0, "Go on.")]
+    apart = [heard(0.0, 1.0, "Go on."), heard(9.0, 10.0, "Go on.")]
+    assert said(screen_speech(apart)) == [(0.0, 1.0, "Go on."), (9.0, 10.0, "Go on.")]
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        pytest.param(heard(1.0, 1.02, "I'm gonna go back."), id="shorter-than-a-word"),
+        pytest.param(heard(1.0, 1.5, "one two three four five six seven"), id="too-many-words"),
+        pytest.param(heard(1.0, 3.0, "Mmm.", logprob=-1.4), id="low-confidence"),
+        pytest.param(heard(1.0, 3.0, "the the the the the", ratio=3.1), id="repeats-itself"),
+        pytest.param(heard(1.0, 3.0, "Thank you.", logprob=-1.1, no_speech=0.8), id="silent"),
+        pytest.param(heard(1.0, 3.0, " ... "), id="no-words"),
+        pytest.param(heard(1.0, 3.0, "Thank you.", voiced=0.3), id="outside-voiced-audio"),
+    ],
+)
+def test_segments_that_were_not_said_are_dropped(segment):
+    from framesift.text.screening import screen_speech
+
+    assert screen_speech([segment, heard(5.0, 6.0, "A dog barks.")])[0].text == "A dog barks."
+    assert len(screen_speech([segment])) == 0
+
+
+def test_speech_uses_the_voice_detector_faster_whisper_ships(spoken_video):
+    """The Silero model is a file inside the faster-whisper package: nothing to download.
+    It finds the voice where espeak-ng speaks, and nothing in silence."""
+    import numpy as np
+    from faster_whisper.utils import get_assets_path
+
+    from framesift.text.speech import WHISPER_GUARDS, audio_windows, speech_regions
+
+    assert (Path(get_assets_path()) / "silero_vad_v6.onnx").stat().st_size > 100_000
+    assert WHISPER_GUARDS["condition_on_previous_text"] is False
+    ((audio, offset),) = audio_windows(str(spoken_video.path))
+    ((start_s, end_s),) = speech_regions(audio)
+    assert abs(offset + start_s - spoken_video.speech_start_s) < 0.5
+    assert end_s > start_s + 3.0  # the sentence takes about 4 s
+    assert speech_regions(np.zeros(16_000 * 5, dtype=np.float32)) == []
+
+
+MUSIC_AND_EFFECTS = ["bbb-trailer-music.mp4", "bigbuckbunny.mp4", "cockatoo.mp4"]
+
+
+@pytest.mark.parametrize("clip", MUSIC_AND_EFFECTS)
+def test_no_speech_invented_on_music_and_effects(clip):
+    """Real footage without speech (data/clips; bash data/fetch.sh): nothing is said, so
+    nothing is transcribed. On the trailer's music Whisper alone wrote "I'm gonna go to
+    the next one." four times in a row (confidence 0.70, one segment 0.06 s long)."""
+    from framesift.text.speech import transcribe
+
+    path = Path(__file__).parent.parent / "data" / "clips" / clip
+    assert transcribe(str(path)) == []

@@ -187,10 +187,11 @@ def _keep_by_rules(
     clock = IntervalClock(spec.interval_s)
     gate = DedupGate(spec.dedup_bits)
     detecting = spec.detector is not None
+    interval_on = spec.interval_s is not None
     kept: dict[int, list[str]] = {}
     for i, time_s in enumerate(times):
         is_start = detecting and i in starts
-        reasons = keep_reasons(clock.due(time_s), keyframe_pass, is_start)
+        reasons = keep_reasons(clock.due(time_s), keyframe_pass, is_start, interval_on=interval_on)
         if reasons and gate.admits(hashes[i], is_start):
             kept[i] = reasons
             gate.record(hashes[i])

@@ -103,6 +103,9 @@ class PassStats:
     damaged_packets: int
     seconds: float
     hwaccel: str | None
+    scenes_approximate: bool = False
+    """Scenes detected on keyframes only (a keyframes pass): each cut is placed at the first
+    keyframe after it, so scene times are approximate."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,7 @@ class SamplingPass:
             damaged_packets=counters.damaged_packets,
             seconds=time.perf_counter() - started,
             hwaccel=counters.hwaccel,
+            scenes_approximate=self.mode == "keyframes" and self.spec.detector is not None,
         )
 
     def result(self) -> SampleResult:
@@ -267,8 +271,10 @@ class SamplingPass:
         spec = self.spec
         detector = SceneCutDetector.from_spec(spec, self._fps) if spec.detector else None
         lookback = detector.lookback_frames if detector is not None else 1
-        # Keyframe passes keep every frame; representatives are picked once a scene ends.
-        hold_all = self.mode == "keyframes" or spec.representatives_per_scene > 0
+        # Keyframe passes without an interval keep every frame (with one, the frames the
+        # clock is due at); representatives are picked once a scene ends.
+        keep_every_keyframe = self.mode == "keyframes" and spec.interval_s is None
+        hold_all = keep_every_keyframe or spec.representatives_per_scene > 0
         analysis, columns, selector = self._renderers.analysis, self._columns, self._selector
         clock = IntervalClock(spec.interval_s)
         ring: deque[PendingFrame] = deque()

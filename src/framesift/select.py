@@ -6,7 +6,9 @@ fast scan (:mod:`framesift.fastscan`) all decide with the pieces here:
 
 - the interval clock (:class:`IntervalClock`): one frame per ``interval_s``, counted from
   the first frame;
-- the keyframe rule: a keyframe pass keeps every frame it decodes;
+- the keyframe rule: a keyframe pass keeps every frame it decodes, or, with an interval,
+  the keyframes the interval clock is due at: at most one per ``interval_s``
+  (``--keyframes --every N`` thins a preview of short GOPs);
 - the scene start: the first frame of every scene when a detector runs;
 - k representatives per scene (:class:`CandidateGrid`, :func:`candidate_stride`,
   :func:`choose_representatives`): the frames nearest the centres of k equal parts;
@@ -196,12 +198,20 @@ def stream_end_s(last_s: float, previous_s: float | None, fps: float) -> float:
     return last_s + max(step, 0.0)
 
 
-def keep_reasons(interval_due: bool, keyframe_pass: bool, scene_start: bool) -> list[str]:
-    """The reasons a frame is kept for, in the tables' order (empty: not kept)."""
+def keep_reasons(
+    interval_due: bool, keyframe_pass: bool, scene_start: bool, *, interval_on: bool
+) -> list[str]:
+    """The reasons a frame is kept for, in the tables' order (empty: not kept).
+
+    A keyframe pass keeps every keyframe it decodes when the interval is off
+    (``interval_on`` False); with an interval, the interval thins the keyframes: one is
+    kept when the interval clock is due at it, so at most one per interval. Scene starts
+    (and representatives, chosen later) are kept as well, whatever the interval.
+    """
     reasons: list[str] = []
     if interval_due:
         reasons.append(_INTERVAL)
-    if keyframe_pass:
+    if keyframe_pass and (interval_due or not interval_on):
         reasons.append(_KEYFRAME)
     if scene_start:
         reasons.append(_SCENE_START)

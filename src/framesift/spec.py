@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Literal
 
 from framesift.errors import SettingsError
+from framesift.language import spoken_language, tesseract_names
 from framesift.redact import redact_url
 
 __all__ = [
@@ -144,13 +145,17 @@ class SamplingSpec:
 
     Selections compose: a frame is kept when any of interval, keyframe, scene start or
     representative asks for it, then near-duplicates of the last kept frame are dropped.
+    With ``keyframes``, the interval thins the keyframes instead (at most one per
+    ``interval_s``): only keyframes are decoded, so the two cannot add up.
     """
 
     interval_s: float | None = 1.0
     """Keep one frame every ``interval_s`` seconds of presentation time (None: off)."""
     keyframes: bool = False
-    """Keep keyframes only, and let the decoder skip the rest (the fast preview mode).
-    Scene detection then runs on keyframes only."""
+    """Keep keyframes only, and let the decoder skip the rest (the fast preview mode): at
+    most one per ``interval_s`` when an interval is set (None keeps every keyframe). Scene
+    detection then runs on keyframes only, so its cuts are approximate (placed at the
+    first keyframe after each; ``PassStats.scenes_approximate``)."""
     detector: str | None = "content"
     """PySceneDetect detector fed by this pass: content, adaptive, threshold, hash, or None."""
     threshold: float | None = None
@@ -293,25 +298,23 @@ class TextSpec:
     speech_model: str | None = None
     """A CTranslate2 Whisper model folder; None: the packaged Whisper tiny.en."""
     speech_language: str | None = None
-    """The spoken language (ISO 639-1), None: the model detects it."""
+    """The spoken language, a BCP-47 tag or ISO 639 code held as its ISO 639-1 part
+    (``en``; ``eng`` and ``en-US`` are read as ``en``), None: the model detects it."""
     ocr: bool = False
     """On-screen text of the kept frames, by Tesseract (Debian: apt-get install tesseract-ocr;
     ~0.1-0.5 s of CPU per distinct picture)."""
-    ocr_language: str = "eng"
-    """Tesseract's language name(s), e.g. "eng", "deu", "eng+fra"."""
+    ocr_language: str = "en"
+    """The language(s) of on-screen text: BCP-47 tags or Tesseract's names joined by "+",
+    e.g. "en", "de", "en+fr", "zh-Hans", "chi_sim"."""
     max_sidecar_bytes: int = 16 << 20
     """Largest subtitle file read beside a video (a larger one fails the video with a
     SubtitleError naming the file); it changes no output, so it is not in the settings hash."""
 
     def __post_init__(self) -> None:
-        if self.speech_language is not None and not (
-            2 <= len(self.speech_language) <= 3 and self.speech_language.isalpha()
-        ):
-            raise SettingsError(
-                f"speech_language={self.speech_language!r}: a two- or three-letter code"
-            )
-        if not all(part.replace("_", "").isalnum() for part in self.ocr_language.split("+")):
-            raise SettingsError(f"ocr_language={self.ocr_language!r}: e.g. 'eng' or 'eng+fra'")
+        # One code everywhere: the spoken language is held as Whisper and the segments
+        # name it (SettingsError naming the field for anything that is not a language).
+        object.__setattr__(self, "speech_language", spoken_language(self.speech_language))
+        tesseract_names(self.ocr_language)
         if self.max_sidecar_bytes < 1024:
             raise SettingsError(f"max_sidecar_bytes={self.max_sidecar_bytes}: allowed 1024 or more")
 

@@ -115,7 +115,12 @@ class StreamSelector:
             if self._scene >= 0:
                 yield from self._close_scene(decoded.index, decoded.time_s)
             self._open_scene(pending)
-        reasons = keep_reasons(pending.interval_due, self.keyframe_pass, pending.scene_start)
+        reasons = keep_reasons(
+            pending.interval_due,
+            self.keyframe_pass,
+            pending.scene_start,
+            interval_on=self.spec.interval_s is not None,
+        )
         row: FrameRow | None = None
         kept: KeptFrame | None = None
         if reasons and self._gate.admits(pending.phash, pending.scene_start):

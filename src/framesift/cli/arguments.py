@@ -193,7 +193,8 @@ def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--keyframes",
         action="store_true",
-        help="keep keyframes only; the decoder skips the rest (fast preview)",
+        help="keep keyframes only, at most one per --every SECONDS (--every 0: all); the "
+        "decoder skips the rest (fast preview; scenes found on keyframes are approximate)",
     )
     group.add_argument(
         "--representatives",

@@ -90,7 +90,9 @@ def _add_text_arguments(parser: argparse.ArgumentParser) -> None:
         help="transcribe each video's speech offline (pip install 'framesift[speech]')",
     )
     group.add_argument(
-        "--speech-language", metavar="CODE", help="the spoken language (default: detected)"
+        "--speech-language",
+        metavar="CODE",
+        help="the spoken language, a BCP-47 / ISO 639 code: en, fr, pt (default: detected)",
     )
     group.add_argument(
         "--ocr",
@@ -98,7 +100,11 @@ def _add_text_arguments(parser: argparse.ArgumentParser) -> None:
         help="read on-screen text of the kept frames (Tesseract: apt-get install tesseract-ocr)",
     )
     group.add_argument(
-        "--ocr-language", default="eng", metavar="LANG", help="Tesseract language(s) (eng)"
+        "--ocr-language",
+        default="en",
+        metavar="LANG",
+        help="language(s) of on-screen text: BCP-47 codes or Tesseract names, joined by + "
+        "(default en; e.g. de, en+fr, zh-Hans, chi_sim)",
     )
     group.add_argument(
         "--max-sidecar-bytes",

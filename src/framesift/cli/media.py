@@ -120,9 +120,10 @@ def run_sample(args: argparse.Namespace) -> int:
     finally:
         line.clear()
     s = result.stats
+    approximate = " (approximate: found on keyframes only)" if s.scenes_approximate else ""
     echo(
         f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
-        f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes, "
+        f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes{approximate}, "
         f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}"
     )
     return EXIT_OK

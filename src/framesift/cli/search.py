@@ -33,7 +33,11 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this kind of text (repeatable)",
     )
     parser.add_argument("--video", metavar="VIDEO_ID", help="only this video")
-    parser.add_argument("--language", metavar="CODE", help="only text in this language")
+    parser.add_argument(
+        "--language",
+        metavar="CODE",
+        help="only text in this language, a BCP-47 code: en (also finds en-US), fr, pt-BR",
+    )
     add_format_arguments(
         parser, json_help="print the hits as JSON lines", csv_help="print the hits as CSV"
     )

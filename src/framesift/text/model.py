@@ -23,7 +23,7 @@ class TextSegment:
     end_s: float
     text: str
     confidence: float | None = None  # 0 to 1, None when the source gives none
-    language: str | None = None  # ISO 639 / BCP 47 code, None when unknown
+    language: str | None = None  # BCP-47 tag (en, fr, pt-BR; framesift.language), None: unknown
 
 
 def segments_frame(segments: Sequence[TextSegment], video_id: str) -> pl.DataFrame:

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from framesift.decode import VideoDecoder
 from framesift.dedup import hamming
 from framesift.errors import SettingsError
+from framesift.language import tesseract_names, text_language
 from framesift.probe import MediaInfo
 from framesift.source import Source
 from framesift.spec import DecodeSpec
@@ -60,7 +61,9 @@ class KeptPicture:
 
 
 def check_ocr(language: str) -> None:
-    """Raise SettingsError now, before any video, if OCR cannot run."""
+    """Raise SettingsError now, before any video, if OCR cannot run. ``language``: BCP-47
+    tags or Tesseract names, joined by ``+`` (``en``, ``en+fr``, ``chi_sim``)."""
+    names = tesseract_names(language)
     binary = shutil.which("tesseract")
     if binary is None:
         raise SettingsError(
@@ -71,7 +74,7 @@ def check_ocr(language: str) -> None:
     ).stdout
     # "List of available languages in ... (2):" then one name a line.
     listed = [line.strip() for line in output.splitlines()[1:] if line.strip()]
-    missing = [part for part in language.split("+") if part not in listed]
+    missing = [part for part in names.split("+") if part not in listed]
     if missing:
         raise SettingsError(
             f"ocr_language={language!r}: tesseract has {', '.join(listed) or 'none'} "
@@ -84,26 +87,29 @@ def read_text(
     media: MediaInfo,
     kept: Sequence[KeptPicture],
     *,
-    language: str = "eng",
+    language: str = "en",
     storage_options: Mapping[str, Any] | None = None,
     end_s: float | None = None,
     progress: Callable[[float, float], None] | None = None,
 ) -> list[TextSegment]:
     """Text segments read on the ``kept`` frames (any order); ``end_s`` ends the last one
-    (default: the video's end). ``progress(done_s, total_s)`` hears of each picture read."""
+    (default: the video's end). ``progress(done_s, total_s)`` hears of each picture read.
+    ``language``: BCP-47 tags or Tesseract names (``en``, ``en+fr``, ``chi_sim``); the
+    segments carry its tag, or None when it names several languages."""
     check_ocr(language)
+    names = tesseract_names(language)
     source = Source.of(url, storage_options)
     kept = sorted(kept, key=lambda k: k.pts)
     if not kept:
         return []
     read_at = _reading_plan(kept)
     wanted = {kept[i].pts: i for i in set(read_at.values())}
-    texts = _read_pictures(source, media, kept, wanted, language, progress)
+    texts = _read_pictures(source, media, kept, wanted, names, progress)
     missing = set(wanted.values()) - set(texts)
     if missing:
         logger.warning("%s: %d kept frame(s) not found again for OCR", source.shown, len(missing))
     final = end_s if end_s is not None else media.start_time_s + (media.duration_s or 0.0)
-    return _segments(kept, read_at, texts, final, language)
+    return _segments(kept, read_at, texts, final, text_language(names))
 
 
 def _reading_plan(kept: Sequence[KeptPicture]) -> dict[int, int]:
@@ -178,7 +184,7 @@ def _segments(
     read_at: Mapping[int, int],
     texts: Mapping[int, tuple[str, float] | None],
     final_s: float,
-    language: str,
+    language: str | None,
 ) -> list[TextSegment]:
     """Each text holds from its frame until the next kept frame (the last until
     ``final_s``); consecutive frames with the same text make one segment."""

@@ -7,6 +7,11 @@ the words (:data:`INDEX_SQL`) built in the catalog's DuckDB connection on the fi
 and again whenever ``segments`` changes. Each hit carries
 the kept frame shown at the middle of its segment (the last kept frame at or before it),
 so a notebook can show what was on screen when the words were said or shown.
+
+Languages are BCP-47 tags (:mod:`framesift.language`). The index reads the codes that
+catalogs written before that held as their tags (``eng`` -> ``en``, ``chi_sim`` ->
+``zh-Hans``, ``und`` and Tesseract's ``eng+fra`` -> unknown), so old and new text answer the
+same filter; a filter ``en`` also finds ``en-US`` and ``en-GB``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from framesift.errors import SettingsError
+from framesift.language import LANGUAGE_SQL, require_language
 from framesift.text.model import TEXT_SOURCES
 
 __all__ = ["BM25_B", "BM25_K1", "INDEX_SQL", "search_query", "words"]
@@ -46,9 +52,12 @@ def words(query: str) -> list[str]:
 INDEX_SQL = (
     f"""
 CREATE OR REPLACE TEMP TABLE _search_docs AS
-SELECT row_number() OVER () AS doc, video_id, source, start_s, end_s, text, language,
-       {_tokens("text")} AS toks
-FROM segments
+SELECT row_number() OVER () AS doc, s.video_id, s.source, s.start_s, s.end_s, s.text,
+       CASE WHEN contains(s.language, '+') THEN NULL
+            WHEN m.code IS NOT NULL THEN m.tag
+            ELSE replace(s.language, '_', '-') END AS language,
+       {_tokens("s.text")} AS toks
+FROM segments s LEFT JOIN ({LANGUAGE_SQL}) m ON m.code = lower(s.language)
 """,
     """
 CREATE OR REPLACE TEMP TABLE _search_postings AS
@@ -94,8 +103,8 @@ def search_query(
         where.append("s.video_id = $video_id")
         params["video_id"] = video_id
     if language is not None:
-        where.append("s.language = $language")
-        params["language"] = language
+        where.append("(s.language = $language OR starts_with(s.language, $language || '-'))")
+        params["language"] = require_language(language, "language")
     sql = f"""
 WITH docs AS (
     SELECT s.* FROM _search_docs s WHERE {" AND ".join(where)}

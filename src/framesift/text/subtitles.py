@@ -5,7 +5,9 @@ Stream cues keep the container's timestamps, the timeline of the frames (``time_
 Sidecar cues count from the start of playback, so the video's start time is added to them
 (a file whose first frame is at 10 s shows a sidecar cue at 0:01 at 11 s). Markup is
 removed (HTML-like tags, ASS override blocks, entities); bitmap subtitle streams (DVD,
-Blu-ray, DVB) hold pictures, not text, and are left out.
+Blu-ray, DVB) hold pictures, not text, and are left out. Languages become BCP-47 tags
+(:func:`framesift.language.language_tag`: a stream's ``eng`` or ``fre`` is ``en`` or ``fr``,
+``und`` is None).
 
 Bounded: a sidecar file over ``max_bytes`` is refused before it is read (it is read no
 further than that), and cues outside the video's time span are dropped with a count
@@ -26,6 +28,7 @@ from typing import Any
 import av
 
 from framesift.errors import SubtitleError
+from framesift.language import language_tag
 from framesift.source import Source
 from framesift.text.model import TextSegment
 
@@ -48,13 +51,12 @@ _BITMAP_CODECS = frozenset(
 )
 _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d{2}:\d{2}[:.\d]*>")  # tags, VTT inline times
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
 class Sidecar:
     url: str
-    language: str | None  # from the name: movie.en.srt -> "en"
+    language: str | None  # from the name, as a BCP-47 tag: movie.en.srt, movie.eng.srt -> "en"
 
 
 def clean_text(text: str) -> str:
@@ -101,7 +103,9 @@ def read_subtitle_streams(
                 continue
             start = float(packet.pts * time_base)
             end = start + float((packet.duration or 0) * time_base)
-            segments.append(TextSegment("subtitles", start, end, text, None, stream.language))
+            segments.append(
+                TextSegment("subtitles", start, end, text, None, language_tag(stream.language))
+            )
         if damaged:
             logger.warning("%s: %d damaged subtitle packet(s) skipped", shown, damaged)
     segments.sort(key=lambda s: (s.start_s, s.language or ""))
@@ -142,7 +146,7 @@ def find_sidecars(
             continue
         middle = base[len(stem) + 1 : -len(suffix)]
         tag = middle.split(".")[0] if middle else ""
-        language = tag if _LANGUAGE.match(tag) else None
+        language = language_tag(tag) if tag else None
         url = entry if video.is_local else fs.unstrip_protocol(entry)
         found.append(Sidecar(url, language))
     return found
@@ -158,8 +162,9 @@ def read_sidecar(
 ) -> list[TextSegment]:
     """The cues of a .srt, .vtt, .ass or .ssa file, shifted by ``offset_s`` (the video's
     start time). Text is read as UTF-8 (with or without BOM), UTF-16 with a BOM, or else
-    Windows-1252. Raises SubtitleError naming the file when it holds no readable cues, or
-    when it is larger than ``max_bytes`` (None: no limit)."""
+    Windows-1252. ``language`` is read as any language code (``eng`` -> ``en``). Raises
+    SubtitleError naming the file when it holds no readable cues, or when it is larger than
+    ``max_bytes`` (None: no limit)."""
     import pysubs2  # imported when a subtitle file is first read
 
     source = Source.of(url, storage_options)
@@ -182,6 +187,7 @@ def read_sidecar(
         subs = pysubs2.SSAFile.from_string(text, format_=fmt)
     except Exception as exc:  # pysubs2 raises many types on bad input
         raise SubtitleError(shown, f"not a readable subtitle file ({exc})") from None
+    tag = language_tag(language)
     segments = [
         TextSegment(
             "subtitles",
@@ -189,7 +195,7 @@ def read_sidecar(
             event.end / 1000.0 + offset_s,
             cleaned,
             None,
-            language,
+            tag,
         )
         for event in subs
         if not event.is_comment and (cleaned := clean_text(event.text))
