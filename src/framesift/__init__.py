@@ -16,6 +16,7 @@ from framesift.errors import (
     NotAVideoError,
     NoVideoStreamError,
     PassStateError,
+    ReportError,
     SettingsError,
     StorageError,
     SubtitleError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
     from framesift.output import write_sample
+    from framesift.report import write_report
 
 # Imported on first use: the catalog pulls in DuckDB and S3 support, re-selection
 # PySceneDetect; a command that needs neither starts faster without them.
@@ -42,6 +44,7 @@ _LAZY = {
     "estimate_collection": "framesift.estimate",
     "ingest": "framesift.batch",
     "reselect": "framesift.analysis",
+    "write_report": "framesift.report",
     "write_sample": "framesift.output",
 }
 
@@ -76,6 +79,7 @@ __all__ = [
     "NotAVideoError",
     "PassStateError",
     "PassStats",
+    "ReportError",
     "SampleResult",
     "SamplingPass",
     "SamplingSpec",
@@ -93,5 +97,6 @@ __all__ = [
     "probe",
     "reselect",
     "sample_video",
+    "write_report",
     "write_sample",
 ]

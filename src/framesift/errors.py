@@ -13,6 +13,7 @@ the builtin that fits, so callers can catch either::
     │   ├── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
     │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
     ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
+    ├── ReportError(FramesiftError, RuntimeError)       a report's notebook stopped with an error
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
     └── CatalogError(FramesiftError)                    the catalog is unusable
         ├── CatalogVersionError(CatalogError, RuntimeError)  written by a newer framesift
@@ -33,6 +34,7 @@ __all__ = [
     "NoVideoStreamError",
     "NotAVideoError",
     "PassStateError",
+    "ReportError",
     "SettingsError",
     "StorageError",
     "SubtitleError",
@@ -84,6 +86,10 @@ class SubtitleError(MediaError, ValueError):
 
 class PassStateError(FramesiftError, RuntimeError):
     """A sampling pass was asked for its result before its frames were all read."""
+
+
+class ReportError(FramesiftError, RuntimeError):
+    """A report's notebook stopped with an error (the cell and the error it raised)."""
 
 
 class StorageError(FramesiftError, OSError):

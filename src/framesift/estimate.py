@@ -1,11 +1,24 @@
 """How long a collection will take and how much it will store, before running it.
 
 Every video is probed (headers and a short packet scan: seconds for a whole collection).
-The start of a few videos is then sampled for real with the same settings
-(``calibrate_s`` seconds each, thumbnails encoded in memory), which measures what cannot be
-read from headers: frames kept per second of video (intervals, scene cuts, near-duplicates),
-bytes per thumbnail and per table row, and the decode-and-analysis cost per pixel of video.
-Each video's estimate scales those by its own duration, frame rate and size.
+The start of a few videos is then sampled for real with the same settings (``calibrate_s``
+seconds each), which measures what cannot be read from headers: frames kept per second of
+video (intervals, scene cuts, near-duplicates), bytes per thumbnail and per table row, the
+bytes every video costs whatever its length, and the decode-and-analysis cost per pixel of
+video. Each video's estimate scales those by its own duration, frame rate and size.
+
+Two calibrations measure that start (a :data:`Calibrator` is either):
+
+- :func:`calibrate_sampling` (the default here) runs the sampling pass alone, thumbnails
+  encoded in memory: kept frames, thumbnails and the pass's own tables;
+- :func:`framesift.batch.calibrate_ingest` ingests the start into a throwaway in-memory
+  catalog through the real batch loop, so every byte the catalog writes (commit markers,
+  the ledger, every table, Parquet overheads, thumbnails) and the time of fingerprinting,
+  text extraction and committing are counted. ``framesift estimate`` and the notebook's
+  estimator use it (:func:`framesift.batch.estimate_ingest`).
+
+How sure: each calibrated video alone also gives a projection of the whole collection; the
+lowest and highest of those are the estimate's range (:attr:`CollectionEstimate.ranges`).
 """
 
 from __future__ import annotations
@@ -13,7 +26,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,10 +38,17 @@ from framesift.fullpass import FULL_PASS_MODE, require_full_pass
 from framesift.probe import MediaInfo, probe
 from framesift.sample import SamplingPass
 from framesift.sink import MemoryImageSink
-from framesift.source import Source, expand_sources
+from framesift.source import Source, find_videos
 from framesift.spec import SamplingSpec
 
-__all__ = ["Calibration", "CollectionEstimate", "estimate_collection", "reestimate"]
+__all__ = [
+    "Calibration",
+    "Calibrator",
+    "CollectionEstimate",
+    "calibrate_sampling",
+    "estimate_collection",
+    "reestimate",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,26 +60,35 @@ ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
     "fps": pl.Float64(),
     "kept_frames": pl.Int64(),  # estimated
     "thumbnail_bytes": pl.Int64(),  # estimated
-    "table_bytes": pl.Int64(),  # estimated Parquet bytes of its frames, scenes and analysis
-    "seconds": pl.Float64(),  # estimated wall time of its sampling pass on this machine
+    "table_bytes": pl.Int64(),  # estimated Parquet bytes of its rows (frames ... segments)
+    "overhead_bytes": pl.Int64(),  # estimated bytes whatever its length (markers, footers)
+    "seconds": pl.Float64(),  # estimated wall time of its ingest on this machine
 }
+
+TOTALS = ("kept_frames", "bytes", "seconds")
+"""The totals that :attr:`CollectionEstimate.ranges` gives a range for."""
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """What sampling the start of one video measured."""
+    """What sampling (or ingesting) the start of one video measured."""
 
     source_url: str
     video_s: float  # seconds of video sampled
     frames: int  # frames analysed
     pixels: int  # display pixels of one frame
-    wall_s: float  # the decode-and-analysis loop
+    wall_s: float  # the decode-and-analysis loop (the fastest of the repeats)
     setup_s: float  # opening, probing, first-use imports: paid once per video
     kept: int
     thumbnail_bytes: int
-    table_bytes: int
+    table_bytes: int  # Parquet bytes of the stretch's rows, without each part's overhead
     fps: float = 25.0
     mode: str = FULL_PASS_MODE  # the calibration pass's decode mode
+    overhead_bytes: int = 0  # per video whatever its length: markers, ledger, footers
+    catalog_bytes: int = 0  # once per catalog (its description file)
+    text_bytes_per_s: float = 0.0  # timed text per second of video
+    other_s: float = 0.0  # per video, outside the pass and text: fingerprint, parts, commit
+    text_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
     analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
     """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
     from it (:func:`reestimate`) without decoding again."""
@@ -69,6 +98,11 @@ class Calibration:
         return self.wall_s / max(1e-9, self.frames * self.pixels / 1e6)
 
 
+Calibrator = Callable[[Source, MediaInfo, SamplingSpec, float], Calibration]
+"""Measures the first ``seconds`` of one video with ``spec``: :func:`calibrate_sampling`
+or :func:`framesift.batch.calibrate_ingest` (with its text settings bound)."""
+
+
 @dataclass(frozen=True)
 class CollectionEstimate:
     videos: pl.DataFrame  # one row per readable video, see ESTIMATE_SCHEMA
@@ -76,28 +110,53 @@ class CollectionEstimate:
     failed: tuple[tuple[str, str], ...]  # (source, "ErrorType: message") of unreadable ones
     spec: SamplingSpec = field(default_factory=SamplingSpec)
     media: tuple[MediaInfo, ...] = field(default=(), compare=False, repr=False)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
+    """Lowest and highest projection of each total in :data:`TOTALS`, one per calibrated
+    video: how sure the estimate is (a single calibrated video gives no range)."""
 
     @property
     def totals(self) -> dict[str, float]:
-        sums = {c: float(sum(self.videos[c].to_list())) for c in self.videos.columns[5:]}
-        return {
-            "videos": float(self.videos.height),
-            "hours": float(sum(self.videos["duration_s"].to_list())) / 3600.0,
-            "kept_frames": sums["kept_frames"],
-            "bytes": sums["thumbnail_bytes"] + sums["table_bytes"],
-            "seconds": sums["seconds"],
-        }
+        return _totals(self.videos, self.calibration)
 
     def __str__(self) -> str:
         t = self.totals
+
+        def span(name: str, scale: float, fmt: str) -> str:
+            low, high = self.ranges.get(name, (t[name], t[name]))
+            if len(self.calibration) < 2:
+                return ""
+            return f" ({format(low / scale, fmt)}-{format(high / scale, fmt)})"
+
         return (
             f"{int(t['videos'])} videos, {t['hours']:.2f} h of footage: ~{int(t['kept_frames'])} "
-            f"kept frames, ~{t['bytes'] / 1e6:.1f} MB in the catalog, ~{t['seconds'] / 60:.1f} "
-            f"min of sampling in one process here ({len(self.failed)} unreadable)"
+            f"kept frames{span('kept_frames', 1, '.0f')}, ~{t['bytes'] / 1e6:.1f} MB in the "
+            f"catalog{span('bytes', 1e6, '.1f')}, ~{t['seconds'] / 60:.1f} min"
+            f"{span('seconds', 60, '.1f')} of work in one process here "
+            f"({len(self.failed)} unreadable)"
         )
 
 
-def _calibrate(source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float) -> Calibration:
+def _totals(videos: pl.DataFrame, calibration: Sequence[Calibration]) -> dict[str, float]:
+    def total(column: str) -> float:
+        return float(sum(videos[column].to_list()))
+
+    per_catalog = max((c.catalog_bytes for c in calibration), default=0) if videos.height else 0
+    return {
+        "videos": float(videos.height),
+        "hours": total("duration_s") / 3600.0,
+        "kept_frames": total("kept_frames"),
+        "bytes": total("thumbnail_bytes") + total("table_bytes") + total("overhead_bytes")
+        + per_catalog,
+        "seconds": total("seconds"),
+    }  # fmt: skip
+
+
+def calibrate_sampling(
+    source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float
+) -> Calibration:
+    """The sampling pass alone over the first ``seconds`` of ``source``, thumbnails encoded
+    in memory: kept frames, thumbnails and the pass's tables (not the catalog's other
+    files, nor text)."""
     sink = MemoryImageSink()
     marks: list[float] = []
     started = time.perf_counter()
@@ -142,17 +201,21 @@ def estimate_collection(
     storage_options: Mapping[str, Any] | None = None,
     calibrate_videos: int = 2,
     calibrate_s: float = 20.0,
+    calibrate: Calibrator | None = None,
 ) -> CollectionEstimate:
-    """Estimate kept frames, catalog bytes and sampling time for ``sources`` with ``spec``.
+    """Estimate kept frames, catalog bytes and time for ``sources`` with ``spec``.
 
-    Sources are files, folders, globs or fsspec URLs, as for ``ingest``. The first
-    ``calibrate_videos`` readable videos are sampled for their first ``calibrate_s`` seconds;
-    unreadable sources are listed in ``failed``, never raised.
+    Sources are files, folders, globs or fsspec URLs, as for ``ingest`` (names that hold no
+    video at all raise MediaNotFoundError). The first ``calibrate_videos`` readable videos
+    are measured for their first ``calibrate_s`` seconds by ``calibrate`` (default
+    :func:`calibrate_sampling`; :func:`framesift.batch.estimate_ingest` measures a real
+    ingest); unreadable sources are listed in ``failed``, never raised.
     """
     spec = spec or SamplingSpec()
+    calibrate = calibrate or calibrate_sampling
     media: list[tuple[Source, MediaInfo]] = []
     failed: list[tuple[str, str]] = []
-    for url in expand_sources(sources, storage_options):
+    for url in find_videos(sources, storage_options):
         source = Source(url, storage_options)
         try:
             media.append((source, probe(source)))
@@ -163,7 +226,7 @@ def estimate_collection(
         if len(calibration) >= calibrate_videos:
             break
         try:
-            calibration.append(_calibrate(source, info, spec, calibrate_s))
+            calibration.append(calibrate(source, info, spec, calibrate_s))
         except FramesiftError as exc:
             failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}
@@ -197,21 +260,41 @@ def _project(
     failed: list[tuple[str, str]],
 ) -> CollectionEstimate:
     """Scale what the calibrated stretches measured (with ``kept_counts`` kept frames) to
-    every video."""
+    every video; each calibration alone gives one end of the range."""
     calibration = tuple(calibration)
+    videos = _videos(media, calibration, kept_counts)
+    ranges: dict[str, tuple[float, float]] = {}
+    if len(calibration) > 1:
+        alone = [
+            _totals(_videos(media, (c,), [k]), (c,))
+            for c, k in zip(calibration, kept_counts, strict=True)
+        ]
+        pooled = _totals(videos, calibration)
+        for name in TOTALS:
+            values = [t[name] for t in alone] + [pooled[name]]
+            ranges[name] = (min(values), max(values))
+    return CollectionEstimate(videos, calibration, tuple(failed), spec, tuple(media), ranges)
+
+
+def _videos(
+    media: Sequence[MediaInfo], calibration: Sequence[Calibration], kept_counts: Sequence[int]
+) -> pl.DataFrame:
+    """One estimated row per video from the pooled measures of ``calibration``."""
     sampled_s = sum(c.video_s for c in calibration)
     sampled_frames = sum(c.frames for c in calibration)
+    n = max(1, len(calibration))
     kept_per_s = sum(kept_counts) / sampled_s if sampled_s else 0.0
     per_thumb = sum(c.thumbnail_bytes for c in calibration) / max(
         1, sum(c.kept for c in calibration)
     )
     per_frame_table = sum(c.table_bytes for c in calibration) / max(1, sampled_frames)
-    cost = (
-        sum(c.wall_s for c in calibration)
-        / max(1e-9, sum(c.frames * c.pixels for c in calibration) / 1e6)
-        if calibration
-        else 0.0
+    overhead = sum(c.overhead_bytes for c in calibration) / n
+    text_per_s = sum(c.text_bytes_per_s for c in calibration) / n
+    cost = sum(c.wall_s for c in calibration) / max(
+        1e-9, sum(c.frames * c.pixels for c in calibration) / 1e6
     )
+    other_s = sum(c.other_s for c in calibration) / n
+    text_s_per_s = sum(c.text_s_per_s for c in calibration) / n
     # The first calibration paid the first-use imports; later videos pay only their own set-up.
     setup_s = min((c.setup_s for c in calibration), default=0.0)
     rows = []
@@ -220,6 +303,7 @@ def _project(
         fps = info.video.fps
         frames = duration * fps
         kept = round(duration * kept_per_s)
+        pixels = info.video.width * info.video.height
         rows.append(
             {
                 "source_url": info.url,
@@ -229,9 +313,10 @@ def _project(
                 "fps": fps,
                 "kept_frames": kept,
                 "thumbnail_bytes": round(kept * per_thumb),
-                "table_bytes": round(frames * per_frame_table),
-                "seconds": setup_s + frames * info.video.width * info.video.height / 1e6 * cost,
+                "table_bytes": round(frames * per_frame_table + duration * text_per_s),
+                "overhead_bytes": round(overhead) if calibration else 0,
+                "seconds": setup_s + other_s + frames * pixels / 1e6 * cost
+                + duration * text_s_per_s,
             }
-        )
-    videos = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
-    return CollectionEstimate(videos, calibration, tuple(failed), spec, tuple(media))
+        )  # fmt: skip
+    return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")

@@ -24,11 +24,10 @@ from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.jobs import JobLedger, job_id_for
 from framesift.catalog.sampler import Sampler
-from framesift.catalog.sources import expand_sources
 from framesift.errors import FramesiftError, SettingsError
 from framesift.progress import ProgressHandler
 from framesift.redact import redact_url
-from framesift.source import Source
+from framesift.source import Source, find_videos
 from framesift.spec import SamplingSpec, TextSpec
 from framesift.storage import RetryPolicy
 
@@ -66,6 +65,9 @@ def ingest(
     (default: subtitle streams and sidecar subtitle files). ``sampler``: another sampling
     pass of :func:`framesift.sample_video`'s shape (in-process runs only).
 
+    Sources that hold no video at all (an empty folder, a path that does not exist) raise
+    :class:`~framesift.errors.MediaNotFoundError` before anything is written.
+
     Progress: ``progress(outcome, done, total)`` hears of each finished video.
     ``video_progress(event)`` hears how far the video at hand has got, a few times a
     second, as :class:`framesift.progress.ProgressEvent` values ``(url, stage, done,
@@ -78,10 +80,12 @@ def ingest(
     text = text or TextSpec()
     executor = executor or ExecutorSpec()
     _check_settings(text, executor, sampler)
+    src_options = storage_options if source_options is None else source_options
+    # Sources that hold no video stop the batch before a catalog is made for nothing.
+    urls = find_videos(sources, src_options)
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
     )
-    src_options = storage_options if source_options is None else source_options
     jobs = [
         IngestJob(
             Source(url, src_options),
@@ -95,7 +99,7 @@ def ingest(
             fast_segments=executor.fast_segments(),
             sampler=sampler,
         )
-        for url in expand_sources(sources, src_options)
+        for url in urls
     ]
     ledger = JobLedger(cat.storage)
     for job in jobs:
