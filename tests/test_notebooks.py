@@ -192,7 +192,7 @@ def test_every_notebook_reads_like_a_report_in_a_browser(
                 shown = page.inner_text("body")
                 for bad in REPRS:
                     assert bad not in shown, (name, bad)
-                assert page.locator(".jp-InputArea").count() == 0, name  # code hidden
+                assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0, name  # no code
                 pictures = page.evaluate(
                     "() => [...document.images].filter(i => i.naturalWidth > 0).length"
                 )

@@ -28,7 +28,12 @@ from framesift.batch.loop import ingest
 from framesift.catalog import layout
 from framesift.catalog.catalog import Catalog
 from framesift.errors import MediaError
-from framesift.estimate import Calibration, CollectionEstimate, estimate_collection
+from framesift.estimate import (
+    Calibration,
+    CollectionEstimate,
+    estimate_collection,
+    interval_kept,
+)
 from framesift.probe import MediaInfo
 from framesift.progress import SAMPLE, ProgressEvent, SecondsProgress
 from framesift.sample import SampleResult, SamplingPass
@@ -49,6 +54,7 @@ def estimate_ingest(
     storage_options: Mapping[str, Any] | None = None,
     calibrate_videos: int = 2,
     calibrate_s: float = 20.0,
+    look_s: float = 2.0,
 ) -> CollectionEstimate:
     """:func:`framesift.estimate.estimate_collection` calibrated by :func:`calibrate_ingest`:
     kept frames, every byte a catalog will hold and the time of ``ingest(sources,
@@ -60,6 +66,7 @@ def estimate_ingest(
         calibrate_videos=calibrate_videos,
         calibrate_s=calibrate_s,
         calibrate=functools.partial(calibrate_ingest, text=text),
+        look_s=look_s,
     )
 
 
@@ -94,6 +101,7 @@ def calibrate_ingest(
         wall_s=cost * frames * pixels,
         setup_s=min(full.setup_s, half.setup_s),
         kept=result.frames.height,
+        interval_kept=interval_kept(result.frames),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
         table_bytes=row_bytes,
         fps=media.video.fps,
