@@ -395,7 +395,7 @@ def _videos(
         fps = info.video.fps
         frames = duration * fps
         kept = round(
-            _interval_ticks(duration, interval_s) * tick_share + duration * other_per_s
+            _interval_ticks(duration, interval_s or 1.0) * tick_share + duration * other_per_s
             if ticks
             else duration * kept_per_s
         )

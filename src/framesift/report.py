@@ -156,7 +156,7 @@ def _report_tools() -> tuple[Any, Any, Any]:
     """papermill, nbformat and nbconvert's HTML exporter, or how to install them."""
     try:
         import nbformat
-        import papermill
+        import papermill  # type: ignore[import-untyped]
         from nbconvert import HTMLExporter
     except ImportError:
         raise SettingsError(

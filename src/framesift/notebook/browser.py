@@ -134,7 +134,7 @@ class CatalogBrowser:
 
     def snapshot(self) -> str:
         """The widget's current state as static HTML (what an exported report shows)."""
-        return (
+        return str(
             self.totals.value
             + (
                 f"<div>video: <b>{html.escape(str(self.video.label))}</b></div>"

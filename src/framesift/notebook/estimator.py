@@ -142,7 +142,7 @@ class CollectionEstimator:
 
     def snapshot(self) -> str:
         """The widget's current state as static HTML (what an exported report shows)."""
-        return controls_html(self.controls) + self.totals.value + self.table.value
+        return str(controls_html(self.controls) + self.totals.value + self.table.value)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return widget_bundle(self.widget, self.snapshot(), **kwargs)

@@ -154,7 +154,7 @@ class SamplingTuner:
 
     def snapshot(self) -> str:
         """The widget's current state as static HTML (what an exported report shows)."""
-        return (
+        return str(
             controls_html(self.controls)
             + self.summary.value
             + png_html(self.plot.value)
