@@ -103,7 +103,7 @@ def test_cli_ingest_with_workers(cuts_video, vfr_video, tmp_path: Path, capsys) 
     out = capsys.readouterr().out
     assert "2 ingested" in out
     assert main([*args, "--workers", "0"]) == 2
-    assert "workers=0" in capsys.readouterr().err
+    assert "argument --workers: 0 is out of range: 1 or more" in capsys.readouterr().err
 
 
 def test_executor_settings_are_checked() -> None:

@@ -94,7 +94,8 @@ def test_ingest_and_vacuum_commands(
 
 def test_catalog_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "junk.txt").write_text("x")
-    args = ingest_parser().parse_args(["nothing.mp4", "--catalog", str(tmp_path)])
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    args = ingest_parser().parse_args([str(tmp_path / "clip.mp4"), "--catalog", str(tmp_path)])
     assert run_ingest(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -197,3 +198,83 @@ def test_register_commands_adds_ingest_and_catalog(tmp_path: Path) -> None:
     args = parser.parse_args(["catalog", "vacuum", str(tmp_path), "--grace", "10"])
     assert args.func is run_catalog
     assert args.grace == 10.0
+
+
+@pytest.mark.parametrize(
+    ("command", "make", "says"),
+    [
+        ("ingest", "empty folder", "a folder without video files"),
+        ("ingest", "missing path", "no such file or folder"),
+        ("estimate", "empty folder", "a folder without video files"),
+        ("estimate", "missing path", "no such file or folder"),
+    ],
+)
+def test_nothing_to_work_on_is_one_line_and_a_failure(
+    command: str, make: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framesift.cli import main
+
+    source = tmp_path / "footage"
+    if make == "empty folder":
+        source.mkdir()
+        (source / "notes.txt").write_text("not a video")
+    catalog = tmp_path / "catalog"
+    argv = [command, str(source)] + (["--catalog", str(catalog)] if command == "ingest" else [])
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"framesift {command}: MediaNotFoundError: {source}: {says}")
+    assert not catalog.exists()  # no catalog made for nothing
+
+
+def test_a_failed_video_is_printed_once(
+    videos: Videos, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framesift.cli import main
+
+    sources = [str(videos.good[0]), str(videos.not_a_video)]
+    assert main(["ingest", *sources, "--catalog", str(tmp_path / "c"), "--every", "1"]) == 1
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err
+    assert everything.count("NotAVideoError") == 1
+    assert everything.count(videos.not_a_video.name) == 1
+
+
+def test_search_without_text_says_so(
+    videos: Videos, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framesift.cli import main
+
+    catalog = str(tmp_path / "c")
+    args = ["--catalog", catalog, "--every", "1", "--no-subtitles", "--no-sidecars"]
+    assert main(["ingest", str(videos.good[0]), *args]) == 0
+    capsys.readouterr()
+    assert main(["search", "anything", "--catalog", catalog]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "holds no text to search" in captured.err
+    assert "0 hits" not in captured.err
+
+
+def test_scenes_as_data_count_like_the_library(cuts_video, capsys) -> None:
+    import framesift as fs
+    from framesift.cli import main
+
+    library = fs.sample_video(
+        str(cuts_video.path), fs.SamplingSpec(interval_s=None, min_scene_len_frames=5)
+    ).scenes
+    assert main(["scenes", str(cuts_video.path), "--min-scene-len", "5", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["scene_index"] for r in rows] == library["scene_index"].to_list()
+    assert rows[0]["scene_index"] == 0
+    assert [r["start_frame"] for r in rows] == [0, *cuts_video.cut_frames]
+    # end_frame is exclusive: the next scene's first frame, as in the catalog
+    assert [r["end_frame"] for r in rows[:-1]] == cuts_video.cut_frames
+    assert main(["scenes", str(cuts_video.path), "--min-scene-len", "5", "--csv"]) == 0
+    csv = capsys.readouterr().out.splitlines()
+    assert csv[0] == "scene_index,start_s,end_s,start_frame,end_frame,score"
+    for line in csv[1:]:
+        for value in line.split(",")[1:3]:
+            assert len(value.partition(".")[2]) <= 6, line  # no 13.999999999999998

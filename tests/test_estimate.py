@@ -12,6 +12,7 @@ import pytest
 import framesift as fs
 from framesift.cli import main
 from framesift.estimate import estimate_collection
+from framesift.source import Source
 
 pytest_plugins = ["fixtures_catalog"]
 
@@ -121,3 +122,48 @@ def test_estimate_reads_videos_on_s3_with_their_storage_options(cuts_video, s3_s
     assert [c.source_url for c in estimate.calibration] == [url]
     assert estimate.calibration[0].kept > 0
     assert estimate.videos["source_url"].to_list() == [url]
+
+
+def test_an_ingest_calibrated_estimate_counts_every_byte(
+    cuts_video, vfr_video, tmp_path: Path
+) -> None:
+    """Calibrated on whole videos by ingesting them, the estimate is what the catalog holds:
+    thumbnails, every table, commit markers, the ledger and the catalog's own file."""
+    from framesift.batch import estimate_ingest
+
+    sources = [str(cuts_video.path), str(vfr_video.path)]
+    estimate = estimate_ingest(sources, SPEC, calibrate_videos=2, calibrate_s=60.0)
+    assert [c.source_url for c in estimate.calibration] == sources
+    catalog = tmp_path / "catalog"
+    fs.ingest(sources, str(catalog), SPEC)
+    stored = _bytes_under(catalog)
+    assert abs(estimate.totals["bytes"] - stored) <= 0.05 * stored
+    assert estimate.totals["kept_frames"] == fs.Catalog(str(catalog)).frames().height
+    for name in ("kept_frames", "bytes", "seconds"):  # how sure: each video alone, both ends
+        low, high = estimate.ranges[name]
+        assert low <= estimate.totals[name] <= high, name
+    assert estimate.ranges["kept_frames"][0] < estimate.ranges["kept_frames"][1]
+    assert all(c.overhead_bytes > 0 and c.catalog_bytes > 0 for c in estimate.calibration)
+    assert " MB in the catalog (" in str(estimate)  # the range, in words
+
+
+def test_calibration_time_is_the_fastest_of_its_runs(cuts_video, monkeypatch) -> None:
+    """A busy moment during one calibration run does not make the estimate slower: the
+    cost per pixel is the lower of the two runs'."""
+    import framesift.batch.calibrate as calibrate
+
+    real = calibrate._Stretch.__call__
+    calls: list[float] = []
+
+    def busy_first_run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(self, *args, **kwargs)
+        calls.append(self.seconds)
+        if len(calls) == 1:
+            self.ended += 30.0  # the machine stalled for 30 s during the first run's loop
+        return result
+
+    monkeypatch.setattr(calibrate._Stretch, "__call__", busy_first_run)
+    info = fs.probe(str(cuts_video.path))
+    measured = calibrate.calibrate_ingest(Source(str(cuts_video.path)), info, SPEC, 20.0)
+    assert calls == [20.0, 10.0]
+    assert measured.wall_s < 10.0

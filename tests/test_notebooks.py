@@ -138,3 +138,106 @@ def test_explore_collection_notebook(cuts_video, subtitled_video, tmp_path: Path
     assert report["search_hits"] == 1
     assert report["kept_frames"] > 0
     assert report["estimated_kept_frames"] > 0
+
+
+REPRS = ("<framesift", "PassStats(", "decimal[", "ThumbnailGrid(", " object at 0x", "VBox(")
+"""What a report must never show: reprs of Python objects and DuckDB's wide integers."""
+
+
+@pytest.mark.timeout(600)
+def test_every_notebook_reads_like_a_report_in_a_browser(
+    cuts_video, subtitled_video, tmp_path: Path
+) -> None:
+    import shutil
+
+    import framesift as fs
+    from framesift.report import notebook_names, write_report
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("needs Chromium (scripts/test.sh installs it: apt-get chromium)")
+    from playwright.sync_api import sync_playwright
+
+    footage = tmp_path / "footage"
+    footage.mkdir()
+    for made in (cuts_video, subtitled_video):
+        (footage / made.path.name).write_bytes(made.path.read_bytes())
+    catalog = tmp_path / "catalog"
+    fs.ingest([str(footage)], str(catalog), fs.SamplingSpec(min_scene_len_frames=5))
+    runs = {
+        "catalog_report": {"catalog": str(catalog), "query": "hello world"},
+        "explore_collection": {
+            "footage": str(footage), "catalog": str(tmp_path / "explore"), "query": "hello"
+        },
+        "sample_video": {"video": str(cuts_video.path), "min_scene_len_frames": 5},
+    }  # fmt: skip
+    assert sorted(runs) == notebook_names()  # every notebook of the project
+    pages = {}
+    for name, parameters in runs.items():
+        report = write_report(name, str(tmp_path / f"{name}.html"), parameters)
+        text = (tmp_path / f"{name}.html").read_text()
+        assert "application/vnd.jupyter.widget-view+json" not in text, name
+        assert report.static_widgets == {"explore_collection": 3, "sample_video": 1}.get(name, 0)
+        pages[name] = tmp_path / f"{name}.html"
+    empty_outputs = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
+        .filter(e => !e.innerText.trim() && !e.querySelector('img, svg, canvas, table'))
+        .map(e => e.outerHTML.slice(0, 200))"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            for name, path in pages.items():
+                page.goto(path.as_uri())
+                assert page.evaluate(empty_outputs) == [], name
+                shown = page.inner_text("body")
+                for bad in REPRS:
+                    assert bad not in shown, (name, bad)
+                assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0, name  # no code
+                pictures = page.evaluate(
+                    "() => [...document.images].filter(i => i.naturalWidth > 0).length"
+                )
+                assert pictures > 0, name
+        finally:
+            browser.close()
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_framesift_report_names_what_stopped_it(tmp_path: Path, capsys) -> None:
+    from framesift.cli import main
+
+    missing = tmp_path / "no-catalog"
+    out = tmp_path / "r.html"
+    assert main(["report", "--catalog", str(missing), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("framesift report: ReportError: catalog_report.ipynb: cell ")
+    assert "CatalogError" in err
+    assert str(missing) in err
+    assert not out.exists()
+    assert main(["report", "--notebook", "nope", "-o", str(out)]) == 2
+    assert "no notebook named 'nope': known catalog_report" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    (NOTEBOOKS.parent / "data" / "catalog").exists(), reason="a demo catalog exists here"
+)
+def test_catalog_report_before_any_catalog_says_so(tmp_path: Path, capsys) -> None:
+    from framesift.cli import main
+
+    assert main(["report", "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "CatalogError: no catalog at data/catalog yet" in err
+    assert "StopIteration" not in err

@@ -47,6 +47,7 @@ PUBLIC_API = {
     "PassStateError",
     "PassStats",
     "QueryNotAllowedError",
+    "ReportError",
     "SampleResult",
     "SamplingPass",
     "SamplingSpec",
@@ -63,6 +64,7 @@ PUBLIC_API = {
     "probe",
     "reselect",
     "sample_video",
+    "write_report",
     "write_sample",
     "Catalog",
     "estimate_collection",
@@ -103,7 +105,7 @@ def test_cli_scenes_prints_the_cut_list_as_json(cuts_video, capsys):
     assert main(["scenes", str(cuts_video.path), "--min-scene-len", "5", "--json"]) == 0
     scenes = json.loads(capsys.readouterr().out)
     assert [s["start_frame"] for s in scenes][1:] == cuts_video.cut_frames
-    assert scenes[0]["scene_index"] == 1
+    assert scenes[0]["scene_index"] == 0  # from 0, as in the library and the catalog
 
 
 def test_cli_probe_json(vfr_video, capsys):
@@ -271,8 +273,18 @@ def test_cli_errors_name_the_command_and_the_error_type(not_a_video, capsys):
     err = capsys.readouterr().err
     assert err.startswith("framesift probe: NotAVideoError: ")
     assert err.count("\n") == 1
+    # Option values are refused by the option's name, in one line, before anything runs.
     assert main(["sample", str(not_a_video), "--out", "x", "--every", "-1"]) == 2
-    assert capsys.readouterr().err.startswith("framesift sample: SettingsError: interval_s=-1")
+    err = capsys.readouterr().err
+    assert err.startswith("framesift sample: argument --every: -1 is out of range: ")
+    assert "or 0 to turn it off" in err
+    assert err.count("\n") == 1
+    assert "interval_s" not in err
+    assert main(["ingest", "x.mp4", "--representatives", "2", "--detector", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("framesift ingest: SettingsError: --representatives needs scenes")
+    assert main(["estimate", "x.mp4", "--dedup", "99"]) == 2
+    assert "argument --dedup: 99 is out of range: from 0 to 63, or -1" in capsys.readouterr().err
 
 
 def test_progress_line_shows_progress_events_with_their_stage() -> None:

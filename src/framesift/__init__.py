@@ -20,6 +20,7 @@ from framesift.errors import (
     NoVideoStreamError,
     PassStateError,
     QueryNotAllowedError,
+    ReportError,
     SettingsError,
     StorageError,
     SubtitleError,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
     from framesift.output import write_sample
+    from framesift.report import write_report
 
 # Imported on first use: the catalog pulls in DuckDB and S3 support, re-selection
 # PySceneDetect; a command that needs neither starts faster without them.
@@ -55,6 +57,7 @@ _LAZY = {
     "estimate_collection": "framesift.estimate",
     "ingest": "framesift.batch",
     "reselect": "framesift.analysis",
+    "write_report": "framesift.report",
     "write_sample": "framesift.output",
 }
 
@@ -96,6 +99,7 @@ __all__ = [
     "PassStateError",
     "PassStats",
     "QueryNotAllowedError",
+    "ReportError",
     "SampleResult",
     "SamplingPass",
     "SamplingSpec",
@@ -114,5 +118,6 @@ __all__ = [
     "probe",
     "reselect",
     "sample_video",
+    "write_report",
     "write_sample",
 ]

@@ -16,6 +16,7 @@ the builtin that fits, so callers can catch either::
     │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
     ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
     ├── AnalyzerError(FramesiftError, RuntimeError)     a frame analyzer failed on a video's frame
+    ├── ReportError(FramesiftError, RuntimeError)       a report's notebook stopped with an error
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
     ├── WorkerLostError(FramesiftError, RuntimeError)   the worker running a video died (transient)
     └── CatalogError(FramesiftError)                    the catalog is unusable
@@ -42,6 +43,7 @@ __all__ = [
     "NotAVideoError",
     "PassStateError",
     "QueryNotAllowedError",
+    "ReportError",
     "SettingsError",
     "StorageError",
     "SubtitleError",
@@ -117,6 +119,10 @@ class AnalyzerError(FramesiftError, RuntimeError):
         self.problem = problem
         where = f" on frame {frame_index}" if frame_index is not None else ""
         super().__init__(f"{url}: analyzer {analyzer!r} failed{where}: {problem}")
+
+
+class ReportError(FramesiftError, RuntimeError):
+    """A report's notebook stopped with an error (the cell and the error it raised)."""
 
 
 class StorageError(FramesiftError, OSError):

@@ -9,7 +9,8 @@ fastest); other URLs go through an fsspec file object, so S3, HTTP or memory fil
 work with the same code.
 
 :func:`expand_sources` turns what a user names (files, folders searched recursively for
-:data:`VIDEO_EXTENSIONS`, globs, and fsspec URLs of any of those) into a list of video URLs.
+:data:`VIDEO_EXTENSIONS`, globs, and fsspec URLs of any of those) into a list of video URLs;
+:func:`find_videos` does the same for a batch and says so when the names hold no video at all.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from framesift.errors import (
 )
 from framesift.redact import Redactor, redact_options, redact_url
 
-__all__ = ["VIDEO_EXTENSIONS", "Source", "expand_sources"]
+__all__ = ["VIDEO_EXTENSIONS", "Source", "expand_sources", "find_videos"]
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +298,47 @@ def expand_sources(
         else:
             found.update(dict.fromkeys(_expand_remote(source)))
     return list(found)
+
+
+def find_videos(
+    sources: Iterable[str], storage_options: Mapping[str, Any] | None = None
+) -> list[str]:
+    """:func:`expand_sources` for a batch (``ingest``, ``estimate``): the same list, or a
+    MediaNotFoundError when the names hold no video at all (a folder without video files,
+    a glob that matches none, a path that does not exist), naming each and what is there.
+
+    One missing file among others is kept, as in :func:`expand_sources`, so that its
+    failure is recorded beside the videos that went in."""
+    names = [str(name) for name in sources]
+    found = expand_sources(names, storage_options)
+    missing = [u for u in found if _is_missing_local(u, storage_options)]
+    if not names or (found and len(missing) < len(found)):
+        return found  # nothing named is nothing to do, not an error
+    shown = [Source(name, storage_options) for name in names]
+    if len(shown) == 1:
+        raise MediaNotFoundError(shown[0].shown, f"{_why_no_videos(shown[0])}: no video to work on")
+    problems = "; ".join(f"{s.shown}: {_why_no_videos(s)}" for s in shown)
+    raise MediaNotFoundError(", ".join(s.shown for s in shown), f"no video to work on ({problems})")
+
+
+def _is_missing_local(url: str, storage_options: Mapping[str, Any] | None) -> bool:
+    source = Source(url, storage_options)
+    return source.is_local and not os.path.exists(source.local_path)
+
+
+def _why_no_videos(source: Source) -> str:
+    """What a name that gave no video holds, in a few words."""
+    extensions = ", ".join(sorted(VIDEO_EXTENSIONS)[:6])
+    if not source.is_local:
+        return "no video files there"
+    path = source.local_path
+    if any(c in _GLOB_CHARS for c in path):
+        return f"matches no video file ({extensions} ...)"
+    if os.path.isdir(path):
+        return f"a folder without video files ({extensions} ...)"
+    if not os.path.exists(path):
+        return "no such file or folder"
+    return "not a video"
 
 
 def _expand_local(source: Source) -> list[str]:

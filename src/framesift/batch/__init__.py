@@ -7,7 +7,8 @@ catalog's commit protocol and the jobs ledger make the workers' writes safe and 
 resumable (see docs/catalog.md).
 
 Modules: ``executors`` (where jobs run), ``loop`` (``ingest``, ``run_jobs``), ``summary``
-(``IngestSummary``). The job and outcome values live with the per-video unit in
+(``IngestSummary``), ``calibrate`` (``estimate_ingest``: a collection estimate calibrated by
+ingesting the start of a few videos). The job and outcome values live with the per-video unit in
 :mod:`framesift.catalog.job`, below this package.
 """
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
 
 if TYPE_CHECKING:
+    from framesift.batch.calibrate import calibrate_ingest, estimate_ingest
     from framesift.batch.loop import ingest, run_jobs
     from framesift.batch.summary import IngestProgress, IngestSummary
     from framesift.catalog.job import IngestJob, IngestOutcome
@@ -31,6 +33,8 @@ __all__ = [
     "IngestProgress",
     "IngestSummary",
     "JobPool",
+    "calibrate_ingest",
+    "estimate_ingest",
     "ingest",
     "open_executor",
     "run_jobs",
@@ -43,6 +47,8 @@ _LAZY = {
     "IngestOutcome": "framesift.catalog.job",
     "IngestProgress": "framesift.batch.summary",
     "IngestSummary": "framesift.batch.summary",
+    "calibrate_ingest": "framesift.batch.calibrate",
+    "estimate_ingest": "framesift.batch.calibrate",
     "ingest": "framesift.batch.loop",
     "run_jobs": "framesift.batch.loop",
 }

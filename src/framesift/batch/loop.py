@@ -33,11 +33,10 @@ from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.jobs import JobLedger, committed_settings, job_id_for
 from framesift.catalog.sampler import Sampler
-from framesift.catalog.sources import expand_sources
 from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
 from framesift.progress import ProgressHandler
 from framesift.redact import redact_url
-from framesift.source import Source
+from framesift.source import Source, find_videos
 from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 from framesift.storage import RetryPolicy
 
@@ -79,6 +78,9 @@ def ingest(
     ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
     (in-process runs only).
 
+    Sources that hold no video at all (an empty folder, a path that does not exist) raise
+    :class:`~framesift.errors.MediaNotFoundError` before anything is written.
+
     Progress: ``progress(outcome, done, total)`` hears of each finished video.
     ``video_progress(event)`` hears how far the video at hand has got, a few times a
     second, as :class:`framesift.progress.ProgressEvent` values ``(url, stage, done,
@@ -94,13 +96,15 @@ def ingest(
     _check_settings(text, executor, sampler)
     if analyzers.names:
         check_analyzers(analyzers)
+    src_options = storage_options if source_options is None else source_options
+    # Sources that hold no video stop the batch before a catalog is made for nothing.
+    urls = find_videos(sources, src_options)
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
     )
-    src_options = storage_options if source_options is None else source_options
     jobs = [
         _job(Source(url, src_options), cat, spec, text, analyzers, executor, force, sampler)
-        for url in expand_sources(sources, src_options)
+        for url in urls
     ]
     ledger = JobLedger(cat.storage)
     queued: list[str] = []

@@ -2,7 +2,7 @@
 
 One module per command group (:mod:`~framesift.cli.media`: probe, scenes, sample,
 estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.search`;
-:mod:`~framesift.cli.catalog`), over the options they share
+:mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`), over the options they share
 (:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
 errors framesift raises on purpose print as one line on stderr with exit status 2), one
 output style (:mod:`~framesift.cli.output`) and the progress line
@@ -17,8 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from framesift._version import __version__
-from framesift.cli import catalog, ingest, media, search
-from framesift.cli.arguments import add_sampling_arguments, parse_storage_options, spec_from_args
+from framesift.cli import catalog, ingest, media, report, search
+from framesift.cli.arguments import (
+    CommandParser,
+    add_sampling_arguments,
+    parse_storage_options,
+    spec_from_args,
+)
 from framesift.cli.command import redactor_for
 from framesift.cli.progress_line import ProgressLine
 from framesift.redact import RedactingFilter, Redactor
@@ -36,12 +41,12 @@ __all__ = [
 
 def register_commands(subparsers: Any) -> None:
     """Add every ``framesift`` command to ``subparsers``."""
-    for group in (media, ingest, search, catalog):
+    for group in (media, ingest, search, catalog, report):
         group.register(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="framesift", description="Sample, search and look after catalogs of video frames."
     )
     parser.add_argument("--version", action="version", version=f"framesift {__version__}")
@@ -83,10 +88,16 @@ def _configure_logging(verbose: int, redactor: Redactor) -> None:
     if verbose == 0:
         # FFmpeg's own chatter about damaged packets is counted and summarised instead.
         logging.getLogger("framesift.decode").setLevel(logging.ERROR)
+        # A video that failed is printed once, on its own line of the command's output.
+        logging.getLogger("framesift.catalog.ingest").setLevel(logging.ERROR)
+        logging.getLogger("framesift.batch.loop").setLevel(logging.ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``framesift`` with ``argv`` (default: the process's arguments); the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option refused in one line
+        return exc.code if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose, redactor_for(args))
     return int(args.func(args))

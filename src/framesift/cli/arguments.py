@@ -12,16 +12,19 @@
 - ``--json`` / ``--csv`` where a command can print its result as data.
 
 What the values mean ("0 turns it off") is the library's :class:`~framesift.spec.
-SelectionOptions`; this module only names the options and reads them back.
+SelectionOptions`; this module only names the options and reads them back. A value out of
+range is refused by the option's type, so the message names the option as typed
+(``--every``) and :class:`CommandParser` prints it as one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
+from framesift.cli.output import refuse_option
 from framesift.errors import SettingsError
 from framesift.spec import (
     ANALYZER_NAMES,
@@ -40,6 +43,7 @@ from framesift.spec import (
 
 __all__ = [
     "DEFAULT_CATALOG",
+    "CommandParser",
     "add_catalog_argument",
     "add_decode_arguments",
     "add_detection_arguments",
@@ -49,12 +53,56 @@ __all__ = [
     "analyzer_spec_from_args",
     "catalog_url",
     "detection_spec_from_args",
+    "number_in",
     "parse_storage_options",
     "spec_from_args",
     "storage_options_from_args",
 ]
 
 DEFAULT_CATALOG = "data/catalog"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every other failure of the command:
+    ``framesift sample: argument --every: ... (framesift sample --help)``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        refuse_option(self.prog, message)
+        raise SystemExit(2)
+
+
+def number_in(
+    kind: Callable[[str], float],
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    off: float | None = None,
+) -> Callable[[str], Any]:
+    """An option type: a number from ``low`` to ``high`` (either end open when None), or
+    ``off`` (the value that turns the option off). Its refusal says what is allowed, and
+    argparse puts the option's name in front."""
+    allowed = (
+        f"from {low:g} to {high:g}" if low is not None and high is not None
+        else f"{low:g} or more" if low is not None
+        else f"{high:g} or less" if high is not None
+        else "a number"
+    )  # fmt: skip
+    if off is not None:
+        allowed += f", or {off:g} to turn it off"
+    name = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {name}: {allowed}") from None
+        if value == off:
+            return value
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {allowed}")
+        return value
+
+    return parse
 
 
 def add_storage_option(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +208,10 @@ def detection_spec_from_args(args: argparse.Namespace) -> SamplingSpec:
 
 
 def _selection_from_args(args: argparse.Namespace, *, every_s: float) -> SelectionOptions:
+    if getattr(args, "representatives", 0) and args.detector == OFF_DETECTOR:
+        raise SettingsError(
+            f"--representatives needs scenes to spread over: not with --detector {OFF_DETECTOR}"
+        )
     return SelectionOptions(
         every_s=every_s,
         detector=args.detector,
@@ -185,7 +237,7 @@ def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("frame selection")
     group.add_argument(
         "--every",
-        type=float,
+        type=number_in(float, 0.001, off=OFF_INTERVAL_S),
         default=1.0,
         metavar="SECONDS",
         help=f"keep one frame every SECONDS (default 1; {OFF_INTERVAL_S:g} turns it off)",
@@ -198,14 +250,14 @@ def _add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--representatives",
-        type=int,
+        type=number_in(int, 0, 100),
         default=0,
         metavar="K",
         help="keep K frames spread over each scene",
     )
     group.add_argument(
         "--dedup",
-        type=int,
+        type=number_in(int, 0, 63, off=OFF_DEDUP_BITS),
         default=None,
         metavar="BITS",
         help="skip frames within BITS (Hamming) of the last kept frame (0: exact repeats "
@@ -225,20 +277,20 @@ def add_detection_arguments(parser: argparse.ArgumentParser, *, can_be_off: bool
     )
     group.add_argument(
         "--threshold",
-        type=float,
+        type=number_in(float, 0),
         default=None,
         help="detector threshold (default: PySceneDetect's for the detector)",
     )
     group.add_argument(
         "--min-scene-len",
-        type=int,
+        type=number_in(int, 0),
         default=15,
         metavar="FRAMES",
         help="shortest scene in frames (default 15)",
     )
     group.add_argument(
         "--analysis-width",
-        type=int,
+        type=number_in(int, 32, 1024),
         default=256,
         metavar="PX",
         help="width of the image the detectors see (default 256, as PySceneDetect's CLI)",
@@ -281,7 +333,7 @@ def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("images")
     group.add_argument(
         "--thumb-size",
-        type=int,
+        type=number_in(int, 16, 8192),
         default=320,
         metavar="PX",
         help="longest side of thumbnails in pixels (default 320)",
@@ -294,7 +346,7 @@ def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--quality",
-        type=int,
+        type=number_in(int, 1, 100),
         default=85,
         metavar="Q",
         help="thumbnail quality for jpeg and webp, 1 to 100 (default 85)",

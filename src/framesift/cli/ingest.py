@@ -18,6 +18,7 @@ from framesift.cli.arguments import (
     add_storage_option,
     analyzer_spec_from_args,
     catalog_url,
+    number_in,
     spec_from_args,
     storage_options_from_args,
 )
@@ -30,7 +31,14 @@ from framesift.spec import TextSpec
 if TYPE_CHECKING:
     from framesift.batch import IngestOutcome
 
-__all__ = ["add_ingest_arguments", "executor_from_args", "register", "run_ingest"]
+__all__ = [
+    "add_ingest_arguments",
+    "add_text_arguments",
+    "executor_from_args",
+    "register",
+    "run_ingest",
+    "text_from_args",
+]
 
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +52,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="re-ingest videos already in the catalog with the same settings",
     )
     _add_executor_arguments(parser)
-    _add_text_arguments(parser)
+    add_text_arguments(parser)
     add_storage_option(parser)
     add_sampling_arguments(parser)
     add_progress_argument(parser)
@@ -54,7 +62,7 @@ def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("workers")
     group.add_argument(
         "--workers",
-        type=int,
+        type=number_in(int, 1),
         default=1,
         metavar="N",
         help="videos sampled at once, each in its own process (default 1: in this process)",
@@ -70,7 +78,7 @@ def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_text_arguments(parser: argparse.ArgumentParser) -> None:
+def add_text_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("timed text")
     group.add_argument(
         "--no-subtitles",
@@ -125,7 +133,7 @@ def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
     return ExecutorSpec("serial", workers=args.workers)
 
 
-def _text_from_args(args: argparse.Namespace) -> TextSpec:
+def text_from_args(args: argparse.Namespace) -> TextSpec:
     return TextSpec(
         subtitles=args.subtitles,
         sidecars=args.sidecars,
@@ -147,7 +155,9 @@ def run_ingest(args: argparse.Namespace) -> int:
         line.clear()
         detail = outcome.video_id or ""
         if outcome.status == "failed":
-            detail = f"{outcome.error_type}: {outcome.error_message}"
+            # The message names the file first; the line already does.
+            message = (outcome.error_message or "").removeprefix(f"{outcome.source_url}: ")
+            detail = f"{outcome.error_type}: {message}"
         echo(f"[{done}/{total}] {outcome.status:8} {outcome.source_url}  {detail}")
 
     catalog = catalog_url(args)
@@ -160,7 +170,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         progress=report,
         video_progress=line.report,
         executor=executor_from_args(args),
-        text=_text_from_args(args),
+        text=text_from_args(args),
         analyzers=analyzer_spec_from_args(args),
     )
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")

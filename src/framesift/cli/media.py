@@ -2,12 +2,14 @@
 
 Each command parses, calls the library (:func:`~framesift.probe.probe`,
 :func:`~framesift.sample.sample_video`, :func:`~framesift.output.write_sample`,
-:func:`~framesift.estimate.estimate_collection`) and presents what it returns.
+:func:`~framesift.batch.estimate_ingest`) and presents what it returns.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
@@ -20,19 +22,29 @@ from framesift.cli.arguments import (
     add_storage_option,
     analyzer_spec_from_args,
     detection_spec_from_args,
+    number_in,
     spec_from_args,
     storage_options_from_args,
 )
-from framesift.cli.command import EXIT_OK, command
-from framesift.cli.output import echo, echo_json, echo_text
+from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
+from framesift.cli.ingest import add_text_arguments, text_from_args
+from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
-from framesift.estimate import estimate_collection
 from framesift.output import write_sample
 from framesift.probe import probe
 from framesift.progress import SAMPLE, for_stage
 from framesift.sample import sample_video
 
 __all__ = ["register", "run_estimate", "run_probe", "run_sample", "run_scenes"]
+
+
+def _time_decimals(time_base: str) -> int:
+    """Decimals that show every tick of a stream with this time base (``1/12800``: 5)."""
+    try:
+        ticks = Fraction(time_base).denominator
+    except (ValueError, ZeroDivisionError):
+        return 6
+    return min(9, max(0, math.ceil(math.log10(ticks))))
 
 
 def _num(value: float | int | None, fmt: str) -> str:
@@ -87,8 +99,16 @@ def run_scenes(args: argparse.Namespace) -> int:
         )
     finally:
         line.clear()
+    # As in the library and the catalog: scenes from 0, end_frame exclusive; times to the
+    # stream's own precision (its time base), not to the last bit of a float.
+    decimals = _time_decimals(result.media.video.time_base)
     scenes = result.scenes.select(
-        pl.col("scene_index") + 1, "start_s", "end_s", "start_frame", "end_frame", "score"
+        "scene_index",
+        pl.col("start_s").round(decimals),
+        pl.col("end_s").round(decimals),
+        "start_frame",
+        "end_frame",
+        "score",
     )
     if args.json:
         echo_json(scenes.to_dicts())
@@ -100,7 +120,7 @@ def run_scenes(args: argparse.Namespace) -> int:
         for row in scenes.iter_rows(named=True):
             echo(
                 f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
-                f"  frames {row['start_frame']}-{row['end_frame'] - 1}"
+                f"  frames {row['start_frame']} to {row['end_frame'] - 1}"
             )
     return EXIT_OK
 
@@ -131,25 +151,34 @@ def run_sample(args: argparse.Namespace) -> int:
 
 @command("estimate")
 def run_estimate(args: argparse.Namespace) -> int:
-    estimate = estimate_collection(
+    # start-up: the calibration ingests into a catalog, so DuckDB loads for this command
+    from framesift.batch import estimate_ingest
+
+    estimate = estimate_ingest(
         args.sources,
         spec_from_args(args),
+        text=text_from_args(args),
         storage_options=storage_options_from_args(args),
         calibrate_videos=args.calibrate_videos,
         calibrate_s=args.calibrate_s,
         analyzers=analyzer_spec_from_args(args),
     )
+    if not estimate.videos.height:
+        first = estimate.failed[0][1] if estimate.failed else "nothing readable"
+        fail("estimate", f"no readable video among {len(estimate.failed)} sources ({first})")
+        return EXIT_FAILED
     if args.json:
         echo_json(
             {
                 "totals": estimate.totals,
+                "ranges": {k: list(v) for k, v in estimate.ranges.items()},
                 "videos": estimate.videos.to_dicts(),
                 "failed": [{"source_url": u, "error": e} for u, e in estimate.failed],
             }
         )
         return EXIT_OK
     for row in estimate.videos.iter_rows(named=True):
-        megabytes = (row["thumbnail_bytes"] + row["table_bytes"]) / 1e6
+        megabytes = (row["thumbnail_bytes"] + row["table_bytes"] + row["overhead_bytes"]) / 1e6
         echo(
             f"  {row['duration_s']:8.1f} s  {row['width']}x{row['height']}  "
             f"~{row['kept_frames']:6d} frames  ~{megabytes:7.2f} MB"
@@ -195,6 +224,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders, globs, URLs")
     add_sampling_arguments(p)
+    add_text_arguments(p)
     _add_calibration_arguments(p)
     add_format_arguments(p, json_help="print the totals and each video's estimate as JSON")
     add_storage_option(p)
@@ -205,14 +235,14 @@ def _add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("calibration")
     group.add_argument(
         "--calibrate-s",
-        type=float,
+        type=number_in(float, 0.1),
         default=20.0,
         metavar="SECONDS",
         help="seconds sampled at the start of each calibration video (default 20)",
     )
     group.add_argument(
         "--calibrate-videos",
-        type=int,
+        type=number_in(int, 1),
         default=2,
         metavar="N",
         help="videos sampled to calibrate the estimate (default 2)",

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["echo", "echo_json", "echo_text", "fail"]
+__all__ = ["echo", "echo_json", "echo_text", "fail", "refuse_option"]
 
 
 def echo(line: str = "") -> None:
@@ -34,3 +34,9 @@ def echo_json(value: Any) -> None:
 def fail(command: str, message: str) -> None:
     """The one line on stderr that says why ``framesift <command>`` stopped."""
     print(f"framesift {command}: {message}", file=sys.stderr, flush=True)
+
+
+def refuse_option(prog: str, message: str) -> None:
+    """The one line on stderr that says which option ``prog`` (``framesift sample``)
+    refused and why, and where its help is."""
+    print(f"{prog}: {message} ({prog} --help)", file=sys.stderr, flush=True)

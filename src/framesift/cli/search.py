@@ -14,10 +14,11 @@ from framesift.cli.arguments import (
     add_format_arguments,
     add_storage_option,
     catalog_url,
+    number_in,
     storage_options_from_args,
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
-from framesift.cli.output import echo, echo_text
+from framesift.cli.output import echo, echo_text, fail
 
 __all__ = ["add_search_arguments", "register", "run_search"]
 
@@ -25,7 +26,9 @@ __all__ = ["add_search_arguments", "register", "run_search"]
 def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", metavar="QUERY", help="words to look for")
     add_catalog_argument(parser)
-    parser.add_argument("--limit", type=int, default=20, metavar="N", help="most hits (20)")
+    parser.add_argument(
+        "--limit", type=number_in(int, 1), default=20, metavar="N", help="most hits (20)"
+    )
     parser.add_argument(
         "--source",
         action="append",
@@ -56,6 +59,13 @@ def run_search(args: argparse.Namespace) -> int:
         video_id=args.video,
         language=args.language,
     )
+    if not len(hits) and not catalog.totals().text_segments:
+        fail(
+            "search",
+            f"{catalog.url} holds no text to search: ingest with subtitles (streams or files "
+            "beside the videos), --speech or --ocr",
+        )
+        return EXIT_PARTLY
     if args.json:
         echo_text(hits.write_ndjson())
     elif args.csv:

@@ -11,7 +11,6 @@ static picture.
 from __future__ import annotations
 
 import html
-import io
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,12 +18,10 @@ import polars as pl
 
 from framesift.catalog.totals import CatalogTotals
 from framesift.errors import SettingsError
-from framesift.notebook.controls import ipywidgets
-from framesift.text.model import TEXT_SOURCES
+from framesift.notebook.controls import ipywidgets, png_html, widget_bundle
+from framesift.notebook.timeline import timeline_png
 
 __all__ = ["CatalogBrowser"]
-
-_SOURCE_COLOURS = {"subtitles": "tab:blue", "speech": "tab:orange", "ocr": "tab:purple"}
 
 
 class CatalogBrowser:
@@ -97,7 +94,7 @@ class CatalogBrowser:
             f"<b>{scenes.height}</b> scenes, <b>{frames.height}</b> kept frames, "
             f"<b>{segments.height}</b> text segments{f' ({by_source})' if by_source else ''}"
         )
-        self.timeline.value = self._plot(row, scenes, frames, segments)
+        self.timeline.value = timeline_png(row.get("duration_s"), scenes, frames, segments)
         starts = frames.filter(pl.col("reasons").list.contains("scene_start"))
         shown = starts if starts.height else frames
         self.gallery.value = (
@@ -135,34 +132,28 @@ class CatalogBrowser:
         noun = "hit" if found.height == 1 else "hits"
         self.hits.value = f"<b>{found.height} {noun}</b><ol>{lines}</ol>{grid}"
 
-    @staticmethod
-    def _plot(
-        video: dict[str, Any], scenes: pl.DataFrame, frames: pl.DataFrame, segments: pl.DataFrame
-    ) -> bytes:
-        import matplotlib.pyplot as plt
-
-        lanes = ["scenes", "kept frames", *TEXT_SOURCES]
-        fig, ax = plt.subplots(figsize=(9, 1.8))
-        for n, row in enumerate(scenes.iter_rows(named=True)):
-            ax.axvspan(row["start_s"], row["end_s"], ymin=0.8, ymax=0.98,
-                       color=("tab:green", "tab:olive")[n % 2], alpha=0.6)  # fmt: skip
-        ax.vlines(frames["time_s"], 2.6, 3.4, color="black", lw=0.6)
-        for source in TEXT_SOURCES:
-            part = segments.filter(pl.col("source") == source)
-            y = len(lanes) - 1 - lanes.index(source)
-            ax.hlines([y] * part.height, part["start_s"], part["end_s"],
-                      color=_SOURCE_COLOURS[source], lw=6)  # fmt: skip
-        ax.set_yticks(range(len(lanes)), list(reversed(lanes)))
-        ax.set_ylim(-0.6, len(lanes) - 0.4)
-        ax.set_xlim(0, max(float(video.get("duration_s") or 0.0), 0.1))
-        ax.set_xlabel("time (s)")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        plt.close(fig)
-        return buffer.getvalue()
+    def snapshot(self) -> str:
+        """The widget's current state as static HTML (what an exported report shows)."""
+        return str(
+            self.totals.value
+            + (
+                f"<div>video: <b>{html.escape(str(self.video.label))}</b></div>"
+                if self.video.label
+                else ""
+            )
+            + self.facts.value
+            + png_html(self.timeline.value)
+            + self.gallery.value
+            + (
+                f"<div>search: <b>{html.escape(str(self.query.value))}</b></div>"
+                if self.query.value
+                else ""
+            )
+            + self.hits.value
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.widget, self.snapshot(), **kwargs)
 
 
 def _totals_html(totals: CatalogTotals) -> str:

@@ -1,15 +1,27 @@
-"""Controls the notebook widgets share: the ipywidgets import with its install hint, and
-the sliders for the selection settings, whose "off" positions are the library's
-(:class:`framesift.spec.SelectionOptions`)."""
+"""Controls the notebook widgets share: the ipywidgets import with its install hint, the
+sliders for the selection settings, whose "off" positions are the library's
+(:class:`framesift.spec.SelectionOptions`), and the static picture each widget carries
+beside its live view (:func:`widget_bundle`), which an exported HTML report shows where it
+cannot run the widget."""
 
 from __future__ import annotations
 
+import base64
+import html
+from collections.abc import Iterable
 from typing import Any
 
 from framesift.errors import SettingsError
 from framesift.spec import OFF_DEDUP_BITS, OFF_INTERVAL_S, SamplingSpec, SelectionOptions
 
-__all__ = ["dedup_and_representatives", "interval_slider", "ipywidgets"]
+__all__ = [
+    "controls_html",
+    "dedup_and_representatives",
+    "interval_slider",
+    "ipywidgets",
+    "png_html",
+    "widget_bundle",
+]
 
 
 def ipywidgets() -> Any:
@@ -45,3 +57,30 @@ def interval_slider(w: Any, start: SelectionOptions, style: dict[str, str], layo
         value=start.every_s, min=OFF_INTERVAL_S, max=60.0, step=0.5,
         description=f"every (s, {OFF_INTERVAL_S:g}: off)", style=style, layout=layout,
     )  # fmt: skip
+
+
+def widget_bundle(widget: Any, snapshot_html: str, **kwargs: Any) -> dict[str, Any]:
+    """The widget's display data with a static picture of its state as ``text/html``:
+    Jupyter draws the live widget, an exported page (``framesift report``) the picture."""
+    data = dict(widget._repr_mimebundle_(**kwargs))
+    data["text/html"] = f'<div class="framesift-snapshot">{snapshot_html}</div>'
+    return data
+
+
+def controls_html(controls: Iterable[Any]) -> str:
+    """The settings the controls show, as one line of text."""
+    return (
+        "<div>"
+        + " &middot; ".join(
+            f"{html.escape(str(c.description))}: <b>{html.escape(str(c.value))}</b>"
+            for c in controls
+        )
+        + "</div>"
+    )
+
+
+def png_html(data: bytes) -> str:
+    """A PNG as an inline image (nothing when there is none yet)."""
+    if not data:
+        return ""
+    return f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}"/>'

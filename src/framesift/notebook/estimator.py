@@ -2,10 +2,11 @@
 keep, how many bytes the catalog will hold and how long sampling will take, as the
 selection settings move.
 
-Built on :func:`framesift.estimate_collection` (every video probed, the start of a few
-sampled for real, once) and :func:`framesift.estimate.reestimate` (another interval,
-threshold or dedup setting re-selected from the calibrated analysis: no decoding, so the
-numbers follow the sliders at once). ``estimator.spec`` is the chosen setting.
+Built on :func:`framesift.batch.estimate_ingest` (every video probed, the start of a few
+ingested for real into a throwaway catalog, once: every byte and second an ingest spends)
+and :func:`framesift.estimate.reestimate` (another interval, threshold or dedup setting
+re-selected from the calibrated analysis: no decoding, so the numbers follow the sliders at
+once). ``estimator.spec`` is the chosen setting.
 """
 
 from __future__ import annotations
@@ -15,11 +16,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from framesift.batch.calibrate import estimate_ingest
 from framesift.errors import SettingsError
-from framesift.estimate import CollectionEstimate, estimate_collection, reestimate
+from framesift.estimate import CollectionEstimate, reestimate
 from framesift.fullpass import require_full_pass
-from framesift.notebook.controls import dedup_and_representatives, interval_slider, ipywidgets
-from framesift.spec import SamplingSpec, SelectionOptions
+from framesift.notebook.controls import (
+    controls_html,
+    dedup_and_representatives,
+    interval_slider,
+    ipywidgets,
+    widget_bundle,
+)
+from framesift.spec import SamplingSpec, SelectionOptions, TextSpec
 
 __all__ = ["CollectionEstimator"]
 
@@ -41,14 +49,15 @@ class CollectionEstimator:
         spec: SamplingSpec | None = None,
         *,
         storage_options: Mapping[str, Any] | None = None,
+        text: TextSpec | None = None,
         rows: int = 20,
     ) -> None:
         w = ipywidgets()
         if isinstance(sources, CollectionEstimate):
             self.base = sources
         else:
-            self.base = estimate_collection(
-                list(sources), spec or SamplingSpec(), storage_options=storage_options
+            self.base = estimate_ingest(
+                list(sources), spec or SamplingSpec(), text=text, storage_options=storage_options
             )
         for calibration in self.base.calibration:  # the sliders re-select from these
             require_full_pass(calibration.mode, calibration.source_url)
@@ -102,10 +111,18 @@ class CollectionEstimator:
             f"{html.escape(c.source_url.rsplit('/', 1)[-1])} ({c.video_s:.0f} s)"
             for c in self.estimate.calibration
         )
+        ranges = self.estimate.ranges
+
+        def between(name: str, show: Any) -> str:
+            low, high = ranges.get(name, (t[name], t[name]))
+            return f" ({show(low)} to {show(high)})" if name in ranges else ""
+
         self.totals.value = (
             f"<b>{int(t['videos'])}</b> videos, <b>{t['hours']:.2f} h</b> of footage: "
-            f"~<b>{int(t['kept_frames']):,}</b> kept frames, ~<b>{_size(t['bytes'])}</b> in the "
-            f"catalog, ~<b>{t['seconds'] / 60:.1f} min</b> of sampling in one process here "
+            f"~<b>{int(t['kept_frames']):,}</b> kept frames"
+            f"{between('kept_frames', lambda v: f'{int(v):,}')}, ~<b>{_size(t['bytes'])}</b>"
+            f"{between('bytes', _size)} in the catalog, ~<b>{t['seconds'] / 60:.1f} min</b>"
+            f"{between('seconds', lambda v: f'{v / 60:.1f}')} of ingest in one process here "
             f"({len(self.estimate.failed)} unreadable; measured on {calibrated or 'nothing'})"
         )
         head = "".join(
@@ -115,7 +132,7 @@ class CollectionEstimator:
             f"<tr><td>{html.escape(r['source_url'].rsplit('/', 1)[-1])}</td>"
             f"<td>{r['duration_s']:.0f} s</td><td>{r['width']}x{r['height']}</td>"
             f"<td>{r['kept_frames']:,}</td>"
-            f"<td>{_size(r['thumbnail_bytes'] + r['table_bytes'])}</td>"
+            f"<td>{_size(r['thumbnail_bytes'] + r['table_bytes'] + r['overhead_bytes'])}</td>"
             f"<td>{r['seconds']:.0f} s</td></tr>"
             for r in self.estimate.videos.head(self.rows).iter_rows(named=True)
         )
@@ -123,5 +140,9 @@ class CollectionEstimator:
         tail = f"<div>... and {more} more videos</div>" if more > 0 else ""
         self.table.value = f"<table><tr>{head}</tr>{body}</table>{tail}"
 
+    def snapshot(self) -> str:
+        """The widget's current state as static HTML (what an exported report shows)."""
+        return str(controls_html(self.controls) + self.totals.value + self.table.value)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.widget, self.snapshot(), **kwargs)

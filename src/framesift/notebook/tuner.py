@@ -18,7 +18,14 @@ from typing import Any
 
 from framesift.analysis import Selection, reselect
 from framesift.fullpass import require_full_pass
-from framesift.notebook.controls import dedup_and_representatives, interval_slider, ipywidgets
+from framesift.notebook.controls import (
+    controls_html,
+    dedup_and_representatives,
+    interval_slider,
+    ipywidgets,
+    png_html,
+    widget_bundle,
+)
 from framesift.sample import SampleResult
 from framesift.spec import SamplingSpec, SelectionOptions
 
@@ -145,5 +152,14 @@ class SamplingTuner:
         tail = f"<div>... and {more} more</div>" if more > 0 else ""
         return "".join(tiles) + tail
 
+    def snapshot(self) -> str:
+        """The widget's current state as static HTML (what an exported report shows)."""
+        return str(
+            controls_html(self.controls)
+            + self.summary.value
+            + png_html(self.plot.value)
+            + self.gallery.value
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.widget, self.snapshot(), **kwargs)
