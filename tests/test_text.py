@@ -651,8 +651,8 @@ def test_older_catalogs_with_three_letter_codes_answer_in_tags(
 def test_a_language_filter_finds_its_regional_variants(subtitled_video, tmp_path):
     video = tmp_path / "talk.mp4"
     video.write_bytes(subtitled_video.path.read_bytes())
-    (tmp_path / "talk.en-US.srt").write_text("1\n00:00:05,000 --> 00:00:06,000\nHowdy world\n")
-    (tmp_path / "talk.pt-BR.srt").write_text("1\n00:00:05,000 --> 00:00:06,000\nOlá mundo\n")
+    (tmp_path / "talk.en-US.srt").write_text("1\n00:00:02,000 --> 00:00:03,000\nHowdy world\n")
+    (tmp_path / "talk.pt-BR.srt").write_text("1\n00:00:02,000 --> 00:00:03,000\nOlá mundo\n")
     cat = Catalog(str(tmp_path / "cat"))
     ingest([str(video)], cat, SPEC)
     assert set(cat.search("world howdy", language="en")["language"]) == {"en", "en-US"}
