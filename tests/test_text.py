@@ -441,6 +441,45 @@ def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeyp
     assert hit["time_s"] == pytest.approx(3.0)
 
 
+def test_the_wall_time_limit_holds_for_text_extraction_too(titled_video, tmp_path, monkeypatch):
+    """A video's wall-time limit covers its whole ingest: OCR that runs past it fails the
+    video with MediaLimitError and commits nothing (the pass's own limit is lifted here,
+    so that only text extraction can meet it)."""
+    import dataclasses
+    import time
+
+    from framesift.text import ocr
+
+    original = ocr._ocr
+
+    def slow(gray, language):
+        time.sleep(0.5)
+        return original(gray, language)
+
+    monkeypatch.setattr(ocr, "_ocr", slow)
+
+    def unlimited_pass(url, spec, **kwargs):
+        decode = dataclasses.replace(spec.decode, limits=fs.LimitsSpec(max_video_s=None))
+        return fs.sample_video(url, dataclasses.replace(spec, decode=decode), **kwargs)
+
+    limited = dataclasses.replace(
+        SPEC, decode=dataclasses.replace(SPEC.decode, limits=fs.LimitsSpec(max_video_s=0.5))
+    )
+    cat = Catalog(str(tmp_path / "cat"))
+    summary = ingest(
+        [str(titled_video.path)],
+        cat,
+        limited,
+        sampler=unlimited_pass,
+        text=TextSpec(ocr=True, subtitles=False),
+    )
+    (outcome,) = summary.outcomes
+    assert outcome.status == "failed"
+    assert outcome.error_type == "MediaLimitError"
+    assert "sampling and text extraction took longer than 0.5 s" in (outcome.error_message or "")
+    assert cat.video_ids() == []
+
+
 def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
     cat = Catalog(str(tmp_path / "cat"))
     with pytest.raises(SettingsError, match=r"tesseract-ocr-swa\)"):  # not installed here

@@ -1,6 +1,7 @@
 """Limits on untrusted media, checked where a pass meets them (the settings are
 :class:`framesift.spec.LimitsSpec`): the picture size from the stream's header and from the
-first decoded picture, the wall time of a decoding pass, and how many decoded pictures may
+first decoded picture, the wall time of a decoding pass (and of a video's whole ingest:
+sampling, then text extraction), and how many decoded pictures may
 be in flight for a memory budget. A file over a limit is a
 :class:`~framesift.errors.MediaLimitError` naming the limit and the setting that raises it.
 """
@@ -53,18 +54,20 @@ def pictures_within(budget_mb: int, one_picture_bytes: int, wanted: int) -> int:
 
 
 class Deadline:
-    """The wall-time limit of one pass over ``shown``: :meth:`check` raises once
-    ``limit_s`` seconds have passed since it was made (None: never)."""
+    """The wall-time limit of one pass over ``shown`` (or of one video's whole ingest):
+    :meth:`check` raises once ``limit_s`` seconds have passed since it was made (None:
+    never). ``what`` names what took too long in the message."""
 
-    def __init__(self, shown: str, limit_s: float | None) -> None:
+    def __init__(self, shown: str, limit_s: float | None, what: str = "decoding") -> None:
         self.shown = shown
         self.limit_s = limit_s
+        self.what = what
         self.at = None if limit_s is None else time.monotonic() + limit_s
 
     def check(self) -> None:
         if self.at is not None and time.monotonic() > self.at:
             raise MediaLimitError(
                 self.shown,
-                f"decoding took longer than {self.limit_s:g} s "
+                f"{self.what} took longer than {self.limit_s:g} s "
                 "(LimitsSpec.max_video_s; --max-video-seconds)",
             )

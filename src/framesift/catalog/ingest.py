@@ -49,6 +49,7 @@ from framesift.errors import (
     SettingsError,
     StorageError,
 )
+from framesift.limits import Deadline
 from framesift.probe import MediaInfo, probe
 from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsProgress, for_stage
 from framesift.sample import sample_video
@@ -112,6 +113,11 @@ class _Run:
         self.progress = progress
         self.started = time.perf_counter()
         self.shown = job.source.shown
+        # The wall-time limit holds for the whole video: the pass checks its own as it
+        # decodes, text extraction checks this one each time it reports how far it got.
+        self.deadline = Deadline(
+            self.shown, job.spec.decode.limits.max_video_s, "sampling and text extraction"
+        )
         self.ledger = JobLedger(cat.storage)
         self.job_id = self.ledger.start(job.source.url, job.settings_hash)
 
@@ -153,14 +159,15 @@ class _Run:
     def sample_progress(self) -> SecondsProgress | None:
         return None if self.progress is None else for_stage(self.progress, self.shown, SAMPLE)
 
-    def text_progress(self) -> TextProgress | None:
-        """Text extraction names its stage (``speech``, ``ocr``) in each call."""
-        handler, shown = self.progress, self.shown
-        if handler is None:
-            return None
+    def text_progress(self) -> TextProgress:
+        """Text extraction names its stage (``speech``, ``ocr``) in each call; each call
+        also checks the video's wall-time limit (MediaLimitError once it is over)."""
+        handler, shown, deadline = self.progress, self.shown, self.deadline
 
         def report(stage: str, done_s: float, total_s: float) -> None:
-            handler(ProgressEvent(shown, stage, done_s, total_s))
+            deadline.check()
+            if handler is not None:
+                handler(ProgressEvent(shown, stage, done_s, total_s))
 
         return report
 
