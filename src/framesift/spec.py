@@ -92,7 +92,8 @@ class LimitsSpec:
     again on the first decoded picture (headers lie). The default admits 8K (8192x4320);
     a decoded 16000x16000 picture alone would hold 384 MB."""
     max_video_s: float | None = 4 * 3600.0
-    """Wall-time limit of one video's decoding pass, in seconds."""
+    """Wall-time limit of one video, in seconds: its decoding pass, and in ingest its whole
+    run (sampling, then speech and OCR); a video over it fails with MediaLimitError."""
     decode_memory_mb: int = 512
     """Budget for decoded pictures in flight: for large pictures, fewer frame threads (when
     automatic) and fewer frames read ahead, two pictures each within it. An 8K UHD clip

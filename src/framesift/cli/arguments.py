@@ -324,7 +324,8 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=limits.max_video_s,
         metavar="S",
-        help=f"stop decoding a video after this wall time (default {limits.max_video_s:g}; "
+        help=f"fail a video whose decoding (in ingest: sampling and text extraction) runs "
+        f"longer than this wall time (default {limits.max_video_s:g}; "
         "0: no limit)",
     )
 
