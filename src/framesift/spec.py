@@ -36,7 +36,7 @@ __all__ = [
 DETECTOR_NAMES: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
 """PySceneDetect detectors framesift can feed from its decode pass."""
 
-ANALYZER_NAMES: tuple[str, ...] = ("faces", "onnx")
+ANALYZER_NAMES: tuple[str, ...] = ("faces", "onnx", "ocr")
 """Frame analyzers framesift can run on the kept pictures of its pass
 (:mod:`framesift.analyzers`)."""
 
@@ -394,8 +394,9 @@ class AnalyzerSpec:
     """Which frame analyzers run on the kept pictures of the pass (none by default).
 
     ``names``: from :data:`ANALYZER_NAMES` (``faces``: YuNet face detection; ``onnx``: the
-    model of ``model``). ``queue_frames`` bounds the pictures waiting for the analyzers'
-    thread: when they fall behind, decoding waits (memory stays bounded).
+    model of ``model``; ``ocr``: PP-OCR text lines through rapidocr). ``queue_frames``
+    bounds the pictures waiting for the analyzers' thread: when they fall behind, decoding
+    waits (memory stays bounded).
     ``threads``: inference threads (0: the cores this worker owns).
     """
 
@@ -405,6 +406,11 @@ class AnalyzerSpec:
     face_max_side_px: int = 640
     """Faces are looked for on the picture scaled to this longest side (YuNet finds faces
     from about 10 pixels wide at this scale)."""
+    ocr_min_confidence: float = 0.8
+    """Text lines read with less confidence than this (0 to 1) are not recorded: below
+    it, textures and edges in natural pictures start to read as short "words"."""
+    ocr_max_side_px: int = 960
+    """Text is looked for on the picture scaled to this longest side (never enlarged)."""
     model: OnnxModelSpec | None = None
     queue_frames: int = 4
     threads: int = 0
@@ -425,6 +431,10 @@ class AnalyzerSpec:
             raise SettingsError(f"face_min_confidence={self.face_min_confidence}: allowed 0 to 1")
         if not 32 <= self.face_max_side_px <= 960:  # yuface degrades (and warns) above 960
             raise SettingsError(f"face_max_side_px={self.face_max_side_px}: allowed 32 to 960")
+        if not 0.0 <= self.ocr_min_confidence <= 1.0:
+            raise SettingsError(f"ocr_min_confidence={self.ocr_min_confidence}: allowed 0 to 1")
+        if not 320 <= self.ocr_max_side_px <= 1920:
+            raise SettingsError(f"ocr_max_side_px={self.ocr_max_side_px}: allowed 320 to 1920")
         if not 1 <= self.queue_frames <= 64:
             raise SettingsError(f"queue_frames={self.queue_frames}: allowed 1 to 64")
         if self.threads < 0:
@@ -446,6 +456,11 @@ class AnalyzerSpec:
             }
         if "onnx" in self.names and self.model is not None:
             data["onnx"] = self.model.contract()
+        if "ocr" in self.names:
+            data["ocr"] = {
+                "min_confidence": self.ocr_min_confidence,
+                "max_side_px": self.ocr_max_side_px,
+            }
         return data
 
 
