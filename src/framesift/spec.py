@@ -7,6 +7,7 @@ The same option names are used by the library, the CLI (``--every``, ``--keyfram
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -19,6 +20,7 @@ from framesift.redact import redact_url
 __all__ = [
     "ANALYZER_NAMES",
     "DETECTOR_NAMES",
+    "OCR_ENGINES",
     "OFF_DEDUP_BITS",
     "OFF_DETECTOR",
     "OFF_INTERVAL_S",
@@ -57,6 +59,9 @@ OFF_DEDUP_BITS: Final = -1
 or the option left out)."""
 
 ImageFormat = Literal["jpeg", "webp", "png"]
+OcrEngine = Literal["rapidocr", "tesseract"]
+OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")
+"""What reads on-screen text (``TextSpec.ocr_engine``)."""
 HwAccel = Literal["auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va"]
 
 
@@ -302,11 +307,16 @@ class TextSpec:
     """The spoken language, a BCP-47 tag or ISO 639 code held as its ISO 639-1 part
     (``en``; ``eng`` and ``en-US`` are read as ``en``), None: the model detects it."""
     ocr: bool = False
-    """On-screen text of the kept frames, by Tesseract (Debian: apt-get install tesseract-ocr;
-    ~0.1-0.5 s of CPU per distinct picture)."""
+    """On-screen text of the kept frames, by ``ocr_engine`` (~0.5-2 s of CPU per distinct
+    720p picture with rapidocr, ~0.1-0.7 s with Tesseract)."""
     ocr_language: str = "en"
     """The language(s) of on-screen text: BCP-47 tags or Tesseract's names joined by "+",
-    e.g. "en", "de", "en+fr", "zh-Hans", "chi_sim"."""
+    e.g. "en", "de", "en+fr", "zh-Hans", "chi_sim". Tesseract reads with these language
+    packs; PP-OCR's one model reads Latin and CJK scripts, and the tag labels its text."""
+    ocr_engine: OcrEngine | None = None
+    """``rapidocr`` (PP-OCR, its models inside the wheel: ``pip install
+    'framesift[analyze]'``) or ``tesseract`` (the command; Debian: apt-get install
+    tesseract-ocr). None: rapidocr when it is installed, else tesseract."""
     max_sidecar_bytes: int = 16 << 20
     """Largest subtitle file read beside a video (a larger one fails the video with a
     SubtitleError naming the file); it changes no output, so it is not in the settings hash."""
@@ -316,11 +326,24 @@ class TextSpec:
         # name it (SettingsError naming the field for anything that is not a language).
         object.__setattr__(self, "speech_language", spoken_language(self.speech_language))
         tesseract_names(self.ocr_language)
+        engine = self.ocr_engine if self.ocr_engine is not None else _default_ocr_engine()
+        if engine not in OCR_ENGINES:
+            raise SettingsError(f"ocr_engine={engine!r}: allowed {', '.join(OCR_ENGINES)}")
+        object.__setattr__(self, "ocr_engine", engine)
         if self.max_sidecar_bytes < 1024:
             raise SettingsError(f"max_sidecar_bytes={self.max_sidecar_bytes}: allowed 1024 or more")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.ocr:  # the engine changes nothing then (hashes stay what they were)
+            data.pop("ocr_engine")
+        return data
+
+
+def _default_ocr_engine() -> OcrEngine:
+    """rapidocr when it and ONNX Runtime are installed, else the tesseract command."""
+    found = all(importlib.util.find_spec(p) is not None for p in ("rapidocr", "onnxruntime"))
+    return "rapidocr" if found else "tesseract"
 
 
 ColourOrder = Literal["rgb", "bgr"]

@@ -85,6 +85,7 @@ def extract_text(
                 media,
                 pictures,
                 language=spec.ocr_language,
+                engine=spec.ocr_engine or "tesseract",
                 progress=_stage(progress, "ocr"),
             )
         )
