@@ -60,8 +60,7 @@ or the option left out)."""
 
 ImageFormat = Literal["jpeg", "webp", "png"]
 OcrEngine = Literal["rapidocr", "tesseract"]
-OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")
-"""What reads on-screen text (``TextSpec.ocr_engine``)."""
+OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")  # TextSpec.ocr_engine
 HwAccel = Literal["auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va"]
 
 
@@ -310,13 +309,11 @@ class TextSpec:
     """On-screen text of the kept frames, by ``ocr_engine`` (~0.5-2 s of CPU per distinct
     720p picture with rapidocr, ~0.1-0.7 s with Tesseract)."""
     ocr_language: str = "en"
-    """The language(s) of on-screen text: BCP-47 tags or Tesseract's names joined by "+",
-    e.g. "en", "de", "en+fr", "zh-Hans", "chi_sim". Tesseract reads with these language
-    packs; PP-OCR's one model reads Latin and CJK scripts, and the tag labels its text."""
+    """On-screen text's language(s): BCP-47 tags or Tesseract names joined by "+" ("en",
+    "en+fr", "zh-Hans", "chi_sim"); PP-OCR's one model reads Latin and CJK, the tag labels it."""
     ocr_engine: OcrEngine | None = None
-    """``rapidocr`` (PP-OCR, its models inside the wheel: ``pip install
-    'framesift[analyze]'``) or ``tesseract`` (the command; Debian: apt-get install
-    tesseract-ocr). None: rapidocr when it is installed, else tesseract."""
+    """``rapidocr`` (PP-OCR: ``pip install 'framesift[analyze]'``) or ``tesseract`` (the
+    command: apt-get install tesseract-ocr). None: rapidocr when installed, else tesseract."""
     max_sidecar_bytes: int = 16 << 20
     """Largest subtitle file read beside a video (a larger one fails the video with a
     SubtitleError naming the file); it changes no output, so it is not in the settings hash."""
@@ -336,7 +333,7 @@ class TextSpec:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if not self.ocr:  # the engine changes nothing then (hashes stay what they were)
-            data.pop("ocr_engine")
+            del data["ocr_engine"]
         return data
 
 
@@ -430,8 +427,7 @@ class AnalyzerSpec:
     """Faces are looked for on the picture scaled to this longest side (YuNet finds faces
     from about 10 pixels wide at this scale)."""
     ocr_min_confidence: float = 0.8
-    """Text lines read with less confidence than this (0 to 1) are not recorded: below
-    it, textures and edges in natural pictures start to read as short "words"."""
+    """Lines read with less confidence (0 to 1) are dropped: textures read as "words"."""
     ocr_max_side_px: int = 960
     """Text is looked for on the picture scaled to this longest side (never enlarged)."""
     model: OnnxModelSpec | None = None
