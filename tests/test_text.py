@@ -810,3 +810,34 @@ def test_no_speech_invented_on_music_and_effects(clip):
 
     path = Path(__file__).parent.parent / "data" / "clips" / clip
     assert transcribe(str(path)) == []
+
+
+def test_ocr_segments_come_from_the_ocr_analyzer_when_it_runs(titled_video, tmp_path, monkeypatch):
+    """With ``--analyze ocr`` the text segments are the analyzer's lines of the pass: the
+    kept frames are not decoded and read a second time."""
+    pytest.importorskip("rapidocr", reason="PP-OCR needs framesift[analyze]")
+    from framesift.text import ocr
+
+    def second_reading(picture, engine):
+        raise AssertionError("the kept frames were read a second time")
+
+    monkeypatch.setattr(ocr, "_ocr", second_reading)
+    cat = Catalog(str(tmp_path / "cat"))
+    summary = ingest(
+        [str(titled_video.path)],
+        cat,
+        SPEC,
+        text=TextSpec(ocr=True, subtitles=False, ocr_engine="rapidocr"),
+        analyzers=fs.AnalyzerSpec(("ocr",)),
+    )
+    assert summary.counts["ingested"] == 1
+    segments = cat.segments().filter(pl.col("source") == "ocr")
+    got = [(s["start_s"], s["end_s"], s["text"]) for s in segments.iter_rows(named=True)]
+    assert got == [(c.start_s, c.end_s, c.text) for c in titled_video.cards]
+    assert segments["confidence"].min() >= 0.8
+    assert cat.detections(analyzer="ocr")["label"].to_list() == [
+        "FRAMESIFT DEMO",
+        "FRAMESIFT DEMO",
+        "SECOND TITLE CARD",
+        "SECOND TITLE CARD",
+    ]

@@ -53,15 +53,18 @@ from framesift.text.model import TextSegment
 __all__ = [
     "MIN_LINE_CONFIDENCE",
     "MIN_WORD_CONFIDENCE",
+    "OCR_SIDE_PX",
     "SAME_PICTURE_BITS",
     "KeptPicture",
     "check_ocr",
     "read_text",
+    "text_from_lines",
 ]
 
 logger = logging.getLogger(__name__)
 
 MIN_WORD_CONFIDENCE = 60.0
+OCR_SIDE_PX = 960  # rapidocr: text is detected on the picture scaled to this longest side
 MIN_LINE_CONFIDENCE = 0.8
 """rapidocr: lines read with less confidence are dropped (textures in the text-free sample
 clips read as "10", "J", "0" at up to 0.49)."""
@@ -144,11 +147,34 @@ def read_text(
     return _segments(kept, read_at, texts, final, text_language(names))
 
 
+def text_from_lines(
+    media: MediaInfo,
+    kept: Sequence[KeptPicture],
+    lines: Mapping[int, Sequence[tuple[str, float]]],
+    *,
+    language: str = "en",
+    end_s: float | None = None,
+) -> list[TextSegment]:
+    """Text segments from lines already read on the kept frames (kept frame's pts -> its
+    (text, confidence) lines, top to bottom: the ``ocr`` analyzer's detections in the
+    pass), placed as :func:`read_text` places them; nothing is decoded or read again."""
+    kept = sorted(kept, key=lambda k: k.pts)
+    texts: dict[int, tuple[str, float] | None] = {}
+    for i, k in enumerate(kept):
+        found = lines.get(k.pts)
+        if found:
+            confidence = sum(c for _, c in found) / len(found)
+            texts[i] = ("\n".join(t for t, _ in found), confidence)
+    final = end_s if end_s is not None else media.start_time_s + (media.duration_s or 0.0)
+    names = tesseract_names(language)
+    return _segments(kept, {i: i for i in range(len(kept))}, texts, final, text_language(names))
+
+
 def _open(engine: OcrEngine, names: str) -> _Engine:
     if engine == "tesseract":
         return _Engine(None, names)
     reader = TextLineReader(
-        max_side_px=960, min_confidence=MIN_LINE_CONFIDENCE, threads=inference_threads()
+        max_side_px=OCR_SIDE_PX, min_confidence=MIN_LINE_CONFIDENCE, threads=inference_threads()
     )
     return _Engine(reader, names)
 
