@@ -76,34 +76,38 @@ def extract_text(
             )
         )
     if spec.ocr and kept_frames is not None and kept_frames.height:
-        from framesift.text.ocr import KeptPicture, read_text, text_from_lines
-
-        pictures = [
-            KeptPicture(r["pts"], r["time_s"], r["keyframe"], r["phash"])
-            for r in kept_frames.select("pts", "time_s", "keyframe", "phash").iter_rows(named=True)
-        ]
-        if ocr_lines is not None and spec.ocr_engine == "rapidocr":
-            segments.extend(
-                text_from_lines(
-                    media,
-                    pictures,
-                    _lines_by_pts(kept_frames, ocr_lines),
-                    language=spec.ocr_language,
-                )
-            )
-        else:
-            segments.extend(
-                read_text(
-                    source,
-                    media,
-                    pictures,
-                    language=spec.ocr_language,
-                    engine=spec.ocr_engine or "tesseract",
-                    progress=_stage(progress, "ocr"),
-                )
-            )
+        segments.extend(_ocr_segments(source, media, spec, kept_frames, ocr_lines, progress))
     segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
     return segments
+
+
+def _ocr_segments(
+    source: Source,
+    media: MediaInfo,
+    spec: TextSpec,
+    kept_frames: pl.DataFrame,
+    ocr_lines: pl.DataFrame | None,
+    progress: Callable[[str, float, float], None] | None,
+) -> list[TextSegment]:
+    """The on-screen text of the kept frames: the ocr analyzer's lines when it ran in the
+    pass (rapidocr, the same reader), else read by the text engine."""
+    from framesift.text.ocr import KeptPicture, read_text, text_from_lines
+
+    pictures = [
+        KeptPicture(r["pts"], r["time_s"], r["keyframe"], r["phash"])
+        for r in kept_frames.select("pts", "time_s", "keyframe", "phash").iter_rows(named=True)
+    ]
+    if ocr_lines is not None and spec.ocr_engine == "rapidocr":
+        lines = _lines_by_pts(kept_frames, ocr_lines)
+        return text_from_lines(media, pictures, lines, language=spec.ocr_language)
+    return read_text(
+        source,
+        media,
+        pictures,
+        language=spec.ocr_language,
+        engine=spec.ocr_engine or "tesseract",
+        progress=_stage(progress, "ocr"),
+    )
 
 
 def _lines_by_pts(
