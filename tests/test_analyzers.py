@@ -20,6 +20,7 @@ import pytest
 from av.video.stream import VideoStream
 from PIL import Image
 
+import media
 from framesift.analyzers import (
     Analyzer,
     AnalyzerFrame,
@@ -687,3 +688,62 @@ def test_workers_share_the_cores_for_inference() -> None:
     assert job.analyzer_spec.threads == 3
     alone = IngestJob(Source("clip.mp4"), "catalog", analyzers=faces, inference_threads=1)
     assert job.settings_hash == alone.settings_hash
+
+
+# -- ocr: PP-OCR through rapidocr ------------------------------------------------------
+
+
+def test_text_cards_are_read_with_their_boxes(titled_video: media.TitledVideo) -> None:
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    spec = SamplingSpec(interval_s=1.0, detector=None)
+    with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
+        result = sample_video(titled_video.path, spec, consumers=(runner,))
+        output = runner.finish()
+    lines = output.detections.sort("time_s")
+    expected = [
+        (t, card.text)
+        for t in result.frames["time_s"].to_list()
+        for card in titled_video.cards
+        if card.start_s <= t < card.end_s
+    ]
+    assert [
+        (round(t, 3), label) for t, label in zip(lines["time_s"], lines["label"], strict=True)
+    ] == [(round(t, 3), text) for t, text in expected]
+    assert lines["score"].min() >= 0.8
+    # The cards' text is drawn from x = width / 10 around the middle line of a 640x360 frame.
+    assert lines["x_px"].min() >= 64 - 16
+    assert ((lines["y_px"] <= 180) & (lines["y_px"] + lines["h_px"] >= 180)).all()
+    assert (lines["x_px"] + lines["w_px"]).max() <= 640
+    assert len(json.loads(lines["extra"][0])["corners"]) == 4
+    (run,) = output.runs
+    assert run.analyzer == "ocr"
+    assert "rapidocr" in run.engine
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4"])
+def test_no_text_is_read_on_footage_without_text(name: str) -> None:
+    """Real footage without on-screen text: city towers at night, a cockatoo (its
+    feathers and the cage read as "10", "J", "0" below the confidence floor)."""
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    clip = Path(__file__).parents[1] / "data" / "clips" / name
+    if not clip.exists():
+        pytest.skip("run bash data/fetch.sh for the sample clips")
+    with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
+        result = sample_video(
+            clip, SamplingSpec(interval_s=1.0, detector=None), consumers=(runner,)
+        )
+        output = runner.finish()
+    assert result.frames.height >= 5
+    assert output.detections.is_empty()
+
+
+def test_ocr_settings_are_validated_and_hashed() -> None:
+    with pytest.raises(SettingsError, match="ocr_min_confidence"):
+        AnalyzerSpec(("ocr",), ocr_min_confidence=1.5)
+    with pytest.raises(SettingsError, match="ocr_max_side_px"):
+        AnalyzerSpec(("ocr",), ocr_max_side_px=10)
+    text = TextSpec()
+    assert settings_fingerprint(SPEC, text, AnalyzerSpec(("ocr",))) != settings_fingerprint(
+        SPEC, text, AnalyzerSpec(("ocr",), ocr_min_confidence=0.9)
+    )

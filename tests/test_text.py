@@ -414,8 +414,12 @@ def test_speech_settings_are_checked_before_any_video(spoken_video, tmp_path):
 # -- on-screen text -------------------------------------------------------------------
 
 
-def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["rapidocr", "tesseract"])
+def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeypatch, engine):
     from framesift.text import ocr
+
+    if engine == "rapidocr":
+        pytest.importorskip("rapidocr", reason="PP-OCR needs framesift[analyze]")
 
     calls: list[int] = []
     original = ocr._ocr
@@ -426,7 +430,8 @@ def test_on_screen_text_is_read_once_per_picture(titled_video, tmp_path, monkeyp
 
     monkeypatch.setattr(ocr, "_ocr", counting)
     cat = Catalog(str(tmp_path / "cat"))
-    summary = ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, subtitles=False))
+    text = TextSpec(ocr=True, subtitles=False, ocr_engine=engine)
+    summary = ingest([str(titled_video.path)], cat, SPEC, text=text)
     assert summary.counts["ingested"] == 1
     segments = cat.segments().filter(pl.col("source") == "ocr")
     got = [(s["start_s"], s["end_s"], s["text"]) for s in segments.iter_rows(named=True)]
@@ -482,13 +487,26 @@ def test_the_wall_time_limit_holds_for_text_extraction_too(titled_video, tmp_pat
 
 def test_ocr_settings_are_checked_before_any_video(titled_video, tmp_path):
     cat = Catalog(str(tmp_path / "cat"))
+    swahili = TextSpec(ocr=True, ocr_language="en+sw", ocr_engine="tesseract")
     with pytest.raises(SettingsError, match=r"tesseract-ocr-swa\)"):  # not installed here
-        ingest([str(titled_video.path)], cat, SPEC, text=TextSpec(ocr=True, ocr_language="en+sw"))
+        ingest([str(titled_video.path)], cat, SPEC, text=swahili)
     assert cat.videos().height == 0
     with pytest.raises(SettingsError, match="ocr_language"):
         TextSpec(ocr=True, ocr_language="eng; rm -rf /")
     with pytest.raises(SettingsError, match="ocr_language='en\\+xx'"):
         TextSpec(ocr=True, ocr_language="en+xx")
+    with pytest.raises(SettingsError, match="ocr_engine='easyocr': allowed rapidocr, tesseract"):
+        TextSpec(ocr=True, ocr_engine="easyocr")  # type: ignore[arg-type]
+
+
+def test_rapidocr_is_the_default_engine_and_part_of_the_settings_hash():
+    pytest.importorskip("rapidocr", reason="PP-OCR needs framesift[analyze]")
+    assert TextSpec(ocr=True).ocr_engine == "rapidocr"
+    rapid = settings_fingerprint(SPEC, TextSpec(ocr=True))
+    assert rapid != settings_fingerprint(SPEC, TextSpec(ocr=True, ocr_engine="tesseract"))
+    # Without OCR the engine changes nothing, and hashes stay what they were.
+    assert TextSpec().to_dict().keys() == TextSpec(ocr_engine="tesseract").to_dict().keys()
+    assert "ocr_engine" not in TextSpec().to_dict()
 
 
 def test_new_text_settings_update_only_the_text(
@@ -792,3 +810,34 @@ def test_no_speech_invented_on_music_and_effects(clip):
 
     path = Path(__file__).parent.parent / "data" / "clips" / clip
     assert transcribe(str(path)) == []
+
+
+def test_ocr_segments_come_from_the_ocr_analyzer_when_it_runs(titled_video, tmp_path, monkeypatch):
+    """With ``--analyze ocr`` the text segments are the analyzer's lines of the pass: the
+    kept frames are not decoded and read a second time."""
+    pytest.importorskip("rapidocr", reason="PP-OCR needs framesift[analyze]")
+    from framesift.text import ocr
+
+    def second_reading(picture, engine):
+        raise AssertionError("the kept frames were read a second time")
+
+    monkeypatch.setattr(ocr, "_ocr", second_reading)
+    cat = Catalog(str(tmp_path / "cat"))
+    summary = ingest(
+        [str(titled_video.path)],
+        cat,
+        SPEC,
+        text=TextSpec(ocr=True, subtitles=False, ocr_engine="rapidocr"),
+        analyzers=fs.AnalyzerSpec(("ocr",)),
+    )
+    assert summary.counts["ingested"] == 1
+    segments = cat.segments().filter(pl.col("source") == "ocr")
+    got = [(s["start_s"], s["end_s"], s["text"]) for s in segments.iter_rows(named=True)]
+    assert got == [(c.start_s, c.end_s, c.text) for c in titled_video.cards]
+    assert segments["confidence"].min() >= 0.8
+    assert cat.detections(analyzer="ocr")["label"].to_list() == [
+        "FRAMESIFT DEMO",
+        "FRAMESIFT DEMO",
+        "SECOND TITLE CARD",
+        "SECOND TITLE CARD",
+    ]

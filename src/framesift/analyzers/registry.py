@@ -35,6 +35,9 @@ KNOWN_ANALYZERS: dict[str, AnalyzerEntry] = {
     "onnx": AnalyzerEntry(
         "framesift.analyzers.onnx_model", "pip install 'framesift[analyze]' (onnxruntime)"
     ),
+    "ocr": AnalyzerEntry(
+        "framesift.analyzers.ocr", "pip install 'framesift[analyze]' (rapidocr, PP-OCR)"
+    ),
 }
 assert tuple(KNOWN_ANALYZERS) == ANALYZER_NAMES
 

@@ -296,7 +296,7 @@ def _check_settings(text: TextSpec, executor: ExecutorSpec, sampler: Sampler | N
     if text.ocr:
         from framesift.text.ocr import check_ocr
 
-        check_ocr(text.ocr_language)
+        check_ocr(text.ocr_language, text.ocr_engine or "tesseract")
 
 
 def _compact_if_due(cat: Catalog, compact_after: int | None) -> bool:

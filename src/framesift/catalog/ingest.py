@@ -56,6 +56,7 @@ from framesift.sample import sample_video
 from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 from framesift.text.extract import extract_text
 from framesift.text.model import TextSegment, segments_frame
+from framesift.text.ocr import MIN_LINE_CONFIDENCE, OCR_SIDE_PX
 
 __all__ = ["ingest_one"]
 
@@ -192,10 +193,11 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
         #    kept pictures into the analyzers' queue.
         sampled, thumbnails = _sample(run, writer, runner)
         try:
-            # 2. text: subtitles, sidecars, speech, OCR of the kept frames, on one timeline.
-            segments = _text_segments(run, sampled.media, sampled.frames)
-            # 3. analyzers: their detections join the commit of the frames they describe.
+            # 2. analyzers: their detections join the commit of the frames they describe.
             analyzed = _finish_analyzers(run, sampled, runner)
+            # 3. text: subtitles, sidecars, speech, OCR of the kept frames (the ocr
+            #    analyzer's lines when it ran), on one timeline.
+            segments = _text_segments(run, sampled.media, sampled.frames, analyzed)
         except (MediaError, StorageError, AnalyzerError) as exc:  # not the catalog
             _drop_prefix(run.cat, writer.thumbs_prefix)
             raise _VideoFailed(exc) from exc
@@ -366,6 +368,15 @@ def _analyze_again(run: _Run, media: MediaInfo, kept: pl.DataFrame) -> AnalyzerO
         return analyze_kept_frames(run.job.source, media, kept, runner)
 
 
+def _ocr_lines(spec: AnalyzerSpec, analyzed: AnalyzerOutput | None) -> pl.DataFrame | None:
+    """The ocr analyzer's detections when it ran with the text reader's settings."""
+    if analyzed is None or "ocr" not in spec.names:
+        return None
+    if (spec.ocr_min_confidence, spec.ocr_max_side_px) != (MIN_LINE_CONFIDENCE, OCR_SIDE_PX):
+        return None  # other settings than the text reader's: it reads for itself
+    return analyzed.detections.filter(pl.col("analyzer") == "ocr")
+
+
 def _no_detections() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS["detections"])
 
@@ -378,7 +389,9 @@ def _analyzers_json(analyzers: AnalyzerSpec) -> str | None:
     return json.dumps(analyzers.to_dict(), sort_keys=True) if analyzers.names else None
 
 
-def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegment]:
+def _text_segments(
+    run: _Run, media: Any, frames: pl.DataFrame, analyzed: AnalyzerOutput | None = None
+) -> list[TextSegment]:
     """The video's timed text; a cue found twice (a stream and the same sidecar) once."""
     job = run.job
     text = job.text
@@ -391,6 +404,7 @@ def _text_segments(run: _Run, media: Any, frames: pl.DataFrame) -> list[TextSegm
         media,
         text,
         kept_frames=frames,
+        ocr_lines=_ocr_lines(job.analyzer_spec, analyzed),
         progress=run.text_progress(),
     )
     seen: set[tuple[float, float, str]] = set()

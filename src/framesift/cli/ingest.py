@@ -26,7 +26,7 @@ from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.redact import redact_url
-from framesift.spec import TextSpec
+from framesift.spec import OCR_ENGINES, TextSpec
 
 if TYPE_CHECKING:
     from framesift.batch import IngestOutcome
@@ -105,7 +105,14 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--ocr",
         action="store_true",
-        help="read on-screen text of the kept frames (Tesseract: apt-get install tesseract-ocr)",
+        help="read on-screen text of the kept frames (PP-OCR by rapidocr when installed, "
+        "else Tesseract: apt-get install tesseract-ocr)",
+    )
+    group.add_argument(
+        "--ocr-engine",
+        choices=OCR_ENGINES,
+        default=None,
+        help="what reads on-screen text (default: rapidocr when installed, else tesseract)",
     )
     group.add_argument(
         "--ocr-language",
@@ -141,6 +148,7 @@ def text_from_args(args: argparse.Namespace) -> TextSpec:
         speech_language=args.speech_language,
         ocr=args.ocr,
         ocr_language=args.ocr_language,
+        ocr_engine=args.ocr_engine,
         max_sidecar_bytes=args.max_sidecar_bytes,
     )
 

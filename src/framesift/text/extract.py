@@ -30,12 +30,15 @@ def extract_text(
     storage_options: Mapping[str, Any] | None = None,
     *,
     kept_frames: pl.DataFrame | None = None,
+    ocr_lines: pl.DataFrame | None = None,
     progress: Callable[[str, float, float], None] | None = None,
 ) -> list[TextSegment]:
     """Every text segment ``spec`` asks for, in time order.
 
     The container is opened for its subtitle streams only when the probe found some. OCR
-    reads ``kept_frames`` (the frames table of the video's sampling pass).
+    reads ``kept_frames`` (the frames table of the video's sampling pass); with the rapidocr
+    engine, ``ocr_lines`` (the ``ocr`` analyzer's detections of those frames, when it ran
+    in the pass) are the text read, and nothing is decoded again.
     ``progress(stage, done_s, total_s)`` hears how far speech and OCR have got.
     Subtitle cues outside the video's time span are dropped (counted in a warning).
     Raises SubtitleError (naming the file) for a sidecar that cannot be read or is larger
@@ -73,23 +76,50 @@ def extract_text(
             )
         )
     if spec.ocr and kept_frames is not None and kept_frames.height:
-        from framesift.text.ocr import KeptPicture, read_text
-
-        pictures = [
-            KeptPicture(r["pts"], r["time_s"], r["keyframe"], r["phash"])
-            for r in kept_frames.select("pts", "time_s", "keyframe", "phash").iter_rows(named=True)
-        ]
-        segments.extend(
-            read_text(
-                source,
-                media,
-                pictures,
-                language=spec.ocr_language,
-                progress=_stage(progress, "ocr"),
-            )
-        )
+        segments.extend(_ocr_segments(source, media, spec, kept_frames, ocr_lines, progress))
     segments.sort(key=lambda s: (s.start_s, s.source, s.language or ""))
     return segments
+
+
+def _ocr_segments(
+    source: Source,
+    media: MediaInfo,
+    spec: TextSpec,
+    kept_frames: pl.DataFrame,
+    ocr_lines: pl.DataFrame | None,
+    progress: Callable[[str, float, float], None] | None,
+) -> list[TextSegment]:
+    """The on-screen text of the kept frames: the ocr analyzer's lines when it ran in the
+    pass (rapidocr, the same reader), else read by the text engine."""
+    from framesift.text.ocr import KeptPicture, read_text, text_from_lines
+
+    pictures = [
+        KeptPicture(r["pts"], r["time_s"], r["keyframe"], r["phash"])
+        for r in kept_frames.select("pts", "time_s", "keyframe", "phash").iter_rows(named=True)
+    ]
+    if ocr_lines is not None and spec.ocr_engine == "rapidocr":
+        lines = _lines_by_pts(kept_frames, ocr_lines)
+        return text_from_lines(media, pictures, lines, language=spec.ocr_language)
+    return read_text(
+        source,
+        media,
+        pictures,
+        language=spec.ocr_language,
+        engine=spec.ocr_engine or "tesseract",
+        progress=_stage(progress, "ocr"),
+    )
+
+
+def _lines_by_pts(
+    kept_frames: pl.DataFrame, detections: pl.DataFrame
+) -> dict[int, list[tuple[str, float]]]:
+    """Kept frame's pts -> its (text, confidence) lines, in the order they were read."""
+    pts = dict(zip(kept_frames["frame_index"], kept_frames["pts"], strict=True))
+    lines: dict[int, list[tuple[str, float]]] = {}
+    for row in detections.select("frame_index", "label", "score").iter_rows():
+        if row[0] in pts:
+            lines.setdefault(int(pts[row[0]]), []).append((str(row[1]), float(row[2])))
+    return lines
 
 
 def _stage(
