@@ -11,6 +11,8 @@ import papermill
 import pytest
 from nbconvert import HTMLExporter
 
+import framesift as fs
+
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 
 
@@ -18,6 +20,20 @@ def _printed_json(notebook: nbformat.NotebookNode) -> dict[str, object]:
     outputs = notebook.cells[-1].outputs
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     return dict(json.loads(text))
+
+
+def test_a_relative_catalog_path_means_what_it_says_from_here(
+    cuts_video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``framesift report --catalog data/catalog`` from the project's root reports on that
+    catalog, although the notebook runs in its own folder."""
+    from framesift.cli import main
+
+    catalog = tmp_path / "data" / "catalog"
+    fs.ingest([str(cuts_video.path)], str(catalog), fs.SamplingSpec(interval_s=1.0))
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--catalog", "data/catalog", "-o", "report.html"]) == 0
+    assert "data:image/jpeg;base64," in (tmp_path / "report.html").read_text()
 
 
 @pytest.mark.timeout(240)

@@ -20,6 +20,7 @@ Needs the ``notebook`` extra (papermill, nbconvert, a Python kernel).
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Mapping
@@ -78,6 +79,14 @@ def find_notebook(name: str) -> Path:
     raise SettingsError(f"no notebook named {name!r}: known {known}, or give a path to an .ipynb")
 
 
+def _from_here(value: Any) -> Any:
+    """A parameter naming a local file or folder that exists relative to the current
+    directory, made absolute: the notebook runs in its own folder, where a relative path
+    would name something else (``--catalog data/catalog`` from the project's root)."""
+    local = isinstance(value, str) and "://" not in value and not os.path.isabs(value)
+    return os.path.abspath(value) if local and os.path.exists(value) else value
+
+
 def write_report(
     notebook: str,
     url: str,
@@ -93,6 +102,7 @@ def write_report(
     notebook, StorageError when the file cannot be written."""
     papermill, nbformat, exporter_class = _report_tools()
     path = find_notebook(notebook)
+    parameters = {name: _from_here(value) for name, value in (parameters or {}).items()}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="framesift-report-") as folder:
         executed = Path(folder) / path.name
@@ -100,7 +110,7 @@ def write_report(
             papermill.execute_notebook(
                 str(path),
                 str(executed),
-                parameters=dict(parameters or {}),
+                parameters=parameters,
                 cwd=str(path.parent),
                 kernel_name="python3",
                 progress_bar=False,
