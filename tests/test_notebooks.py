@@ -12,6 +12,7 @@ import pytest
 from nbconvert import HTMLExporter
 
 import framesift as fs
+from browser import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 
@@ -164,14 +165,10 @@ REPRS = ("<framesift", "PassStats(", "decimal[", "ThumbnailGrid(", " object at 0
 def test_every_notebook_reads_like_a_report_in_a_browser(
     cuts_video, subtitled_video, tmp_path: Path
 ) -> None:
-    import shutil
-
-    import framesift as fs
     from framesift.report import notebook_names, write_report
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("needs Chromium (scripts/test.sh installs it: apt-get chromium)")
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     footage = tmp_path / "footage"
@@ -199,7 +196,7 @@ def test_every_notebook_reads_like_a_report_in_a_browser(
         .filter(e => !e.innerText.trim() && !e.querySelector('img, svg, canvas, table'))
         .map(e => e.outerHTML.slice(0, 200))"""
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             for name, path in pages.items():
@@ -215,19 +212,6 @@ def test_every_notebook_reads_like_a_report_in_a_browser(
                 assert pictures > 0, name
         finally:
             browser.close()
-
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_framesift_report_names_what_stopped_it(tmp_path: Path, capsys) -> None:
