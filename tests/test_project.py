@@ -285,6 +285,15 @@ def test_cli_errors_name_the_command_and_the_error_type(not_a_video, capsys):
     assert err.startswith("framesift ingest: SettingsError: --representatives needs scenes")
     assert main(["estimate", "x.mp4", "--dedup", "99"]) == 2
     assert "argument --dedup: 99 is out of range: from 0 to 63, or -1" in capsys.readouterr().err
+    # Every numeric option goes through the same check, limits and analyzers included.
+    for argv, refused in [
+        (["sample", "x.mp4", "--out", "x", "--face-confidence", "2"], "--face-confidence: 2"),
+        (["ingest", "x.mp4", "--max-sidecar-bytes", "10"], "--max-sidecar-bytes: 10"),
+        (["sample", "x.mp4", "--out", "x", "--max-pixels", "-5"], "--max-pixels: -5"),
+        (["catalog", "vacuum", "--grace", "-1"], "--grace: -1"),
+    ]:
+        assert main(argv) == 2
+        assert f"argument {refused} is out of range" in capsys.readouterr().err
 
 
 def test_progress_line_shows_progress_events_with_their_stage() -> None:

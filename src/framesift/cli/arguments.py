@@ -313,7 +313,7 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
     limits = LimitsSpec()
     group.add_argument(
         "--max-pixels",
-        type=int,
+        type=number_in(int, 1, off=0),
         default=limits.max_pixels,
         metavar="N",
         help=f"refuse videos whose pictures are larger (default {limits.max_pixels:,}; 0: no "
@@ -321,7 +321,7 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-video-seconds",
-        type=float,
+        type=number_in(float, 0.001, off=0),
         default=limits.max_video_s,
         metavar="S",
         help=f"fail a video whose decoding (in ingest: sampling and text extraction) runs "
@@ -368,7 +368,7 @@ def _add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--face-confidence",
-        type=float,
+        type=number_in(float, 0.0, 1.0),
         default=0.6,
         metavar="P",
         help="faces: lowest confidence recorded, 0 to 1 (default 0.6)",
@@ -402,7 +402,11 @@ def _add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
         "--model-std", default="1,1,1", metavar="R,G,B", help="onnx: std per channel (0-1)"
     )
     group.add_argument(
-        "--model-min-score", type=float, default=0.5, metavar="P", help="onnx: lowest score kept"
+        "--model-min-score",
+        type=number_in(float, 0.0, 1.0),
+        default=0.5,
+        metavar="P",
+        help="onnx: lowest score kept, 0 to 1 (default 0.5)",
     )
     group.add_argument(
         "--int8", action="store_true", help="onnx: run an INT8 (dynamically quantised) copy"

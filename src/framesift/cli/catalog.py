@@ -14,6 +14,7 @@ from framesift.cli.arguments import (
     add_catalog_argument,
     add_storage_option,
     catalog_url,
+    number_in,
     storage_options_from_args,
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
@@ -31,7 +32,7 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
     vacuum = sub.add_parser("vacuum", help="remove leftovers of interrupted or replaced writes")
     vacuum.add_argument(
         "--grace",
-        type=float,
+        type=number_in(float, 0.0),
         default=3600.0,
         metavar="SECONDS",
         help="keep unreferenced files younger than this (writes in flight; default 3600)",

@@ -123,7 +123,7 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-sidecar-bytes",
-        type=int,
+        type=number_in(int, 1024),
         default=TextSpec().max_sidecar_bytes,
         metavar="N",
         help="fail a video whose subtitle file is larger (default 16 MiB)",
