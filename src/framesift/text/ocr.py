@@ -47,7 +47,8 @@ from framesift.errors import SettingsError
 from framesift.language import tesseract_names, text_language
 from framesift.probe import MediaInfo
 from framesift.source import Source
-from framesift.spec import DecodeSpec, OcrEngine
+from framesift.spec import DecodeSpec
+from framesift.spec_text import OcrEngine
 from framesift.text.model import TextSegment
 
 __all__ = [
