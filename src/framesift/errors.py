@@ -13,11 +13,13 @@ the builtin that fits, so callers can catch either::
     │   ├── TruncatedMediaError(MediaError, ValueError)  cut short or damaged beyond decoding
     │   ├── MediaNotFoundError(MediaError, FileNotFoundError)  nothing at that URL
     │   ├── MediaLimitError(MediaError, ValueError)      over a limit set on untrusted media
-    │   └── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
+    │   ├── SubtitleError(MediaError, ValueError)        a subtitle stream or file is unreadable
+    │   └── SourceChangedError(MediaError, ValueError)   a cataloged source holds other content now
     ├── PassStateError(FramesiftError, RuntimeError)    a sampling pass used out of order
     ├── AnalyzerError(FramesiftError, RuntimeError)     a frame analyzer failed on a video's frame
     ├── ReportError(FramesiftError, RuntimeError)       a report's notebook stopped with an error
     ├── StorageError(FramesiftError, OSError)           reading or writing through fsspec failed
+    │   └── SyncError(StorageError)                     copying a catalog's videos elsewhere failed
     ├── WorkerLostError(FramesiftError, RuntimeError)   the worker running a video died (transient)
     └── CatalogError(FramesiftError)                    the catalog is unusable
         ├── CatalogVersionError(CatalogError, RuntimeError)  written by a newer framesift
@@ -45,8 +47,10 @@ __all__ = [
     "QueryNotAllowedError",
     "ReportError",
     "SettingsError",
+    "SourceChangedError",
     "StorageError",
     "SubtitleError",
+    "SyncError",
     "TruncatedMediaError",
     "UnsupportedCodecError",
     "WorkerLostError",
@@ -104,6 +108,11 @@ class SubtitleError(MediaError, ValueError):
     """A subtitle file or stream cannot be read (unknown format, undecodable text)."""
 
 
+class SourceChangedError(MediaError, ValueError):
+    """The source a catalog's video came from holds other content now (its fingerprint is
+    not the video's id), or lacks a frame the catalog kept: ingest it again."""
+
+
 class PassStateError(FramesiftError, RuntimeError):
     """A sampling pass was asked for its result before its frames were all read."""
 
@@ -127,6 +136,11 @@ class ReportError(FramesiftError, RuntimeError):
 
 class StorageError(FramesiftError, OSError):
     """Reading or writing through fsspec failed (after retries, where they apply)."""
+
+
+class SyncError(StorageError):
+    """Copying a catalog's videos to another location failed for some videos (named, with
+    why); what was copied is complete and visible there, and a re-run copies the rest."""
 
 
 class WorkerLostError(FramesiftError, RuntimeError):

@@ -32,6 +32,7 @@ from framesift.catalog.catalog import Catalog
 from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.jobs import JobLedger, committed_settings, job_id_for
+from framesift.catalog.mirror import CatalogMirror
 from framesift.catalog.sampler import Sampler
 from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
 from framesift.progress import ProgressHandler
@@ -61,6 +62,8 @@ def ingest(
     retry: RetryPolicy | None = None,
     text: TextSpec | None = None,
     analyzers: AnalyzerSpec | None = None,
+    mirror: str | None = None,
+    mirror_options: Mapping[str, Any] | None = None,
 ) -> IngestSummary:
     """Ingest files, folders, globs or URLs into ``catalog``.
 
@@ -76,7 +79,10 @@ def ingest(
     run on the kept pictures inside the pass (faces, a model of one's own), their results
     in the ``detections`` table; their models are checked before the first video.
     ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
-    (in-process runs only).
+    (in-process runs only). ``mirror``: a catalog URL (opened with ``mirror_options``)
+    that each committed video is synced to in the background
+    (:class:`~framesift.catalog.mirror.CatalogMirror`); the batch waits for it at the
+    end, and its failures are in ``summary.mirror``, never failing a local commit.
 
     Sources that hold no video at all (an empty folder, a path that does not exist) raise
     :class:`~framesift.errors.MediaNotFoundError` before anything is written.
@@ -108,16 +114,21 @@ def ingest(
     ]
     ledger = JobLedger(cat.storage)
     queued: list[str] = []
+    copy = CatalogMirror(cat.storage, mirror, mirror_options, retry=retry) if mirror else None
     try:
         with JobPool(executor) as pool:  # a scheduler out of reach fails before any queueing
             ledger.reconcile(committed_settings(cat.refresh()))
             queued = [ledger.queue(job.source.url, job.settings_hash) for job in jobs]
-            outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
+            heard = _mirrored(progress, copy)
+            outcomes = run_jobs(jobs, cat, pool, progress=heard, video_progress=video_progress)
     except BaseException:
         _leave_interrupted(ledger, queued)
+        if copy is not None:
+            copy.close(final_sync=False)
         raise
     compacted = _compact_if_due(cat, compact_after)
-    summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted)
+    mirrored = copy.close() if copy is not None else None
+    summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted, mirrored)
     logger.info("ingest into %s: %s", cat.url, summary)
     return summary
 
@@ -274,6 +285,19 @@ def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> 
     logger.warning("%s failed: WorkerLostError: %s", shown, message)
     JobLedger(cat.storage).failed(job_id_for(url), error_type="WorkerLostError", message=message)
     return IngestOutcome(shown, "failed", error_type="WorkerLostError", error_message=message)
+
+
+def _mirrored(progress: IngestProgress | None, copy: CatalogMirror | None) -> IngestProgress | None:
+    """``progress``, queueing each committed video for the mirror first."""
+    if copy is None:
+        return progress
+
+    def heard(outcome: IngestOutcome, done: int, total: int) -> None:
+        copy.hear(outcome)
+        if progress is not None:
+            progress(outcome, done, total)
+
+    return heard
 
 
 def _leave_interrupted(ledger: JobLedger, job_ids: Sequence[str]) -> None:

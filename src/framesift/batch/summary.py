@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from framesift.catalog.job import STATUSES, IngestOutcome
+from framesift.catalog.mirror import MirrorReport
 
 __all__ = ["IngestProgress", "IngestSummary"]
 
@@ -21,6 +22,8 @@ class IngestSummary:
     outcomes: tuple[IngestOutcome, ...] = ()
     seconds: float = 0.0
     compacted: bool = False
+    mirror: MirrorReport | None = None
+    """What the mirror copied (``ingest(..., mirror=URL)``), and what it could not."""
     counts: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -38,5 +41,5 @@ class IngestSummary:
         return (
             f"{len(self.outcomes)} videos in {self.seconds:.1f} s: {c['ingested']} ingested, "
             f"{c['replaced']} replaced, {c['updated']} text updated, {c['skipped']} skipped, "
-            f"{c['failed']} failed"
+            f"{c['failed']} failed" + (f"; {self.mirror}" if self.mirror else "")
         )

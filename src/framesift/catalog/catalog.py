@@ -10,7 +10,6 @@ vacuum (:mod:`~framesift.catalog.vacuum`).
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -21,21 +20,20 @@ import polars as pl
 
 from framesift.catalog import layout
 from framesift.catalog.cache import ObjectCache, default_cache_dir
-from framesift.catalog.commits import (
-    CatalogState,
-    Commit,
-    latest_commit,
-    part_version,
-)
+from framesift.catalog.commits import CatalogState, Commit, latest_commit
 from framesift.catalog.compact import compact
-from framesift.catalog.display import ThumbnailGrid, image_key, kept_image, thumbnail_grid
+from framesift.catalog.display import ThumbnailGrid, catalog_html, kept_image, thumbnail_grid
+from framesift.catalog.fullframes import full_frame_image
 from framesift.catalog.health import CatalogHealth, RepairOutcome, check_catalog, repair_catalog
+from framesift.catalog.image_uris import image_key
 from framesift.catalog.jobs import JobLedger, committed_settings
 from framesift.catalog.readonly import check_read_only
-from framesift.catalog.tables import SCHEMAS, SORT_KEYS, conform, empty
+from framesift.catalog.sync import SyncReport, sync_catalog
+from framesift.catalog.tables import SCHEMAS, SORT_KEYS
 from framesift.catalog.totals import CatalogTotals
 from framesift.catalog.vacuum import vacuum
 from framesift.catalog.version import CatalogInfo, open_catalog_root
+from framesift.catalog.video_parts import read_video_table
 from framesift.catalog.views import CatalogViews, tables_named_in
 from framesift.catalog.visible import VisibleState
 from framesift.catalog.writer import VideoWriter, open_writer, write_tombstone
@@ -162,11 +160,6 @@ class Catalog:
 
     # ------------------------------------------------------------------ reading
 
-    def _read_part(self, key: str, commit: Commit) -> pl.DataFrame:
-        if self._cache is not None:  # a local copy, downloaded first when missing
-            return pl.read_parquet(self._cache.fetch([(key, part_version(key, commit))])[0])
-        return pl.read_parquet(io.BytesIO(self._storage.read_bytes(key)))
-
     def _table(
         self,
         table: str,
@@ -187,7 +180,7 @@ class Catalog:
                 if cached is not None
                 else latest_commit(self._storage, video_id)
             )
-            return self._one_video(table, video_id, commit, cols)
+            return read_video_table(self._storage, self._cache, table, video_id, commit, cols)
         select = ", ".join(_quote_ident(c) for c in cols)
         order = ", ".join(_quote_ident(c) for c in SORT_KEYS[table])
         if video_id is None:
@@ -200,27 +193,6 @@ class Catalog:
                 {"ids": ids},
             )
         return df.cast({c: schema[c] for c in cols})
-
-    def _one_video(
-        self, table: str, video_id: str, commit: Commit | None, cols: list[str]
-    ) -> pl.DataFrame:
-        for fresh in (False, True):
-            if fresh:  # replaced between listing and reading: read the new generation
-                commit = latest_commit(self._storage, video_id)
-            if commit is None or commit.deleted or table not in commit.parts:
-                return empty(table).select(cols)
-            try:
-                df = self._read_part(commit.parts[table], commit)
-            except FileNotFoundError:
-                continue
-            # A part written before a column existed reads it as nulls, as the views do.
-            return conform(df, table, strict=False).sort(list(SORT_KEYS[table])).select(cols)
-        assert commit is not None
-        raise CatalogError(
-            f"video {video_id} in {self.url} is damaged: its committed part "
-            f"{commit.parts[table]} is missing; run framesift catalog repair, then ingest its "
-            "source again"
-        )
 
     def videos(self, *, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """One row per committed video."""
@@ -392,10 +364,28 @@ class Catalog:
 
     # ------------------------------------------------------------------ images
 
-    def thumbnail(self, video_id: str, frame_index: int, *, full: bool = False) -> Image:
-        """The thumbnail (or, with ``full``, the full-resolution frame) of a kept frame."""
+    def thumbnail(
+        self,
+        video_id: str,
+        frame_index: int,
+        *,
+        full: bool = False,
+        source_options: Mapping[str, Any] | None = None,
+    ) -> Image:
+        """The thumbnail (or, with ``full``, the full-resolution frame) of a kept frame.
+
+        A full frame that was not stored is decoded from the video's source by its exact
+        pts and cached in the catalog (see :mod:`~framesift.catalog.fullframes`; the
+        source is opened with ``source_options``). SourceChangedError or
+        MediaNotFoundError when the source holds other content now or is gone."""
         column = "frame_uri" if full else "thumbnail_uri"
-        frames = self.frames(video_id, columns=["frame_index", column])
+        frames = self.frames(video_id, columns=["frame_index", "time_s", "pts", column])
+        if full and frames.filter(pl.col("frame_index") == frame_index)[column].is_null().all():
+            videos = self.videos(columns=["video_id", "sampling_spec"])
+            commit = self.commit_of(video_id)
+            return full_frame_image(
+                self._storage, commit, frames, videos, frame_index, source_options
+            )
         return kept_image(self._storage, frames, video_id, frame_index, column=column)
 
     def image_key(self, uri: str) -> str:
@@ -424,14 +414,7 @@ class Catalog:
         return thumbnail_grid(self._storage, frames, limit=limit, columns=columns)
 
     def _repr_html_(self) -> str:
-        import html
-
-        state = self.state()
-        live = state.live
-        return (
-            f"<b>framesift catalog</b> <code>{html.escape(self.url)}</code> "
-            f"(schema v{self.info.version}): {len(live)} videos"
-        )
+        return catalog_html(self.url, self.info.version, len(self.state().live))
 
     # ------------------------------------------------------------------ writing
 
@@ -481,6 +464,21 @@ class Catalog:
         if outcome.snapshot_reset:
             self.compact()
         return outcome
+
+    def sync_to(
+        self,
+        url: str,
+        storage_options: Mapping[str, Any] | None = None,
+        *,
+        max_workers: int = 16,
+        retry: RetryPolicy | None = None,
+    ) -> SyncReport:
+        """Copy this catalog's committed videos (parts, pictures, commit markers, ledger)
+        to the catalog at ``url`` (created when missing), in parallel, resumable and
+        idempotent: see :mod:`~framesift.catalog.sync`. Videos that could not be copied
+        are in the report (``report.raise_failures()`` raises SyncError for them)."""
+        target = Storage(str(url), storage_options, retry=retry or self._storage.retry)
+        return sync_catalog(self._storage, target, max_workers=max_workers)
 
     def vacuum(self, *, grace_s: float = 3600.0, dry_run: bool = False) -> dict[str, int]:
         """Remove leftovers older than ``grace_s``: temp files, parts and thumbnails of

@@ -69,6 +69,16 @@ class Commit:
     deleted: bool = False
     """A tombstone: the video was removed from the catalog."""
 
+    @property
+    def pictures_prefix(self) -> str | None:
+        """Where this generation's pictures live: its thumbnails' prefix or, without
+        thumbnails, the one beside its frames part (full frames decoded on demand are
+        cached there); None for a commit without frames."""
+        if self.thumbs_prefix:
+            return self.thumbs_prefix
+        frames = self.parts.get("frames")
+        return layout.pictures_beside(frames) if frames else None
+
     def to_json(self) -> bytes:
         data = asdict(self)
         data["parts"] = dict(self.parts)
@@ -443,7 +453,7 @@ def retire_old_generations(
     Order matters for a crash in the middle: parts and thumbnails first, markers last, and
     never the kept marker, so whatever is left is invisible and vacuum can finish."""
     kept_parts = set(keep.parts.values()) if keep else set()
-    kept_thumbs = keep.thumbs_prefix if keep else None
+    kept_thumbs = keep.pictures_prefix if keep else None
     doomed: list[str] = []
     for table in layout.DATA_TABLES:
         for key in storage.list_files(f"tables/{table}/{video_id}", stat=False):

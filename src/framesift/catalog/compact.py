@@ -28,6 +28,7 @@ import duckdb
 from framesift.catalog import layout
 from framesift.catalog.commits import CatalogState, Snapshot
 from framesift.catalog.faults import fault_point
+from framesift.catalog.image_uris import IMAGE_COLUMNS, stored_key_sql
 from framesift.catalog.tables import SORT_KEYS
 from framesift.errors import StorageError
 from framesift.storage import Storage
@@ -127,9 +128,13 @@ def _drop(storage: Storage, keys: Iterable[str]) -> None:
 def _copy_sorted(con: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
     """Write the view ``table``, sorted by video then frame or scene, to the file ``target``."""
     order = ", ".join(f'"{c}"' for c in SORT_KEYS[table])
+    columns = "*"
+    if table == "frames":  # the view shows pictures as URIs at this root; store keys
+        keys = ", ".join(f"{stored_key_sql(c)} AS {c}" for c in IMAGE_COLUMNS)
+        columns = f"* REPLACE ({keys})"
     # COPY's target cannot be a bound parameter; it is a path we made, quoted.
     con.execute(
-        f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{_literal(target)}' "
+        f"COPY (SELECT {columns} FROM {table} ORDER BY {order}) TO '{_literal(target)}' "
         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 131072)"
     )
 

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from framesift.catalog import layout
+from framesift.catalog.image_uris import image_key
 from framesift.errors import CatalogError
 from framesift.storage import Storage
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["ThumbnailGrid", "image_key", "kept_image", "thumbnail_grid"]
+__all__ = ["ThumbnailGrid", "catalog_html", "kept_image", "thumbnail_grid"]
 
 
 def _mime(data: bytes) -> str:
@@ -59,15 +59,12 @@ class ThumbnailGrid:
         return f"ThumbnailGrid({len(self.items)} images)"
 
 
-def image_key(storage: Storage, uri: str) -> str:
-    """The key under the root of an image URI from the frames table (also when the
-    catalog was moved or copied since: the key is what follows ``thumbs/``)."""
-    key = storage.key_of(uri)
-    if key is None and "/thumbs/" in uri:
-        key = "thumbs/" + uri.rsplit("/thumbs/", 1)[1]
-    if key is None or layout.parse_thumb_key(key) is None:
-        raise CatalogError(f"image {uri!r} lies outside the catalog's thumbs/ folder")
-    return key
+def catalog_html(url: str, version: int, videos: int) -> str:
+    """A catalog as one line of HTML (its ``_repr_html_`` in Jupyter)."""
+    return (
+        f"<b>framesift catalog</b> <code>{html.escape(url)}</code> "
+        f"(schema v{version}): {videos} videos"
+    )
 
 
 def thumbnail_grid(

@@ -12,7 +12,10 @@ Points: ingest ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``,
 ``after_commit``, ``after_retire``; compaction ``compact_listed`` (state read, nothing
 written), ``compact_files_written`` (before the snapshot marker), ``compact_published``;
 vacuum ``vacuum_fenced`` (an uncommitted generation closed, its files not yet deleted);
-repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired).
+repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired); sync
+``sync_mid_files`` (a file read from the source, not yet written to the target),
+``sync_files_copied`` (a video's files copied, its marker not yet), ``sync_committed``
+(its marker created at the target, older generations not yet retired).
 ``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead, until something
 kills it (tests that kill a busy worker or its parent from outside).
 """
@@ -44,6 +47,9 @@ FAULT_POINTS: tuple[str, ...] = (
     "compact_published",
     "vacuum_fenced",
     "repair_tombstoned",
+    "sync_mid_files",
+    "sync_files_copied",
+    "sync_committed",
 )
 
 _hook: Callable[[str], None] | None = None

@@ -7,6 +7,12 @@ generation number, never from a user's file name, so nothing can escape the root
     commits/<video_id>/<generation:010d>.json       commit markers (immutable, created once)
     tables/<table>/<video_id>/g<generation:010d>-<token>.parquet   one part per video and table
     thumbs/<video_id>/g<generation:010d>-<token>/<name>            thumbnails and full frames
+    thumbs/<video_id>/g<generation:010d>-<token>/full/<index:08d>.<ext>  full frames, also
+                                                    those decoded on demand and cached later
+
+The frames table names each picture by its key under the root (``thumbs/...``), never by
+an absolute URI, so a catalog moved, copied or synced elsewhere still finds its pictures
+(see :mod:`framesift.catalog.image_uris`; older catalogs' absolute URIs map on read).
 
 ``token`` is the settings hash of the writer (hex): a run that dies and is run again with
 the same settings writes the same keys (overwriting its leftovers), while two writers
@@ -35,6 +41,7 @@ __all__ = [
     "JOBS",
     "SNAPSHOTS",
     "TABLES",
+    "TABLES_DIR",
     "THUMBS",
     "check_video_id",
     "commit_key",
@@ -46,6 +53,7 @@ __all__ = [
     "parse_snapshot_key",
     "parse_thumb_key",
     "part_key",
+    "pictures_beside",
     "snapshot_key",
     "thumbs_prefix",
 ]
@@ -121,6 +129,13 @@ def thumbs_prefix(video_id: str, generation: int, token: str) -> str:
         f"{THUMBS}/{check_video_id(video_id)}/"
         f"g{_check_generation(generation):010d}-{_check_token(token)}"
     )
+
+
+def pictures_beside(part: str) -> str | None:
+    """The thumbnails prefix of the generation and writer that wrote the part ``part``
+    (where a commit without thumbnails keeps the full frames decoded on demand)."""
+    m = _PART.match(part)
+    return thumbs_prefix(m[2], int(m[3]), m[4]) if m else None
 
 
 def snapshot_key(sequence: int) -> str:

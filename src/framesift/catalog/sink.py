@@ -1,6 +1,8 @@
 """The image sink the catalog hands to the sampling pass: thumbnails go under the
 generation's ``thumbs/<video_id>/g<generation>/`` prefix, written in parallel threads
-through :class:`~framesift.storage.Storage` (atomic writes, retries with backoff)."""
+through :class:`~framesift.storage.Storage` (atomic writes, retries with backoff). Each
+picture's place in the frames table is its key under the root (see
+:mod:`framesift.catalog.image_uris`), so a moved or synced catalog still finds it."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class CatalogImageSink(ThreadedImageSink):
             full = join_key(self._prefix, key)
         except SettingsError as exc:
             raise StorageError(f"image key {key!r} is not allowed in a catalog: {exc}") from None
-        return full, self._storage.uri(full)
+        return full, full  # the frames table stores the key: see catalog.image_uris
 
     def _store(self, location: str, data: bytes) -> None:
         self._storage.write_bytes(location, data)

@@ -98,7 +98,7 @@ class _Referenced:
                 [0, *(layout.parse_snapshot_key(k) or 0 for k in state.snapshot_keys)]
             ),
             parts=frozenset(k for c in live for k in c.parts.values()),
-            thumbs_prefixes=frozenset(c.thumbs_prefix for c in live if c.thumbs_prefix),
+            thumbs_prefixes=frozenset(p for c in live if (p := c.pictures_prefix)),
             compacted=frozenset(state.snapshot.tables.values() if state.snapshot else ()),
             latest_snapshot=state.snapshot_keys[-1] if state.snapshot_keys else None,
         )

@@ -25,6 +25,7 @@ import duckdb
 from framesift.catalog import layout
 from framesift.catalog.cache import ObjectCache
 from framesift.catalog.commits import CatalogState
+from framesift.catalog.image_uris import IMAGE_COLUMNS, resolved_uri_sql
 from framesift.catalog.jobs import JobLedger, committed_settings
 from framesift.catalog.tables import SCHEMAS, empty
 from framesift.storage import Storage
@@ -113,7 +114,7 @@ class CatalogViews:
                     continue
                 refs = self._table_refs(state, table)
                 if self._bound.get(table) != refs:
-                    _bind_table(con, table, refs)
+                    _bind_table(con, table, refs, self._storage.url)
                     self._made_now(con, table)
                     self._bound[table] = refs
             return con
@@ -177,7 +178,7 @@ class CatalogViews:
         self._cache.prune([f"tables/{table}", f"{layout.COMPACT}/{table}"], keep)
 
 
-def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs) -> None:
+def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs, root: str) -> None:
     # File lists and ids are bound as DuckDB variables: nothing is pasted into SQL text.
     pieces = [f"SELECT * FROM _empty_{table}"]
     if refs.parts:
@@ -192,7 +193,13 @@ def _bind_table(con: duckdb.DuckDBPyConnection, table: str, refs: _TableRefs) ->
             con.execute(f"SET VARIABLE {table}_compact_ids = ?", [list(refs.compact_ids)])
             compact += f" WHERE video_id IN (SELECT unnest(getvariable('{table}_compact_ids')))"
         pieces.append(compact)
-    con.execute(f"CREATE OR REPLACE VIEW {table} AS " + " UNION ALL BY NAME ".join(pieces))
+    body = " UNION ALL BY NAME ".join(pieces)
+    if table == "frames":  # pictures are stored as keys: shown as URIs at this root
+        con.execute("SET VARIABLE catalog_root = ?", [root])
+        root_sql = "getvariable('catalog_root')"
+        uris = ", ".join(f"{resolved_uri_sql(c, root_sql)} AS {c}" for c in IMAGE_COLUMNS)
+        body = f"SELECT * REPLACE ({uris}) FROM ({body})"
+    con.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
 
 
 def tables_named_in(query: str) -> set[str]:

@@ -1,7 +1,8 @@
-"""``framesift catalog summary|vacuum|compact|check|repair``: look after a catalog.
+"""``framesift catalog summary|vacuum|compact|check|repair|sync``: look after a catalog.
 
 Each subcommand opens the catalog (``--catalog URL``, or the URL as the first argument),
-calls one :class:`~framesift.catalog.Catalog` method and presents what it returns.
+calls one :class:`~framesift.catalog.Catalog` method and presents what it returns;
+``sync SRC DST`` opens SRC and calls :meth:`~framesift.catalog.Catalog.sync_to`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from framesift.cli.arguments import (
     add_storage_option,
     catalog_url,
     number_in,
+    parse_storage_options,
     storage_options_from_args,
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
@@ -48,6 +50,31 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
     for each in (summary, vacuum, compact, check, repair):
         add_catalog_argument(each, positional=True)
         add_storage_option(each)
+    _add_sync_arguments(sub)
+
+
+def _add_sync_arguments(sub: Any) -> None:
+    sync = sub.add_parser(
+        "sync",
+        help="copy committed videos to another catalog (local folder <-> S3), resumable",
+    )
+    sync.add_argument("catalog_positional", metavar="SRC", help="the catalog to copy from")
+    sync.add_argument("target", metavar="DST", help="the catalog to copy to (made if missing)")
+    sync.add_argument(
+        "--dst-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="fsspec option for DST (repeatable, as --storage-option, which opens SRC)",
+    )
+    sync.add_argument(
+        "--workers",
+        type=number_in(int, 1),
+        default=16,
+        metavar="N",
+        help="files copied at once (default 16)",
+    )
+    sync.set_defaults(catalog=None)
+    add_storage_option(sync)
 
 
 @command("catalog")
@@ -121,19 +148,36 @@ def _repair(catalog: Catalog, args: argparse.Namespace) -> int | None:
     return None
 
 
+def _sync(catalog: Catalog, args: argparse.Namespace) -> int | None:
+    """A line of counts, a line per video left alone or failed; exit status 1 when any
+    video could not be copied (a re-run copies the rest)."""
+    report = catalog.sync_to(
+        args.target, parse_storage_options(args.dst_option), max_workers=args.workers
+    )
+    echo(f"{report.source_url} -> {report.target_url}: {report}")
+    for video_id in report.newer_at_target:
+        echo(f"  NEWER THERE  {video_id} (left alone)")
+    for video_id in report.conflicts:
+        echo(f"  CONFLICT  {video_id}: committed there with other content (left alone)")
+    for failure in report.failed:
+        echo(f"  FAILED  {failure}")
+    return EXIT_OK if report.ok else EXIT_PARTLY
+
+
 _SUBCOMMANDS: dict[str, Callable[[Catalog, argparse.Namespace], int | None]] = {
     "summary": _summary,
     "vacuum": _vacuum,
     "compact": _compact,
     "check": _check,
     "repair": _repair,
+    "sync": _sync,
 }
 
 
 def register(subparsers: Any) -> None:
     """Add ``catalog`` (with its subcommands) to the command's subparsers."""
     p = subparsers.add_parser(
-        "catalog", help="look after a catalog: summary, vacuum, compact, check, repair"
+        "catalog", help="look after a catalog: summary, vacuum, compact, check, repair, sync"
     )
     add_catalog_arguments(p)
     p.set_defaults(func=run_catalog)

@@ -19,6 +19,7 @@ from framesift.cli.arguments import (
     analyzer_spec_from_args,
     catalog_url,
     number_in,
+    parse_storage_options,
     spec_from_args,
     storage_options_from_args,
 )
@@ -54,6 +55,17 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     _add_executor_arguments(parser)
     add_text_arguments(parser)
     add_storage_option(parser)
+    parser.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="sync each committed video to the catalog at URL in the background (s3://...)",
+    )
+    parser.add_argument(
+        "--mirror-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="fsspec option for the --mirror catalog (repeatable, as --storage-option)",
+    )
     add_sampling_arguments(parser)
     add_progress_argument(parser)
 
@@ -180,9 +192,14 @@ def run_ingest(args: argparse.Namespace) -> int:
         executor=executor_from_args(args),
         text=text_from_args(args),
         analyzers=analyzer_spec_from_args(args),
+        mirror=args.mirror,
+        mirror_options=parse_storage_options(args.mirror_option),
     )
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
-    return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK
+    for error in summary.mirror.errors if summary.mirror else ():
+        echo(f"  MIRROR  SyncError: {error}")
+    failed = summary.counts["failed"] or (summary.mirror and summary.mirror.failed)
+    return EXIT_PARTLY if failed else EXIT_OK
 
 
 def register(subparsers: Any) -> None:
