@@ -79,10 +79,8 @@ def ingest(
     run on the kept pictures inside the pass (faces, a model of one's own), their results
     in the ``detections`` table; their models are checked before the first video.
     ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
-    (in-process runs only). ``mirror``: a catalog URL (opened with ``mirror_options``)
-    that each committed video is synced to in the background
-    (:class:`~framesift.catalog.mirror.CatalogMirror`); the batch waits for it at the
-    end, and its failures are in ``summary.mirror``, never failing a local commit.
+    (in-process runs only). ``mirror``: a catalog URL (with ``mirror_options``) each
+    committed video is synced to in the background (:mod:`framesift.catalog.mirror`).
 
     Sources that hold no video at all (an empty folder, a path that does not exist) raise
     :class:`~framesift.errors.MediaNotFoundError` before anything is written.
@@ -114,17 +112,14 @@ def ingest(
     ]
     ledger = JobLedger(cat.storage)
     queued: list[str] = []
-    copy = CatalogMirror(cat.storage, mirror, mirror_options, retry=retry) if mirror else None
+    copy, progress = _mirrored(cat, mirror, mirror_options, retry, progress)
     try:
         with JobPool(executor) as pool:  # a scheduler out of reach fails before any queueing
             ledger.reconcile(committed_settings(cat.refresh()))
             queued = [ledger.queue(job.source.url, job.settings_hash) for job in jobs]
-            heard = _mirrored(progress, copy)
-            outcomes = run_jobs(jobs, cat, pool, progress=heard, video_progress=video_progress)
+            outcomes = run_jobs(jobs, cat, pool, progress=progress, video_progress=video_progress)
     except BaseException:
-        _leave_interrupted(ledger, queued)
-        if copy is not None:
-            copy.close(final_sync=False)
+        _leave_interrupted(ledger, queued, copy)
         raise
     compacted = _compact_if_due(cat, compact_after)
     mirrored = copy.close() if copy is not None else None
@@ -287,22 +282,35 @@ def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> 
     return IngestOutcome(shown, "failed", error_type="WorkerLostError", error_message=message)
 
 
-def _mirrored(progress: IngestProgress | None, copy: CatalogMirror | None) -> IngestProgress | None:
-    """``progress``, queueing each committed video for the mirror first."""
-    if copy is None:
-        return progress
+def _mirrored(
+    cat: Catalog,
+    url: str | None,
+    options: Mapping[str, Any] | None,
+    retry: RetryPolicy | None,
+    progress: IngestProgress | None,
+) -> tuple[CatalogMirror | None, IngestProgress | None]:
+    """The mirror at ``url`` (None without one) and ``progress`` queueing each committed
+    video for it first."""
+    if url is None:
+        return None, progress
+    copy = CatalogMirror(cat.storage, url, options, retry=retry)
 
     def heard(outcome: IngestOutcome, done: int, total: int) -> None:
         copy.hear(outcome)
         if progress is not None:
             progress(outcome, done, total)
 
-    return heard
+    return copy, heard
 
 
-def _leave_interrupted(ledger: JobLedger, job_ids: Sequence[str]) -> None:
+def _leave_interrupted(
+    ledger: JobLedger, job_ids: Sequence[str], copy: CatalogMirror | None = None
+) -> None:
     """A batch that stops early (a catalog failure, Ctrl-C): its sources still queued or
-    running are interrupted (best effort: the catalog may be what failed)."""
+    running are interrupted (best effort: the catalog may be what failed); the mirror
+    stops after the videos queued for it."""
+    if copy is not None:
+        copy.close(final_sync=False)
     try:
         ledger.interrupt(job_ids)
     except StorageError as exc:

@@ -6,7 +6,10 @@ Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version`
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
 (thumbnails), ``writer`` (``VideoWriter``), ``sources`` (inputs, fingerprints), ``views``
 (DuckDB), ``health`` (damage: check, repair), ``visible`` (what a ``Catalog`` shows),
-``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``sampler`` (what
+``compact``, ``vacuum``, ``image_uris`` (pictures as keys, resolved on read),
+``video_parts`` (one video's rows), ``fullframes`` (full frames decoded on demand),
+``sync`` (copying videos to another catalog), ``totals``, ``catalog`` (``Catalog``),
+``mirror`` (a sync in the background of a batch), ``sampler`` (what
 ingest needs from a sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the
 per-video unit), ``display``. The batch loop over many videos, ``framesift.ingest``, is
 :mod:`framesift.batch`; the command line is :mod:`framesift.cli`.
@@ -20,8 +23,10 @@ from framesift.catalog.display import ThumbnailGrid
 from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.layout import DATA_TABLES, TABLES
+from framesift.catalog.mirror import CatalogMirror, MirrorReport
 from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
+from framesift.catalog.sync import SyncFailure, SyncReport, sync_catalog
 from framesift.catalog.tables import SCHEMAS
 from framesift.catalog.totals import CatalogTotals, FailedSource
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
@@ -35,17 +40,22 @@ __all__ = [
     "TABLES",
     "VIDEO_EXTENSIONS",
     "Catalog",
+    "CatalogMirror",
     "CatalogState",
     "CatalogTotals",
     "Commit",
     "FailedSource",
     "IngestJob",
     "IngestOutcome",
+    "MirrorReport",
     "Sampler",
     "Snapshot",
+    "SyncFailure",
+    "SyncReport",
     "ThumbnailGrid",
     "VideoWriter",
     "expand_sources",
     "fingerprint",
     "ingest_one",
+    "sync_catalog",
 ]

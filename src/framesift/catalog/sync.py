@@ -87,6 +87,7 @@ class SyncReport:
     """Videos the target committed at the same generation with other content: left alone."""
     failed: tuple[SyncFailure, ...] = ()
     objects_copied: int = 0
+    """Files copied: parts, pictures and commit markers (ledger entries apart)."""
     bytes_copied: int = 0
     objects_present: int = 0
     """Files the target already held (same key and size): not copied again."""
@@ -266,13 +267,15 @@ class _Copier:
         self._copy_files(files)
         fault_point("sync_files_copied")
         marker = layout.commit_key(commit.video_id, commit.generation)
-        if not self.target.create_exclusive(marker, self.source.read_bytes(marker)):
+        data = self.source.read_bytes(marker)
+        if not self.target.create_exclusive(marker, data):
             logger.warning(
                 "%s: another writer committed generation %d of video %s first; left alone",
                 self.target.url, commit.generation, commit.video_id,
             )  # fmt: skip
             self.tally.conflicts.append(commit.video_id)
             return False
+        self.tally.count(objects=1, size=len(data))
         fault_point("sync_committed")
         if retire:
             try:
