@@ -59,6 +59,13 @@ def storage(target: CatalogTarget) -> Storage:
     return Storage(target.url, target.storage_options, retry=FAST_RETRY)
 
 
+KILL_DIRECTIONS = [
+    DIRECTIONS[0],
+    # ~1 min on 2 shared cores (a process start-up per kill): with -m "slow or not slow"
+    pytest.param(("s3", "local"), id="s3-to-local", marks=[pytest.mark.s3, pytest.mark.slow]),
+]
+
+
 @pytest.fixture(params=DIRECTIONS)
 def pair(
     request: pytest.FixtureRequest, tmp_path: Path, s3_server: S3Server
@@ -182,10 +189,12 @@ def assert_whole_or_absent(dst: CatalogTarget, expected: set[str]) -> set[str]:
 SYNC_POINTS = ("sync_mid_files", "sync_files_copied", "sync_committed")
 
 
+@pytest.mark.parametrize("direction", KILL_DIRECTIONS)
 def test_sigkill_at_random_points_then_rerun_loses_and_duplicates_nothing(
-    pair: tuple[CatalogTarget, CatalogTarget], videos: Videos, tmp_path: Path
+    direction: tuple[str, str], s3_server: S3Server, videos: Videos, tmp_path: Path
 ) -> None:
-    src, dst = pair
+    src = target_of(direction[0], tmp_path, s3_server, "src")
+    dst = target_of(direction[1], tmp_path, s3_server, "dst")
     ingest([str(p) for p in videos.good], open_catalog(src), SPEC, retry=FAST_RETRY)
     expected = set(open_catalog(src).video_ids())
     seed = random.randrange(1 << 30)
