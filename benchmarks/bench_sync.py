@@ -6,10 +6,10 @@ sync`` does to an empty prefix, without any protocol).
 The catalog is built through the catalog's own write path (``Catalog.begin_video`` ->
 the image sink -> ``VideoWriter.commit``): per video four Parquet parts, ``--frames``
 thumbnails of ``--thumb-kb`` KB (random bytes: incompressible, like JPEG) and a marker.
-The S3 server (moto) runs in its own process over HTTP on 127.0.0.1. Runs alternate
-(sync, put, sync, put ...), each to a fresh prefix; the median of each is reported, with
-MB/s, objects/s and the ratio. A second sync onto a finished copy measures the cost of a
-re-run that has nothing to do (listing and comparing only).
+The S3 server (moto) runs in its own process over HTTP on 127.0.0.1. Runs interleave
+(sync then put, put then sync, ...), each to a fresh prefix; the median of each is
+reported, with MB/s, objects/s and the ratio. A second sync onto a finished copy measures
+the cost of a re-run that has nothing to do (listing and comparing only).
 
     python benchmarks/bench_sync.py                        # 50 videos x 60 thumbnails
     python benchmarks/bench_sync.py --videos 5 --runs 1    # a quick look
@@ -89,17 +89,19 @@ def main() -> int:
         synced: list[float] = []
         put: list[float] = []
         objects = 0
-        for run in range(args.runs):
-            target = Storage(f"s3://{bucket}/sync-{run}", options)
-            started = time.perf_counter()
-            report = sync_catalog(source, target, max_workers=args.workers)
-            synced.append(time.perf_counter() - started)
-            objects = report.objects_copied + report.ledger_entries + 1  # + _catalog.json
-            if not report.ok or len(report.copied) != args.videos:
-                raise SystemExit(f"the sync did not copy every video: {report}")
-            started = time.perf_counter()
-            fs.put(root + "/", f"{bucket}/put-{run}/", recursive=True)
-            put.append(time.perf_counter() - started)
+        for run in range(args.runs):  # alternating which goes first
+            for which in ("sync", "put") if run % 2 == 0 else ("put", "sync"):
+                started = time.perf_counter()
+                if which == "sync":
+                    target = Storage(f"s3://{bucket}/sync-{run}", options)
+                    report = sync_catalog(source, target, max_workers=args.workers)
+                    synced.append(time.perf_counter() - started)
+                    if not report.ok or len(report.copied) != args.videos:
+                        raise SystemExit(f"the sync did not copy every video: {report}")
+                    objects = report.objects_copied + report.ledger_entries + 1  # _catalog.json
+                else:
+                    fs.put(root + "/", f"{bucket}/put-{run}/", recursive=True)
+                    put.append(time.perf_counter() - started)
             print(f"run {run + 1}: sync {synced[-1]:.2f} s, put {put[-1]:.2f} s")
         started = time.perf_counter()
         again = sync_catalog(source, Storage(f"s3://{bucket}/sync-0", options))
