@@ -342,3 +342,17 @@ def test_full_frames_decoded_on_demand_equal_stored_ones_and_are_cached(
     make_video(source, [(9, 9, 9), (0, 0, 255), (0, 255, 0)], size=(96, 64))  # other content
     with pytest.raises(SourceChangedError, match="ingest it again"):
         cat.thumbnail(video_id, first, full=True)
+
+
+def test_catalog_sync_command_copies_and_reports(
+    tmp_path: Path, videos: Videos, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    ingest([str(videos.good[0])], str(src), SPEC)
+    assert main(["catalog", "sync", str(src), str(dst)]) == 0
+    assert "1 videos copied" in capsys.readouterr().out
+    assert main(["catalog", "sync", str(src), str(dst)]) == 0
+    assert "1 already there" in capsys.readouterr().out
+    assert Catalog(str(dst)).video_ids() == Catalog(str(src)).video_ids()
+    assert main(["catalog", "sync", str(tmp_path / "none"), str(dst)]) == 2
+    assert "no catalog at" in capsys.readouterr().err
