@@ -333,6 +333,8 @@ def test_full_frames_decoded_on_demand_equal_stored_ones_and_are_cached(
         assert np.array_equal(np.asarray(decoded), np.asarray(stored))
     cached = [k for k in cat.storage.list_files("thumbs") if "/full/" in k]
     assert len(cached) == len(frames)
+    cat.vacuum(grace_s=0)  # cached frames belong to the live generation: kept
+    assert sorted(k for k in cat.storage.list_files("thumbs") if "/full/" in k) == sorted(cached)
     os.rename(source, tmp_path / "gone.mp4")  # cached frames need no source
     first = int(frames["frame_index"][0])
     assert cat.thumbnail(video_id, first, full=True).size == (96, 64)
