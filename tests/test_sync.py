@@ -358,3 +358,25 @@ def test_catalog_sync_command_copies_and_reports(
     assert Catalog(str(dst)).video_ids() == Catalog(str(src)).video_ids()
     assert main(["catalog", "sync", str(tmp_path / "none"), str(dst)]) == 2
     assert "no catalog at" in capsys.readouterr().err
+
+
+def test_damaged_source_videos_are_named_and_the_others_copied(
+    tmp_path: Path, videos: Videos
+) -> None:
+    src, dst = str(tmp_path / "src"), str(tmp_path / "dst")
+    ingest([str(p) for p in videos.good], src, SPEC)
+    cat = Catalog(src)
+    lost, unreadable, fine = cat.video_ids()
+    cat.storage.delete([cat.commit_of(lost).parts["frames"]])  # type: ignore[union-attr]
+    marker = cat.storage.list_files(f"commits/{unreadable}")
+    cat.storage.write_bytes(next(iter(marker)), b"not json")
+    log = tmp_path / "sync.log"  # a process of its own: nothing of the source read before
+    proc = framesift_process(["catalog", "sync", src, dst], log_to=log)
+    assert proc.wait(timeout=120) == 1, log.read_text()
+    text = log.read_text()
+    assert "1 videos copied" in text
+    assert f"FAILED  {lost}: FileNotFoundError" in text
+    assert f"FAILED  {unreadable}: CatalogError" in text
+    assert "Traceback" not in text
+    assert Catalog(dst).video_ids() == [fine]
+    assert Catalog(dst).check().ok

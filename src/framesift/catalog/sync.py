@@ -12,7 +12,7 @@ its latest commit (a generation, or a tombstone) is compared with what the targe
 * otherwise the files the commit names (its parts, every file under its pictures prefix)
   are copied, in parallel, skipping each one the target already holds with the same size
   (an interrupted sync resumes where it stopped: each write is atomic, so a file that is
-  there is whole), and **then** the commit marker, byte for byte, created exclusively: the
+  there is whole), and **then** the commit marker, as read, created exclusively: the
   moment the video becomes visible at the target, whole. Older generations at the target
   are retired as a writer retires them. A tombstone is copied as a marker and hides the
   video there too.
@@ -160,13 +160,14 @@ def sync_catalog(
     open_catalog_root(target, create=True)
     wanted = None if video_ids is None else {layout.check_video_id(v) for v in video_ids}
     src_state, dst_state = load_state(source), load_state(target)
+    tally = _Tally()
     for video_id, why in src_state.unreadable.items():
         if wanted is None or video_id in wanted:
             logger.warning("%s: not syncing video %s: %s", source.url, video_id, why)
+            tally.failed.append(SyncFailure(video_id, "CatalogError", source.redact(why)))
     commits = {v: c for v, c in src_state.commits.items() if wanted is None or v in wanted}
     src_files = _listing(source, commits)
     dst_files = _listing(target, commits)
-    tally = _Tally()
     with (
         ThreadPoolExecutor(max_workers, thread_name_prefix="sync-file") as files,
         ThreadPoolExecutor(max(1, max_workers // 4), thread_name_prefix="sync-video") as videos,
@@ -267,7 +268,7 @@ class _Copier:
         self._copy_files(files)
         fault_point("sync_files_copied")
         marker = layout.commit_key(commit.video_id, commit.generation)
-        data = self.source.read_bytes(marker)
+        data = commit.to_json()  # as read and checked (a framesift marker's very bytes)
         if not self.target.create_exclusive(marker, data):
             logger.warning(
                 "%s: another writer committed generation %d of video %s first; left alone",
