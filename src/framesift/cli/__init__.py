@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from framesift._version import __version__
 from framesift.cli import catalog, ingest, media, report, search
 from framesift.cli.arguments import (
     CommandParser,
@@ -45,11 +45,26 @@ def register_commands(subparsers: Any) -> None:
         group.register(subparsers)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked
+    (start-up: reading it costs more than the rest of ``--help``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from framesift._version import __version__
+
+        sys.stdout.write(f"framesift {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="framesift", description="Sample, search and look after catalogs of video frames."
     )
-    parser.add_argument("--version", action="version", version=f"framesift {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "-v",
         "--verbose",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from framesift.batch.executors import ExecutorSpec
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_sampling_arguments,
@@ -29,7 +28,7 @@ from framesift.redact import redact_url
 from framesift.spec import OCR_ENGINES, TextSpec
 
 if TYPE_CHECKING:
-    from framesift.batch import IngestOutcome
+    from framesift.batch import ExecutorSpec, IngestOutcome
 
 __all__ = [
     "add_ingest_arguments",
@@ -132,6 +131,8 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
     """Where the videos run: ``--dask [ADDRESS]``, ``--workers N`` processes, or here."""
+    from framesift.batch import ExecutorSpec  # start-up: multiprocessing loads for ingest only
+
     if args.dask is not None:
         address = None if args.dask == "local" else args.dask
         return ExecutorSpec("dask", workers=args.workers, address=address)
