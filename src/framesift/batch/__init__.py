@@ -18,8 +18,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
     from framesift.batch.calibrate import calibrate_ingest, estimate_ingest
+    from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
     from framesift.batch.loop import ingest, run_jobs
     from framesift.batch.summary import IngestProgress, IngestSummary
     from framesift.catalog.job import IngestJob, IngestOutcome

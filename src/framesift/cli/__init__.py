@@ -91,13 +91,36 @@ THIRD_PARTY_LOGGERS: tuple[str, ...] = (
 WARNING whatever ``-v`` says; ``-vv`` is framesift's own detail."""
 
 
+CLUSTER_LOGGERS: tuple[str, ...] = ("bokeh", "distributed", "tornado")
+"""A Dask cluster's loggers: it logs every start, connection and shutdown at INFO and sets
+its loggers' levels itself when it loads, so a filter on the command's handler holds them
+back (``--dask`` would print dozens of lines); ``-vv`` shows them."""
+
+
+class _QuieterLibraries(logging.Filter):
+    """Drops the records of ``loggers`` (and their children) below ``level``."""
+
+    def __init__(self, loggers: tuple[str, ...], level: int) -> None:
+        super().__init__()
+        self.prefixes = tuple(f"{name}." for name in loggers)
+        self.loggers = frozenset(loggers)
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        return record.name not in self.loggers and not record.name.startswith(self.prefixes)
+
+
 def _configure_logging(verbose: int, redactor: Redactor) -> None:
     logging.basicConfig(
         level=logging.WARNING - 10 * min(verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    cluster_level = logging.DEBUG if verbose >= 2 else logging.WARNING
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter(redactor))
+        handler.addFilter(_QuieterLibraries(CLUSTER_LOGGERS, cluster_level))
     for name in THIRD_PARTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     if verbose == 0:

@@ -2,8 +2,9 @@
 
 Parses the sources, catalog, sampling, text and executor options, calls
 :func:`framesift.batch.ingest`, and presents one line per finished video, a progress
-line for the one being worked on, and the summary. Exit status 0 when every video went
-in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
+bar over the batch (:mod:`~framesift.cli.progress_bar`), and the summary. Exit status 0
+when every video went in, 1 when some failed (the rest went in), 2 when the catalog could
+not be used.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
-from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.cli.progress_bar import BatchProgressBar
+from framesift.cli.progress_line import add_progress_argument
 from framesift.redact import redact_url
 from framesift.spec import OCR_ENGINES, TextSpec
 
@@ -158,10 +160,10 @@ def text_from_args(args: argparse.Namespace) -> TextSpec:
 def run_ingest(args: argparse.Namespace) -> int:
     from framesift.batch import ingest  # start-up: DuckDB loads for catalog commands only
 
-    line = ProgressLine(args.progress)
+    bar = BatchProgressBar(args.progress, leave=False)
 
     def report(outcome: IngestOutcome, done: int, total: int) -> None:
-        line.clear()
+        bar.video_done(outcome, done, total)
         detail = outcome.video_id or ""
         if outcome.status == "failed":
             # The message names the file first; the line already does.
@@ -177,11 +179,12 @@ def run_ingest(args: argparse.Namespace) -> int:
         force=args.force,
         storage_options=storage_options_from_args(args),
         progress=report,
-        video_progress=line.report,
+        video_progress=bar.video_progress,
         executor=executor_from_args(args),
         text=text_from_args(args),
         analyzers=analyzer_spec_from_args(args),
     )
+    bar.close()
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
     return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK
 
