@@ -5,8 +5,9 @@ estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.search`;
 :mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`), over the options they share
 (:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
 errors framesift raises on purpose print as one line on stderr with exit status 2), one
-output style (:mod:`~framesift.cli.output`) and the progress line
-(:mod:`~framesift.cli.progress_line`).
+output style (:mod:`~framesift.cli.output`), the progress line of one video
+(:mod:`~framesift.cli.progress_line`) and the bar over a batch
+(:mod:`~framesift.cli.progress_bar`, for notebooks too).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from framesift.cli.arguments import (
     spec_from_args,
 )
 from framesift.cli.command import redactor_for
+from framesift.cli.progress_bar import BatchProgressBar
 from framesift.cli.progress_line import ProgressLine
 from framesift.redact import RedactingFilter, Redactor
 
 __all__ = [
+    "BatchProgressBar",
     "ProgressLine",
     "add_sampling_arguments",
     "build_parser",
