@@ -35,6 +35,7 @@ from pathlib import Path
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TARGET_S = 0.3
 TRAILER_TARGET = 1.25
+FLOOR_OPTIONS = ("-v", "error", "-threads", "2")  # the floor of bench_sampling.py
 
 
 def run(command: Sequence[str]) -> tuple[float, float]:
@@ -103,10 +104,7 @@ def trailer_ratio(trailer: Path, repeat: int, label: str, *, judged: bool = True
         commands = {
             "ffmpeg decode floor": lambda: [
                 "ffmpeg",
-                "-v",
-                "error",
-                "-threads",
-                "2",
+                *FLOOR_OPTIONS,
                 "-i",
                 str(trailer),
                 "-f",

@@ -84,21 +84,14 @@ def test_quiet_when_the_output_is_not_a_terminal(cuts_video, tmp_path: Path) -> 
     assert progress_wanted(_Terminal()) is True
 
 
+def _framesift_ingest(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``framesift ingest ARGV`` with stdout and stderr into pipes."""
+    command = [sys.executable, "-m", "framesift.cli", "ingest", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=240)
+
+
 def test_cli_ingest_into_a_pipe_prints_lines_and_no_bar(cuts_video, tmp_path: Path) -> None:
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "framesift.cli",
-            "ingest",
-            str(cuts_video.path),
-            "--catalog",
-            str(tmp_path / "catalog"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    run = _framesift_ingest(str(cuts_video.path), "--catalog", str(tmp_path / "catalog"))
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     assert run.stdout.startswith("[1/1] ingested ")
@@ -107,24 +100,8 @@ def test_cli_ingest_into_a_pipe_prints_lines_and_no_bar(cuts_video, tmp_path: Pa
 def test_cli_dask_ingest_prints_no_cluster_info_log(cuts_video, not_a_video, tmp_path: Path):
     """``--dask`` starts a local cluster whose scheduler and nannies log every step at
     INFO; the command's output holds its own lines only."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "framesift.cli",
-            "ingest",
-            str(cuts_video.path),
-            str(not_a_video),
-            "--catalog",
-            str(tmp_path / "catalog"),
-            "--dask",
-            "--workers",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    videos = [str(cuts_video.path), str(not_a_video)]
+    run = _framesift_ingest(*videos, "--catalog", str(tmp_path / "c"), "--dask", "--workers", "2")
     assert run.returncode == 1, run.stderr  # one video failed, the other went in
     assert "[2/2]" in run.stdout
     info = [line for line in run.stderr.splitlines() if line.startswith("INFO")]

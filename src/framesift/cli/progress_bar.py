@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from framesift.progress import SAMPLE, ProgressEvent
@@ -132,12 +131,7 @@ class BatchProgressBar:
     def __enter__(self) -> BatchProgressBar:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -----------------------------------------------------------------------------------
