@@ -85,7 +85,7 @@ class BatchProgressBar:
         self._started = time.monotonic()
         self.position = 0.0
         """Videos done, plus the share of the one at hand (in-process batches)."""
-        self._bar: Any = None  # a tqdm, made when the batch's size is known
+        self._bar: Any = None  # a tqdm, made on the first event when enabled
 
     # the library's callbacks --------------------------------------------------------
 
@@ -159,7 +159,8 @@ class BatchProgressBar:
         return self._bar
 
     def _move_to(self, position: float) -> None:
-        """Move the bar to ``position`` videos (it redraws at most ten times a second)."""
+        """Move the bar to ``position`` videos (tqdm redraws it every ``min_interval_s`` at
+        most)."""
         if position > self.position:
             self._bar.update(position - self.position)
             self.position = position
