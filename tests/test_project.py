@@ -341,3 +341,68 @@ def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
     )
     assert run.returncode == 141
     assert run.stderr == ""
+
+
+# What a command that needs none of them must not load: PySceneDetect and OpenCV, the table
+# and catalog libraries, the model runtimes, numpy, the fsspec and S3 stack, the cluster.
+HEAVY_FOR_STARTUP = frozenset(
+    {
+        "cv2",
+        "dask",
+        "distributed",
+        "duckdb",
+        "fsspec",
+        "numpy",
+        "onnxruntime",
+        "PIL",
+        "polars",
+        "pyarrow",
+        "s3fs",
+        "scenedetect",
+        "tqdm",
+    }
+)
+
+
+def _imported_packages(*argv: str) -> set[str]:
+    """Top-level packages ``python -X importtime -m framesift.cli ARGV`` imports."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "framesift.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
+    assert len(lines) > 50, "-X importtime printed nothing: the check would see nothing"
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("search", "--help"), ("ingest", "--help")])
+def test_cli_help_loads_no_heavy_package(argv):
+    """``framesift --help`` starts fast: no media, table or catalog library is imported."""
+    loaded = _imported_packages(*argv)
+    assert "framesift" in loaded
+    assert loaded & (HEAVY_FOR_STARTUP | {"av"}) == set()
+
+
+def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
+    loaded = _imported_packages("probe", str(vfr_video.path))
+    assert "av" in loaded
+    assert loaded & HEAVY_FOR_STARTUP == set()
+
+
+def test_importing_framesift_loads_nothing_heavy_and_keeps_the_api():
+    code = (
+        "import sys, framesift\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+        "from framesift import probe, Catalog, sample_video, SamplingSpec\n"
+        "import framesift.probe\n"  # the submodule does not hide the function of its name
+        "print(callable(framesift.probe), framesift.probe is probe, Catalog.__name__)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    first, second = run.stdout.splitlines()
+    assert set(json.loads(first.replace("'", '"'))) & (HEAVY_FOR_STARTUP | {"av"}) == set()
+    assert second == "True True Catalog"

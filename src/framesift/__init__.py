@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
-from framesift._version import __version__
 from framesift.errors import (
     AnalyzerError,
     CatalogConflictError,
@@ -30,30 +31,61 @@ from framesift.errors import (
     UnsupportedCodecError,
     WorkerLostError,
 )
-from framesift.probe import AudioStreamInfo, MediaInfo, SubtitleStreamInfo, VideoStreamInfo, probe
-from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
-from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
-from framesift.spec import (
-    AnalyzerSpec,
-    DecodeSpec,
-    ImageSpec,
-    LimitsSpec,
-    OnnxModelSpec,
-    SamplingSpec,
-    TextSpec,
-)
 
 if TYPE_CHECKING:
+    from framesift._version import __version__
     from framesift.analysis import reselect
     from framesift.batch import ExecutorSpec, ingest
     from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
     from framesift.output import write_sample
+    from framesift.probe import (
+        AudioStreamInfo,
+        MediaInfo,
+        SubtitleStreamInfo,
+        VideoStreamInfo,
+        probe,
+    )
     from framesift.report import write_report
+    from framesift.sample import KeptFrame, PassStats, SampleResult, SamplingPass, sample_video
+    from framesift.sink import FsspecImageSink, ImageSink, MemoryImageSink
+    from framesift.spec import (
+        AnalyzerSpec,
+        DecodeSpec,
+        ImageSpec,
+        LimitsSpec,
+        OnnxModelSpec,
+        SamplingSpec,
+        TextSpec,
+    )
 
-# Imported on first use: the catalog pulls in DuckDB and S3 support, re-selection
-# PySceneDetect; a command that needs neither starts faster without them.
-_LAZY = {
+# Everything but the error tree is imported on first use (PEP 562): PyAV, fsspec, polars,
+# PySceneDetect, OpenCV and DuckDB load only for the work that needs them, so
+# ``framesift --help`` and ``framesift probe`` start fast. ``from framesift import X``
+# works as before.
+_LAZY: dict[str, str] = {
+    "__version__": "framesift._version",
+    **dict.fromkeys(
+        ("AudioStreamInfo", "MediaInfo", "SubtitleStreamInfo", "VideoStreamInfo", "probe"),
+        "framesift.probe",
+    ),
+    **dict.fromkeys(
+        ("KeptFrame", "PassStats", "SampleResult", "SamplingPass", "sample_video"),
+        "framesift.sample",
+    ),
+    **dict.fromkeys(("FsspecImageSink", "ImageSink", "MemoryImageSink"), "framesift.sink"),
+    **dict.fromkeys(
+        (
+            "AnalyzerSpec",
+            "DecodeSpec",
+            "ImageSpec",
+            "LimitsSpec",
+            "OnnxModelSpec",
+            "SamplingSpec",
+            "TextSpec",
+        ),
+        "framesift.spec",
+    ),
     "Catalog": "framesift.catalog",
     "ExecutorSpec": "framesift.batch",
     "estimate_collection": "framesift.estimate",
@@ -71,6 +103,24 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package's own module type, for one case: importing a submodule binds it on the
+    package under its name, and ``framesift.probe`` (the module) would then hide
+    ``framesift.probe`` (the function); the function is bound instead."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -23,11 +23,10 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import av
 import av.container
-import fsspec
 
 from framesift.errors import (
     FramesiftError,
@@ -39,6 +38,9 @@ from framesift.errors import (
     TruncatedMediaError,
 )
 from framesift.redact import Redactor, redact_options, redact_url
+
+if TYPE_CHECKING:
+    import fsspec
 
 __all__ = ["VIDEO_EXTENSIONS", "Source", "expand_sources", "find_videos"]
 
@@ -126,6 +128,8 @@ class Source:
 
     def filesystem(self) -> tuple[fsspec.AbstractFileSystem, str]:
         """The fsspec filesystem holding the file, and the file's path on it."""
+        import fsspec.core  # start-up: a local file is read without fsspec
+
         with self._known_protocol():
             fs, path = fsspec.core.url_to_fs(self.url, **dict(self.storage_options or {}))
         return fs, str(path)
@@ -186,6 +190,8 @@ class Source:
     @contextlib.contextmanager
     def open_file(self) -> Iterator[IO[bytes]]:
         """The file opened for binary reading, through fsspec."""
+        import fsspec  # start-up: as in filesystem()
+
         with self._known_protocol(), self.mapped_errors("open"):
             handle = fsspec.open(self.url, "rb", **dict(self.storage_options or {})).open()
         try:

@@ -17,10 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
-
 if TYPE_CHECKING:
     from framesift.batch.calibrate import calibrate_ingest, estimate_ingest
+    from framesift.batch.executors import EXECUTOR_KINDS, ExecutorSpec, JobPool, open_executor
     from framesift.batch.loop import ingest, run_jobs
     from framesift.batch.summary import IngestProgress, IngestSummary
     from framesift.catalog.job import IngestJob, IngestOutcome
@@ -40,9 +39,13 @@ __all__ = [
     "run_jobs",
 ]
 
-# The loop brings the catalog (DuckDB, S3 support); a command that only needs an
-# ExecutorSpec (the CLI building its parser) starts without them.
+# Imported on first use: the loop brings the catalog (DuckDB, S3 support) and the executors
+# multiprocessing; a command that needs neither (the CLI building its parser) starts
+# without them.
 _LAZY = {
+    **dict.fromkeys(
+        ("EXECUTOR_KINDS", "ExecutorSpec", "JobPool", "open_executor"), "framesift.batch.executors"
+    ),
     "IngestJob": "framesift.catalog.job",
     "IngestOutcome": "framesift.catalog.job",
     "IngestProgress": "framesift.batch.summary",

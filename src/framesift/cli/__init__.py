@@ -5,18 +5,19 @@ estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.search`;
 :mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`), over the options they share
 (:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
 errors framesift raises on purpose print as one line on stderr with exit status 2), one
-output style (:mod:`~framesift.cli.output`) and the progress line
-(:mod:`~framesift.cli.progress_line`).
+output style (:mod:`~framesift.cli.output`), the progress line of one video
+(:mod:`~framesift.cli.progress_line`) and the bar over a batch
+(:mod:`~framesift.cli.progress_bar`, for notebooks too).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from framesift._version import __version__
 from framesift.cli import catalog, ingest, media, report, search
 from framesift.cli.arguments import (
     CommandParser,
@@ -25,10 +26,12 @@ from framesift.cli.arguments import (
     spec_from_args,
 )
 from framesift.cli.command import redactor_for
+from framesift.cli.progress_bar import BatchProgressBar
 from framesift.cli.progress_line import ProgressLine
 from framesift.redact import RedactingFilter, Redactor
 
 __all__ = [
+    "BatchProgressBar",
     "ProgressLine",
     "add_sampling_arguments",
     "build_parser",
@@ -45,11 +48,26 @@ def register_commands(subparsers: Any) -> None:
         group.register(subparsers)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked
+    (start-up: reading it costs more than the rest of ``--help``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from framesift._version import __version__
+
+        sys.stdout.write(f"framesift {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="framesift", description="Sample, search and look after catalogs of video frames."
     )
-    parser.add_argument("--version", action="version", version=f"framesift {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "-v",
         "--verbose",
@@ -76,13 +94,36 @@ THIRD_PARTY_LOGGERS: tuple[str, ...] = (
 WARNING whatever ``-v`` says; ``-vv`` is framesift's own detail."""
 
 
+CLUSTER_LOGGERS: tuple[str, ...] = ("bokeh", "distributed", "tornado")
+"""A Dask cluster's loggers: it logs every start, connection and shutdown at INFO and sets
+its loggers' levels itself when it loads, so a filter on the command's handler holds them
+back (``--dask`` would print dozens of lines); ``-vv`` shows them."""
+
+
+class _QuieterLibraries(logging.Filter):
+    """Drops the records of ``loggers`` (and their children) below ``level``."""
+
+    def __init__(self, loggers: tuple[str, ...], level: int) -> None:
+        super().__init__()
+        self.prefixes = tuple(f"{name}." for name in loggers)
+        self.loggers = frozenset(loggers)
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.level:
+            return True
+        return record.name not in self.loggers and not record.name.startswith(self.prefixes)
+
+
 def _configure_logging(verbose: int, redactor: Redactor) -> None:
     logging.basicConfig(
         level=logging.WARNING - 10 * min(verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    cluster_level = logging.DEBUG if verbose >= 2 else logging.WARNING
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter(redactor))
+        handler.addFilter(_QuieterLibraries(CLUSTER_LOGGERS, cluster_level))
     for name in THIRD_PARTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     if verbose == 0:

@@ -20,8 +20,6 @@ import os
 import sys
 from collections.abc import Callable
 
-import av
-
 from framesift.cli.arguments import parse_storage_options
 from framesift.cli.output import fail
 from framesift.errors import FramesiftError, SettingsError
@@ -63,7 +61,7 @@ def command(name: str) -> Callable[[Run], Run]:
                 # Later writes (and the interpreter's last flush) go nowhere instead of failing.
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return EXIT_BROKEN_PIPE
-            except (av.error.FFmpegError, OSError) as exc:
+            except _escaped_library_errors() as exc:
                 # Not expected to escape the library; still one line, never a traceback.
                 fail(name, _redacted(args, f"{type(exc).__name__}: {exc}"))
                 return EXIT_FAILED
@@ -74,6 +72,13 @@ def command(name: str) -> Callable[[Run], Run]:
         return guarded
 
     return wrap
+
+
+def _escaped_library_errors() -> tuple[type[Exception], ...]:
+    """The decoder's and the system's errors. PyAV is not imported for this (start-up): an
+    FFmpeg error can only have been raised where PyAV is loaded already."""
+    av = sys.modules.get("av")
+    return (OSError,) if av is None else (av.error.FFmpegError, OSError)
 
 
 def _redacted(args: argparse.Namespace, message: str) -> str:

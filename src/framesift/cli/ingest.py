@@ -2,8 +2,9 @@
 
 Parses the sources, catalog, sampling, text and executor options, calls
 :func:`framesift.batch.ingest`, and presents one line per finished video, a progress
-line for the one being worked on, and the summary. Exit status 0 when every video went
-in, 1 when some failed (the rest went in), 2 when the catalog could not be used.
+bar over the batch (:mod:`~framesift.cli.progress_bar`), and the summary. Exit status 0
+when every video went in, 1 when some failed (the rest went in), 2 when the catalog could
+not be used.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from framesift.batch.executors import ExecutorSpec
 from framesift.cli.arguments import (
     add_catalog_argument,
     add_sampling_arguments,
@@ -25,12 +25,13 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
-from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.cli.progress_bar import BatchProgressBar
+from framesift.cli.progress_line import add_progress_argument
 from framesift.redact import redact_url
 from framesift.spec import OCR_ENGINES, TextSpec
 
 if TYPE_CHECKING:
-    from framesift.batch import IngestOutcome
+    from framesift.batch import ExecutorSpec, IngestOutcome
 
 __all__ = [
     "add_ingest_arguments",
@@ -144,6 +145,8 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
     """Where the videos run: ``--dask [ADDRESS]``, ``--workers N`` processes, or here."""
+    from framesift.batch import ExecutorSpec  # start-up: multiprocessing loads for ingest only
+
     if args.dask is not None:
         address = None if args.dask == "local" else args.dask
         return ExecutorSpec("dask", workers=args.workers, address=address)
@@ -169,10 +172,10 @@ def text_from_args(args: argparse.Namespace) -> TextSpec:
 def run_ingest(args: argparse.Namespace) -> int:
     from framesift.batch import ingest  # start-up: DuckDB loads for catalog commands only
 
-    line = ProgressLine(args.progress)
+    bar = BatchProgressBar(args.progress, leave=False)
 
     def report(outcome: IngestOutcome, done: int, total: int) -> None:
-        line.clear()
+        bar.video_done(outcome, done, total)
         detail = outcome.video_id or ""
         if outcome.status == "failed":
             # The message names the file first; the line already does.
@@ -188,13 +191,14 @@ def run_ingest(args: argparse.Namespace) -> int:
         force=args.force,
         storage_options=storage_options_from_args(args),
         progress=report,
-        video_progress=line.report,
+        video_progress=bar.video_progress,
         executor=executor_from_args(args),
         text=text_from_args(args),
         analyzers=analyzer_spec_from_args(args),
         mirror=args.mirror,
         mirror_options=parse_storage_options(args.mirror_option),
     )
+    bar.close()
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
     for error in summary.mirror.errors if summary.mirror else ():
         echo(f"  MIRROR  SyncError: {error}")

@@ -12,8 +12,6 @@ import math
 from fractions import Fraction
 from typing import Any
 
-import polars as pl
-
 from framesift.cli.arguments import (
     add_decode_arguments,
     add_detection_arguments,
@@ -30,10 +28,7 @@ from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
-from framesift.output import write_sample
-from framesift.probe import probe
 from framesift.progress import SAMPLE, for_stage
-from framesift.sample import sample_video
 
 __all__ = ["register", "run_estimate", "run_probe", "run_sample", "run_scenes"]
 
@@ -53,6 +48,8 @@ def _num(value: float | int | None, fmt: str) -> str:
 
 @command("probe")
 def run_probe(args: argparse.Namespace) -> int:
+    from framesift.probe import probe  # start-up: PyAV loads for the media commands only
+
     options = storage_options_from_args(args)
     infos = [probe(url, options, full=args.full).to_dict() for url in args.paths]
     if args.json:
@@ -88,6 +85,11 @@ def _echo_media(info: dict[str, Any]) -> None:
 
 @command("scenes")
 def run_scenes(args: argparse.Namespace) -> int:
+    # start-up: polars and PySceneDetect load for the commands that detect scenes only
+    import polars as pl
+
+    from framesift.sample import sample_video
+
     spec = detection_spec_from_args(args)
     line = ProgressLine(args.progress)
     try:
@@ -127,6 +129,8 @@ def run_scenes(args: argparse.Namespace) -> int:
 
 @command("sample")
 def run_sample(args: argparse.Namespace) -> int:
+    from framesift.output import write_sample  # start-up: as in run_scenes
+
     line = ProgressLine(args.progress)
     try:
         result = write_sample(

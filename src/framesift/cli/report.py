@@ -15,7 +15,6 @@ from typing import Any
 from framesift.cli.arguments import add_storage_option, storage_options_from_args
 from framesift.cli.command import EXIT_OK, command
 from framesift.cli.output import echo
-from framesift.report import write_report
 
 __all__ = ["register", "report_parameters", "run_report"]
 
@@ -40,6 +39,8 @@ def report_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("report")
 def run_report(args: argparse.Namespace) -> int:
+    from framesift.report import write_report  # start-up: fsspec loads for this command only
+
     report = write_report(
         args.notebook,
         args.output,
