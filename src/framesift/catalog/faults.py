@@ -12,7 +12,8 @@ Points: ingest ``after_fingerprint``, ``mid_thumbnails``, ``after_parts``,
 ``after_commit``, ``after_retire``; compaction ``compact_listed`` (state read, nothing
 written), ``compact_files_written`` (before the snapshot marker), ``compact_published``;
 vacuum ``vacuum_fenced`` (an uncommitted generation closed, its files not yet deleted);
-repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired).
+repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired); a long
+video split across workers ``range_started`` (a worker starting one of its time ranges).
 ``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead, until something
 kills it (tests that kill a busy worker or its parent from outside).
 """
@@ -44,6 +45,7 @@ FAULT_POINTS: tuple[str, ...] = (
     "compact_published",
     "vacuum_fenced",
     "repair_tombstoned",
+    "range_started",
 )
 
 _hook: Callable[[str], None] | None = None
