@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from framesift.errors import SettingsError
 from framesift.fastscan.split import join_planned, plan_ranges, scan_planned
 from framesift.probe import probe
 from framesift.source import Source
+from processes import descendants, stopped
 
 SPEC = fs.SamplingSpec(interval_s=1.0, detector="content", min_scene_len_frames=5)
 FPS = 10
@@ -203,3 +205,82 @@ def test_split_ingest_equals_one_pass(
         again = fs.ingest(sources, url, SPEC, executor=executor)
     assert again.counts["skipped"] == 2
     assert "split into" not in caplog.text
+
+
+def _stopped_workers(want: int, timeout_s: float = 120.0) -> list[int]:
+    """The processes below this one that stopped themselves, once ``want`` have."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = sorted(p for p in descendants(os.getpid()) if stopped(p))
+        if len(found) >= want:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {want} workers stopped after {timeout_s} s")
+
+
+def _wait_for(caplog: pytest.LogCaptureFixture, text: str, timeout_s: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [r.getMessage() for r in list(caplog.records) if text in r.getMessage()]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no log line with {text!r} after {timeout_s} s")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("executor", EXECUTORS)
+@pytest.mark.timeout(300)
+def test_a_worker_killed_mid_range_reruns_that_range_only(
+    executor: ExecutorSpec,
+    long_video,
+    single_pass: fs.Catalog,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = str(tmp_path / "catalog")
+    # Every worker process stops itself (SIGSTOP) at the first range it starts.
+    monkeypatch.setenv(FAULT_ENV, "range_started:stop")
+    result: dict[str, fs.batch.IngestSummary] = {}
+
+    def batch() -> None:
+        result["summary"] = fs.ingest([str(long_video.path)], url, SPEC, executor=executor)
+
+    caplog.set_level(logging.DEBUG, logger="framesift.batch.split")
+    thread = threading.Thread(target=batch)
+    thread.start()
+    try:
+        first, second = _stopped_workers(2)[:2]
+        # One range finishes; the worker of the other is killed by its PID mid-range.
+        os.kill(first, signal.SIGCONT)
+        back = _wait_for(caplog, "of 2 back")
+        os.kill(second, signal.SIGKILL)
+        while thread.is_alive():  # workers started since stop at their first range too
+            for pid in descendants(os.getpid()):
+                if stopped(pid):
+                    os.kill(pid, signal.SIGCONT)
+            thread.join(timeout=0.2)
+    finally:
+        monkeypatch.delenv(FAULT_ENV)
+        for pid in descendants(os.getpid()):
+            if stopped(pid):
+                os.kill(pid, signal.SIGCONT)
+        thread.join(timeout=120)
+    summary = result["summary"]
+    assert summary.counts["ingested"] == 1
+    done_range = int(back.split("range ")[1].split(" ")[0])  # 1 or 2
+    rerun = [r.getMessage() for r in caplog.records if "running that range again" in r.getMessage()]
+    if executor.kind == "process":
+        # The pool broke with the worker: the range it ran (only) was sent again.
+        assert len(rerun) == 1
+        assert f"range {3 - done_range} lost its worker" in rerun[0]
+    else:
+        assert rerun == []  # the cluster ran the killed worker's range again by itself
+    # Committed once, complete, exactly as one pass.
+    cat = fs.Catalog(url)
+    assert cat.videos().height == 1
+    jobs = cat.jobs()
+    assert jobs["state"].to_list() == ["done"]
+    assert jobs["attempts"].to_list() == [1]
+    _assert_equal_catalogs(cat, single_pass)

@@ -238,7 +238,7 @@ class _SplitRun:
                 continue
             except FramesiftError as exc:  # its media: the whole-video path records it
                 logger.warning(
-                    "%s: range %d failed (%s); ingesting it whole", self._shown(i), r, exc
+                    "%s: range %d failed (%s); ingesting it whole", self._shown(i), r + 1, exc
                 )
                 self.scans.pop(i, None)
                 continue
@@ -258,12 +258,14 @@ class _SplitRun:
             self.losses[(i, r)] += 1
             if not renewed or self.losses[(i, r)] >= MAX_RANGE_LOSSES:
                 logger.warning(
-                    "%s: range %d lost its worker again; ingesting it whole", self._shown(i), r
+                    "%s: range %d lost its worker again; ingesting it whole",
+                    self._shown(i),
+                    r + 1,
                 )
                 self.scans.pop(i)
                 continue
             logger.warning(
-                "%s: range %d lost its worker; running that range again", self._shown(i), r
+                "%s: range %d lost its worker; running that range again", self._shown(i), r + 1
             )
             self.queue.appendleft((i, r))
 
