@@ -22,6 +22,8 @@ from framesift.batch import ExecutorSpec
 from framesift.batch.split import plan_long_video
 from framesift.catalog import IngestJob
 from framesift.catalog.faults import FAULT_ENV
+from framesift.cli import build_parser, main
+from framesift.cli.ingest import executor_from_args
 from framesift.errors import SettingsError
 from framesift.fastscan.split import join_planned, plan_ranges, scan_planned
 from framesift.probe import probe
@@ -147,6 +149,30 @@ def test_split_settings_are_checked() -> None:
     with pytest.raises(SettingsError, match="split_over_s=-1"):
         IngestJob(Source("a.mp4"), "catalog", split_over_s=-1)
     assert ExecutorSpec().split_over_s == 20 * 60
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(["--workers", "2"], ExecutorSpec("process", 2), id="default"),
+        pytest.param(
+            ["--workers", "2", "--split-over", "0.5"],
+            ExecutorSpec("process", 2, split_over_s=30.0),
+            id="minutes",
+        ),
+        pytest.param(
+            ["--dask", "--split-over", "0"], ExecutorSpec("dask", split_over_s=0), id="never"
+        ),
+    ],
+)
+def test_split_over_option(argv: list[str], expected: ExecutorSpec) -> None:
+    args = build_parser().parse_args(["ingest", "a.mp4", "--catalog", "c", *argv])
+    assert executor_from_args(args) == expected
+
+
+def test_split_over_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", "a.mp4", "--catalog", "c", "--split-over", "-1"]) == 2
+    assert "--split-over: -1 is out of range: 0 or more" in capsys.readouterr().err
 
 
 def _assert_equal_catalogs(cat: fs.Catalog, single: fs.Catalog) -> None:
