@@ -39,24 +39,22 @@ GOP = 24
 FRAMES_PER_SCENE = (24,) * 9 + (28,) * 8
 BORDER_FRAME = 216
 SPLIT_OVER_S = 30.0
-COLOURS: tuple[media.RGB | str, ...] = (
+SOLIDS: tuple[media.RGB, ...] = (
     (255, 0, 0),
-    "checkerboard",
     (0, 0, 255),
-    "noise",
     (255, 255, 255),
-    "stripes",
     (0, 128, 0),
-    "rings",
     (255, 255, 0),
-    "gradient",
     (0, 0, 0),
-    "checkerboard",
     (128, 0, 128),
-    "noise",
     (0, 255, 255),
-    "stripes",
     (255, 128, 0),
+)
+# Solid colours and patterns in turn: every cut is a hard one.
+PATTERN_NAMES = sorted(media.PATTERNS)
+COLOURS: tuple[media.RGB | str, ...] = tuple(
+    SOLIDS[n // 2] if n % 2 == 0 else PATTERN_NAMES[(n // 2) % len(PATTERN_NAMES)]
+    for n in range(len(FRAMES_PER_SCENE))
 )
 
 
