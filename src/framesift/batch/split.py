@@ -39,7 +39,7 @@ from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.jobs import committed_settings
 from framesift.catalog.sources import fingerprint
-from framesift.errors import FramesiftError
+from framesift.errors import FramesiftError, SettingsError
 from framesift.fastscan import RangeScan
 from framesift.fastscan.ranges import joined_cleanly
 from framesift.fastscan.split import RangePlan, join_planned, plan_ranges, scan_planned
@@ -123,6 +123,10 @@ class JoinedRanges:
         progress: SecondsProgress | None,
     ) -> SampleResult:
         setup = self.plan.setup
+        if spec != setup.spec:
+            raise SettingsError(
+                f"{setup.source.shown}: its ranges were scanned with other settings"
+            )
         joined = join_planned(self.plan, self.scans, sink=sink)
         assert joined is not None  # checked before the unit ran
         mode: DecodeMode = "fast" if setup.spec.decode.fast else "straight"
@@ -203,13 +207,18 @@ class _SplitRun:
         self.committed: set[int] = set()
 
     def run(self) -> None:
-        while self.queue or self.in_flight:
-            lost = self._submit()
-            if self.in_flight:
-                done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
-                lost += self._collect(done)
-            if lost:
-                self._recover(lost)
+        try:
+            while self.queue or self.in_flight:
+                lost = self._submit()
+                if self.in_flight:
+                    done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+                    lost += self._collect(done)
+                if lost:
+                    self._recover(lost)
+        except BaseException:  # the catalog failed, Ctrl-C: no range is worth waiting for
+            for future in self.in_flight:
+                future.cancel()
+            raise
 
     def _submit(self) -> list[tuple[int, int]]:
         """Send ranges while a worker is free; a range the pool refused (it broke)."""
