@@ -25,6 +25,8 @@ from framesift.cli import main
 from framesift.errors import SettingsError
 from framesift.source import Source
 from framesift.spec import settings_fingerprint
+from processes import alive as _alive
+from processes import descendants as _descendants
 
 pytest_plugins = ["fixtures_catalog"]
 
@@ -195,35 +197,6 @@ def test_a_lost_worker_costs_only_its_video_and_the_others_go_on(
     assert attempts[victim] == 2
     assert sorted(attempts.values()) == [1, 2, 2]
     assert fs.Catalog(url).videos().height == 3
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

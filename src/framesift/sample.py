@@ -59,7 +59,9 @@ __all__ = [
     "candidate_stride",  # re-exported: the rule lives in framesift.select
     "choose_representatives",  # re-exported: the rule lives in framesift.select
     "plan_decode",
+    "sample_result",
     "sample_video",
+    "scan_stats",
 ]
 
 logger = logging.getLogger(__name__)
@@ -244,15 +246,7 @@ class SamplingPass:
         else:
             rows, scene_rows = self._selector.rows, self._selector.scene_rows
             analysis = self._columns.to_frame()
-        return SampleResult(
-            url=self.media.url,
-            media=self.media,
-            spec=self.spec,
-            frames=pl.DataFrame(rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index"),
-            scenes=pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row"),
-            analysis=analysis,
-            stats=self._stats,
-        )
+        return sample_result(self.media, self.spec, rows, scene_rows, analysis, self._stats)
 
     # -- the pass -----------------------------------------------------------------------
 
@@ -368,18 +362,43 @@ class SamplingPass:
         outcome = self._fast = scan.run()
         if self.progress is not None:
             self.progress(total, total)
-        self._stats = PassStats(
-            mode=self.mode,
-            frames_decoded=outcome.analysis.height,
-            frames_kept=len(outcome.rows),
-            duplicates_skipped=outcome.duplicates_skipped,
-            scenes=len(outcome.scene_rows),
-            damaged_packets=outcome.damaged_packets,
-            seconds=time.perf_counter() - started,
-            hwaccel=outcome.hwaccel,
-        )
+        self._stats = scan_stats(outcome, self.mode, time.perf_counter() - started)
         for row, thumbnail in zip(outcome.rows, outcome.thumbnails, strict=True):
             yield KeptFrame(row=row, thumbnail=thumbnail)
+
+
+def scan_stats(outcome: FastScanResult, mode: DecodeMode, seconds: float) -> PassStats:
+    """The statistics of a pass made of scanned ranges (a fast pass, a split video)."""
+    return PassStats(
+        mode=mode,
+        frames_decoded=outcome.analysis.height,
+        frames_kept=len(outcome.rows),
+        duplicates_skipped=outcome.duplicates_skipped,
+        scenes=len(outcome.scene_rows),
+        damaged_packets=outcome.damaged_packets,
+        seconds=seconds,
+        hwaccel=outcome.hwaccel,
+    )
+
+
+def sample_result(
+    media: MediaInfo,
+    spec: SamplingSpec,
+    rows: Sequence[Mapping[str, Any]],
+    scene_rows: Sequence[Mapping[str, Any]],
+    analysis: pl.DataFrame,
+    stats: PassStats,
+) -> SampleResult:
+    """A pass's tables from its kept rows, scene rows and analysis."""
+    return SampleResult(
+        url=media.url,
+        media=media,
+        spec=spec,
+        frames=pl.DataFrame(rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index"),
+        scenes=pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row"),
+        analysis=analysis,
+        stats=stats,
+    )
 
 
 def sample_video(

@@ -49,12 +49,16 @@ class ExecutorSpec:
     ``process``: ``workers`` processes on this machine.
     ``dask``: the Dask scheduler at ``address`` (``tcp://host:8786``), or with no address a
     local cluster of ``workers`` worker processes.
+    ``split_over_s``: on a pool or a cluster, a video longer than this is cut at keyframes
+    into up to ``workers`` time ranges that run as separate tasks and are joined into one
+    commit (:mod:`framesift.batch.split`; 0: never).
     """
 
     kind: ExecutorKind = "serial"
     workers: int = 1
     address: str | None = None
     connect_timeout_s: float = 20.0  # how long to wait for a remote scheduler
+    split_over_s: float = 20 * 60.0
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTOR_KINDS:
@@ -65,6 +69,10 @@ class ExecutorSpec:
             raise SettingsError("an address is for the dask executor only")
         if self.connect_timeout_s <= 0:
             raise SettingsError(f"connect_timeout_s={self.connect_timeout_s}: must be > 0")
+        if not self.split_over_s >= 0:
+            raise SettingsError(
+                f"split_over_s={self.split_over_s}: must be >= 0 seconds (0: never split)"
+            )
 
     def decode_threads(self) -> int:
         """Frame threads per video for local workers (0: the decoder's own default).
@@ -159,6 +167,12 @@ class JobPool:
         tb: TracebackType | None,
     ) -> None:
         self._stack.close()
+
+    @property
+    def workers(self) -> int:
+        """How many jobs run at once: the spec's workers (an executor given by the caller:
+        taken to be 2)."""
+        return self.spec.workers if self.spec is not None else 2
 
     def renew(self) -> bool:
         """A working executor again after a worker died; False when this pool cannot be

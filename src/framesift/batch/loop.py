@@ -27,6 +27,7 @@ from typing import Any
 
 from framesift.analyzers import check_analyzers
 from framesift.batch.executors import ExecutorSpec, JobPool, worker_lost_errors
+from framesift.batch.split import run_long_videos
 from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.ingest import ingest_one
@@ -152,6 +153,7 @@ def _job(
         sampler=sampler,
         analyzers=analyzers,
         inference_threads=executor.inference_threads(),
+        split_over_s=executor.split_over_s,
     )
 
 
@@ -173,9 +175,8 @@ def run_jobs(
     the jobs not yet started and is raised.
     ``progress(outcome, done, total)`` hears of each job as it finishes.
 
-    Every job goes through here, so a split of long videos into time ranges plugs in at
-    this one place: range jobs scheduled like any other, their outcomes folded into one per
-    video before ``progress`` hears of it.
+    On a pool, videos longer than their job's ``split_over_s`` run first, each as time
+    ranges across the workers joined into one commit (:mod:`framesift.batch.split`).
     """
     outcomes: dict[int, IngestOutcome] = {}
 
@@ -189,7 +190,9 @@ def run_jobs(
         for index, job in enumerate(jobs):
             finished(index, ingest_one(job, catalog=catalog, progress=video_progress))
     else:
-        _run_on(jobs_pool, jobs, catalog, finished)
+        # Long videos first, each split into time ranges across the workers.
+        whole = run_long_videos(jobs, catalog, jobs_pool, finished)
+        _run_on(jobs_pool, jobs, catalog, finished, whole)
     return [outcomes[index] for index in range(len(jobs))]
 
 
@@ -198,11 +201,12 @@ def _run_on(
     jobs: Sequence[IngestJob],
     catalog: Catalog,
     finished: Callable[[int, IngestOutcome], None],
+    indices: Sequence[int],
 ) -> None:
-    """Each job's ``ingest_one`` in a worker of ``pool``, reported as it completes; jobs
-    whose worker died are run again (see the module's description)."""
+    """The ``ingest_one`` of each job of ``indices`` in a worker of ``pool``, reported as
+    it completes; jobs whose worker died are run again (see the module's description)."""
     ledger = JobLedger(catalog.storage)
-    waiting = list(range(len(jobs)))
+    waiting = list(indices)
     alone: list[int] = []  # started when their worker died: retried one at a time
     losses: Counter[int] = Counter()
     renewals = 0

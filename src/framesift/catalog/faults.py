@@ -15,7 +15,8 @@ vacuum ``vacuum_fenced`` (an uncommitted generation closed, its files not yet de
 repair ``repair_tombstoned`` (a damaged video hidden, its files not yet retired); sync
 ``sync_mid_files`` (a file read from the source, not yet written to the target),
 ``sync_files_copied`` (a video's files copied, its marker not yet), ``sync_committed``
-(its marker created at the target, older generations not yet retired).
+(its marker created at the target, older generations not yet retired); a long video split
+across workers ``range_started`` (a worker starting one of its time ranges).
 ``FRAMESIFT_CATALOG_HANG=<point>`` makes the process wait there instead, until something
 kills it (tests that kill a busy worker or its parent from outside).
 """
@@ -50,6 +51,7 @@ FAULT_POINTS: tuple[str, ...] = (
     "sync_mid_files",
     "sync_files_copied",
     "sync_committed",
+    "range_started",
 )
 
 _hook: Callable[[str], None] | None = None

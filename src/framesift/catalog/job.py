@@ -43,10 +43,9 @@ class IngestJob:
     the executor's share of cores for them in a worker (0: the analyzers' own setting).
     ``settings_hash`` is derived: the catalog's fingerprint of ``spec``, ``text`` and
     ``analyzers``.
-
-    The whole video is one job today. Splitting a long video across workers would add a
-    time range here and give each range its own job; the batch loop schedules jobs and
-    collects their outcomes through one function, so it needs no other change.
+    ``split_over_s``: on a pool or a cluster, a video longer than this is scanned in time
+    ranges by several workers and joined into one commit (0: never;
+    :mod:`framesift.batch.split`); it changes no output.
     """
 
     source: Source
@@ -61,6 +60,7 @@ class IngestJob:
     sampler: Sampler | None = None
     analyzers: AnalyzerSpec = field(default_factory=AnalyzerSpec)
     inference_threads: int = 0
+    split_over_s: float = 0.0
     settings_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +69,8 @@ class IngestJob:
                 f"decode_threads={self.decode_threads}, fast_segments={self.fast_segments}, "
                 f"inference_threads={self.inference_threads}: allowed 0 (the spec's own) or more"
             )
+        if not self.split_over_s >= 0:
+            raise SettingsError(f"split_over_s={self.split_over_s}: allowed 0 (never) or more")
         object.__setattr__(
             self, "settings_hash", settings_fingerprint(self.spec, self.text, self.analyzers)
         )

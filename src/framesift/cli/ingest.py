@@ -89,6 +89,14 @@ def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the videos on the Dask scheduler at ADDRESS (tcp://host:8786), or on a "
         "local cluster of --workers processes when no address is given",
     )
+    group.add_argument(
+        "--split-over",
+        type=number_in(float, 0.0),
+        default=ExecutorSpec().split_over_s / 60,
+        metavar="MINUTES",
+        help="with --workers or --dask, cut a video longer than this into time ranges "
+        "sampled by several workers and joined into one commit (default 20; 0: never)",
+    )
 
 
 def add_text_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,12 +155,15 @@ def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
     """Where the videos run: ``--dask [ADDRESS]``, ``--workers N`` processes, or here."""
     from framesift.batch import ExecutorSpec  # start-up: multiprocessing loads for ingest only
 
+    split_over_s = args.split_over * 60
     if args.dask is not None:
         address = None if args.dask == "local" else args.dask
-        return ExecutorSpec("dask", workers=args.workers, address=address)
+        return ExecutorSpec(
+            "dask", workers=args.workers, address=address, split_over_s=split_over_s
+        )
     if args.workers > 1:
-        return ExecutorSpec("process", workers=args.workers)
-    return ExecutorSpec("serial", workers=args.workers)
+        return ExecutorSpec("process", workers=args.workers, split_over_s=split_over_s)
+    return ExecutorSpec("serial", workers=args.workers, split_over_s=split_over_s)
 
 
 def text_from_args(args: argparse.Namespace) -> TextSpec:

@@ -22,10 +22,11 @@ The rooms, in the order a pass goes through them:
 6. pictures (:mod:`.pictures`): the segments rendered the frames their own detector cut
    at and the interval would pick on the way; any other is decoded again.
 
-Scanning a range and turning scanned ranges into one result are plain functions
-(``scan_range``; ``result_from_ranges``, built on ``join_ranges``): the slot for splitting
-one long video into time ranges scanned by separate workers and joined afterwards (not
-built yet; :class:`FastScan` runs them in threads of one process).
+Planning, scanning a range and turning scanned ranges into one result are plain functions
+(``plan_segments``, ``scan_range``; ``result_from_ranges``, built on ``join_ranges``):
+:class:`FastScan` runs them in threads of one process; :mod:`framesift.fastscan.split`
+runs the same functions with each range in another process (a long video split across
+the workers of a batch), for a fast pass or a full one.
 
 The result equals a single-segment run exactly (tests pin it). Memory: per segment one
 decoder, the detector's look-back and the encoded pictures of frames already kept.
@@ -41,14 +42,20 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
-import av
 import polars as pl
 
 from framesift.analysis import reselect
 from framesift.errors import SettingsError
 from framesift.fastscan.join import join_ranges
 from framesift.fastscan.pictures import decode_pictures, write_pictures
-from framesift.fastscan.ranges import WHOLE_VIDEO, RangeScan, Segment, scan_range
+from framesift.fastscan.ranges import (
+    WHOLE_VIDEO,
+    RangeScan,
+    Segment,
+    joined_cleanly,
+    plan_segments,
+    scan_range,
+)
 from framesift.fastscan.refine import kept_rows, refine_scenes
 from framesift.fastscan.setup import ScanSetup
 from framesift.images import Renderers
@@ -66,6 +73,8 @@ __all__ = [
     "Segment",
     "fast_segment_count",
     "join_ranges",
+    "plan_segments",
+    "range_count",
     "result_from_ranges",
     "scan_range",
 ]
@@ -91,7 +100,12 @@ def fast_segment_count(media: MediaInfo, spec: SamplingSpec) -> int:
     """How many segments a fast pass decodes side by side: one per core (at most
     ``DecodeSpec.segments`` when set), each at least :data:`MIN_SEGMENT_S` and
     :data:`MIN_SEGMENT_GOPS` keyframe intervals long."""
-    cap = spec.decode.segments or _cores()
+    return range_count(media, spec.decode.segments or _cores())
+
+
+def range_count(media: MediaInfo, cap: int) -> int:
+    """How many ranges of at least :data:`MIN_SEGMENT_S` and :data:`MIN_SEGMENT_GOPS`
+    keyframe intervals the video holds, at most ``cap`` (1: do not split)."""
     duration, gop = media.duration_s, media.video.keyframe_interval_s
     if not duration or not gop:
         return 1
@@ -151,7 +165,7 @@ class FastScan:
             count = 1
         segments = self._plan(count) if count > 1 else [WHOLE_VIDEO]
         scans = self._scan_all(segments)
-        if not self._joined_cleanly(segments, scans):
+        if not joined_cleanly(segments, scans):
             logger.debug("%s: segments did not join; decoding as one", self.source.shown)
             segments = [WHOLE_VIDEO]
             scans = self._scan_all(segments)
@@ -159,26 +173,7 @@ class FastScan:
 
     def _plan(self, count: int) -> list[Segment]:
         """Split points: the keyframe a seek to each of ``count`` equal parts lands on."""
-        start = self.media.start_time_s
-        duration = self.media.duration_s or 0.0
-        firsts: list[tuple[float, int]] = []
-        with self._setup.decoder(threads=1) as decoder:
-            for i in range(1, count):
-                seek_s = start + duration * i / count
-                try:
-                    pts = decoder.seek_keyframe(seek_s)
-                except (av.error.FFmpegError, OSError) as exc:  # cannot seek: one segment
-                    logger.debug("%s: cannot seek (%s); one segment", self.source.shown, exc)
-                    return [WHOLE_VIDEO]
-                if pts is not None and (not firsts or pts > firsts[-1][1]):
-                    firsts.append((seek_s, pts))
-        segments: list[Segment] = []
-        previous: tuple[float | None, int | None] = (None, None)
-        for seek_s, pts in firsts:
-            segments.append(Segment(previous[0], previous[1], pts))
-            previous = (seek_s, pts)
-        segments.append(Segment(previous[0], previous[1], None))
-        return segments
+        return plan_segments(self._setup, count)
 
     def _threads_per_segment(self, count: int) -> int:
         if self.spec.decode.threads:
@@ -228,16 +223,6 @@ class FastScan:
             stop=self._stop,
             progress=(lambda done: progress(min(total, done), total)) if progress else None,
         )
-
-    @staticmethod
-    def _joined_cleanly(segments: list[Segment], scans: list[RangeScan]) -> bool:
-        """Each segment after the first starts exactly at its keyframe (no gap)."""
-        for segment, scan in zip(segments, scans, strict=True):
-            if segment.first_pts is None:
-                continue
-            if not scan.columns.pts or scan.columns.pts[0] != segment.first_pts:
-                return False
-        return True
 
     def _finish(self, scans: list[RangeScan], segments: int) -> FastScanResult:
         threads = self._threads_per_segment(segments)

@@ -1,8 +1,9 @@
 """Joining scanned ranges into one analysis, as one pass over the whole video makes it.
 
 The first frame of each range is scored against the last frame of the one before (its own
-detector had nothing before it), and the frames are numbered from time, as one pass over
-the skipped stream numbers them. The result feeds the keep rules
+detector had nothing before it), and the frames are numbered as one pass numbers them:
+from time over the skipped stream of a fast pass, by position when every frame was
+decoded (a long video split across workers without fast decoding). The result feeds the keep rules
 (:func:`framesift.analysis.reselect`) like any pass's analysis table.
 """
 
@@ -52,11 +53,7 @@ def join_ranges(setup: ScanSetup, scans: Sequence[RangeScan]) -> JoinedRanges:
             scorer = SceneCutDetector.from_spec(setup.spec, setup.fps)
             scorer.push(0, before.last_bgr)
             scores[offset] = scorer.push(1, after.first_bgr)[0]
-    index: list[int] = []
-    position = -1
-    for t in times:
-        position = max(position + 1, round((t - times[0]) * setup.fps))
-        index.append(position)
+    index = _numbers(times, setup.fps, every_frame=not setup.spec.decode.fast)
     analysis = pl.DataFrame(
         {
             "frame_index": index,
@@ -82,3 +79,15 @@ def join_ranges(setup: ScanSetup, scans: Sequence[RangeScan]) -> JoinedRanges:
         damaged_packets=sum(s.damaged_packets for s in scans),
         hwaccel=scans[0].hwaccel,
     )
+
+
+def _numbers(times: Sequence[float], fps: float, *, every_frame: bool) -> list[int]:
+    """Frame numbers as :class:`framesift.decode.VideoDecoder` gives them to one pass."""
+    if every_frame:
+        return list(range(len(times)))
+    index: list[int] = []
+    position = -1
+    for t in times:
+        position = max(position + 1, round((t - times[0]) * fps))
+        index.append(position)
+    return index

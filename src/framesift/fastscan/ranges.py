@@ -9,6 +9,7 @@ video across separate workers is the same two steps with the ranges in other pro
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from array import array
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,7 +29,9 @@ from framesift.fastscan.setup import ScanSetup
 from framesift.scenes import SceneCutDetector
 from framesift.select import interval_slot
 
-__all__ = ["RangeScan", "Segment", "scan_range"]
+__all__ = ["WHOLE_VIDEO", "RangeScan", "Segment", "joined_cleanly", "plan_segments", "scan_range"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,41 @@ class Segment:
 
 
 WHOLE_VIDEO = Segment(None, None, None)
+
+
+def plan_segments(setup: ScanSetup, count: int) -> list[Segment]:
+    """``count`` ranges (fewer when keyframes are sparse), split at the keyframe a seek to
+    each of ``count`` equal parts lands on; the whole video when it cannot seek."""
+    start = setup.media.start_time_s
+    duration = setup.media.duration_s or 0.0
+    firsts: list[tuple[float, int]] = []
+    with setup.decoder(threads=1) as decoder:
+        for i in range(1, count):
+            seek_s = start + duration * i / count
+            try:
+                pts = decoder.seek_keyframe(seek_s)
+            except (av.error.FFmpegError, OSError) as exc:  # cannot seek: one segment
+                logger.debug("%s: cannot seek (%s); one segment", setup.source.shown, exc)
+                return [WHOLE_VIDEO]
+            if pts is not None and (not firsts or pts > firsts[-1][1]):
+                firsts.append((seek_s, pts))
+    segments: list[Segment] = []
+    previous: tuple[float | None, int | None] = (None, None)
+    for seek_s, pts in firsts:
+        segments.append(Segment(previous[0], previous[1], pts))
+        previous = (seek_s, pts)
+    segments.append(Segment(previous[0], previous[1], None))
+    return segments
+
+
+def joined_cleanly(segments: list[Segment], scans: list[RangeScan]) -> bool:
+    """Each segment after the first starts exactly at its keyframe (no gap)."""
+    for segment, scan in zip(segments, scans, strict=True):
+        if segment.first_pts is None:
+            continue
+        if not scan.columns.pts or scan.columns.pts[0] != segment.first_pts:
+            return False
+    return True
 
 
 @dataclass
