@@ -23,7 +23,7 @@ from framesift.batch.split import plan_long_video
 from framesift.catalog import IngestJob
 from framesift.catalog.faults import FAULT_ENV
 from framesift.cli import build_parser, main
-from framesift.cli.ingest import executor_from_args
+from framesift.cli.ingest import SPLIT_OVER_MINUTES, executor_from_args
 from framesift.errors import SettingsError
 from framesift.fastscan.split import join_planned, plan_ranges, scan_planned
 from framesift.probe import probe
@@ -146,7 +146,7 @@ def test_split_settings_are_checked() -> None:
         ExecutorSpec("process", workers=2, split_over_s=-1)
     with pytest.raises(SettingsError, match="split_over_s=-1"):
         IngestJob(Source("a.mp4"), "catalog", split_over_s=-1)
-    assert ExecutorSpec().split_over_s == 20 * 60
+    assert ExecutorSpec().split_over_s == 20 * 60 == SPLIT_OVER_MINUTES * 60
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,10 @@ __all__ = [
     "text_from_args",
 ]
 
+SPLIT_OVER_MINUTES = 20.0
+"""``--split-over``'s default: ExecutorSpec's ``split_over_s`` in minutes (a test holds them
+equal; the CLI does not import the executors to build its options)."""
+
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -92,7 +96,7 @@ def _add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--split-over",
         type=number_in(float, 0.0),
-        default=ExecutorSpec().split_over_s / 60,
+        default=SPLIT_OVER_MINUTES,
         metavar="MINUTES",
         help="with --workers or --dask, cut a video longer than this into time ranges "
         "sampled by several workers and joined into one commit (default 20; 0: never)",
