@@ -107,6 +107,17 @@ def test_cli_dask_ingest_prints_no_cluster_info_log(cuts_video, not_a_video, tmp
     info = [line for line in run.stderr.splitlines() if line.startswith("INFO")]
     assert info == []
     assert "distributed.scheduler" not in run.stderr
+    assert (run.stdout + run.stderr).count(not_a_video.name) == 1  # not again by its worker
+
+
+def test_cli_pool_ingest_prints_a_failed_video_once(cuts_video, not_a_video, tmp_path: Path):
+    """A worker process logs as the command does: the failed video is the command's one
+    line, not also a warning its worker printed through Python's last-resort handler."""
+    videos = [str(cuts_video.path), str(not_a_video)]
+    run = _framesift_ingest(*videos, "--catalog", str(tmp_path / "c"), "--workers", "2")
+    assert run.returncode == 1, run.stderr
+    assert "[2/2]" in run.stdout
+    assert (run.stdout + run.stderr).count(not_a_video.name) == 1, run.stdout + run.stderr
 
 
 _NOTEBOOK_CELL = """\

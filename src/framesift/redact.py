@@ -117,6 +117,10 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._redact = redactor
 
+    @property
+    def redactor(self) -> Redactor:
+        return self._redact
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._redact(record.getMessage())
         record.args = None

@@ -27,8 +27,9 @@ from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
+from framesift.batch.worker_logs import WorkerLogging
 from framesift.errors import SettingsError
 
 __all__ = ["EXECUTOR_KINDS", "ExecutorSpec", "JobPool", "open_executor", "worker_lost_errors"]
@@ -112,13 +113,19 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor | None]:
         with ProcessPoolExecutor(
             max_workers=spec.workers,
             mp_context=context,
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
+            initializer=start_worker,
+            initargs=(os.getpid(), WorkerLogging.of_this_process()),
         ) as pool:
             yield pool
     else:
         with _dask_executor(spec) as pool:
             yield pool
+
+
+def start_worker(parent_pid: int, logs: WorkerLogging) -> None:
+    """A local worker's first acts: die with its parent, log as its parent does."""
+    die_with_parent(parent_pid)
+    logs.apply()
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -228,6 +235,24 @@ def _dask_executor(spec: ExecutorSpec) -> Iterator[Executor]:
                 raise SettingsError(
                     f"cannot reach the Dask scheduler at {spec.address}: {exc}"
                 ) from None
+        _log_like_this_process(distributed, client)
         # pure=False: a re-run must run again (the catalog decides what to skip), not be
         # answered from the scheduler's memory of an identical call.
         yield client.get_executor(pure=False)
+
+
+def _log_like_this_process(distributed: Any, client: Any) -> None:
+    """Each Dask worker, present and future, logs as this process does (a worker plugin);
+    a scheduler that refuses plugins leaves its workers' logging as it was."""
+    logs = WorkerLogging.of_this_process()
+
+    class _Logging(distributed.WorkerPlugin):  # type: ignore[misc]
+        name = "framesift-logging"
+
+        def setup(self, worker: Any) -> None:
+            logs.apply()
+
+    try:
+        client.register_plugin(_Logging())
+    except Exception as exc:  # a remote cluster's own rules; logging is not worth failing for
+        logger.debug("Dask workers keep their own logging: %s", exc)
