@@ -109,7 +109,7 @@ def draw_detections(
         draw.text((x0 + 2 - left, ty + 1 - top), caption, fill=(0, 0, 0), font=font)
     out = io.BytesIO()
     if kind == "JPEG":
-        picture.save(out, format="JPEG", quality=90)
+        picture.save(out, format="JPEG", quality=90, subsampling=0)  # thin lines keep colour
     else:
         picture.save(out, format=kind)
     return out.getvalue()
