@@ -224,14 +224,46 @@ def test_faces_are_found_at_the_right_times(face_video: FaceVideo) -> None:
     assert run.detections == faces.height
 
 
-@pytest.mark.slow
-def test_no_face_on_footage_without_people() -> None:
-    """Real footage: night-time city towers (data/clips/cityCC0.mpg): no false face."""
-    clip = Path(__file__).parents[1] / "data" / "clips" / "cityCC0.mpg"
+CLIPS = Path(__file__).parents[1] / "data" / "clips"
+
+
+def _clip(name: str) -> Path:
+    clip = CLIPS / name
     if not clip.exists():
         pytest.skip("run bash data/fetch.sh for the sample clips")
+    return clip
+
+
+def _portrait_faces(t: float) -> int:
+    """Faces in data/clips/portraits.mp4 at ``t`` (data/LICENSES.md; checked by looking at
+    the frames): Eileen Collins until 3 s, the cat until 5 s, Grace Hopper until 8 s, then
+    both side by side until the end at 11 s."""
+    return 1 if t < 3.0 else 0 if t < 5.0 else 1 if t < 8.0 else 2
+
+
+@pytest.mark.slow
+def test_real_faces_are_found_at_the_right_times_with_the_defaults() -> None:
+    """Real photographs with motion (zoom, pan): each face at its times, none on the cat."""
     with AnalyzerRunner.of(AnalyzerSpec(("faces",))) as runner:
-        result = sample_video(clip, SPEC, consumers=(runner,))
+        result = sample_video(_clip("portraits.mp4"), SPEC, consumers=(runner,))
+        output = runner.finish()
+    counts = _faces_per_frame(result.frames, output.detections)
+    assert len(counts) == 22  # every 0.5 s of 11 s
+    assert {t: n for t, n in counts.items() if n != _portrait_faces(t)} == {}
+    faces = output.detections
+    assert faces["score"].min() >= AnalyzerSpec().face_min_confidence
+    # Side by side: one face in each half of the 640-pixel-wide frame.
+    both = faces.filter(pl.col("time_s") >= 8.0)
+    centres = both["x_px"] + both["w_px"] / 2
+    assert (centres < 320).sum() == (centres >= 320).sum() == both.height // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4"])
+def test_no_face_on_footage_without_people(name: str) -> None:
+    """Real footage: night-time city towers, a cockatoo in its cage: no false face."""
+    with AnalyzerRunner.of(AnalyzerSpec(("faces",))) as runner:
+        result = sample_video(_clip(name), SPEC, consumers=(runner,))
         output = runner.finish()
     assert result.frames.height >= 10
     assert output.detections.is_empty()
@@ -684,21 +716,38 @@ def test_text_cards_are_read_with_their_boxes(titled_video: media.TitledVideo) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4"])
+@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4", "portraits.mp4"])
 def test_no_text_is_read_on_footage_without_text(name: str) -> None:
-    """Real footage without on-screen text: city towers at night, a cockatoo (its
-    feathers and the cage read as "10", "J", "0" below the confidence floor)."""
+    """Real footage without legible text: city towers at night, a cockatoo (its feathers
+    and the cage read as "10", "J", "0" below the confidence floor), the portraits (a
+    flag's stars read as "K" at 0.87: single signs are dropped; the name badges are a few
+    pixels tall)."""
     pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
-    clip = Path(__file__).parents[1] / "data" / "clips" / name
-    if not clip.exists():
-        pytest.skip("run bash data/fetch.sh for the sample clips")
     with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
         result = sample_video(
-            clip, SamplingSpec(interval_s=1.0, detector=None), consumers=(runner,)
+            _clip(name), SamplingSpec(interval_s=1.0, detector=None), consumers=(runner,)
         )
         output = runner.finish()
     assert result.frames.height >= 5
     assert output.detections.is_empty()
+
+
+@pytest.mark.slow
+def test_a_real_caption_is_read_while_it_is_on_screen() -> None:
+    """The *Big Buck Bunny* trailer's caption "A (slightly overweight) bunny" is on screen
+    from about 1.5 s to 7.5 s (fading in and out; checked by looking at the frames), and
+    "And three rodent pests" from about 17 s to 21 s. Nothing is read elsewhere."""
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
+        sample_video(
+            _clip("bbb-trailer-music.mp4"),
+            SamplingSpec(interval_s=1.0, detector=None),
+            consumers=(runner,),
+        )
+        lines = runner.finish().detections.sort("time_s")
+    bunny = lines.filter(pl.col("label") == "A (slightly overweight) bunny")
+    assert bunny["time_s"].to_list() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    assert all(1.5 <= t <= 8.0 or 17.0 <= t <= 21.0 for t in lines["time_s"])
 
 
 def test_ocr_settings_are_validated_and_hashed() -> None:
