@@ -759,3 +759,105 @@ def test_ocr_settings_are_validated_and_hashed() -> None:
     assert settings_fingerprint(SPEC, text, AnalyzerSpec(("ocr",))) != settings_fingerprint(
         SPEC, text, AnalyzerSpec(("ocr",), ocr_min_confidence=0.9)
     )
+
+
+# -- the queries of docs/analyzers.md on a real catalog -------------------------------------
+
+DOCS = Path(__file__).parents[1] / "docs" / "analyzers.md"
+
+
+def documented_queries() -> dict[str, str]:
+    """The SQL under "Queries people write" in docs/analyzers.md, by its ``--`` title."""
+    text = DOCS.read_text().split("## Queries people write", 1)[1].split("\n## ", 1)[0]
+    queries = {}
+    for block in text.split("```sql\n")[1:]:
+        for statement in block.split("```", 1)[0].split(";\n"):
+            lines = statement.strip().splitlines()
+            if lines:
+                assert lines[0].startswith("-- "), lines[0]
+                title = lines[0].removeprefix("-- ").split(":")[0].split(" (")[0]
+                queries[title.split(";")[0].strip()] = "\n".join(lines[1:])
+    return queries
+
+
+@pytest.fixture(scope="module")
+def real_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The portraits (faces) and the Big Buck Bunny trailer (captions) ingested with every
+    analyzer: faces, ocr and a small embedding model."""
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    folder = tmp_path_factory.mktemp("real")
+    model = OnnxModelSpec(
+        str(linear_embedding_model(folder / "embed.onnx")),
+        input_width_px=16,
+        input_height_px=16,
+        output="embedding",
+    )
+    analyzers = AnalyzerSpec(("faces", "ocr", "onnx"), model=model)
+    clips = [str(_clip("portraits.mp4")), str(_clip("bbb-trailer-music.mp4"))]
+    spec = SamplingSpec(interval_s=1.0, detector="content")
+    summary = ingest(clips, str(folder / "cat"), spec, analyzers=analyzers)
+    assert summary.counts["ingested"] == 2
+    return Catalog(str(folder / "cat"))
+
+
+@pytest.mark.slow
+def test_the_documented_queries_answer_on_a_real_catalog(real_catalog: Catalog) -> None:
+    cat = real_catalog
+    queries = documented_queries()
+    assert set(queries) == {
+        "Frames with two or more faces",
+        "Shots with text on screen, and what it says",
+        "When a word was on screen",
+        "The face count of every kept frame, zero included",
+        "When is someone on screen",
+        "Large faces",
+        "Nearest frames to a frame by embedding",
+    }
+    names = {
+        vid: Path(url).name
+        for vid, url in cat.videos(columns=["video_id", "source_url"]).iter_rows()
+    }
+    portraits = next(v for v, n in names.items() if n == "portraits.mp4")
+    trailer = next(v for v, n in names.items() if n == "bbb-trailer-music.mp4")
+
+    crowds = cat.sql(queries["Frames with two or more faces"])
+    assert set(crowds["video_id"]) == {portraits}
+    assert crowds["time_s"].min() >= 8.0
+    assert crowds.height >= 3
+    assert set(crowds["faces"]) == {2}
+
+    shots = cat.sql(queries["Shots with text on screen, and what it says"])
+    assert set(shots["video_id"]) == {trailer}  # no text read on the portraits
+    bunny = shots.filter(pl.col("text").str.contains("A (slightly overweight) bunny", literal=True))
+    assert bunny.height == 1
+    assert bunny["start_s"][0] <= 2.0
+    assert bunny["end_s"][0] >= 7.0
+
+    said = cat.sql(queries["When a word was on screen"])
+    assert set(said["video_id"]) == {trailer}
+    assert said["time_s"].min() >= 1.5
+    assert said["time_s"].max() <= 8.0
+
+    counts = cat.sql(queries["The face count of every kept frame, zero included"])
+    assert counts.height == cat.frames().height  # both videos ran the faces analyzer
+    on_portraits = counts.filter(pl.col("video_id") == portraits)
+    assert [n for t, n in on_portraits.select("time_s", "faces").iter_rows()] == [
+        _portrait_faces(t) for t in on_portraits["time_s"]
+    ]
+
+    runs = cat.sql(queries["When is someone on screen"]).filter(pl.col("video_id") == portraits)
+    # Eileen Collins from the start until the cat, then Grace Hopper until the end.
+    assert runs["from_s"].to_list() == [0.0, 5.0]
+    assert 2.9 <= runs["to_s"][0] <= 3.1
+    assert runs["to_s"][1] >= 10.0
+
+    close = cat.sql(queries["Large faces"])
+    assert close.height > 0
+    assert set(close["video_id"]) == {portraits}
+
+    (frame,) = cat.frames(portraits).filter(pl.col("time_s") == 1.0)["frame_index"]
+    nearest = cat.sql(queries["Nearest frames to a frame by embedding"], [portraits, frame])
+    assert nearest.height == 10
+    best = nearest.filter(pl.col("similarity") > 1 - 1e-6)  # the frame itself (and twins)
+    assert (portraits, 1.0) in best.select("video_id", "time_s").rows()
+    assert nearest["similarity"].is_sorted(descending=True)
