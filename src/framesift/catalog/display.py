@@ -117,6 +117,11 @@ def _with_boxes(
     return boxed
 
 
+_BOX_COLUMNS = ("video_id", "frame_index", "analyzer", "label", "score", "x_px", "y_px", "w_px",
+                "h_px")  # fmt: skip
+"""What a box is drawn from (not the embeddings)."""
+
+
 class GridSource(Protocol):
     """What :func:`show_grid` reads from a catalog (a :class:`~framesift.catalog.Catalog`)."""
 
@@ -127,7 +132,7 @@ class GridSource(Protocol):
 
     def frames(self, video_id: Any = None, *, columns: Any = None) -> pl.DataFrame: ...
 
-    def detections(self, video_id: Any = None) -> pl.DataFrame: ...
+    def detections(self, video_id: Any = None, *, columns: Any = None) -> pl.DataFrame: ...
 
 
 def show_grid(
@@ -151,7 +156,7 @@ def show_grid(
     detections = None
     if boxes and not frames.is_empty():
         ids = frames["video_id"].unique().to_list()
-        detections = catalog.detections(ids)
+        detections = catalog.detections(ids, columns=_BOX_COLUMNS)
         if not detections.is_empty() and not {"width", "height"} <= set(frames.columns):
             sizes = catalog.frames(ids, columns=["video_id", "frame_index", "width", "height"])
             frames = frames.join(sizes, on=["video_id", "frame_index"], how="left")

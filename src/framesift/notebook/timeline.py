@@ -75,9 +75,10 @@ def timeline_png(
 
 @dataclass(frozen=True)
 class CollectionOverview:
-    """Every video of a catalog at a glance: its name and numbers, its timeline strip and
-    a contact sheet of its scene starts (or of its kept frames when it has no scenes).
-    Display it in a notebook cell (``_repr_html_``)."""
+    """Every video of a catalog at a glance: its name and numbers (what each frame analyzer
+    found included), its timeline strip, a contact sheet of its scene starts (or of its
+    kept frames when it has no scenes) and one of the frames where an analyzer found
+    something, boxes drawn. Display it in a notebook cell (``_repr_html_``)."""
 
     catalog: Any = field(repr=False)
     thumbnails: int = 8
