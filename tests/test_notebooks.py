@@ -90,6 +90,10 @@ def test_catalog_report_notebook(cuts_video, subtitled_video, not_a_video, tmp_p
     spec = fs.SamplingSpec(interval_s=1.0, min_scene_len_frames=5)
     sources = [str(cuts_video.path), str(subtitled_video.path), str(not_a_video)]
     fs.ingest(sources, str(catalog), spec)
+    faces = _face_video(tmp_path)
+    if faces is not None:  # one face from 2 s to 4 s, two from 6 s to 7 s; no scenes
+        face_spec = fs.SamplingSpec(interval_s=1.0, detector=None)
+        fs.ingest([str(faces)], str(catalog), face_spec, analyzers=fs.AnalyzerSpec(("faces",)))
     out = tmp_path / "report.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOKS / "catalog_report.ipynb"),
@@ -101,17 +105,41 @@ def test_catalog_report_notebook(cuts_video, subtitled_video, not_a_video, tmp_p
     )
     executed = nbformat.read(out, as_version=4)
     report = _printed_json(executed)
-    assert report["videos"] == 2
-    assert report["scenes"] == len(cuts_video.cut_frames) + 1 + 1  # the subtitled one: 1
+    assert report["videos"] == 2 + (faces is not None)
     assert report["failed_sources"] == 1
     assert report["text_segments"] == len(subtitled_video.cues)
     assert report["search_hits"] == 1
     html, _ = HTMLExporter().from_notebook_node(executed)
-    # Every scene start (thumbs_per_video is 8, the videos have 7 and 1 scenes) and the
-    # frame on screen for the one search hit, shown inline.
-    assert html.count("data:image/jpeg;base64,") == report["scenes"] + 1
     assert "Hello, world!" in html
     assert "NotAVideoError" in html
+    # Every scene start (thumbs_per_video is 8, the videos have 7 and 1 scenes; the face
+    # clip, sampled without scenes, shows its 8 kept frames) and the frame on screen for
+    # the one search hit, shown inline; then, for the face clip, its frames with faces
+    # twice: in the collection overview and in the analyzers' section.
+    scenes = len(cuts_video.cut_frames) + 1 + 1
+    if faces is None:
+        assert report["scenes"] == scenes
+        assert html.count("data:image/jpeg;base64,") == scenes + 1
+        return
+    assert report["scenes"] == scenes + 1  # the face clip is one scene
+    assert report["detections"] == 2 + 2 * 1  # 2 s, 3 s: one face; 6 s: two
+    assert report["frames_with_boxes"] == 3
+    assert report["frames_with_two_or_more_faces"] == 1
+    assert report["shots_with_text"] == 0
+    assert html.count("data:image/jpeg;base64,") == scenes + 8 + 1 + 2 * 3
+    assert "where the analyzers found something" in html
+
+
+def _face_video(tmp_path: Path) -> Path | None:
+    """The clip with Grace Hopper's portrait (tests/faces.py), or None without the faces
+    analyzer's package."""
+    try:
+        import yuface  # noqa: F401  (only whether it is installed)
+    except ImportError:
+        return None
+    from faces import make_face_video
+
+    return make_face_video(tmp_path).path
 
 
 @pytest.mark.timeout(240)
@@ -140,17 +168,33 @@ def test_explore_collection_notebook(cuts_video, subtitled_video, tmp_path: Path
     footage.mkdir()
     for made in (cuts_video, subtitled_video):
         (footage / made.path.name).write_bytes(made.path.read_bytes())
+    faces = _face_video(footage)
     out = tmp_path / "explore.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOKS / "explore_collection.ipynb"),
         str(out),
-        parameters={"footage": str(footage), "catalog": str(tmp_path / "cat"), "query": "hello"},
+        parameters={
+            "footage": str(footage),
+            "catalog": str(tmp_path / "cat"),
+            "query": "hello",
+            "analyze": "faces" if faces is not None else "",
+        },
         cwd=str(NOTEBOOKS),
         kernel_name="python3",
         progress_bar=False,
     )
     report = _printed_json(nbformat.read(out, as_version=4))
-    assert report["videos"] == 2
+    assert report["videos"] == 2 + (faces is not None)
+    # The faces analyzer ran as the collection was ingested: faces on the face clip only,
+    # while the portrait is on screen.
+    found = fs.Catalog(str(tmp_path / "cat")).detections(columns=["video_id", "time_s"])
+    assert report["detections"] == found.height
+    if faces is not None:
+        from faces import ONE_FACE_S, TWO_FACES_S
+
+        assert found.height > 0
+        assert all(ONE_FACE_S[0] <= t < ONE_FACE_S[1] or TWO_FACES_S[0] <= t < TWO_FACES_S[1]
+                   for t in found["time_s"])  # fmt: skip
     assert report["text_segments"] == len(subtitled_video.cues)
     assert report["search_hits"] == 1
     assert report["kept_frames"] > 0
@@ -175,12 +219,17 @@ def test_every_notebook_reads_like_a_report_in_a_browser(
     footage.mkdir()
     for made in (cuts_video, subtitled_video):
         (footage / made.path.name).write_bytes(made.path.read_bytes())
+    faces = _face_video(footage)  # boxes on thumbnails and an analyzer lane in the reports
+    analyzers = fs.AnalyzerSpec(("faces",) if faces is not None else ())
     catalog = tmp_path / "catalog"
-    fs.ingest([str(footage)], str(catalog), fs.SamplingSpec(min_scene_len_frames=5))
+    fs.ingest(
+        [str(footage)], str(catalog), fs.SamplingSpec(min_scene_len_frames=5), analyzers=analyzers
+    )
     runs = {
         "catalog_report": {"catalog": str(catalog), "query": "hello world"},
         "explore_collection": {
-            "footage": str(footage), "catalog": str(tmp_path / "explore"), "query": "hello"
+            "footage": str(footage), "catalog": str(tmp_path / "explore"), "query": "hello",
+            "analyze": ",".join(analyzers.names),
         },
         "sample_video": {"video": str(cuts_video.path), "min_scene_len_frames": 5},
     }  # fmt: skip

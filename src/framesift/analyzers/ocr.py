@@ -87,7 +87,9 @@ class TextLineReader:
         for text, score, box in zip(texts, result.scores, result.boxes, strict=True):
             confidence = float(score)
             cleaned = str(text).strip()
-            if confidence < self._min_confidence or not any(c.isalnum() for c in cleaned):
+            # One letter or sign alone is a texture read as text (a flag's stars as "K",
+            # insignia as "大" at 0.76-0.87 on data/clips/portraits.mp4): kept from two.
+            if confidence < self._min_confidence or sum(c.isalnum() for c in cleaned) < 2:
                 continue
             corners = tuple((float(x), float(y)) for x, y in np.asarray(box).reshape(-1, 2))
             lines.append(TextLine(cleaned, min(confidence, 1.0), corners))

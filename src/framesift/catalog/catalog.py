@@ -22,7 +22,7 @@ from framesift.catalog import layout
 from framesift.catalog.cache import ObjectCache, default_cache_dir
 from framesift.catalog.commits import CatalogState, Commit, latest_commit
 from framesift.catalog.compact import compact
-from framesift.catalog.display import ThumbnailGrid, catalog_html, kept_image, thumbnail_grid
+from framesift.catalog.display import ThumbnailGrid, catalog_html, kept_image, show_grid
 from framesift.catalog.fullframes import full_frame_image
 from framesift.catalog.health import CatalogHealth, RepairOutcome, check_catalog, repair_catalog
 from framesift.catalog.image_uris import image_key
@@ -399,19 +399,12 @@ class Catalog:
         *,
         limit: int = 48,
         columns: int = 8,
+        boxes: bool = True,
     ) -> ThumbnailGrid:
         """A grid of inline thumbnails for a notebook: of ``frames`` (rows of the frames
         table, or search hits), of one video (its id), or of the first frames of the
-        catalog."""
-        if frames is None:
-            frames = self.sql(
-                "SELECT video_id, frame_index, time_s, thumbnail_uri FROM frames "
-                "WHERE thumbnail_uri IS NOT NULL ORDER BY video_id, frame_index LIMIT ?",
-                [limit],
-            )
-        elif isinstance(frames, str):
-            frames = self.frames(frames)
-        return thumbnail_grid(self._storage, frames, limit=limit, columns=columns)
+        catalog; with ``boxes``, what the frame analyzers found is drawn on them."""
+        return show_grid(self, frames, limit=limit, columns=columns, boxes=boxes)
 
     def _repr_html_(self) -> str:
         return catalog_html(self.url, self.info.version, len(self.state().live))

@@ -1,5 +1,6 @@
 """Showing the catalog's pictures: one kept frame's image, and a grid of inline thumbnails
-for notebooks (base64 data URIs, no server needed)."""
+for notebooks (base64 data URIs, no server needed) with what the frame analyzers found
+drawn on them (:mod:`framesift.catalog.boxes`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import base64
 import html
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
+from framesift.catalog.boxes import draw_detections
 from framesift.catalog.image_uris import image_key
 from framesift.errors import CatalogError
 from framesift.storage import Storage
@@ -18,7 +20,7 @@ from framesift.storage import Storage
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["ThumbnailGrid", "catalog_html", "kept_image", "thumbnail_grid"]
+__all__ = ["ThumbnailGrid", "catalog_html", "kept_image", "show_grid", "thumbnail_grid"]
 
 
 def _mime(data: bytes) -> str:
@@ -68,9 +70,16 @@ def catalog_html(url: str, version: int, videos: int) -> str:
 
 
 def thumbnail_grid(
-    storage: Storage, frames: pl.DataFrame, *, limit: int, columns: int
+    storage: Storage,
+    frames: pl.DataFrame,
+    *,
+    limit: int,
+    columns: int,
+    detections: pl.DataFrame | None = None,
 ) -> ThumbnailGrid:
-    """The grid of ``frames`` (rows of the frames table, or search hits) with thumbnails."""
+    """The grid of ``frames`` (rows of the frames table, or search hits) with thumbnails;
+    with ``detections`` (rows of the detections table) and the frames' ``width`` and
+    ``height``, each thumbnail shows its frame's boxes."""
     rows = frames.filter(pl.col("thumbnail_uri").is_not_null()).head(limit)
     keys = [image_key(storage, u) for u in rows["thumbnail_uri"]]
     images = storage.read_many(keys)
@@ -83,9 +92,73 @@ def thumbnail_grid(
             f"{start:.1f}s: {text[:60]}"
             for start, text in zip(rows["start_s"], rows["text"], strict=True)
         ]
+    if detections is not None and not detections.is_empty():
+        images = _with_boxes(rows, keys, images, detections)
     return ThumbnailGrid(
         items=tuple((c, images[k]) for c, k in zip(captions, keys, strict=True) if k in images),
         columns=columns,
+    )
+
+
+def _with_boxes(
+    rows: pl.DataFrame, keys: list[str], images: dict[str, bytes], detections: pl.DataFrame
+) -> dict[str, bytes]:
+    found = detections.partition_by(["video_id", "frame_index"], as_dict=True)
+    boxed = dict(images)
+    for row, key in zip(rows.iter_rows(named=True), keys, strict=True):
+        mine = found.get((row["video_id"], row["frame_index"]))
+        if mine is not None and key in images and row.get("width") and row.get("height"):
+            boxed[key] = draw_detections(
+                images[key], mine, frame_width_px=row["width"], frame_height_px=row["height"]
+            )
+    return boxed
+
+
+_BOX_COLUMNS = ("video_id", "frame_index", "analyzer", "label", "score", "x_px", "y_px", "w_px",
+                "h_px")  # fmt: skip
+"""What a box is drawn from (not the embeddings)."""
+
+
+class GridSource(Protocol):
+    """What :func:`show_grid` reads from a catalog (a :class:`~framesift.catalog.Catalog`)."""
+
+    @property
+    def storage(self) -> Storage: ...
+
+    def sql(self, query: str, params: Any = None) -> pl.DataFrame: ...
+
+    def frames(self, video_id: Any = None, *, columns: Any = None) -> pl.DataFrame: ...
+
+    def detections(self, video_id: Any = None, *, columns: Any = None) -> pl.DataFrame: ...
+
+
+def show_grid(
+    catalog: GridSource,
+    frames: pl.DataFrame | str | None,
+    *,
+    limit: int,
+    columns: int,
+    boxes: bool,
+) -> ThumbnailGrid:
+    """``Catalog.show_thumbnails``: the grid of ``frames`` (rows, a video's id, or None: the
+    catalog's first frames), with the analyzers' boxes when ``boxes``."""
+    if frames is None:
+        frames = catalog.sql(
+            "SELECT video_id, frame_index, time_s, width, height, thumbnail_uri FROM frames "
+            "WHERE thumbnail_uri IS NOT NULL ORDER BY video_id, frame_index LIMIT ?",
+            [limit],
+        )
+    elif isinstance(frames, str):
+        frames = catalog.frames(frames)
+    detections = None
+    if boxes and not frames.is_empty():
+        ids = frames["video_id"].unique().to_list()
+        detections = catalog.detections(ids, columns=_BOX_COLUMNS)
+        if not detections.is_empty() and not {"width", "height"} <= set(frames.columns):
+            sizes = catalog.frames(ids, columns=["video_id", "frame_index", "width", "height"])
+            frames = frames.join(sizes, on=["video_id", "frame_index"], how="left")
+    return thumbnail_grid(
+        catalog.storage, frames, limit=limit, columns=columns, detections=detections
     )
 
 

@@ -369,9 +369,9 @@ def _add_analyzer_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--face-confidence",
         type=number_in(float, 0.0, 1.0),
-        default=0.6,
+        default=AnalyzerSpec.face_min_confidence,
         metavar="P",
-        help="faces: lowest confidence recorded, 0 to 1 (default 0.6)",
+        help="faces: lowest confidence recorded, 0 to 1 (default %(default)s)",
     )
     group.add_argument("--model", default=None, metavar="URL", help="onnx: the model file")
     group.add_argument(

@@ -1,11 +1,12 @@
 """A notebook widget to browse a catalog: see its totals and failed sources, pick a video,
-see its timeline (scenes, kept frames, text) and scene starts, search the catalog's text
-and see what was on screen.
+see its timeline (scenes, kept frames, text, a lane per frame analyzer that ran) and scene
+starts with the analyzers' boxes drawn on them, search the catalog's text and see what
+was on screen.
 
 Thin over :class:`framesift.Catalog`: every view is one of its queries (``totals``,
-``videos``, ``scenes``, ``frames``, ``segments``, ``search``) drawn as HTML and a PNG plot,
-so it works the same on a local folder and on S3, and in an exported HTML report as a
-static picture.
+``videos``, ``scenes``, ``frames``, ``segments``, ``detections``, ``search``) drawn as
+HTML and a PNG plot, so it works the same on a local folder and on S3, and in an exported
+HTML report as a static picture.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 
 import polars as pl
 
+from framesift.catalog.boxes import analyzers_run
 from framesift.catalog.totals import CatalogTotals
 from framesift.errors import SettingsError
 from framesift.notebook.controls import ipywidgets, png_html, widget_bundle
-from framesift.notebook.timeline import timeline_png
+from framesift.notebook.timeline import contact_sheets_html, detections_html, timeline_png
 
 __all__ = ["CatalogBrowser"]
 
@@ -84,6 +86,8 @@ class CatalogBrowser:
         frames = cat.frames(video_id)
         segments = cat.segments(video_id)
         row = cat.videos().filter(pl.col("video_id") == video_id).row(0, named=True)
+        analyzers = analyzers_run(row.get("analyzer_spec"))
+        detections = cat.detections(video_id) if analyzers else None
         by_source = ", ".join(
             f"{n} {source}"
             for source, n in segments.group_by("source").len().sort("source").iter_rows()
@@ -93,14 +97,14 @@ class CatalogBrowser:
             f"{row['width']}x{row['height']} {html.escape(str(row['codec']))}; "
             f"<b>{scenes.height}</b> scenes, <b>{frames.height}</b> kept frames, "
             f"<b>{segments.height}</b> text segments{f' ({by_source})' if by_source else ''}"
+            f"{detections_html(detections, analyzers, prefix='; ')}"
         )
-        self.timeline.value = timeline_png(row.get("duration_s"), scenes, frames, segments)
-        starts = frames.filter(pl.col("reasons").list.contains("scene_start"))
-        shown = starts if starts.height else frames
-        self.gallery.value = (
-            cat.show_thumbnails(shown, limit=self.thumbnails, columns=8)._repr_html_()
-            if shown.filter(pl.col("thumbnail_uri").is_not_null()).height
-            else ""
+        self.timeline.value = timeline_png(
+            row.get("duration_s"), scenes, frames, segments,
+            detections=detections, analyzers=analyzers,
+        )  # fmt: skip
+        self.gallery.value = contact_sheets_html(
+            cat, frames, detections, thumbnails=self.thumbnails, columns=8
         )
 
     def _show_hits(self) -> None:
