@@ -104,14 +104,16 @@ def scan_range(
             if out.first_bgr is None:
                 out.first_bgr = bgr
             out.last_bgr = bgr
+            luma, contrast = analysis.luma_stats(gray)
             columns.add(
                 number,
                 decoded.time_s,
                 decoded.pts,
                 decoded.keyframe,
                 score,
-                analysis.mean_luma(gray),
+                luma,
                 perceptual_hash(gray),
+                contrast,
             )
             out.intra.append(1 if decoded.intra else 0)
             if with_pictures:
