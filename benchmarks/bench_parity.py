@@ -12,7 +12,9 @@ largest per-frame score difference (PySceneDetect's ``--stats``), and wall times
 Cost (``--cost``): ``ffmpeg -threads 2 -i X -f null -`` (the decode floor) against
 framesift's one pass (1 fps plus scene starts, no images written) with the default
 analysis image and with the exact one, run as child processes, interleaved, the median of
-``--repeat`` runs, printed as ratios to the floor.
+``--repeat`` runs, printed as ratios to the floor. ``--baseline-src DIR`` adds the default
+pass of another framesift checkout (its ``src`` folder: the point-sampled analysis image
+framesift used before) for comparison.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ def framesift(clip: Path, scaling: str) -> tuple[float, list[int], list[float]]:
     return wall, cuts, result.analysis["score"].to_list()
 
 
+def largest(scores: list[float], ref: dict[int, float]) -> float:
+    """The largest difference between framesift's and PySceneDetect's score of a frame
+    (framesift keeps scores as float32: differences under 1e-4 are that rounding)."""
+    return max((abs(scores[n] - v) for n, v in ref.items() if n < len(scores)), default=0.0)
+
+
 def f1(found: list[int], truth: list[int], tolerance: int) -> float:
     """F1 of ``found`` against ``truth``, each truth cut matched at most once."""
     if not found and not truth:
@@ -117,14 +125,10 @@ def parity(clips: list[Path]) -> None:
         fast_s, ours, fast_scores = framesift(clip, "fast")
         _, exact, exact_scores = framesift(clip, "exact")
 
-        def largest(scores: list[float]) -> float:
-            # framesift keeps scores as float32: differences under 1e-4 are that rounding.
-            return max((abs(scores[n] - v) for n, v in ref.items() if n < len(scores)), default=0)
-
         print(
             f"| {clip.name} | {len(theirs)} | {len(ours)} / {len(exact)} | "
             f"{f1(ours, theirs, 0):.3f} | {f1(ours, theirs, 1):.3f} | "
-            f"{largest(fast_scores):.4f} / {largest(exact_scores):.4f} | "
+            f"{largest(fast_scores, ref):.4f} / {largest(exact_scores, ref):.4f} | "
             f"{cli_s:.1f} s / {fast_s:.1f} s |",
             flush=True,
         )
@@ -132,24 +136,29 @@ def parity(clips: list[Path]) -> None:
             print(f"  cuts differ: PySceneDetect {theirs}\n  framesift {ours}", flush=True)
 
 
-def cost(clips: list[Path], repeat: int) -> None:
+def cost(clips: list[Path], repeat: int, baseline: Path | None) -> None:
     python = sys.executable
+    variants = ["fast", "exact"] + (["baseline"] if baseline else [])
     for clip in clips:
-        runs: dict[str, list[float]] = {"floor": [], "fast": [], "exact": []}
+        runs: dict[str, list[float]] = {name: [] for name in ["floor", *variants]}
         for _ in range(repeat):  # interleaved: drifts in machine speed hit all alike
             runs["floor"].append(
                 run(["ffmpeg", "-v", "error", "-threads", "2", "-i", str(clip), "-f", "null", "-"])[
                     0
                 ]
             )
-            for scaling in ("fast", "exact"):
-                runs[scaling].append(run([python, "-c", _PASS, str(clip), scaling])[0])
+            for name in variants:
+                command = [python, "-c", _PASS, str(clip), "fast" if name == "baseline" else name]
+                if name == "baseline":
+                    command = ["env", f"PYTHONPATH={baseline}", *command]
+                runs[name].append(run(command)[0])
         floor = statistics.median(runs["floor"])
-        print(f"{clip.name}: floor {floor:.2f} s (runs {runs['floor']})")
-        for scaling in ("fast", "exact"):
+        floors = ", ".join(f"{w:.2f}" for w in runs["floor"])
+        print(f"{clip.name}: floor {floor:.2f} s (runs {floors})")
+        for scaling in variants:
             wall = statistics.median(runs[scaling])
             print(
-                f"  one pass, analysis_scaling={scaling}: {wall:.2f} s = {wall / floor:.3f}x "
+                f"  one pass, {scaling}: {wall:.2f} s = {wall / floor:.3f}x "
                 f"the floor (runs {', '.join(f'{w:.2f}' for w in runs[scaling])})",
                 flush=True,
             )
@@ -162,12 +171,13 @@ def main() -> None:
     parser.add_argument("clips", type=Path, nargs="*")
     parser.add_argument("--cost", type=Path, nargs="*", default=[])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="another checkout's src folder")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; PySceneDetect {VENV_BIN / 'scenedetect'}", flush=True)
     if args.clips:
         parity([c.resolve() for c in args.clips])
     if args.cost:
-        cost([c.resolve() for c in args.cost], args.repeat)
+        cost([c.resolve() for c in args.cost], args.repeat, args.baseline_src)
 
 
 if __name__ == "__main__":

@@ -129,8 +129,9 @@ def _pyscenedetect_image(frame: av.VideoFrame) -> np.ndarray:
 @pytest.mark.parametrize(
     ("width", "height", "pix_fmt"),
     [
-        (1280, 720, "yuv420p"),  # a whole-number factor: samples fall on pixels
-        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four
+        (1280, 720, "yuv420p"),  # a whole-number factor: samples gathered
+        (3840, 2160, "yuv420p"),
+        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (the exact path)
         (854, 480, "yuv420p"),
         (640, 360, "yuv422p"),
         (1280, 720, "yuv444p"),
@@ -158,8 +159,7 @@ def test_portrait_analysis_image_follows_pyscenedetects_longer_side():
     bgr, _ = AnalysisRenderer(256, 0, exact=False).render(frame)
     expected = _pyscenedetect_image(frame)
     assert bgr.shape == expected.shape == (256, 144, 3)
-    # Rows of 144 pixels end outside OpenCV's vector loop, whose rounding differs by one.
-    assert int(np.abs(bgr.astype(int) - expected).max()) <= 1
+    np.testing.assert_array_equal(bgr, expected)
 
 
 @pytest.mark.parametrize(("n_out", "n_in"), [(256, 1920), (256, 854), (144, 1080), (7, 7)])

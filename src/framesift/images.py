@@ -137,16 +137,13 @@ def analysis_size(width: int, height: int, longer_side_px: int) -> tuple[int, in
 
 
 class _Gather(NamedTuple):
-    """What the analysis image of one picture geometry reads: source rows and columns (the
-    two neighbours of each output pixel interleaved, or the pixel itself when every
-    sample falls on one), the linear weights, the chroma subsampling shifts, and how the
-    samples are laid out for the converter (``repeat``: each sample as two pixels of a
-    4:2:2 picture, so that every sample keeps its own chroma)."""
+    """What the analysis image of one picture geometry reads where every sample of the
+    linear resize falls on a pixel: the source rows and columns, the chroma subsampling
+    shifts, and how the samples are laid out for the converter (``repeat``: each sample as
+    two pixels of a 4:2:2 picture, so that every sample keeps its own chroma)."""
 
     rows: NDArray[np.intp]
     cols: NDArray[np.intp]
-    x: _LinearAxis | None  # None: sample points fall on pixels, nothing to blend
-    y: _LinearAxis | None
     chroma_shift: tuple[int, int]
     layout: str  # the samples' pixel format
     repeat: int  # 2: pixel pairs (4:2:0 and 4:2:2 sources), 1: one pixel each (4:4:4)
@@ -164,47 +161,20 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
     else:
         return None
     x, y = linear_axis(size[0], frame.width), linear_axis(size[1], frame.height)
+    if x.weight_high.any() or y.weight_high.any():
+        # Blends of four pixels: gathering them and blending in numpy cost more than the
+        # full-size conversion here (1920 -> 256 is 7.5: benchmarks/RESULTS.md).
+        return None
     shift = (
         round(np.log2(frame.width / frame.planes[1].width)),
         round(np.log2(frame.height / frame.planes[1].height)),
     )
-    if not (x.weight_high.any() or y.weight_high.any()):
-        return _Gather(y.low, x.low, None, None, shift, layout, repeat)
-    # The four neighbours as four quadrants: low rows above high rows, low columns left.
-    rows = np.concatenate([y.low, y.high])
-    cols = np.concatenate([x.low, x.high])
-    return _Gather(rows, cols, x, y, shift, layout, repeat)
+    return _Gather(y.low, x.low, shift, layout, repeat)
 
 
 def _plane(frame: av.VideoFrame, index: int) -> NDArray[np.uint8]:
     plane = frame.planes[index]
     return np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size)
-
-
-def _blend(grid: NDArray[np.uint8], x: _LinearAxis, y: _LinearAxis) -> NDArray[np.uint8]:
-    """OpenCV's linear resize of the 2x2 neighbourhoods in ``grid`` (four quadrants: low
-    rows on top, low columns left), with the arithmetic of its vectorised 8-bit path
-    (horizontal sums in 2048ths, then the vertical blend at 16 bits with rounding), so the
-    result equals ``cv2.resize`` bit for bit."""
-    h, w = len(y.low), len(x.low)
-    flat = grid.reshape(2 * h, 2 * w * 3)  # rows of interleaved BGR: numpy's fast loops
-    wx0, wx1 = np.repeat(x.weight_low, 3), np.repeat(x.weight_high, 3)
-    top = flat[:h, : 3 * w].astype(np.int32)
-    top *= wx0
-    top += flat[:h, 3 * w :] * wx1
-    bottom = flat[h:, : 3 * w].astype(np.int32)
-    bottom *= wx0
-    bottom += flat[h:, 3 * w :] * wx1
-    top >>= 4
-    top *= y.weight_low[:, None]
-    top >>= 16
-    bottom >>= 4
-    bottom *= y.weight_high[:, None]
-    bottom >>= 16
-    top += bottom
-    top += 2
-    top >>= 2
-    return np.clip(top, 0, 255).astype(np.uint8).reshape(h, w, 3)
 
 
 class AnalysisRenderer:
@@ -217,14 +187,13 @@ class AnalysisRenderer:
     :func:`analysis_size`). ``exact=True`` does exactly that (a full-size conversion per
     frame: ~2 ms at 720p and ~6 ms at 1080p here, more than the decoding itself).
 
-    The default reaches the same pixels for a fraction of the cost: it reads from the
-    decoded planes only the samples the resize reads (each output pixel's 2x2
-    neighbourhood, or the pixel itself when the scale factor is a whole number), converts
-    those few with the same FFmpeg converter (full-chroma, so each sample keeps the chroma
-    the full-size conversion gives it), and blends them with OpenCV's own fixed-point
-    arithmetic. The result equals the exact path bit for bit on 8-bit planar YUV pictures
-    (``tests/test_scenes.py`` pins it); other pixel formats (10-bit, NV12 from a hardware
-    decoder, RGB) take the exact path.
+    The default takes a shortcut where the resize reads single pixels (the scale factor a
+    whole number in both directions, as for 1280x720 or 3840x2160, or no scaling): it
+    gathers those samples from the decoded planes and converts only them with the same
+    FFmpeg converter (each sample keeping the chroma the full-size conversion gives it),
+    bit for bit the same image (``tests/test_scenes.py`` pins it) without the full-size
+    conversion. Elsewhere (1920x1080 is 7.5, 854x480 3.34; odd heights, full range,
+    10-bit, NV12 or RGB pictures) it takes the exact path.
     """
 
     def __init__(self, longer_side_px: int, rotation_deg: int, *, exact: bool) -> None:
@@ -240,7 +209,13 @@ class AnalysisRenderer:
 
     def render(self, frame: av.VideoFrame) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         """(BGR image, gray plane), both rotated for display."""
-        geometry = (frame.width, frame.height, frame.format.name, frame.colorspace, frame.color_range)
+        geometry = (
+            frame.width,
+            frame.height,
+            frame.format.name,
+            frame.colorspace,
+            frame.color_range,
+        )
         if geometry != self._geometry:
             self._prepare(frame, geometry)
         if self._gather is None:
@@ -257,7 +232,8 @@ class AnalysisRenderer:
         else:
             bgr = self._gathered(frame, self._gather)
         bgr = self._rotate(bgr)
-        return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.uint8, copy=False)
+        return bgr, gray
 
     def luma_stats(self, luma: NDArray[np.uint8]) -> tuple[float, float]:
         """(mean, standard deviation) of the gray plane on a 0-255 scale; the deviation is
@@ -292,11 +268,8 @@ class AnalysisRenderer:
             # fancy index.
             picked = np.take(np.take(_plane(frame, index), r, axis=0), c, axis=1)
             _plane(samples, index)[: picked.shape[0], : picked.shape[1]] = picked
-        grid = self._convert.reformat(samples, format="bgr24", threads=1).to_ndarray()
-        grid = np.ascontiguousarray(grid[: len(rows), : len(cols) * k : k])
-        if gather.x is None or gather.y is None:
-            return grid
-        return _blend(grid, gather.x, gather.y)
+        converted = self._convert.reformat(samples, format="bgr24", threads=1).to_ndarray()
+        return np.ascontiguousarray(converted[: len(rows), : len(cols) * k : k], dtype=np.uint8)
 
     def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
         if self.rotation_deg:

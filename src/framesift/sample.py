@@ -41,9 +41,9 @@ from framesift.select import (
     FrameRow,
     IntervalClock,
     candidate_stride,
+    choose_representatives,
     lookahead_frames,
     shows_picture,
-    choose_representatives,
     stream_end_s,
 )
 from framesift.sink import ImageSink

@@ -219,8 +219,11 @@ class StreamSelector:
             width=self._width,
             height=self._height,
             blank_frames_skipped=(
-                pending.blank_frames_skipped if pending.blank_frames_skipped is not None
-                else 0 if pending.scene_start else None
+                pending.blank_frames_skipped
+                if pending.blank_frames_skipped is not None
+                else 0
+                if pending.scene_start
+                else None
             ),
         )
         thumbnail = self._hand_off(row, HeldPicture(decoded.frame, thumb_rgb))
