@@ -137,13 +137,13 @@ def analysis_size(width: int, height: int, longer_side_px: int) -> tuple[int, in
 
 
 class _Gather(NamedTuple):
-    """What the analysis image of one picture geometry reads where every sample of the
-    linear resize falls on a pixel: the source rows and columns, the chroma subsampling
-    shifts, and how the samples are laid out for the converter (``repeat``: each sample as
-    two pixels of a 4:2:2 picture, so that every sample keeps its own chroma)."""
+    """What the analysis image of one picture geometry reads: the source rows, the columns
+    (None: whole rows, for a resize that blends), the chroma subsampling shifts, and how
+    the samples are laid out for the converter (``repeat``: each sample as two pixels of a
+    4:2:2 picture, so that every sample keeps its own chroma)."""
 
     rows: NDArray[np.intp]
-    cols: NDArray[np.intp]
+    cols: NDArray[np.intp] | None
     chroma_shift: tuple[int, int]
     layout: str  # the samples' pixel format
     repeat: int  # 2: pixel pairs (4:2:0 and 4:2:2 sources), 1: one pixel each (4:4:4)
@@ -161,14 +161,15 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
     else:
         return None
     x, y = linear_axis(size[0], frame.width), linear_axis(size[1], frame.height)
-    if x.weight_high.any() or y.weight_high.any():
-        # Blends of four pixels: gathering them and blending in numpy cost more than the
-        # full-size conversion here (1920 -> 256 is 7.5: benchmarks/RESULTS.md).
-        return None
     shift = (
         round(np.log2(frame.width / frame.planes[1].width)),
         round(np.log2(frame.height / frame.planes[1].height)),
     )
+    if x.weight_high.any() or y.weight_high.any():
+        # Blends (1920 -> 256 is 7.5): the rows the resize reads, whole, for OpenCV's own
+        # resize (blending in numpy was bit-exact too, but slower than converting).
+        rows = np.unique(np.concatenate([y.low, y.high]))
+        return _Gather(rows, None, shift, "yuv444p" if repeat == 1 else "yuv422p", 1)
     return _Gather(y.low, x.low, shift, layout, repeat)
 
 
@@ -187,13 +188,14 @@ class AnalysisRenderer:
     :func:`analysis_size`). ``exact=True`` does exactly that (a full-size conversion per
     frame: ~2 ms at 720p and ~6 ms at 1080p here, more than the decoding itself).
 
-    The default takes a shortcut where the resize reads single pixels (the scale factor a
-    whole number in both directions, as for 1280x720 or 3840x2160, or no scaling): it
-    gathers those samples from the decoded planes and converts only them with the same
-    FFmpeg converter (each sample keeping the chroma the full-size conversion gives it),
-    bit for bit the same image (``tests/test_scenes.py`` pins it) without the full-size
-    conversion. Elsewhere (1920x1080 is 7.5, 854x480 3.34; odd heights, full range,
-    10-bit, NV12 or RGB pictures) it takes the exact path.
+    The default converts only what the resize reads, with the same FFmpeg converter (each
+    sample keeping the chroma the full-size conversion gives it): where the scale factor
+    is a whole number in both directions (1280x720, 3840x2160, no scaling) the resize
+    reads single pixels, and only those are gathered and converted; elsewhere (1920x1080
+    is 7.5) the rows it reads are converted whole (288 of 1080) into a full-size picture
+    that OpenCV's resize then shrinks. Bit for bit the same image (``tests/test_scenes.py``
+    pins it). Pictures FFmpeg converts with interpolation (odd heights, full range,
+    10-bit, NV12, RGB) take the exact path.
     """
 
     def __init__(self, longer_side_px: int, rotation_deg: int, *, exact: bool) -> None:
@@ -206,6 +208,7 @@ class AnalysisRenderer:
         self._size = (0, 0)
         self._gather: _Gather | None = None
         self._samples: av.VideoFrame | None = None
+        self._full: NDArray[np.uint8] | None = None
 
     def render(self, frame: av.VideoFrame) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         """(BGR image, gray plane), both rotated for display."""
@@ -247,29 +250,38 @@ class AnalysisRenderer:
         self._gather = None if self.exact else _gather_for(frame, self._size)
         if self._gather is not None:
             k = self._gather.repeat
-            rows, cols = len(self._gather.rows), len(self._gather.cols)
+            rows = len(self._gather.rows)
+            cols = frame.width if self._gather.cols is None else len(self._gather.cols)
             # An even height: FFmpeg converts odd heights another way (interpolating).
             self._samples = av.VideoFrame(cols * k, rows + rows % 2, self._gather.layout)
             self._samples.colorspace = frame.colorspace
             self._samples.color_range = frame.color_range
+            if self._gather.cols is None:  # the rows land in a full-size picture
+                self._full = np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _gathered(self, frame: av.VideoFrame, gather: _Gather) -> NDArray[np.uint8]:
         samples = self._samples
         assert samples is not None  # made with the gather
         rows, cols, k = gather.rows, gather.cols, gather.repeat
         shift_x, shift_y = gather.chroma_shift
-        sources = (
-            (rows, np.repeat(cols, k)),
-            (rows >> shift_y, cols >> shift_x),
-            (rows >> shift_y, cols >> shift_x),
-        )
-        for index, (r, c) in enumerate(sources):
-            # Whole rows first, then columns: two 1-D takes cost a fraction of one 2-D
-            # fancy index.
-            picked = np.take(np.take(_plane(frame, index), r, axis=0), c, axis=1)
+        for index in range(3):
+            r = rows if index == 0 else rows >> shift_y
+            picked = np.take(_plane(frame, index), r, axis=0)  # whole rows: a memcpy each
+            if cols is None:
+                picked = picked[:, : frame.planes[index].width]
+            else:
+                c = np.repeat(cols, k) if index == 0 else cols >> shift_x
+                picked = np.take(picked, c, axis=1)
             _plane(samples, index)[: picked.shape[0], : picked.shape[1]] = picked
         converted = self._convert.reformat(samples, format="bgr24", threads=1).to_ndarray()
-        return np.ascontiguousarray(converted[: len(rows), : len(cols) * k : k], dtype=np.uint8)
+        if cols is not None:
+            return np.ascontiguousarray(converted[: len(rows), ::k], dtype=np.uint8)
+        # The converted rows in a full-size picture: OpenCV's resize reads only them.
+        full = self._full
+        assert full is not None  # made with a whole-row gather
+        full[rows] = converted[: len(rows)]
+        small: NDArray[np.uint8] = cv2.resize(full, self._size, interpolation=cv2.INTER_LINEAR)
+        return small
 
     def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
         if self.rotation_deg:
