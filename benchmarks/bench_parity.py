@@ -78,21 +78,23 @@ def pyscenedetect(clip: Path, folder: Path) -> tuple[float, list[int], dict[int,
     return wall, cuts, scores
 
 
-def framesift(clip: Path, scaling: str) -> tuple[float, list[int], list[float]]:
-    """(seconds, cut frames, score per frame) of framesift's pass with default settings."""
+def framesift(clip: Path, scaling: str) -> tuple[float, list[int], dict[int, float]]:
+    """(seconds, cut frames, score by frame number) of framesift's pass with default
+    settings (frame numbers, like PySceneDetect's, follow time where a stream skips)."""
     from framesift import SamplingSpec, sample_video
 
     started = time.perf_counter()
     result = sample_video(str(clip), SamplingSpec(analysis_scaling=scaling))
     wall = time.perf_counter() - started
     cuts = result.scenes["start_frame"].to_list()[1:]
-    return wall, cuts, result.analysis["score"].to_list()
+    scores = dict(zip(result.analysis["frame_index"], result.analysis["score"], strict=True))
+    return wall, cuts, scores
 
 
-def largest(scores: list[float], ref: dict[int, float]) -> float:
+def largest(scores: dict[int, float], ref: dict[int, float]) -> float:
     """The largest difference between framesift's and PySceneDetect's score of a frame
     (framesift keeps scores as float32: differences under 1e-4 are that rounding)."""
-    return max((abs(scores[n] - v) for n, v in ref.items() if n < len(scores)), default=0.0)
+    return max((abs(scores[n] - v) for n, v in ref.items() if n in scores), default=0.0)
 
 
 def f1(found: list[int], truth: list[int], tolerance: int) -> float:

@@ -653,3 +653,18 @@ def test_scene_start_look_ahead_is_bounded(tmp_path):
     assert not chooser.waiting
     assert chooser.open(20, 50.0)  # a picture: its first frame at once
     assert fs.sample_video(str(path), spec).frames.height == 2
+
+
+def test_the_trailers_scene_starts_show_their_scenes():
+    """The Big Buck Bunny trailer excerpt (data/clips): one of its cuts passes through
+    black; every scene-start frame kept shows a picture, the black one 23 frames on."""
+    clip = Path(__file__).parent.parent / "data" / "clips" / "bbb-trailer-music.mp4"
+    result = fs.sample_video(str(clip), fs.SamplingSpec(interval_s=None))
+    starts = result.frames.join(result.analysis, on="frame_index")
+    first_frames = result.analysis.filter(
+        pl.col("frame_index").is_in(result.scenes["start_frame"].to_list())
+    )
+    assert (first_frames["contrast"] < fs_select.MIN_CONTRAST).sum() == 1  # the black one
+    assert (starts["contrast"] >= fs_select.MIN_CONTRAST).all()
+    assert starts["blank_frames_skipped"].to_list().count(0) == len(starts) - 1
+    assert max(starts["blank_frames_skipped"].to_list()) > 0

@@ -42,7 +42,7 @@ from framesift.spec import (
 )
 
 if TYPE_CHECKING:
-    from framesift.analysis import reselect
+    from framesift.analysis import explain_cuts, reselect
     from framesift.batch import ExecutorSpec, ingest
     from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
@@ -55,6 +55,7 @@ _LAZY = {
     "Catalog": "framesift.catalog",
     "ExecutorSpec": "framesift.batch",
     "estimate_collection": "framesift.estimate",
+    "explain_cuts": "framesift.analysis",
     "ingest": "framesift.batch",
     "reselect": "framesift.analysis",
     "write_report": "framesift.report",
@@ -114,6 +115,7 @@ __all__ = [
     "WorkerLostError",
     "__version__",
     "estimate_collection",
+    "explain_cuts",
     "ingest",
     "probe",
     "reselect",
