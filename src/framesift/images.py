@@ -280,8 +280,8 @@ class AnalysisRenderer:
         full = self._full
         assert full is not None  # made with a whole-row gather
         full[rows] = converted[: len(rows)]
-        small: NDArray[np.uint8] = cv2.resize(full, self._size, interpolation=cv2.INTER_LINEAR)
-        return small
+        small = cv2.resize(full, self._size, interpolation=cv2.INTER_LINEAR)
+        return small.astype(np.uint8, copy=False)
 
     def _rotate(self, array: NDArray[Any]) -> NDArray[np.uint8]:
         if self.rotation_deg:
