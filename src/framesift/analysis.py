@@ -85,8 +85,8 @@ class AnalysisColumns:
         pts: int,
         keyframe: bool,
         score: float,
-        luma: float,
         phash: int,
+        luma: float,
         contrast: float | None = None,
     ) -> None:
         """One decoded frame's analysis (``contrast``: its gray-level spread, None when

@@ -326,8 +326,8 @@ class SamplingPass:
                 decoded.pts,
                 decoded.keyframe,
                 score,
-                luma,
                 phash,
+                luma,
                 contrast,
             )
             while len(ring) > lookback:

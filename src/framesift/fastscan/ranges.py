@@ -104,16 +104,14 @@ def scan_range(
             if out.first_bgr is None:
                 out.first_bgr = bgr
             out.last_bgr = bgr
-            luma, contrast = analysis.luma_stats(gray)
             columns.add(
                 number,
                 decoded.time_s,
                 decoded.pts,
                 decoded.keyframe,
                 score,
-                luma,
                 perceptual_hash(gray),
-                contrast,
+                *analysis.luma_stats(gray),
             )
             out.intra.append(1 if decoded.intra else 0)
             if with_pictures:
