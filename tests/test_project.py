@@ -70,6 +70,7 @@ PUBLIC_API = {
     "write_sample",
     "Catalog",
     "estimate_collection",
+    "explain_cuts",
     "ingest",
 }
 

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import polars as pl
 import pytest
 from PIL import Image
 
 import framesift as fs
+import framesift.select as fs_select
 from framesift.analysis import reselect
 from framesift.dedup import hamming
 from framesift.errors import NotAVideoError, NoVideoStreamError, PassStateError, TruncatedMediaError
@@ -593,3 +595,76 @@ def test_keyframe_scenes_are_approximate_and_the_rule_is_the_same_in_reselect(tm
     chosen = reselect(result.analysis, spec, detector="content", fps=25.0)
     assert chosen.frames["frame_index"].to_list() == result.frames["frame_index"].to_list()
     assert chosen.frames["reasons"].to_list() == result.frames["reasons"].to_list()
+
+
+def _cut_through_black(path: Path) -> tuple[int, int]:
+    """A scene, a hard cut to 4 black frames, a 10-frame fade in to the next scene:
+    (the frame the cut opens the scene at, the first frame of the settled picture)."""
+    rng = np.random.default_rng(5)
+    first, second = (rng.integers(0, 256, size=(120, 160, 3), dtype=np.uint8) for _ in range(2))
+    frames = [first] * 25 + [np.zeros_like(first)] * 4
+    frames += [(second * (k / 10)).astype(np.uint8) for k in range(1, 11)] + [second] * 25
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"x264-params": "asm=0"})
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return 25, 25 + 4 + 9
+
+
+def test_a_scene_start_past_black_shows_the_scene(tmp_path):
+    path = tmp_path / "black_cut.mp4"
+    cut, settled = _cut_through_black(path)
+    sink = fs.MemoryImageSink()
+    spec = fs.SamplingSpec(interval_s=None, min_scene_len_frames=5)
+    result = fs.sample_video(str(path), spec, sink=sink)
+    assert result.scenes["start_frame"].to_list() == [0, cut]  # the scenes are unchanged
+    starts = result.frames.filter(pl.col("reasons").list.contains("scene_start"))
+    assert starts["scene_index"].to_list() == [0, 1]
+    assert starts["blank_frames_skipped"].to_list() == [0, starts["frame_index"][1] - cut]
+    shown = starts["frame_index"][1]
+    assert settled - 1 <= shown <= settled + 1  # the fade has settled, within a frame
+    thumbnail = sink.images[starts["thumbnail_uri"][1].removeprefix("memory://")]
+    assert np.asarray(Image.open(io.BytesIO(thumbnail)).convert("L")).std() > 40  # not black
+    # Other frames carry no value; the re-selection from the analysis chooses the same frame.
+    assert (
+        result.frames.filter(~pl.col("reasons").list.contains("scene_start"))[
+            "blank_frames_skipped"
+        ].null_count()
+        == result.frames.height - 2
+    )
+    again = reselect(result.analysis, spec, detector="content", fps=25.0)
+    assert again.frames["frame_index"].to_list() == result.frames["frame_index"].to_list()
+    assert result.analysis["contrast"].null_count() == 0
+
+
+def test_scene_start_look_ahead_is_bounded(tmp_path):
+    """A scene that stays black: its first frame is kept after the look-ahead."""
+    path = tmp_path / "black_scene.mp4"
+    _cut_through_black(path)
+    spec = fs.SamplingSpec(interval_s=None, min_scene_len_frames=5)
+    chooser = fs_select.SceneStartChooser(lookahead=3)
+    assert not chooser.open(10, 0.0)
+    assert [chooser.offer(n, 0.0) for n in (11, 12)] == ["wait", "wait"]
+    assert chooser.offer(13, 0.0) == "first"
+    assert not chooser.waiting
+    assert chooser.open(20, 50.0)  # a picture: its first frame at once
+    assert fs.sample_video(str(path), spec).frames.height == 2
+
+
+def test_the_trailers_scene_starts_show_their_scenes():
+    """The Big Buck Bunny trailer excerpt (data/clips): one of its cuts passes through
+    black; every scene-start frame kept shows a picture, the black one 23 frames on."""
+    clip = Path(__file__).parent.parent / "data" / "clips" / "bbb-trailer-music.mp4"
+    result = fs.sample_video(str(clip), fs.SamplingSpec(interval_s=None))
+    starts = result.frames.join(result.analysis, on="frame_index")
+    first_frames = result.analysis.filter(
+        pl.col("frame_index").is_in(result.scenes["start_frame"].to_list())
+    )
+    assert (first_frames["contrast"] < fs_select.MIN_CONTRAST).sum() == 1  # the black one
+    assert (starts["contrast"] >= fs_select.MIN_CONTRAST).all()
+    assert starts["blank_frames_skipped"].to_list().count(0) == len(starts) - 1
+    assert max(starts["blank_frames_skipped"].to_list()) > 0

@@ -1,13 +1,18 @@
-"""framesift's faster content score equals PySceneDetect's, frame for frame."""
+"""framesift's faster content score equals PySceneDetect's, frame for frame, and so does
+the analysis image the scores are computed on."""
 
 from __future__ import annotations
 
+import av
+import cv2
 import numpy as np
 import pytest
 from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector, ContentDetector
+from scenedetect.scene_manager import compute_downscale_factor
 
 from framesift.errors import SettingsError
+from framesift.images import AnalysisRenderer, analysis_size, linear_axis
 from framesift.scenes import (
     KNOWN_DETECTORS,
     FastAdaptiveDetector,
@@ -96,3 +101,72 @@ def test_replay_from_stored_scores_finds_the_streamed_cuts(name):
 def test_keep_reasons_have_one_definition():
     assert SelectKeepReason is KeepReason
     assert KEEP_REASONS == ("interval", "keyframe", "scene_start", "representative")
+
+
+# -- the analysis image: PySceneDetect's, pixel for pixel --------------------------------
+
+
+def _picture(width: int, height: int, seed: int) -> np.ndarray:
+    """Gradients in every channel plus noise: chroma that differs from pixel to pixel."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), (x + y) * 3 % 256])
+    noisy = rgb.transpose(1, 2, 0) + rng.integers(-40, 41, size=(height, width, 3))
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def _pyscenedetect_image(frame: av.VideoFrame) -> np.ndarray:
+    """What PySceneDetect's CLI gives its detectors: OpenCV's reader (FFmpeg's converter
+    with bicubic flags) at full size, then its downscale factor and OpenCV's linear resize."""
+    full = frame.reformat(format="bgr24", interpolation="BICUBIC").to_ndarray()
+    factor = compute_downscale_factor(max(frame.width, frame.height))
+    if factor <= 1.0:
+        return full
+    size = (round(frame.width / factor), round(frame.height / factor))
+    return cv2.resize(full, size, interpolation=cv2.INTER_LINEAR)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "pix_fmt"),
+    [
+        (1280, 720, "yuv420p"),  # a whole-number factor: samples gathered
+        (3840, 2160, "yuv420p"),
+        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (the exact path)
+        (854, 480, "yuv420p"),
+        (640, 360, "yuv422p"),
+        (1280, 720, "yuv444p"),
+        (720, 405, "yuv420p"),  # odd height: FFmpeg interpolates chroma; the exact path
+        (640, 360, "yuvj420p"),  # full range: likewise
+        (200, 120, "yuv420p"),  # smaller than the analysis size: not scaled
+    ],
+)
+def test_default_analysis_image_equals_pyscenedetects(width, height, pix_fmt):
+    frame = av.VideoFrame.from_ndarray(_picture(width, height, 7), format="rgb24").reformat(
+        format=pix_fmt
+    )
+    expected = _pyscenedetect_image(frame)
+    for exact in (False, True):
+        bgr, gray = AnalysisRenderer(256, 0, exact=exact).render(frame)
+        np.testing.assert_array_equal(bgr, expected)
+        np.testing.assert_array_equal(gray, cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY))
+
+
+def test_portrait_analysis_image_follows_pyscenedetects_longer_side():
+    frame = av.VideoFrame.from_ndarray(_picture(360, 640, 3), format="rgb24").reformat(
+        format="yuv420p"
+    )
+    assert analysis_size(360, 640, 256) == (144, 256)
+    bgr, _ = AnalysisRenderer(256, 0, exact=False).render(frame)
+    expected = _pyscenedetect_image(frame)
+    assert bgr.shape == expected.shape == (256, 144, 3)
+    np.testing.assert_array_equal(bgr, expected)
+
+
+@pytest.mark.parametrize(("n_out", "n_in"), [(256, 1920), (256, 854), (144, 1080), (7, 7)])
+def test_linear_axis_is_opencvs_geometry(n_out, n_in):
+    axis = linear_axis(n_out, n_in)
+    # A one-row ramp resized by OpenCV: each output is the blend of low and high.
+    ramp = (np.arange(n_in) % 256).astype(np.uint8)[None, :].repeat(2, axis=0)
+    resized = cv2.resize(ramp, (n_out, 2), interpolation=cv2.INTER_LINEAR)[0].astype(int)
+    blend = (ramp[0, axis.low] * axis.weight_low + ramp[0, axis.high] * axis.weight_high) / 2048
+    assert np.abs(resized - blend).max() <= 1

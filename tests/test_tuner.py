@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import framesift as fs
-from framesift.analysis import reselect
+from framesift.analysis import explain_cuts, reselect
 from framesift.errors import SettingsError
 from framesift.fullpass import is_full_pass, require_full_pass
 from framesift.notebook import SamplingTuner
@@ -123,3 +123,36 @@ def test_only_a_pass_over_every_frame_can_be_reselected() -> None:
         assert not is_full_pass(mode)
         with pytest.raises(SettingsError, match=f"a.mp4 ran in '{mode}' mode"):
             require_full_pass(mode, "a.mp4")
+
+
+def test_the_tuner_says_why_frames_over_the_threshold_open_no_scene(sampled, cuts_video) -> None:
+    result, images = sampled
+    tuner = SamplingTuner(result, images=images)
+    assert f"{len(cuts_video.cut_frames)} cuts" in tuner.cuts.value
+    tuner.threshold.value = 0.0  # every frame reaches it: the flash filter allows no cut
+    assert tuner.selection.scenes.height == 1
+    assert "every frame does" in tuner.report.summary
+    assert "nothing is cut" in tuner.cuts.value
+    assert tuner.report.missed
+    assert all("minimum scene length" in m.reason for m in tuner.report.missed)
+    assert "every frame does" in tuner.snapshot()
+    # Cuts closer together than the minimum scene length: the later ones are held back.
+    tuner.threshold.value = 27.0
+    gaps = [b - a for a, b in zip(cuts_video.cut_frames, cuts_video.cut_frames[1:], strict=False)]
+    tuner.min_scene_len.value = max(gaps) + 1
+    assert f"a cut needs {max(gaps) + 1}" in tuner.cuts.value
+    report = explain_cuts(
+        result.analysis, tuner.spec, detector="content", fps=result.media.video.fps, limit=50
+    )
+    missed = {m.frame_index: m.reason for m in report.missed}
+    opened = set(tuner.selection.scenes["start_frame"].to_list())
+    assert set(cuts_video.cut_frames) <= set(missed) | opened  # each cut: made, or said why
+    assert opened.isdisjoint(missed)
+
+
+def test_explain_cuts_without_a_detector(sampled) -> None:
+    result, _ = sampled
+    spec = dataclasses.replace(SPEC, detector=None)
+    report = explain_cuts(result.analysis, spec, detector="content", fps=25.0)
+    assert report.summary.startswith("no scene detector")
+    assert report.missed == ()

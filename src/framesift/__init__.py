@@ -34,7 +34,7 @@ from framesift.errors import (
 
 if TYPE_CHECKING:
     from framesift._version import __version__
-    from framesift.analysis import reselect
+    from framesift.analysis import explain_cuts, reselect
     from framesift.batch import ExecutorSpec, ingest
     from framesift.catalog import Catalog
     from framesift.estimate import estimate_collection
@@ -89,6 +89,7 @@ _LAZY: dict[str, str] = {
     "Catalog": "framesift.catalog",
     "ExecutorSpec": "framesift.batch",
     "estimate_collection": "framesift.estimate",
+    "explain_cuts": "framesift.analysis",
     "ingest": "framesift.batch",
     "reselect": "framesift.analysis",
     "write_report": "framesift.report",
@@ -168,6 +169,7 @@ __all__ = [
     "WorkerLostError",
     "__version__",
     "estimate_collection",
+    "explain_cuts",
     "ingest",
     "probe",
     "reselect",

@@ -5,7 +5,8 @@ luma and perceptual hash (``SampleResult.analysis``, :data:`~framesift.schema.AN
 gathered in :class:`AnalysisColumns` as it goes. ``reselect`` answers "which frames and
 scenes would another threshold, interval, dedup setting or k give?" from that table alone,
 with the pass's own rules (:mod:`framesift.select`): the tuning widget runs on it, and so
-does the fast scan once its segments are joined.
+does the fast scan once its segments are joined. ``explain_cuts`` says why frames whose
+score reached the threshold opened no scene (what the tuner shows beside its counts).
 """
 
 from __future__ import annotations
@@ -23,16 +24,31 @@ from framesift.select import (
     DedupGate,
     IntervalClock,
     SceneRow,
+    SceneStartChooser,
+    StartChoice,
     add_representative,
+    add_scene_start,
     candidate_stride,
     choose_representatives,
     keep_reasons,
+    lookahead_frames,
     scene_row,
     stream_end_s,
 )
 from framesift.spec import SamplingSpec
 
-__all__ = ["SELECTION_SCHEMA", "AnalysisColumns", "Selection", "reselect"]
+__all__ = [
+    "SELECTION_SCHEMA",
+    "AnalysisColumns",
+    "CutReport",
+    "MissedCut",
+    "Selection",
+    "explain_cuts",
+    "reselect",
+]
+
+# Detectors whose cuts pass PySceneDetect's flash filter (merge mode) on "score >= threshold".
+_FLASH_FILTERED = ("content", "hash")
 
 SELECTION_SCHEMA: dict[str, pl.DataType] = {
     "frame_index": pl.Int64(),
@@ -47,7 +63,7 @@ class AnalysisColumns:
     """The analysis table's columns as a pass fills them: a few tens of bytes per frame
     in typed arrays, made a DataFrame once at the end."""
 
-    __slots__ = ("index", "keyframe", "luma", "phash", "pts", "score", "time_s")
+    __slots__ = ("contrast", "index", "keyframe", "luma", "phash", "pts", "score", "time_s")
 
     def __init__(self) -> None:
         self.index = array("q")
@@ -57,6 +73,7 @@ class AnalysisColumns:
         self.score = array("f")
         self.luma = array("f")
         self.phash = array("Q")
+        self.contrast = array("f")
 
     def __len__(self) -> int:
         return len(self.index)
@@ -68,10 +85,12 @@ class AnalysisColumns:
         pts: int,
         keyframe: bool,
         score: float,
-        luma: float,
         phash: int,
+        luma: float,
+        contrast: float | None = None,
     ) -> None:
-        """One decoded frame's analysis."""
+        """One decoded frame's analysis (``contrast``: its gray-level spread, None when
+        not measured)."""
         self.index.append(index)
         self.time_s.append(time_s)
         self.pts.append(pts)
@@ -79,6 +98,7 @@ class AnalysisColumns:
         self.score.append(score)
         self.luma.append(luma)
         self.phash.append(phash)
+        self.contrast.append(float("nan") if contrast is None else contrast)
 
     def to_frame(self) -> pl.DataFrame:
         """The columns as an analysis table (ANALYSIS_SCHEMA)."""
@@ -91,9 +111,10 @@ class AnalysisColumns:
                 "score": np.frombuffer(self.score, dtype=np.float32),
                 "luma": np.frombuffer(self.luma, dtype=np.float32),
                 "phash": np.frombuffer(self.phash, dtype=np.uint64),
+                "contrast": np.frombuffer(self.contrast, dtype=np.float32),
             },
             schema=ANALYSIS_SCHEMA,
-        )
+        ).with_columns(pl.col("contrast").fill_nan(None))
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,14 @@ def reselect(
     scores = rows["score"].to_list()
     starts = _scene_starts(index, scores, spec, fps)
     keyframe_pass = spec.keyframes and all(rows["keyframe"].to_list())
-    kept, duplicates = _keep_by_rules(times, hashes, starts, spec, keyframe_pass)
+    # Older analysis tables have no contrast: every frame then counts as showing a picture.
+    contrasts = (
+        rows["contrast"].fill_null(255.0).to_list()
+        if "contrast" in rows.columns
+        else [255.0] * len(index)
+    )
+    shown = _Shown(index, contrasts, lookahead_frames(fps) if spec.detector else 0)
+    kept, duplicates = _keep_by_rules(times, hashes, starts, spec, keyframe_pass, shown)
     scene_rows = _scenes(index, times, scores, sorted(starts), spec, fps, kept)
     scene_of = _scene_of(len(index), starts)
     selected = sorted(kept)
@@ -175,27 +203,74 @@ def _scene_starts(
     return starts
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What the scene-start choice needs per frame: its number and gray-level spread."""
+
+    numbers: list[int]
+    contrasts: list[float]
+    lookahead: int
+
+
 def _keep_by_rules(
     times: list[float],
     hashes: list[int],
     starts: set[int],
     spec: SamplingSpec,
     keyframe_pass: bool,
+    shown: _Shown,
 ) -> tuple[dict[int, list[str]], int]:
     """Frames kept in time order (interval, keyframe, scene start, then the dedup gate):
-    their reasons by position, and how many near-duplicates were skipped."""
+    their reasons by position, and how many near-duplicates were skipped.
+
+    A scene start that shows nothing is chosen over the next frames as the streaming pass
+    chooses it (:class:`~framesift.select.SceneStartChooser`, decided at the same frame).
+    """
     clock = IntervalClock(spec.interval_s)
     gate = DedupGate(spec.dedup_bits)
     detecting = spec.detector is not None
     interval_on = spec.interval_s is not None
+    chooser = SceneStartChooser(shown.lookahead)
+    first = candidate = -1
     kept: dict[int, list[str]] = {}
     for i, time_s in enumerate(times):
-        is_start = detecting and i in starts
+        is_start = False
+        if detecting and i in starts:
+            if chooser.waiting:
+                chosen = _chosen(chooser.close(), first, candidate)
+                _mark_start(kept, chosen, hashes, gate)
+            is_start = chooser.open(shown.numbers[i], shown.contrasts[i])
+            first, candidate = i, -1
+        elif chooser.waiting:
+            choice = chooser.offer(shown.numbers[i], shown.contrasts[i])
+            if chooser.candidate == shown.numbers[i]:
+                candidate = i
+            if choice != "wait":
+                chosen = _chosen(choice, first, candidate)
+                if chosen == i:
+                    is_start = True
+                else:
+                    _mark_start(kept, chosen, hashes, gate)
         reasons = keep_reasons(clock.due(time_s), keyframe_pass, is_start, interval_on=interval_on)
         if reasons and gate.admits(hashes[i], is_start):
             kept[i] = reasons
             gate.record(hashes[i])
+    if chooser.waiting:
+        _mark_start(kept, _chosen(chooser.close(), first, candidate), hashes, gate)
     return kept, gate.skipped
+
+
+def _chosen(choice: StartChoice, first: int, candidate: int) -> int:
+    return candidate if choice == "candidate" and candidate >= 0 else first
+
+
+def _mark_start(kept: dict[int, list[str]], i: int, hashes: list[int], gate: DedupGate) -> None:
+    """Frame ``i`` (already offered) is its scene's start: mark it, or keep it now."""
+    if i in kept:
+        add_scene_start(kept[i])
+    else:
+        kept[i] = keep_reasons(False, False, True, interval_on=False)
+        gate.record(hashes[i])
 
 
 def _scenes(
@@ -240,3 +315,82 @@ def _scene_of(n: int, starts: set[int]) -> list[int]:
             scene += 1
         scene_of[i] = scene
     return scene_of
+
+
+@dataclass(frozen=True)
+class MissedCut:
+    """A frame whose score reached the threshold but that opens no scene, and why."""
+
+    frame_index: int
+    time_s: float
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CutReport:
+    """Why the detector cut where it did: one sentence, and the frames over the threshold
+    that opened no scene (highest scores first, at most ``limit`` of them)."""
+
+    summary: str
+    missed: tuple[MissedCut, ...]
+
+
+def explain_cuts(
+    analysis: pl.DataFrame,
+    spec: SamplingSpec,
+    *,
+    detector: str | None,
+    fps: float,
+    limit: int = 5,
+) -> CutReport:
+    """Why ``spec`` cuts a pass's analysis where it does (see :func:`reselect`).
+
+    The content and hash detectors report a frame whose score reaches the threshold only
+    when it comes at least ``min_scene_len_frames`` after the previous frame that reached
+    it (the first frame counts as one), and merge a burst of such frames into one cut
+    (PySceneDetect's flash filter); the cuts themselves come from PySceneDetect's own
+    logic (:func:`reselect`), this only names the rule that held each other frame back.
+    """
+    if spec.detector is None:
+        return CutReport("no scene detector: the video is one scene", ())
+    threshold = spec.effective_threshold
+    rows = analysis.sort("frame_index")
+    numbers = rows["frame_index"].to_list()
+    scores, times = rows["score"].to_list(), rows["time_s"].to_list()
+    selection = reselect(analysis, spec, detector=detector, fps=fps)
+    cuts = set(selection.scenes["start_frame"].to_list()[1:])
+    above = [i for i, score in enumerate(scores) if threshold is not None and score >= threshold]
+    head = f"{len(cuts)} cuts; {len(above)} of {len(numbers)} frames reach threshold {threshold:g}"
+    if spec.detector not in _FLASH_FILTERED:
+        return CutReport(
+            f"{head}; the {spec.detector} detector decides by its own rules "
+            "(PySceneDetect's documentation of it)",
+            (),
+        )
+    min_len = spec.min_scene_len_frames
+    missed: list[MissedCut] = []
+    last_above = numbers[0] if numbers else 0
+    for i in above:
+        number = numbers[i]
+        if number not in cuts:
+            gap = number - last_above
+            reason = (
+                f"only {gap} frame{'s' * (gap != 1)} after frame {last_above}, which reached "
+                "the threshold too: "
+                f"a cut needs {min_len} (minimum scene length)"
+                if gap < min_len
+                else "merged with the frames over the threshold around it into one cut "
+                "(PySceneDetect's flash filter)"
+            )
+            missed.append(MissedCut(number, times[i], scores[i], reason))
+        last_above = number
+    if numbers and len(above) == len(numbers):
+        head += (
+            f": every frame does, so none comes {min_len} frames after the previous one "
+            "that did, and nothing is cut (raise the threshold)"
+        )
+    elif missed:
+        head += f"; {len(missed)} of them open no scene"
+    missed.sort(key=lambda m: -m.score)
+    return CutReport(head, tuple(missed[:limit]))

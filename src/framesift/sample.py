@@ -42,6 +42,8 @@ from framesift.select import (
     IntervalClock,
     candidate_stride,
     choose_representatives,
+    lookahead_frames,
+    shows_picture,
     stream_end_s,
 )
 from framesift.sink import ImageSink
@@ -185,6 +187,7 @@ class SamplingPass:
             size=(video.width, video.height),
             hand_off=self._hand_off,
             thumbnail_rgb=self._images.thumbnail_rgb if self._images is not None else None,
+            lookahead_frames=lookahead_frames(self._fps) if self.spec.detector else 0,
         )
         self._columns = AnalysisColumns()
         self._fast: FastScanResult | None = None
@@ -278,6 +281,11 @@ class SamplingPass:
         if self.progress is not None:
             self.progress(0.0, total_s)  # started: a listener can time from here
 
+        # Frames that may still become a scene start shown past blank frames keep their
+        # pictures (select.SceneStartChooser): those that show something, within the
+        # look-ahead after a blank frame that may open a scene.
+        lookahead = self._selector.lookahead_frames
+        blank_start = -lookahead - 1
         for decoded in frames:
             if origin is None:
                 origin = decoded.time_s
@@ -286,17 +294,22 @@ class SamplingPass:
             # Analysis image through swscale; rotation by numpy on the small result.
             bgr, gray = analysis.render(decoded.frame)
             phash = perceptual_hash(gray)
+            luma, contrast = analysis.luma_stats(gray)
             interval_due = clock.due(decoded.time_s)
-            pending = PendingFrame(decoded, phash, interval_due)
+            pending = PendingFrame(decoded, phash, interval_due, contrast=contrast)
             score = 0.0
             ring.append(pending)
             if detector is not None:
                 score, cuts = detector.push(decoded.index, bgr)
                 pending.score = score
                 mark_cuts(ring, cuts)
-            if not (hold_all or interval_due or origin == decoded.time_s) and (
-                detector is None or not detector.may_cut_at(score)
-            ):
+            may_open = origin == decoded.time_s or (
+                detector is not None and detector.may_cut_at(score)
+            )
+            if may_open and not shows_picture(contrast):
+                blank_start = decoded.index
+            after_blank = decoded.index - blank_start <= lookahead and shows_picture(contrast)
+            if not (hold_all or interval_due or may_open or after_blank):
                 # This frame can no longer be kept: let its picture go now, so the ring
                 # holds timings and hashes, not decoded pictures (the decoder's buffers
                 # stay few and warm in cache).
@@ -307,8 +320,9 @@ class SamplingPass:
                 decoded.pts,
                 decoded.keyframe,
                 score,
-                analysis.mean_luma(gray),
                 phash,
+                luma,
+                contrast,
             )
             while len(ring) > lookback:
                 yield from selector.offer(ring.popleft())

@@ -49,6 +49,10 @@ FRAMES_SCHEMA: dict[str, pl.DataType] = {
     "thumbnail_uri": pl.String(),  # None when thumbnails are off
     "frame_uri": pl.String(),  # full-resolution image, None unless asked for
     "thumbnail_bytes": pl.Int64(),
+    # Scene starts: frames passed over from the scene's first frame because they showed
+    # nothing (black, blank, fading in); 0 when the first frame itself is shown. Null on
+    # other frames, and in catalogs written before this column.
+    "blank_frames_skipped": pl.Int32(),
 }
 
 SCENES_SCHEMA: dict[str, pl.DataType] = {
@@ -68,6 +72,9 @@ ANALYSIS_SCHEMA: dict[str, pl.DataType] = {
     "score": pl.Float32(),  # the detector's per-frame score (content_val, intensity, ...)
     "luma": pl.Float32(),  # mean luma 0-255 (BT.601) of the analysis image
     "phash": pl.UInt64(),
+    # standard deviation of that luma: under 12 the frame shows nothing (black, blank,
+    # fading in; framesift.select.shows_picture); null in catalogs written before it
+    "contrast": pl.Float32(),
 }
 
 SEGMENTS_SCHEMA: dict[str, pl.DataType] = {

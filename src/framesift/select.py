@@ -9,7 +9,9 @@ fast scan (:mod:`framesift.fastscan`) all decide with the pieces here:
 - the keyframe rule: a keyframe pass keeps every frame it decodes, or, with an interval,
   the keyframes the interval clock is due at: at most one per ``interval_s``
   (``--keyframes --every N`` thins a preview of short GOPs);
-- the scene start: the first frame of every scene when a detector runs;
+- the scene start: the first frame of every scene when a detector runs, or, when that
+  frame shows nothing (black, blank, a fade not yet out of black), the first frame that
+  does within a bounded look-ahead (:class:`SceneStartChooser`);
 - k representatives per scene (:class:`CandidateGrid`, :func:`candidate_stride`,
   :func:`choose_representatives`): the frames nearest the centres of k equal parts;
 - the dedup gate (:class:`DedupGate`): a frame within ``dedup_bits`` of the last frame
@@ -26,7 +28,8 @@ or detectors.
 from __future__ import annotations
 
 import math
-from typing import Generic, TypedDict, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Literal, TypedDict, TypeVar
 
 from framesift.dedup import hamming
 from framesift.schema import KeepReason
@@ -39,7 +42,10 @@ __all__ = [
     "IntervalClock",
     "KeepReason",
     "SceneRow",
+    "SceneStartChooser",
+    "StartChoice",
     "add_representative",
+    "add_scene_start",
     "candidate_cap",
     "candidate_stride",
     "choose_representatives",
@@ -48,13 +54,22 @@ __all__ = [
     "interval_slot",
     "is_representative_only",
     "keep_reasons",
+    "lookahead_frames",
     "representative_only",
     "scene_row",
+    "shows_picture",
     "stream_end_s",
 ]
 
 EPS_S = 1e-6
 """Slack on time comparisons (seconds): a frame this close to a target counts as on it."""
+
+MIN_CONTRAST = 12.0
+"""A picture whose gray levels spread less than this (standard deviation on 0-255) shows
+nothing: black, white, a flat colour, or a fade still close to black."""
+
+SCENE_START_LOOKAHEAD_S = 2.0
+"""How far past a scene's first frame the pass looks for one that shows the scene."""
 
 REPRESENTATIVE_CANDIDATES = 16
 """Representative candidates held per scene (at least 4k); thumbnails of analysis size."""
@@ -85,6 +100,7 @@ class FrameRow(TypedDict):
     thumbnail_uri: str | None
     frame_uri: str | None
     thumbnail_bytes: int | None
+    blank_frames_skipped: int | None  # scene starts: frames passed over; None otherwise
 
 
 class SceneRow(TypedDict):
@@ -112,6 +128,7 @@ def frame_row(
     thumbnail_uri: str | None = None,
     frame_uri: str | None = None,
     thumbnail_bytes: int | None = None,
+    blank_frames_skipped: int | None = None,
 ) -> FrameRow:
     """The frames-table row of a kept frame (image columns empty until its pictures are
     written)."""
@@ -128,6 +145,7 @@ def frame_row(
         "thumbnail_uri": thumbnail_uri,
         "frame_uri": frame_uri,
         "thumbnail_bytes": thumbnail_bytes,
+        "blank_frames_skipped": blank_frames_skipped,
     }
 
 
@@ -234,10 +252,83 @@ def is_representative_only(reasons: list[str]) -> bool:
     return reasons == [_REPRESENTATIVE]
 
 
+def add_scene_start(reasons: list[str]) -> None:
+    """Mark a kept frame as its scene's start too (once, in the tables' order)."""
+    if _SCENE_START not in reasons:
+        reasons.insert(sum(r in (_INTERVAL, _KEYFRAME) for r in reasons), _SCENE_START)
+
+
 def drop_scene_start(reasons: list[str]) -> None:
     """Withdraw the scene-start reason (its cut was not confirmed)."""
     if _SCENE_START in reasons:
         reasons.remove(_SCENE_START)
+
+
+# -- the scene start that shows the scene ------------------------------------------------
+
+
+def shows_picture(contrast: float) -> bool:
+    """Whether a frame with this gray-level spread shows something (:data:`MIN_CONTRAST`)."""
+    return contrast >= MIN_CONTRAST
+
+
+def lookahead_frames(fps: float) -> int:
+    """Frames of :data:`SCENE_START_LOOKAHEAD_S` at this rate (at least one)."""
+    return max(1, round((fps if fps > 0 else 25.0) * SCENE_START_LOOKAHEAD_S))
+
+
+StartChoice = Literal["wait", "first", "candidate"]
+"""What :meth:`SceneStartChooser.offer` decided: look further, or the scene start is the
+scene's first frame, or the candidate (the last frame that showed a picture)."""
+
+
+@dataclass
+class SceneStartChooser:
+    """Which frame stands for a scene's start, decided frame by frame in time order.
+
+    The first frame, unless it shows nothing (:func:`shows_picture`). Then the frames
+    after it are looked at, at most ``lookahead`` of them and never past the scene's end:
+    the first that shows a picture and has stopped brightening (the next frame's spread
+    is at most 2% above its own: a fade in has settled) is taken; when the look-ahead ends
+    first, the last frame that showed a picture; when none did, the first frame after
+    all. A driver holds at most two pictures for this: the first frame's and the
+    candidate's.
+    """
+
+    lookahead: int
+    first: int = -1  # position of the scene's first frame; -1: nothing pending
+    candidate: int = -1  # position of the last frame that showed a picture
+    candidate_contrast: float = 0.0
+
+    @property
+    def waiting(self) -> bool:
+        return self.first >= 0
+
+    def open(self, position: int, contrast: float) -> bool:
+        """A scene opens at ``position``: True when its first frame is its start."""
+        if self.lookahead <= 0 or shows_picture(contrast):
+            self.first = -1
+            return True
+        self.first, self.candidate = position, -1
+        return False
+
+    def offer(self, position: int, contrast: float) -> StartChoice:
+        """The next frame of the same scene (while :attr:`waiting`)."""
+        if self.candidate >= 0 and contrast <= self.candidate_contrast * 1.02 + 0.5:
+            return self._done("candidate")
+        if shows_picture(contrast):
+            self.candidate, self.candidate_contrast = position, contrast
+        if position - self.first >= self.lookahead:
+            return self._done("candidate" if self.candidate >= 0 else "first")
+        return "wait"
+
+    def close(self) -> StartChoice:
+        """The scene ended (or the stream) while waiting."""
+        return self._done("candidate" if self.candidate >= 0 else "first")
+
+    def _done(self, choice: StartChoice) -> StartChoice:
+        self.first = -1
+        return choice
 
 
 class DedupGate:

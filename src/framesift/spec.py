@@ -169,11 +169,16 @@ class SamplingSpec:
     """Drop a frame whose perceptual hash is within this Hamming distance of the last kept
     frame (None: keep near-duplicates). 0 drops exact hash matches only; 64 would drop all."""
     analysis_width_px: int = 256
-    """Width of the image the detectors see (PySceneDetect's CLI downscales to ~256 too)."""
+    """Longer side of the image the detectors see, by PySceneDetect's downscale rule (the
+    picture divided by ``max(width, height) / 256``; not scaled when smaller)."""
     analysis_scaling: Literal["fast", "exact"] = "fast"
-    """fast: FFmpeg's scaler makes the small analysis image straight from the decoded
-    picture. exact: convert at full resolution, then OpenCV's linear resize, as
-    PySceneDetect's CLI does, so detector scores match it bit for bit (slower at HD)."""
+    """How the analysis image is made; both give PySceneDetect's CLI's image (its reader
+    converts to BGR at full size, then OpenCV's linear resize). exact: exactly that, a
+    full-size conversion per frame (about as long as decoding the frame at 1080p).
+    fast: where the scale factor is a whole number (1280x720, 3840x2160, no scaling) only
+    the samples the resize reads are gathered and converted, the same pixels for less;
+    elsewhere (1920x1080, odd heights, other pixel formats) the same full-size path.
+    docs/scenes.md and benchmarks/RESULTS.md give the cost and the parity."""
     image: ImageSpec = field(default_factory=ImageSpec)
     decode: DecodeSpec = field(default_factory=DecodeSpec)
 

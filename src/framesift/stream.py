@@ -25,7 +25,10 @@ from framesift.select import (
     DedupGate,
     FrameRow,
     SceneRow,
+    SceneStartChooser,
+    StartChoice,
     add_representative,
+    add_scene_start,
     frame_row,
     is_representative_only,
     keep_reasons,
@@ -51,6 +54,8 @@ class PendingFrame:
     interval_due: bool
     score: float = 0.0
     scene_start: bool = False
+    contrast: float = 255.0  # gray-level spread of the analysis image (select.shows_picture)
+    blank_frames_skipped: int | None = None  # set on a scene start found past blank frames
 
 
 def release_picture(pending: PendingFrame) -> None:
@@ -67,6 +72,14 @@ def mark_cuts(ring: deque[PendingFrame], cuts: list[int]) -> None:
                 break
         else:
             logger.warning("cut at frame %d reported too late to place; ignored", cut)
+
+
+@dataclass(slots=True)
+class _Held:
+    """A frame the scene-start choice may still take, and its row if it was kept anyway."""
+
+    pending: PendingFrame
+    row: FrameRow | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +100,7 @@ class StreamSelector:
         size: tuple[int, int],
         hand_off: HandOff,
         thumbnail_rgb: Callable[[av.VideoFrame], NDArray[np.uint8]] | None,
+        lookahead_frames: int = 0,
     ) -> None:
         self.spec = spec
         self.keyframe_pass = keyframe_pass
@@ -103,6 +117,11 @@ class StreamSelector:
         self._scene_first = 0
         self._scene_start_s = 0.0
         self._scene_score = 0.0
+        # The scene start that shows the scene (select.SceneStartChooser); 0: off.
+        self.lookahead_frames = lookahead_frames
+        self._start = SceneStartChooser(lookahead_frames)
+        self._start_first: _Held | None = None
+        self._start_candidate: _Held | None = None
 
     @property
     def duplicates_skipped(self) -> int:
@@ -113,8 +132,15 @@ class StreamSelector:
         decoded = pending.decoded
         if self._scene < 0 or (pending.scene_start and decoded.index > self._scene_first):
             if self._scene >= 0:
+                yield from self._settle_start(self._start.close() if self._start.waiting else None)
                 yield from self._close_scene(decoded.index, decoded.time_s)
             self._open_scene(pending)
+        elif self._start.waiting:
+            choice = self._start.offer(decoded.index, pending.contrast)
+            if self._start.candidate == decoded.index:
+                self._start_candidate = _Held(pending)
+            if choice != "wait":
+                yield from self._settle_start(choice, pending)
         reasons = keep_reasons(
             pending.interval_due,
             self.keyframe_pass,
@@ -126,6 +152,9 @@ class StreamSelector:
         if reasons and self._gate.admits(pending.phash, pending.scene_start):
             kept = self._keep(pending, reasons, None)
             row = kept.row
+        for held in (self._start_first, self._start_candidate):
+            if held is not None and held.pending is pending:
+                held.row = row
         if self._representatives and self._grid.wants(decoded.index):
             self._offer_candidate(pending, row)
         if kept is not None:
@@ -134,7 +163,33 @@ class StreamSelector:
     def finish(self, end_frame: int, end_s: float) -> Iterator[KeptFrame]:
         """The stream has ended (``end_frame``, ``end_s``: just past its last frame)."""
         if self._scene >= 0:
+            yield from self._settle_start(self._start.close() if self._start.waiting else None)
             yield from self._close_scene(end_frame, end_s)
+
+    def _settle_start(
+        self, choice: StartChoice | None, current: PendingFrame | None = None
+    ) -> Iterator[KeptFrame]:
+        """The scene start was chosen (None: nothing was pending): mark or keep it.
+        ``current`` is the frame being offered now (the selection keeps it next)."""
+        first, candidate = self._start_first, self._start_candidate
+        self._start_first = self._start_candidate = None
+        if choice is None or first is None:
+            return
+        chosen = candidate if choice == "candidate" and candidate is not None else first
+        if chosen.row is None and chosen.pending.decoded.frame is NO_FRAME:
+            logger.warning("scene start at frame %d: picture gone", chosen.pending.decoded.index)
+            chosen = first
+        skipped = chosen.pending.decoded.index - first.pending.decoded.index
+        chosen.pending.blank_frames_skipped = skipped
+        if chosen.pending is current:
+            current.scene_start = True
+        elif chosen.row is not None:  # kept already (interval): now the scene start too
+            add_scene_start(chosen.row["reasons"])
+            chosen.row["blank_frames_skipped"] = skipped
+        else:
+            chosen.pending.scene_start = True
+            reasons = keep_reasons(False, False, True, interval_on=False)
+            yield self._keep(chosen.pending, reasons, None)
 
     def _open_scene(self, pending: PendingFrame) -> None:
         self._scene += 1
@@ -143,6 +198,11 @@ class StreamSelector:
         self._scene_score = pending.score
         self._grid.open_scene(pending.decoded.index)
         pending.scene_start = self._detecting
+        if self._detecting and not self._start.open(pending.decoded.index, pending.contrast):
+            # Its first frame shows nothing: the start is chosen over the next frames.
+            pending.scene_start = False
+            self._start_first = _Held(pending)
+            self._start_candidate = None
 
     def _keep(
         self, pending: PendingFrame, reasons: list[str], thumb_rgb: NDArray[np.uint8] | None
@@ -158,6 +218,13 @@ class StreamSelector:
             phash=pending.phash,
             width=self._width,
             height=self._height,
+            blank_frames_skipped=(
+                pending.blank_frames_skipped
+                if pending.blank_frames_skipped is not None
+                else 0
+                if pending.scene_start
+                else None
+            ),
         )
         thumbnail = self._hand_off(row, HeldPicture(decoded.frame, thumb_rgb))
         if not is_representative_only(reasons):
@@ -201,4 +268,6 @@ def _without_picture(pending: PendingFrame) -> PendingFrame:
         pending.interval_due,
         pending.score,
         pending.scene_start,
+        pending.contrast,
+        pending.blank_frames_skipped,
     )

@@ -63,9 +63,10 @@ def join_ranges(setup: ScanSetup, scans: Sequence[RangeScan]) -> JoinedRanges:
             "score": scores,
             "luma": [x for s in scans for x in s.columns.luma],
             "phash": [x for s in scans for x in s.columns.phash],
+            "contrast": [x for s in scans for x in s.columns.contrast],
         },
         schema=ANALYSIS_SCHEMA,
-    )
+    ).with_columns(pl.col("contrast").fill_nan(None))
     pictures: dict[int, Pictures] = {}
     for scan in scans:
         pictures.update(scan.pictures)

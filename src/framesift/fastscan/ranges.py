@@ -149,8 +149,8 @@ def scan_range(
                 decoded.pts,
                 decoded.keyframe,
                 score,
-                analysis.mean_luma(gray),
                 perceptual_hash(gray),
+                *analysis.luma_stats(gray),
             )
             out.intra.append(1 if decoded.intra else 0)
             if with_pictures:

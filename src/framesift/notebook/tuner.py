@@ -2,7 +2,8 @@
 
 Sliders for the detector threshold, minimum scene length, interval, near-duplicate bits and
 representatives per scene; every change re-selects with :func:`framesift.reselect` from the
-cached analysis (no decoding, milliseconds) and redraws the score plot, the counts and the
+cached analysis (no decoding, milliseconds) and redraws the score plot, the counts, why
+frames over the threshold opened no scene (:func:`framesift.analysis.explain_cuts`) and the
 kept frames' thumbnails (those the pass wrote). ``tuner.spec`` is the chosen
 :class:`~framesift.spec.SamplingSpec`, ready for ``ingest``.
 """
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from framesift.analysis import Selection, reselect
+from framesift.analysis import CutReport, Selection, explain_cuts, reselect
 from framesift.fullpass import require_full_pass
 from framesift.notebook.controls import (
     controls_html,
@@ -72,12 +73,14 @@ class SamplingTuner:
         self.interval = interval_slider(w, start, style, layout)
         self.dedup, self.representatives = dedup_and_representatives(w, base, style, layout)
         self.summary = w.HTML()
+        self.cuts = w.HTML()
         self.plot = w.Image(format="png")
         self.gallery = w.HTML()
         for control in self.controls:
             control.observe(self._on_change, names="value")
-        self.widget = w.VBox([*self.controls, self.summary, self.plot, self.gallery])
+        self.widget = w.VBox([*self.controls, self.summary, self.cuts, self.plot, self.gallery])
         self.selection: Selection = self._select()
+        self.report: CutReport = self._explain()
         self._redraw()
 
     @property
@@ -102,8 +105,14 @@ class SamplingTuner:
             self.result.analysis, self.spec, detector=self.result.spec.detector, fps=self._fps
         )
 
+    def _explain(self) -> CutReport:
+        return explain_cuts(
+            self.result.analysis, self.spec, detector=self.result.spec.detector, fps=self._fps
+        )
+
     def _on_change(self, change: object) -> None:
         self.selection = self._select()
+        self.report = self._explain()
         self._redraw()
 
     def _redraw(self) -> None:
@@ -112,6 +121,16 @@ class SamplingTuner:
             f"<b>{sel.scenes.height}</b> scenes, <b>{sel.frames.height}</b> kept frames, "
             f"{sel.duplicates_skipped} near-duplicates skipped "
             f"(of {self.result.analysis.height} analysed frames)"
+        )
+        missed = "".join(
+            f"<li>{m.time_s:.2f} s (frame {m.frame_index}, score {m.score:.1f}): "
+            f"{html.escape(m.reason)}</li>"
+            for m in self.report.missed
+        )
+        self.cuts.value = (
+            f'<div style="font-size:12px">{html.escape(self.report.summary)}'
+            + (f"<ul>{missed}</ul>" if missed else "")
+            + "</div>"
         )
         self._draw_plot()
         self.gallery.value = self._gallery_html()
@@ -157,6 +176,7 @@ class SamplingTuner:
         return str(
             controls_html(self.controls)
             + self.summary.value
+            + self.cuts.value
             + png_html(self.plot.value)
             + self.gallery.value
         )
