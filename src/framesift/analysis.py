@@ -56,6 +56,7 @@ SELECTION_SCHEMA: dict[str, pl.DataType] = {
     "scene_index": pl.Int32(),
     "reasons": pl.List(pl.String()),
     "phash": pl.UInt64(),
+    "blank_frames_skipped": pl.Int32(),
 }
 
 
@@ -160,7 +161,8 @@ def reselect(
         else [255.0] * len(index)
     )
     shown = _Shown(index, contrasts, lookahead_frames(fps) if spec.detector else 0)
-    kept, duplicates = _keep_by_rules(times, hashes, starts, spec, keyframe_pass, shown)
+    skips: dict[int, int] = {}  # scene starts: frames passed over to reach them
+    kept, duplicates = _keep_by_rules(times, hashes, starts, spec, keyframe_pass, shown, skips)
     scene_rows = _scenes(index, times, scores, sorted(starts), spec, fps, kept)
     scene_of = _scene_of(len(index), starts)
     selected = sorted(kept)
@@ -171,6 +173,7 @@ def reselect(
             "scene_index": [scene_of[i] for i in selected],
             "reasons": [kept[i] for i in selected],
             "phash": [hashes[i] for i in selected],
+            "blank_frames_skipped": [skips.get(i) for i in selected],
         },
         schema=SELECTION_SCHEMA,
     )
@@ -219,9 +222,11 @@ def _keep_by_rules(
     spec: SamplingSpec,
     keyframe_pass: bool,
     shown: _Shown,
+    skips: dict[int, int],
 ) -> tuple[dict[int, list[str]], int]:
     """Frames kept in time order (interval, keyframe, scene start, then the dedup gate):
-    their reasons by position, and how many near-duplicates were skipped.
+    their reasons by position, and how many near-duplicates were skipped; ``skips`` gets
+    each scene start's count of frames passed over (0 when its first frame shows it).
 
     A scene start that shows nothing is chosen over the next frames as the streaming pass
     chooses it (:class:`~framesift.select.SceneStartChooser`, decided at the same frame).
@@ -239,14 +244,18 @@ def _keep_by_rules(
             if chooser.waiting:
                 chosen = _chosen(chooser.close(), first, candidate)
                 _mark_start(kept, chosen, hashes, gate)
+                skips[chosen] = shown.numbers[chosen] - shown.numbers[first]
             is_start = chooser.open(shown.numbers[i], shown.contrasts[i])
             first, candidate = i, -1
+            if is_start:
+                skips[i] = 0
         elif chooser.waiting:
             choice = chooser.offer(shown.numbers[i], shown.contrasts[i])
             if chooser.candidate == shown.numbers[i]:
                 candidate = i
             if choice != "wait":
                 chosen = _chosen(choice, first, candidate)
+                skips[chosen] = shown.numbers[chosen] - shown.numbers[first]
                 if chosen == i:
                     is_start = True
                 else:
@@ -256,7 +265,9 @@ def _keep_by_rules(
             kept[i] = reasons
             gate.record(hashes[i])
     if chooser.waiting:
-        _mark_start(kept, _chosen(chooser.close(), first, candidate), hashes, gate)
+        chosen = _chosen(chooser.close(), first, candidate)
+        _mark_start(kept, chosen, hashes, gate)
+        skips[chosen] = shown.numbers[chosen] - shown.numbers[first]
     return kept, gate.skipped
 
 

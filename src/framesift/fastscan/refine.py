@@ -20,6 +20,7 @@ from framesift.fastscan.parallel import chunks, run_parallel
 from framesift.fastscan.setup import ScanSetup
 from framesift.images import AnalysisRenderer
 from framesift.scenes import SceneCutDetector
+from framesift.schema import KeepReason
 from framesift.select import EPS_S, FrameRow, drop_scene_start, frame_row
 
 __all__ = ["kept_rows", "refine_scenes"]
@@ -159,6 +160,9 @@ def kept_rows(
                 phash=frame["phash"],
                 width=video.width,
                 height=video.height,
+                blank_frames_skipped=(
+                    frame["blank_frames_skipped"] if KeepReason.SCENE_START in reasons else None
+                ),
             )
         )
     return rows
