@@ -237,8 +237,8 @@ def test_a_stall_during_calibration_costs_no_cpu_seconds(cuts_video, monkeypatch
     monkeypatch.setattr(calibrate, "_ingest_stretch", recorded)
     info = fs.probe(str(cuts_video.path))
     measured = calibrate.calibrate_ingest(Source(str(cuts_video.path)), info, SPEC, 20.0)
-    assert [r.seconds for r in runs] == [20.0, 10.0]
-    stalled, calm = runs
+    assert [r.seconds for r in runs][:2] == [20.0, 10.0]  # then a few frames, for bytes
+    stalled, calm = runs[:2]
     assert stalled.call.wall > 3.0
     assert measured.cpu_s < 1.5  # sleeping is no work; the loop itself is well under that
     assert stalled.cores < calm.cores

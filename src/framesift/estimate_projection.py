@@ -134,11 +134,6 @@ class CollectionEstimate:
     def totals(self) -> dict[str, float]:
         return _totals(self.videos, self.calibration, self.compact_after)
 
-    def span(self, name: str) -> tuple[float, float]:
-        """The range of total ``name`` (the total itself twice when there is no range)."""
-        total = self.totals[name]
-        return tuple(self.ranges.get(name, (total, total)))  # type: ignore[return-value]
-
     def __str__(self) -> str:
         t = self.totals
 

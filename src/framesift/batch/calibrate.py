@@ -2,18 +2,20 @@
 batch loop (:func:`framesift.batch.ingest`) into a throwaway in-memory catalog, so what is
 measured is what an ingest writes and spends, not a model of it.
 
-Each calibrated video is ingested twice, its first ``seconds`` and then the first half of
-those, into two fresh catalogs, and each catalog is then compacted as an ingest of many
-videos ends. The two runs give, by their difference, what grows with the video (table
-rows, thumbnails, the compacted copies) and what every video costs whatever its length
-(commit markers, ledger entries, the ``videos`` row, each Parquet part's footer and
-schema); the catalog's own description file and the compaction's fixed part are counted
-once per catalog.
+Each calibrated video is ingested three times, its first ``seconds``, the first half of
+those and its first few frames (``_TINY_FRAMES``), into fresh catalogs, and each catalog
+is then compacted as an ingest of many videos ends. The longest and the tiny run give, by
+their difference, what grows with the video (table rows, the compacted copies) and what
+every video costs whatever its length (commit markers, ledger entries, the ``videos`` row,
+each Parquet part's footer and schema: the tiny run is nearly all of that, so compression's
+noise on a few rows does not tilt the line); the catalog's own description file and the
+compaction's fixed part are counted once per catalog.
 
 Time is robust on a busy machine: it is counted in CPU seconds of this process (all its
 threads), which other processes on the machine barely change, and the decode-and-analysis
 cost is the lower of the two runs' cost per pixel (the minimum of repeats), and so are the
-set-up and the per-video work around the pass (fingerprint, parts, commit). Text extraction
+set-up and the per-video work around the pass (fingerprint, parts, commit; the lowest of
+the three runs). Text extraction
 (subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
 video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
 work got (CPU seconds per wall second, the better of the two runs) turn CPU seconds into
@@ -53,6 +55,7 @@ from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 __all__ = ["calibrate_ingest", "estimate_ingest"]
 
 _MEMORY_ROOT = "memory://framesift-calibration"
+_TINY_FRAMES = 5
 
 
 def estimate_ingest(
@@ -92,16 +95,19 @@ def calibrate_ingest(
     text: TextSpec | None = None,
     analyzers: AnalyzerSpec | None = None,
 ) -> Calibration:
-    """Ingest the first ``seconds`` (then the first half of those) of ``source`` into
-    throwaway in-memory catalogs and say what that cost (see the module's docstring)."""
+    """Ingest the first ``seconds`` (then the first half of those, then a few frames) of
+    ``source`` into throwaway in-memory catalogs and say what that cost (see the module's
+    docstring)."""
     text = text or TextSpec()
     full = _ingest_stretch(source, spec, text, seconds, analyzers)
     half = _ingest_stretch(source, spec, text, seconds / 2, analyzers)
+    tiny_s = min(seconds / 4, _TINY_FRAMES / max(1.0, media.video.fps))
+    tiny = _ingest_stretch(source, spec, text, tiny_s, analyzers)
     result = full.sampled
     pixels = media.video.width * media.video.height
     frames = result.analysis.height
     cost = min(run.loop_cpu_s / max(1e-9, run.frames * pixels) for run in (full, half))
-    row_bytes, fixed_bytes = _split(full, half)
+    row_bytes, fixed_bytes = _split(full, tiny)
     duration = media.duration_s or full.video_s
     # Subtitles and speech cover the whole video; OCR only the kept frames of the stretch.
     text_cpu_s_per_s = full.stage_cpu_s("speech") / max(1e-9, duration) + full.stage_cpu_s(
@@ -113,7 +119,7 @@ def calibrate_ingest(
         frames=frames,
         pixels=pixels,
         cpu_s=cost * frames * pixels,
-        setup_cpu_s=min(full.setup_cpu_s, half.setup_cpu_s),
+        setup_cpu_s=min(run.setup_cpu_s for run in (full, half, tiny)),
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
@@ -123,10 +129,10 @@ def calibrate_ingest(
         overhead_bytes=fixed_bytes,
         catalog_bytes=full.bytes_of(layout.CATALOG_FILE),
         text_bytes_per_s=full.bytes_of("segments") / max(1e-9, duration) if full.segments else 0.0,
-        other_cpu_s=min(full.other_cpu_s, half.other_cpu_s),
+        other_cpu_s=min(run.other_cpu_s for run in (full, half, tiny)),
         text_cpu_s_per_s=text_cpu_s_per_s,
         cores=max(full.cores, half.cores),
-        compaction=_compaction(full, half),
+        compaction=_compaction(full, tiny),
         analysis=result.analysis,
     )
 
@@ -143,16 +149,16 @@ def _line(
     return (0.0, full) if short_is_fixed else (full / max(1, full_x), 0.0)
 
 
-def _split(full: _Stretch, half: _Stretch) -> tuple[int, int]:
+def _split(full: _Stretch, tiny: _Stretch) -> tuple[int, int]:
     """Table bytes of the full stretch's rows, and the bytes a video costs whatever its
     length, from two runs of different lengths (the line through both)."""
     per_video = (layout.COMMITS, layout.JOBS)
     tables = ("videos", "frames", "scenes", "analysis", "detections")
     per_frame, fixed_tables = _line(
         sum(full.bytes_of(t) for t in tables),
-        sum(half.bytes_of(t) for t in tables),
+        sum(tiny.bytes_of(t) for t in tables),
         full.frames,
-        half.frames,
+        tiny.frames,
     )
     fixed = fixed_tables + sum(full.bytes_of(k) for k in per_video)
     if not full.segments:  # an empty segments part is a fixed cost, not text
@@ -160,19 +166,19 @@ def _split(full: _Stretch, half: _Stretch) -> tuple[int, int]:
     return round(per_frame * full.frames), round(fixed)
 
 
-def _compaction(full: _Stretch, half: _Stretch) -> CompactionCost:
+def _compaction(full: _Stretch, tiny: _Stretch) -> CompactionCost:
     """What compacting a catalog costs: its bytes as a line in the frames analysed."""
     kinds = (layout.COMPACT, layout.SNAPSHOTS)
     per_frame, fixed = _line(
         sum(full.bytes_of(k) for k in kinds),
-        sum(half.bytes_of(k) for k in kinds),
+        sum(tiny.bytes_of(k) for k in kinds),
         full.frames,
-        half.frames,
+        tiny.frames,
         short_is_fixed=True,  # one copy per table: its footer and schema dominate
     )
     # Its CPU seconds are mostly fixed (a connection, one copy per table, the snapshot):
-    # the two runs differ by less than their noise, so the lower of them, per compaction.
-    return CompactionCost(per_frame, fixed, 0.0, min(full.compact_cpu_s, half.compact_cpu_s))
+    # the runs differ by less than their noise, so the lower of them, per compaction.
+    return CompactionCost(per_frame, fixed, 0.0, min(full.compact_cpu_s, tiny.compact_cpu_s))
 
 
 class _Clock(NamedTuple):
