@@ -132,6 +132,7 @@ def row(name: str, est: dict[str, float], real: Measure) -> str:
 def measure(
     name: str, calibrate: list[Path], held_out: list[Path], args: argparse.Namespace, work: Path
 ) -> dict[str, float]:
+    tag = "".join(c if c.isalnum() else "-" for c in name)  # each split its own catalogs
     load = os.getloadavg()[0]
     spec = fs.SamplingSpec()
     started = time.perf_counter()
@@ -157,7 +158,7 @@ def measure(
     overall["bytes"] += max(c.catalog_bytes for c in estimate.calibration)
     real: dict[str, Measure] = {}
     for run in range(args.repeat):
-        ingest_once(held_out, work / f"{name.split()[0]}-{run}", real)
+        ingest_once(held_out, work / f"{tag}-{run}", real)
     print(f"\n## {name}: calibrated on {', '.join(p.name for p in calibrate)}")
     print(
         f"estimate took {estimate_s:.1f} s; load average {load:.1f} before, "

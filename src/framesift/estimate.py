@@ -41,7 +41,7 @@ import polars as pl
 from framesift.analysis import reselect
 from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
 from framesift.errors import FramesiftError, SettingsError
-from framesift.estimate_pictures import measure_picture_bytes
+from framesift.estimate_pictures import measure_picture_bytes, points_for
 from framesift.estimate_projection import (
     Calibration,
     Calibrator,
@@ -154,7 +154,7 @@ def estimate_collection(
     analyzers: AnalyzerSpec | None = None,
     calibrate: Calibrator | None = None,
     look_s: float = 2.0,
-    picture_points: int = 16,
+    picture_points: int | None = None,
     compact_after: int | None = 64,
 ) -> CollectionEstimate:
     """Estimate kept frames, catalog bytes and time for ``sources`` with ``spec``.
@@ -167,7 +167,8 @@ def estimate_collection(
 
     Videos differ (a cartoon's thumbnails are a third of a street scene's; one codec decodes
     faster than another), so every video is also measured on its own: ``picture_points``
-    frames spread over it encoded as kept frames are (its bytes per kept frame; 0: none),
+    frames spread over it (default :func:`framesift.estimate_pictures.points_for` its
+    duration) encoded as kept frames are (its bytes per kept frame; 0: none),
     and its first ``look_s`` seconds sampled alone (its CPU cost per pixel, corrected by how
     the calibrated videos' looks compared with their calibration; 0: no look).
     ``analyzers`` run on the default calibration's kept frames, so their time is in the
@@ -196,7 +197,15 @@ def estimate_collection(
     readable = [(source, m) for source, m in media if source.shown not in failed_urls]
     looks = Looks(
         tuple(_look(source, info, spec, look_s) for source, info in readable),
-        tuple(measure_picture_bytes(s, info, spec, picture_points) for s, info in readable),
+        tuple(
+            measure_picture_bytes(
+                s,
+                info,
+                spec,
+                points_for(info.duration_s) if picture_points is None else picture_points,
+            )
+            for s, info in readable
+        ),
     )
     kept = [(c.kept, c.interval_kept) for c in calibration]
     estimate = project(
