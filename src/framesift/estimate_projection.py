@@ -75,7 +75,7 @@ class Calibration:
     video_s: float  # seconds of video sampled
     frames: int  # frames analysed
     pixels: int  # display pixels of one frame
-    cpu_s: float  # CPU seconds of the decode-and-analysis loop (the lower of the repeats)
+    cpu_s: float  # CPU seconds of the decode-and-analysis loop (the mean of two runs)
     setup_cpu_s: float  # opening, probing, first-use imports: paid once per video
     kept: int
     thumbnail_bytes: int  # thumbnails and full frames

@@ -12,10 +12,9 @@ noise on a few rows does not tilt the line); the catalog's own description file 
 compaction's fixed part are counted once per catalog.
 
 Time is robust on a busy machine: it is counted in CPU seconds of this process (all its
-threads), which other processes on the machine barely change, and the decode-and-analysis
-cost is the lower of the two runs' cost per pixel (the minimum of repeats), and so are the
-set-up and the per-video work around the pass (fingerprint, parts, commit; the lowest of
-the three runs). Text extraction
+threads), which other processes on the machine change much less than wall time: the
+decode-and-analysis cost per pixel, the set-up and the per-video work around the pass
+(fingerprint, parts, commit) are the means of the two longer runs. Text extraction
 (subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
 video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
 work got (CPU seconds per wall second, the better of the two runs) turn CPU seconds into
@@ -106,7 +105,9 @@ def calibrate_ingest(
     result = full.sampled
     pixels = media.video.width * media.video.height
     frames = result.analysis.height
-    cost = min(run.loop_cpu_s / max(1e-9, run.frames * pixels) for run in (full, half))
+    # CPU seconds barely move with the machine's load, so the mean of the two runs: the
+    # lower one (the minimum of repeats, right for wall time) would be biased low.
+    cost = sum(run.loop_cpu_s / max(1e-9, run.frames * pixels) for run in (full, half)) / 2
     row_bytes, fixed_bytes = _split(full, tiny)
     duration = media.duration_s or full.video_s
     # Subtitles and speech cover the whole video; OCR only the kept frames of the stretch.
@@ -119,7 +120,7 @@ def calibrate_ingest(
         frames=frames,
         pixels=pixels,
         cpu_s=cost * frames * pixels,
-        setup_cpu_s=min(run.setup_cpu_s for run in (full, half, tiny)),
+        setup_cpu_s=(full.setup_cpu_s + half.setup_cpu_s) / 2,
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
@@ -129,7 +130,7 @@ def calibrate_ingest(
         overhead_bytes=fixed_bytes,
         catalog_bytes=full.bytes_of(layout.CATALOG_FILE),
         text_bytes_per_s=full.bytes_of("segments") / max(1e-9, duration) if full.segments else 0.0,
-        other_cpu_s=min(run.other_cpu_s for run in (full, half, tiny)),
+        other_cpu_s=(full.other_cpu_s + half.other_cpu_s) / 2,
         text_cpu_s_per_s=text_cpu_s_per_s,
         cores=max(full.cores, half.cores),
         compaction=_compaction(full, tiny),
