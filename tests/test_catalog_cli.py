@@ -241,6 +241,25 @@ def test_a_failed_video_is_printed_once(
     assert everything.count(videos.not_a_video.name) == 1
 
 
+def test_the_summary_names_a_failed_file_once(
+    videos: Videos, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ledger's error message starts with the file's URL; the FAILED line of
+    ``catalog summary`` already names it, so it says it once."""
+    from framesift.cli import main
+
+    catalog = str(tmp_path / "c")
+    sources = [str(videos.good[0]), str(videos.not_a_video)]
+    assert main(["ingest", *sources, "--catalog", catalog, "--every", "1"]) == 1
+    capsys.readouterr()
+    assert main(["catalog", "summary", catalog]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "FAILED" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"  FAILED  {videos.not_a_video}: NotAVideoError: ")
+    assert lines[0].count(videos.not_a_video.name) == 1
+    assert lines[0].rstrip() != f"  FAILED  {videos.not_a_video}: NotAVideoError:"  # says why
+
+
 def test_search_without_text_says_so(
     videos: Videos, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import time
 from pathlib import Path
 
 import fsspec
 import pytest
 
 import framesift as fs
+import media
 from framesift.cli import main
 from framesift.estimate import estimate_collection
+from framesift.sink import MemoryImageSink
 from framesift.source import Source
 
 pytest_plugins = ["fixtures_catalog"]
@@ -139,7 +143,7 @@ def test_an_ingest_calibrated_estimate_counts_every_byte(
     stored = _bytes_under(catalog)
     assert abs(estimate.totals["bytes"] - stored) <= 0.05 * stored
     assert estimate.totals["kept_frames"] == fs.Catalog(str(catalog)).frames().height
-    for name in ("kept_frames", "bytes", "seconds"):  # how sure: each video alone, both ends
+    for name in ("kept_frames", "bytes", "cpu_seconds", "seconds"):  # each video alone
         low, high = estimate.ranges[name]
         assert low <= estimate.totals[name] <= high, name
     assert estimate.ranges["kept_frames"][0] < estimate.ranges["kept_frames"][1]
@@ -147,23 +151,95 @@ def test_an_ingest_calibrated_estimate_counts_every_byte(
     assert " MB in the catalog (" in str(estimate)  # the range, in words
 
 
-def test_calibration_time_is_the_fastest_of_its_runs(cuts_video, monkeypatch) -> None:
-    """A busy moment during one calibration run does not make the estimate slower: the
-    cost per pixel is the lower of the two runs'."""
+@pytest.mark.parametrize("compact_after", [64, 2], ids=["no compaction", "compacted"])
+def test_an_ingest_calibrated_estimate_counts_the_compaction(
+    cuts_video, vfr_video, tmp_path: Path, compact_after: int
+) -> None:
+    """An ingest of ``compact_after`` videos or more ends with a compaction: its copies and
+    snapshot are in the estimate then, and only then."""
+    from framesift.batch import estimate_ingest
+
+    sources = [str(cuts_video.path), str(vfr_video.path)]
+    estimate = estimate_ingest(
+        sources, SPEC, calibrate_videos=2, calibrate_s=60.0, compact_after=compact_after
+    )
+    catalog = tmp_path / "catalog"
+    summary = fs.ingest(sources, str(catalog), SPEC, compact_after=compact_after)
+    assert summary.compacted == (compact_after == 2)
+    stored = _bytes_under(catalog)
+    assert abs(estimate.totals["bytes"] - stored) <= 0.05 * stored
+    compacted = _bytes_under(catalog / "compact") + _bytes_under(catalog / "snapshots")
+    assert (compacted > 0.1 * stored) == (compact_after == 2)  # not lost in the 5%
+
+
+def test_cli_estimate_shows_its_range_and_cpu_time(
+    cuts_video, vfr_video, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["estimate", str(cuts_video.path), str(vfr_video.path), "--every", "1"])
+    assert code == 0
+    out = capsys.readouterr().out
+    totals = out.strip().splitlines()[-2]  # the totals, then what it was measured on
+    assert re.search(r"kept frames \(\d+-\d+\)", totals), totals
+    assert re.search(r"MB in the catalog \([\d.]+-[\d.]+\)", totals), totals
+    assert re.search(r"CPU min \([\d.]+-[\d.]+\)", totals), totals
+    assert out.count("CPU s)") == 2  # each video's CPU seconds beside its wall seconds
+
+
+@pytest.mark.parametrize("full_frames", [False, True], ids=["thumbnails", "full frames"])
+def test_pictures_spread_over_a_video_weigh_what_its_kept_frames_weigh(
+    tmp_path: Path, full_frames: bool
+) -> None:
+    """A video whose start is light (a solid colour) and whose rest is heavy (patterns):
+    frames spread over all of it weigh what the ingest's kept frames weigh, where its
+    first seconds alone would be far off."""
+    from framesift.estimate_pictures import measure_picture_bytes
+
+    video = media.make_cuts_video(
+        tmp_path,
+        colours_or_patterns=[(30, 30, 30), "checkerboard", "noise", "rings", "stripes"],
+        frames_per_scene=[50, 50, 50, 50, 50],
+        name="light_start.mp4",
+    )
+    spec = dataclasses.replace(SPEC, image=fs.ImageSpec(full_frames=full_frames))
+    measured = measure_picture_bytes(Source(str(video.path)), fs.probe(str(video.path)), spec)
+    assert measured is not None
+    assert measured.frames >= 12
+    catalog = tmp_path / "catalog"
+    fs.ingest([str(video.path)], str(catalog), spec)
+    kept = fs.Catalog(str(catalog)).frames().height
+    per_frame = _bytes_under(catalog / "thumbs") / kept
+    assert abs(measured.bytes_per_frame / per_frame - 1) <= 0.10
+    start = fs.SamplingPass(str(video.path), spec, until_s=2.0, sink=MemoryImageSink()).result()
+    assert start.frames["thumbnail_bytes"].mean() < 0.5 * per_frame  # the start alone misleads
+
+
+def test_a_stall_during_calibration_costs_no_cpu_seconds(cuts_video, monkeypatch) -> None:
+    """A busy machine stalls a calibration run's wall clock, not its CPU seconds: the
+    estimate's cost per pixel is counted in CPU seconds, and the cores the work got come
+    from the better of the two runs."""
     import framesift.batch.calibrate as calibrate
 
-    real = calibrate._Stretch.__call__
-    calls: list[float] = []
+    runs: list[calibrate._Stretch] = []
+    ingest_stretch = calibrate._ingest_stretch
 
-    def busy_first_run(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        result = real(self, *args, **kwargs)
-        calls.append(self.seconds)
-        if len(calls) == 1:
-            self.ended += 30.0  # the machine stalled for 30 s during the first run's loop
-        return result
+    class StalledOnce(fs.SamplingPass):
+        def result(self) -> fs.SampleResult:
+            result = super().result()
+            if not runs:
+                time.sleep(3.0)  # the machine stalled during the first run's loop
+            return result
 
-    monkeypatch.setattr(calibrate._Stretch, "__call__", busy_first_run)
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(ingest_stretch(*args, **kwargs))
+        return runs[-1]
+
+    monkeypatch.setattr(calibrate, "SamplingPass", StalledOnce)
+    monkeypatch.setattr(calibrate, "_ingest_stretch", recorded)
     info = fs.probe(str(cuts_video.path))
     measured = calibrate.calibrate_ingest(Source(str(cuts_video.path)), info, SPEC, 20.0)
-    assert calls == [20.0, 10.0]
-    assert measured.wall_s < 10.0
+    assert [r.seconds for r in runs][:2] == [20.0, 10.0]  # then a few frames, for bytes
+    stalled, calm = runs[:2]
+    assert stalled.call.wall > 3.0
+    assert measured.cpu_s < 1.5  # sleeping is no work; the loop itself is well under that
+    assert stalled.cores < calm.cores
+    assert measured.cores == calm.cores

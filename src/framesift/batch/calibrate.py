@@ -2,15 +2,23 @@
 batch loop (:func:`framesift.batch.ingest`) into a throwaway in-memory catalog, so what is
 measured is what an ingest writes and spends, not a model of it.
 
-Each calibrated video is ingested twice, its first ``seconds`` and then the first half of
-those, into two fresh catalogs. The two runs give, by their difference, what grows with the
-video (table rows, thumbnails) and what every video costs whatever its length (commit
-markers, ledger entries, the ``videos`` row, each Parquet part's footer and schema); the
-catalog's own description file is counted once. Time is robust on a busy machine: the
-decode-and-analysis cost is the lower of the two runs' cost per pixel (the minimum of
-repeats), and so are the set-up and the per-video work around the pass (fingerprint,
-parts, commit). Text extraction (subtitles, speech, OCR) is timed by its own progress
-stages and scaled by the seconds of video it covered.
+Each calibrated video is ingested three times, its first ``seconds``, the first half of
+those and its first few frames (``_TINY_FRAMES``), into fresh catalogs, and each catalog
+is then compacted as an ingest of many videos ends. The longest and the tiny run give, by
+their difference, what grows with the video (table rows, the compacted copies) and what
+every video costs whatever its length (commit markers, ledger entries, the ``videos`` row,
+each Parquet part's footer and schema: the tiny run is nearly all of that, so compression's
+noise on a few rows does not tilt the line); the catalog's own description file and the
+compaction's fixed part are counted once per catalog.
+
+Time is robust on a busy machine: it is counted in CPU seconds of this process (all its
+threads), which other processes on the machine change much less than wall time: the
+decode-and-analysis cost per pixel, the set-up and the per-video work around the pass
+(fingerprint, parts, commit) are the means of the two longer runs. Text extraction
+(subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
+video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
+work got (CPU seconds per wall second, the better of the two runs) turn CPU seconds into
+wall time.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
 
@@ -31,6 +39,8 @@ from framesift.errors import MediaError
 from framesift.estimate import (
     Calibration,
     CollectionEstimate,
+    CompactionCost,
+    cores_got,
     estimate_collection,
     interval_kept,
 )
@@ -44,6 +54,7 @@ from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
 __all__ = ["calibrate_ingest", "estimate_ingest"]
 
 _MEMORY_ROOT = "memory://framesift-calibration"
+_TINY_FRAMES = 5
 
 
 def estimate_ingest(
@@ -56,10 +67,12 @@ def estimate_ingest(
     calibrate_videos: int = 2,
     calibrate_s: float = 20.0,
     look_s: float = 2.0,
+    compact_after: int | None = 64,
 ) -> CollectionEstimate:
     """:func:`framesift.estimate.estimate_collection` calibrated by :func:`calibrate_ingest`:
-    kept frames, every byte a catalog will hold and the time of ``ingest(sources,
-    catalog, spec, text=text)`` in one process here, with a range."""
+    kept frames, every byte a catalog will hold and the time (CPU and wall) of
+    ``ingest(sources, catalog, spec, text=text, analyzers=analyzers,
+    compact_after=compact_after)`` in one process here, with a range."""
     return estimate_collection(
         sources,
         spec,
@@ -68,6 +81,7 @@ def estimate_ingest(
         calibrate_s=calibrate_s,
         calibrate=functools.partial(calibrate_ingest, text=text, analyzers=analyzers),
         look_s=look_s,
+        compact_after=compact_after,
     )
 
 
@@ -80,28 +94,33 @@ def calibrate_ingest(
     text: TextSpec | None = None,
     analyzers: AnalyzerSpec | None = None,
 ) -> Calibration:
-    """Ingest the first ``seconds`` (then the first half of those) of ``source`` into
-    throwaway in-memory catalogs and say what that cost (see the module's docstring)."""
+    """Ingest the first ``seconds`` (then the first half of those, then a few frames) of
+    ``source`` into throwaway in-memory catalogs and say what that cost (see the module's
+    docstring)."""
     text = text or TextSpec()
     full = _ingest_stretch(source, spec, text, seconds, analyzers)
     half = _ingest_stretch(source, spec, text, seconds / 2, analyzers)
+    tiny_s = min(seconds / 4, _TINY_FRAMES / max(1.0, media.video.fps))
+    tiny = _ingest_stretch(source, spec, text, tiny_s, analyzers)
     result = full.sampled
     pixels = media.video.width * media.video.height
     frames = result.analysis.height
-    cost = min(run.loop_s / max(1e-9, run.frames * pixels) for run in (full, half))
-    row_bytes, fixed_bytes = _split(full, half)
+    # CPU seconds barely move with the machine's load, so the mean of the two runs: the
+    # lower one (the minimum of repeats, right for wall time) would be biased low.
+    cost = sum(run.loop_cpu_s / max(1e-9, run.frames * pixels) for run in (full, half)) / 2
+    row_bytes, fixed_bytes = _split(full, tiny)
     duration = media.duration_s or full.video_s
     # Subtitles and speech cover the whole video; OCR only the kept frames of the stretch.
-    text_s_per_s = full.stage_s("speech") / max(1e-9, duration) + full.stage_s("ocr") / max(
-        1e-9, full.video_s
-    )
+    text_cpu_s_per_s = full.stage_cpu_s("speech") / max(1e-9, duration) + full.stage_cpu_s(
+        "ocr"
+    ) / max(1e-9, full.video_s)
     return Calibration(
         source_url=source.shown,
         video_s=full.video_s,
         frames=frames,
         pixels=pixels,
-        wall_s=cost * frames * pixels,
-        setup_s=min(full.setup_s, half.setup_s),
+        cpu_s=cost * frames * pixels,
+        setup_cpu_s=(full.setup_cpu_s + half.setup_cpu_s) / 2,
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
@@ -111,46 +130,89 @@ def calibrate_ingest(
         overhead_bytes=fixed_bytes,
         catalog_bytes=full.bytes_of(layout.CATALOG_FILE),
         text_bytes_per_s=full.bytes_of("segments") / max(1e-9, duration) if full.segments else 0.0,
-        other_s=min(full.other_s, half.other_s),
-        text_s_per_s=text_s_per_s,
+        other_cpu_s=(full.other_cpu_s + half.other_cpu_s) / 2,
+        text_cpu_s_per_s=text_cpu_s_per_s,
+        cores=max(full.cores, half.cores),
+        compaction=_compaction(full, tiny),
         analysis=result.analysis,
     )
 
 
-def _split(full: _Stretch, half: _Stretch) -> tuple[int, int]:
+def _line(
+    full: float, half: float, full_x: int, half_x: int, *, short_is_fixed: bool = False
+) -> tuple[float, float]:
+    """Slope and intercept of the line through (half_x, half) and (full_x, full), neither
+    below zero. Too short to halve (both runs saw the whole video): all slope, or all
+    intercept with ``short_is_fixed``."""
+    if full_x > half_x:
+        slope = max(0.0, (full - half) / (full_x - half_x))
+        return slope, max(0.0, full - slope * full_x)
+    return (0.0, full) if short_is_fixed else (full / max(1, full_x), 0.0)
+
+
+def _split(full: _Stretch, tiny: _Stretch) -> tuple[int, int]:
     """Table bytes of the full stretch's rows, and the bytes a video costs whatever its
     length, from two runs of different lengths (the line through both)."""
     per_video = (layout.COMMITS, layout.JOBS)
     tables = ("videos", "frames", "scenes", "analysis", "detections")
-    grown = full.frames - half.frames
-    full_tables = sum(full.bytes_of(t) for t in tables)
-    half_tables = sum(half.bytes_of(t) for t in tables)
-    if grown > 0:
-        per_frame = max(0.0, (full_tables - half_tables) / grown)
-        fixed_tables = max(0.0, full_tables - per_frame * full.frames)
-    else:  # too short to halve: all rows, no fixed part measured
-        per_frame, fixed_tables = full_tables / max(1, full.frames), 0.0
+    per_frame, fixed_tables = _line(
+        sum(full.bytes_of(t) for t in tables),
+        sum(tiny.bytes_of(t) for t in tables),
+        full.frames,
+        tiny.frames,
+    )
     fixed = fixed_tables + sum(full.bytes_of(k) for k in per_video)
     if not full.segments:  # an empty segments part is a fixed cost, not text
         fixed += full.bytes_of("segments")
     return round(per_frame * full.frames), round(fixed)
 
 
+def _compaction(full: _Stretch, tiny: _Stretch) -> CompactionCost:
+    """What compacting a catalog costs: its bytes as a line in the frames analysed."""
+    kinds = (layout.COMPACT, layout.SNAPSHOTS)
+    per_frame, fixed = _line(
+        sum(full.bytes_of(k) for k in kinds),
+        sum(tiny.bytes_of(k) for k in kinds),
+        full.frames,
+        tiny.frames,
+        short_is_fixed=True,  # one copy per table: its footer and schema dominate
+    )
+    # Its CPU seconds are mostly fixed (a connection, one copy per table, the snapshot):
+    # the runs differ by less than their noise, so the lower of them, per compaction.
+    return CompactionCost(per_frame, fixed, 0.0, min(full.compact_cpu_s, tiny.compact_cpu_s))
+
+
+class _Clock(NamedTuple):
+    """A moment in wall and CPU seconds (this process, all threads)."""
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    def now(cls) -> _Clock:
+        return cls(time.perf_counter(), time.process_time())
+
+
+_ZERO = _Clock(0.0, 0.0)
+
+
 @dataclass
 class _Stretch:
     """One ingest of the first ``seconds`` of a video: its sampling result, its timings and
     the bytes of its catalog by kind (thumbs, a table's name, commits, jobs, the catalog
-    file)."""
+    file, the compaction)."""
 
     seconds: float
     result: SampleResult | None = None
-    started: float = 0.0
-    loop_started: float = 0.0
-    ended: float = 0.0
-    total_s: float = 0.0
+    started: _Clock = _ZERO
+    loop_started: _Clock | None = None
+    ended: _Clock = _ZERO
+    video_s_wall: float = 0.0  # the video's own work in the batch loop (its outcome)
+    call: _Clock = _ZERO  # the whole ingest call: the video, and the catalog's set-up
+    compact_cpu_s: float = 0.0
     segments: int = 0
     sizes: dict[str, int] = field(default_factory=dict)
-    stages: dict[str, list[float]] = field(default_factory=dict)
+    stages: dict[str, list[_Clock]] = field(default_factory=dict)
 
     def __call__(
         self,
@@ -162,10 +224,10 @@ class _Stretch:
         progress: SecondsProgress | None,
     ) -> SampleResult:
         """The sampler the ingest calls: the pass, stopped after ``seconds``, timed."""
-        self.started = time.perf_counter()
+        self.started = _Clock.now()
 
         def heard(done_s: float, total_s: float) -> None:
-            self.loop_started = self.loop_started or time.perf_counter()
+            self.loop_started = self.loop_started or _Clock.now()
             if progress is not None:
                 progress(done_s, total_s)
 
@@ -177,17 +239,17 @@ class _Stretch:
             progress=heard,
             until_s=self.seconds,
         ).result()
-        self.ended = time.perf_counter()
+        self.ended = _Clock.now()
         return self.result
 
     def heard(self, event: ProgressEvent) -> None:
         """The ingest's progress: the first and last moment of each text stage."""
         if event.stage != SAMPLE:
-            self.stages.setdefault(event.stage, []).append(time.perf_counter())
+            self.stages.setdefault(event.stage, []).append(_Clock.now())
 
-    def stage_s(self, stage: str) -> float:
+    def stage_cpu_s(self, stage: str) -> float:
         marks = self.stages.get(stage, [])
-        return marks[-1] - marks[0] if len(marks) > 1 else 0.0
+        return marks[-1].cpu - marks[0].cpu if len(marks) > 1 else 0.0
 
     def bytes_of(self, kind: str) -> int:
         return self.sizes.get(kind, 0)
@@ -209,17 +271,24 @@ class _Stretch:
         return max(times) - min(times) + 1.0 / fps if times else 0.0
 
     @property
-    def loop_s(self) -> float:
-        return self.ended - (self.loop_started or self.started)
+    def loop_cpu_s(self) -> float:
+        return self.ended.cpu - (self.loop_started or self.started).cpu
 
     @property
-    def setup_s(self) -> float:
-        return (self.loop_started or self.started) - self.started
+    def setup_cpu_s(self) -> float:
+        return (self.loop_started or self.started).cpu - self.started.cpu
 
     @property
-    def other_s(self) -> float:
-        text_s = sum(self.stage_s(s) for s in self.stages)
-        return max(0.0, self.total_s - (self.ended - self.started) - text_s)
+    def cores(self) -> float:
+        return cores_got(self.call.cpu, self.call.wall)
+
+    @property
+    def other_cpu_s(self) -> float:
+        """The video's CPU seconds outside the pass and text (fingerprint, parts, commit):
+        its share of the call's CPU seconds (by wall time), less the pass and text."""
+        video_cpu = self.call.cpu * self.video_s_wall / max(1e-9, self.call.wall)
+        text_cpu = sum(self.stage_cpu_s(s) for s in self.stages)
+        return max(0.0, video_cpu - (self.ended.cpu - self.started.cpu) - text_cpu)
 
 
 def _ingest_stretch(
@@ -229,12 +298,13 @@ def _ingest_stretch(
     seconds: float,
     analyzers: AnalyzerSpec | None,
 ) -> _Stretch:
-    """Ingest the first ``seconds`` of ``source`` into a fresh in-memory catalog, measure it,
-    and remove that catalog."""
+    """Ingest the first ``seconds`` of ``source`` into a fresh in-memory catalog, compact
+    it, measure both, and remove that catalog."""
     run = _Stretch(seconds)
     url = f"{_MEMORY_ROOT}/{uuid.uuid4().hex}"
     memory = fsspec.filesystem("memory")
     try:
+        before = _Clock.now()
         summary = ingest(
             [source.url],
             url,
@@ -246,15 +316,21 @@ def _ingest_stretch(
             text=text,
             analyzers=analyzers,
         )
+        after = _Clock.now()
+        run.call = _Clock(after.wall - before.wall, after.cpu - before.cpu)
         outcome = summary.outcomes[0]
         if outcome.status == "failed":
             raise MediaError(source.shown, f"{outcome.error_type}: {outcome.error_message}")
-        run.total_s = outcome.seconds
+        run.video_s_wall = outcome.seconds
+        with Catalog(url, create=False) as cat:
+            run.segments = cat.segments(outcome.video_id).height if outcome.video_id else 0
+            before = _Clock.now()
+            cat.compact()
+            run.compact_cpu_s = time.process_time() - before.cpu
         root = memory._strip_protocol(url)
         for path, info in memory.find(root, detail=True).items():
             key = path[len(root) :].lstrip("/")
             run.sizes[_kind(key)] = run.sizes.get(_kind(key), 0) + int(info["size"])
-        run.segments = _segment_rows(url, outcome.video_id)
     finally:
         if memory.exists(url):
             memory.rm(url, recursive=True)
@@ -267,10 +343,3 @@ def _kind(key: str) -> str:
     if part is not None:
         return part[0]
     return key.split("/", 1)[0]
-
-
-def _segment_rows(url: str, video_id: str | None) -> int:
-    if video_id is None:
-        return 0
-    with Catalog(url, create=False) as cat:
-        return cat.segments(video_id).height

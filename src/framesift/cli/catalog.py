@@ -97,7 +97,9 @@ def _summary(catalog: Catalog, args: argparse.Namespace) -> int | None:
             f"{row['scene_count']:5d} scenes  {row['source_url']}"
         )
     for failed in totals.failed:
-        echo(f"  FAILED  {failed.source_url}: {failed.error_type}: {failed.error_message}")
+        # The message names the file first; the line already does.
+        message = failed.error_message.removeprefix(f"{failed.source_url}: ")
+        echo(f"  FAILED  {failed.source_url}: {failed.error_type}: {message}")
     for left in totals.interrupted:
         echo(f"  INTERRUPTED  {left.source_url}: {left.error_message}")
     for video_id, why in sorted(catalog.state().hidden.items()):

@@ -186,7 +186,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         echo(
             f"  {row['duration_s']:8.1f} s  {row['width']}x{row['height']}  "
             f"~{row['kept_frames']:6d} frames  ~{megabytes:7.2f} MB"
-            f"  ~{row['seconds']:7.1f} s  {row['source_url']}"
+            f"  ~{row['seconds']:7.1f} s ({row['cpu_seconds']:.1f} CPU s)  {row['source_url']}"
         )
     for url, error in estimate.failed:
         echo(f"  UNREADABLE  {url}: {error}")

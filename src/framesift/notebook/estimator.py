@@ -6,7 +6,9 @@ Built on :func:`framesift.batch.estimate_ingest` (every video probed, the start 
 ingested for real into a throwaway catalog, once: every byte and second an ingest spends)
 and :func:`framesift.estimate.reestimate` (another interval, threshold or dedup setting
 re-selected from the calibrated analysis: no decoding, so the numbers follow the sliders at
-once). ``estimator.spec`` is the chosen setting.
+once). Each total comes with its range (the lowest and highest projection of the calibrated
+videos, one by one), and time both as wall and as CPU minutes. ``estimator.spec`` is the
+chosen setting.
 """
 
 from __future__ import annotations
@@ -122,7 +124,9 @@ class CollectionEstimator:
             f"~<b>{int(t['kept_frames']):,}</b> kept frames"
             f"{between('kept_frames', lambda v: f'{int(v):,}')}, ~<b>{_size(t['bytes'])}</b>"
             f"{between('bytes', _size)} in the catalog, ~<b>{t['seconds'] / 60:.1f} min</b>"
-            f"{between('seconds', lambda v: f'{v / 60:.1f}')} of ingest in one process here "
+            f"{between('seconds', lambda v: f'{v / 60:.1f}')} of ingest in one process here, "
+            f"~{t['cpu_seconds'] / 60:.1f} CPU min"
+            f"{between('cpu_seconds', lambda v: f'{v / 60:.1f}')} "
             f"({len(self.estimate.failed)} unreadable; measured on {calibrated or 'nothing'})"
         )
         head = "".join(

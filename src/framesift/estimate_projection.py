@@ -1,0 +1,361 @@
+"""From what a few calibrated stretches measured to every video of a collection: the
+values of an estimate (:class:`Calibration`, :class:`CollectionEstimate`) and the
+projection (:func:`project`).
+
+Each video's estimate scales the pooled measures by its own duration, frame rate and size:
+kept frames from the interval clock's ticks (known from the duration) plus the other
+reasons' rate; bytes per kept frame from pictures spread over the video itself
+(:mod:`framesift.estimate_pictures`); CPU seconds per pixel from a short look at its start,
+corrected by how the calibrated videos' looks compared with their calibration; wall time
+as those CPU seconds over the cores the calibration's work got. Per catalog: its
+description file, and the compaction an ingest of ``compact_after`` or more videos ends
+with. Each calibrated video alone gives one projection of the whole collection; the lowest
+and highest of those (and the pooled one) are the estimate's range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from framesift.estimate_pictures import PictureBytes
+from framesift.fullpass import FULL_PASS_MODE
+from framesift.probe import MediaInfo
+from framesift.source import Source
+from framesift.spec import SamplingSpec
+
+__all__ = [
+    "ESTIMATE_SCHEMA",
+    "TOTALS",
+    "Calibration",
+    "Calibrator",
+    "CollectionEstimate",
+    "CompactionCost",
+    "Looks",
+    "project",
+]
+
+ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
+    "source_url": pl.String(),
+    "duration_s": pl.Float64(),
+    "width": pl.Int32(),
+    "height": pl.Int32(),
+    "fps": pl.Float64(),
+    "kept_frames": pl.Int64(),  # estimated
+    "thumbnail_bytes": pl.Int64(),  # estimated, full frames included when kept
+    "table_bytes": pl.Int64(),  # estimated Parquet bytes of its rows (frames ... segments)
+    "overhead_bytes": pl.Int64(),  # estimated bytes whatever its length (markers, footers)
+    "cpu_seconds": pl.Float64(),  # estimated CPU seconds of its ingest (all threads)
+    "seconds": pl.Float64(),  # estimated wall time: CPU seconds / the cores the work gets
+}
+
+TOTALS = ("kept_frames", "bytes", "cpu_seconds", "seconds")
+"""The totals that :attr:`CollectionEstimate.ranges` gives a range for."""
+
+
+@dataclass(frozen=True)
+class CompactionCost:
+    """What compacting a catalog cost, as a line in the frames analysed: the bytes of the
+    compacted copies and the snapshot, and the CPU seconds, for a catalog of one video."""
+
+    bytes_per_frame: float
+    fixed_bytes: float
+    cpu_s_per_frame: float
+    fixed_cpu_s: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What sampling (or ingesting) the start of one video measured."""
+
+    source_url: str
+    video_s: float  # seconds of video sampled
+    frames: int  # frames analysed
+    pixels: int  # display pixels of one frame
+    cpu_s: float  # CPU seconds of the decode-and-analysis loop (the mean of two runs)
+    setup_cpu_s: float  # opening, probing, first-use imports: paid once per video
+    kept: int
+    thumbnail_bytes: int  # thumbnails and full frames
+    table_bytes: int  # Parquet bytes of the stretch's rows, without each part's overhead
+    fps: float = 25.0
+    mode: str = FULL_PASS_MODE  # the calibration pass's decode mode
+    overhead_bytes: int = 0  # per video whatever its length: markers, ledger, footers
+    catalog_bytes: int = 0  # once per catalog (its description file)
+    text_bytes_per_s: float = 0.0  # timed text per second of video
+    other_cpu_s: float = 0.0  # per video, outside the pass and text: fingerprint, commit
+    text_cpu_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
+    cores: float = 1.0  # CPU seconds per wall second the work got (the best repeat)
+    interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
+    compaction: CompactionCost | None = None  # measured by the ingest calibration
+    analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
+    from it (:func:`framesift.estimate.reestimate`) without decoding again."""
+
+    @property
+    def cpu_s_per_megapixel_frame(self) -> float:
+        return self.cpu_s / max(1e-9, self.frames * self.pixels / 1e6)
+
+
+Calibrator = Callable[[Source, MediaInfo, SamplingSpec, float], Calibration]
+"""Measures the first ``seconds`` of one video with ``spec``:
+:func:`framesift.estimate.calibrate_sampling` or :func:`framesift.batch.calibrate_ingest`
+(with its text settings bound)."""
+
+
+@dataclass(frozen=True)
+class Looks:
+    """What was measured of each video of a collection on its own (None where nothing):
+    a short look at its start (its decode cost) and pictures spread over it (its bytes per
+    kept frame)."""
+
+    starts: tuple[Calibration | None, ...] = ()
+    pictures: tuple[PictureBytes | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectionEstimate:
+    videos: pl.DataFrame  # one row per readable video, see ESTIMATE_SCHEMA
+    calibration: tuple[Calibration, ...]
+    failed: tuple[tuple[str, str], ...]  # (source, "ErrorType: message") of unreadable ones
+    spec: SamplingSpec = field(default_factory=SamplingSpec)
+    media: tuple[MediaInfo, ...] = field(default=(), compare=False, repr=False)
+    looks: Looks = field(default_factory=Looks, compare=False, repr=False)
+    """What was measured of each video of ``media`` on its own, scaled by the calibrations."""
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
+    """Lowest and highest projection of each total in :data:`TOTALS`, one per calibrated
+    video: how sure the estimate is (a single calibrated video gives no range)."""
+    compact_after: int | None = 64
+    """The ingest compacts the catalog after a batch of this many videos (None: never)."""
+
+    @property
+    def totals(self) -> dict[str, float]:
+        return _totals(self.videos, self.calibration, self.compact_after)
+
+    def __str__(self) -> str:
+        t = self.totals
+
+        def span(name: str, scale: float, fmt: str) -> str:
+            if name not in self.ranges:
+                return ""
+            low, high = self.ranges[name]
+            return f" ({format(low / scale, fmt)}-{format(high / scale, fmt)})"
+
+        return (
+            f"{int(t['videos'])} videos, {t['hours']:.2f} h of footage: ~{int(t['kept_frames'])} "
+            f"kept frames{span('kept_frames', 1, '.0f')}, ~{t['bytes'] / 1e6:.2f} MB in the "
+            f"catalog{span('bytes', 1e6, '.2f')}, ~{t['seconds'] / 60:.1f} min"
+            f"{span('seconds', 60, '.1f')} of ingest in one process here "
+            f"(~{t['cpu_seconds'] / 60:.1f} CPU min{span('cpu_seconds', 60, '.1f')}; "
+            f"{len(self.failed)} unreadable)"
+        )
+
+
+def _cores(calibration: Sequence[Calibration]) -> float:
+    """The cores the calibrations' work got, pooled by CPU seconds."""
+    cpu = sum(c.cpu_s + c.setup_cpu_s + c.other_cpu_s for c in calibration)
+    wall = sum((c.cpu_s + c.setup_cpu_s + c.other_cpu_s) / c.cores for c in calibration)
+    return cpu / wall if wall > 0 else 1.0
+
+
+def _totals(
+    videos: pl.DataFrame, calibration: Sequence[Calibration], compact_after: int | None
+) -> dict[str, float]:
+    def total(column: str) -> float:
+        return float(sum(videos[column].to_list()))
+
+    per_catalog = max((c.catalog_bytes for c in calibration), default=0) if videos.height else 0
+    compact_bytes, compact_cpu = 0.0, 0.0
+    costs = [c.compaction for c in calibration if c.compaction is not None]
+    if costs and compact_after is not None and videos.height >= compact_after:
+        frames = float((videos["duration_s"] * videos["fps"]).sum())
+        n = len(costs)
+        compact_bytes = sum(k.fixed_bytes + k.bytes_per_frame * frames for k in costs) / n
+        compact_cpu = sum(k.fixed_cpu_s + k.cpu_s_per_frame * frames for k in costs) / n
+    return {
+        "videos": float(videos.height),
+        "hours": total("duration_s") / 3600.0,
+        "kept_frames": total("kept_frames"),
+        "bytes": total("thumbnail_bytes") + total("table_bytes") + total("overhead_bytes")
+        + per_catalog + compact_bytes,
+        "cpu_seconds": total("cpu_seconds") + compact_cpu,
+        "seconds": total("seconds") + compact_cpu / _cores(calibration),
+    }  # fmt: skip
+
+
+def _interval_ticks(seconds: float, interval_s: float) -> int:
+    """Ticks of the interval clock in ``seconds`` of video: one at the start, then one each
+    ``interval_s`` before the end."""
+    return max(1, math.ceil(seconds / interval_s - 1e-6))
+
+
+def project(
+    media: Sequence[MediaInfo],
+    calibration: Sequence[Calibration],
+    kept_counts: Sequence[tuple[int, int]],
+    spec: SamplingSpec,
+    failed: Sequence[tuple[str, str]],
+    looks: Looks,
+    compact_after: int | None,
+) -> CollectionEstimate:
+    """Scale what the calibrated stretches measured (with ``kept_counts``: their kept
+    frames, and how many of those the interval clock chose) to every video of ``media``;
+    each calibration alone gives one end of the range."""
+    calibration = tuple(calibration)
+    starts = looks.starts or (None,) * len(media)
+    pictures = looks.pictures or (None,) * len(media)
+    looks = Looks(tuple(starts), tuple(pictures))
+    videos = _videos(media, calibration, kept_counts, looks, spec.interval_s)
+    ranges: dict[str, tuple[float, float]] = {}
+    if len(calibration) > 1:
+        alone = [
+            _totals(_videos(media, (c,), [k], looks, spec.interval_s), (c,), compact_after)
+            for c, k in zip(calibration, kept_counts, strict=True)
+        ]
+        pooled = _totals(videos, calibration, compact_after)
+        for name in TOTALS:
+            values = [t[name] for t in alone] + [pooled[name]]
+            ranges[name] = (min(values), max(values))
+    return CollectionEstimate(
+        videos,
+        calibration,
+        tuple(failed),
+        spec,
+        tuple(media),
+        looks,
+        ranges,
+        compact_after,
+    )
+
+
+def _per_thumb(c: Calibration) -> float | None:
+    return c.thumbnail_bytes / c.kept if c.kept else None
+
+
+def _per_pixel(c: Calibration) -> float | None:
+    return c.cpu_s / (c.frames * c.pixels) if c.frames and c.pixels else None
+
+
+def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibration]) -> float:
+    """How the calibrated videos' whole stretch compared with their short look, in CPU
+    seconds per pixel (1.0 where nothing can be compared)."""
+    costs = []
+    for c in calibration:
+        look = starts.get(c.source_url)
+        full_c, look_c = _per_pixel(c), _per_pixel(look) if look is not None else None
+        if full_c and look_c:
+            costs.append(full_c / look_c)
+    return sum(costs) / len(costs) if costs else 1.0
+
+
+@dataclass(frozen=True)
+class _Pooled:
+    """The calibrations' measures, pooled."""
+
+    kept_per_s: float
+    tick_share: float  # kept frames per tick of the interval clock (0: no clock)
+    other_per_s: float  # kept frames per second for the other reasons
+    per_thumb: float
+    per_frame_table: float
+    overhead: float
+    text_per_s: float
+    cost: float  # CPU seconds per megapixel frame
+    fixed_cpu_s: float  # set-up and the work around the pass, per video
+    text_cpu_s_per_s: float
+    cores: float
+
+    @classmethod
+    def of(
+        cls,
+        calibration: Sequence[Calibration],
+        kept_counts: Sequence[tuple[int, int]],
+        interval_s: float | None,
+    ) -> _Pooled:
+        sampled_s = sum(c.video_s for c in calibration)
+        n = max(1, len(calibration))
+        ticks = (
+            sum(_interval_ticks(c.video_s, interval_s) for c in calibration) if interval_s else 0
+        )
+        kept = sum(k for k, _ in kept_counts)
+        return cls(
+            kept_per_s=kept / sampled_s if sampled_s else 0.0,
+            tick_share=sum(i for _, i in kept_counts) / ticks if ticks else 0.0,
+            other_per_s=sum(k - i for k, i in kept_counts) / sampled_s if sampled_s else 0.0,
+            per_thumb=sum(c.thumbnail_bytes for c in calibration)
+            / max(1, sum(c.kept for c in calibration)),
+            per_frame_table=sum(c.table_bytes for c in calibration)
+            / max(1, sum(c.frames for c in calibration)),
+            overhead=sum(c.overhead_bytes for c in calibration) / n,
+            text_per_s=sum(c.text_bytes_per_s for c in calibration) / n,
+            cost=sum(c.cpu_s for c in calibration)
+            / max(1e-9, sum(c.frames * c.pixels for c in calibration) / 1e6),
+            # The first calibration paid the first-use imports; later videos their own set-up.
+            fixed_cpu_s=min((c.setup_cpu_s for c in calibration), default=0.0)
+            + sum(c.other_cpu_s for c in calibration) / n,
+            text_cpu_s_per_s=sum(c.text_cpu_s_per_s for c in calibration) / n,
+            cores=_cores(calibration),
+        )  # fmt: skip
+
+    def kept(self, duration_s: float, interval_s: float | None) -> int:
+        """The interval clock keeps a known number of frames (less the near-duplicates it
+        skipped); the other reasons (scene starts, representatives) scale with duration."""
+        if interval_s and self.tick_share:
+            ticks = _interval_ticks(duration_s, interval_s)
+            return round(ticks * self.tick_share + duration_s * self.other_per_s)
+        return round(duration_s * self.kept_per_s)
+
+
+def _videos(
+    media: Sequence[MediaInfo],
+    calibration: Sequence[Calibration],
+    kept_counts: Sequence[tuple[int, int]],
+    looks: Looks,
+    interval_s: float | None,
+) -> pl.DataFrame:
+    """One estimated row per video from the pooled measures of ``calibration``, with each
+    video's own bytes per kept frame and decode cost where they were measured."""
+    pooled = _Pooled.of(calibration, kept_counts, interval_s)
+    by_url = {look.source_url: look for look in looks.starts if look is not None}
+    cost_ratio = _cost_ratio(calibration, by_url)
+    own_calibration = {c.source_url: (c, k) for c, k in zip(calibration, kept_counts, strict=True)}
+    rows = []
+    for info, look, pictures in zip(media, looks.starts, looks.pictures, strict=True):
+        duration = info.duration_s or 0.0
+        frames = duration * info.video.fps
+        pixels = info.video.width * info.video.height
+        kept = pooled.kept(duration, interval_s)
+        thumb = pictures.bytes_per_frame if pictures is not None else pooled.per_thumb
+        own_cost = _per_pixel(look) if look is not None else None
+        frame_cost = own_cost * cost_ratio * 1e6 if own_cost else pooled.cost
+        own = own_calibration.get(look.source_url if look is not None else info.url)
+        if own is not None:  # a calibrated video: its own measures, scaled to its length
+            c, (own_kept, _) = own
+            kept = round(own_kept * duration / c.video_s) if c.video_s else kept
+            frame_cost = (_per_pixel(c) or 0.0) * 1e6 or pooled.cost
+            if pictures is None or c.video_s >= 0.95 * duration:  # seen whole: its own
+                thumb = _per_thumb(c) or thumb
+        cpu = (
+            pooled.fixed_cpu_s
+            + frames * pixels / 1e6 * frame_cost
+            + duration * pooled.text_cpu_s_per_s
+        )
+        rows.append(
+            {
+                "source_url": info.url,
+                "duration_s": duration,
+                "width": info.video.width,
+                "height": info.video.height,
+                "fps": info.video.fps,
+                "kept_frames": kept,
+                "thumbnail_bytes": round(kept * thumb),
+                "table_bytes": round(
+                    frames * pooled.per_frame_table + duration * pooled.text_per_s
+                ),
+                "overhead_bytes": round(pooled.overhead) if calibration else 0,
+                "cpu_seconds": cpu,
+                "seconds": cpu / pooled.cores,
+            }
+        )
+    return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")
