@@ -15,7 +15,7 @@ compacts it, then measures:
 With ``--clip PATH`` it measures instead what the catalog adds to sampling one real video
 (targets: < 5% on a local folder; thumbnails to S3 in parallel, < 10%):
 
-    python benchmarks/bench_catalog.py --clip /work/bench-media/clip10.mp4
+    python benchmarks/bench_catalog.py --clip $BENCH_MEDIA/clip10.mp4
 
 Prints one line per measurement and the ratios; exits non-zero when a target is missed.
 """
