@@ -223,6 +223,9 @@ def _dask_executor(spec: ExecutorSpec) -> Iterator[Executor]:
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # no dashboard; its HTTP server (metrics) on a free local port, not
+                    # 8787, which another cluster on this machine may hold
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 )
             )
             client = stack.enter_context(distributed.Client(cluster))  # type: ignore[no-untyped-call]
