@@ -56,6 +56,8 @@ TYPES = (
 )
 GRADUAL = ("dissolve-8", "dissolve-15", "dissolve-30", "fade-black", "fade-white")
 LEVELS = ("exact", "±1", "span")
+_SCENEDETECT = (str(VENV_BIN / "scenedetect"), "-q", "-i")
+_FFMPEG = ("ffmpeg", "-hide_banner", "-nostats", "-i")
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,7 @@ def framesift_run(detector: str, transitions: bool) -> Callable[[Path], list[Fou
         spec = SamplingSpec(interval_s=None, detector=detector, transitions=transitions)
         scenes = sample_video(str(montage), spec).scenes
         return [
-            Found(row["start_frame"], row["transition"])
-            for row in scenes.iter_rows(named=True)
+            Found(row["start_frame"], row["transition"]) for row in scenes.iter_rows(named=True)
         ][1:]
 
     return run
@@ -100,8 +101,7 @@ def pyscenedetect_run(command: str) -> Callable[[Path], list[Found]]:
     def run(montage: Path) -> list[Found]:
         with tempfile.TemporaryDirectory() as out:
             subprocess.run(
-                [str(VENV_BIN / "scenedetect"), "-q", "-i", str(montage), "-o", out, command]
-                + ["list-scenes"],
+                [*_SCENEDETECT, str(montage), "-o", out, command, "list-scenes"],
                 check=True,
                 capture_output=True,
             )
@@ -115,8 +115,7 @@ def pyscenedetect_run(command: str) -> Callable[[Path], list[Found]]:
 def scdet_run(montage: Path) -> list[Found]:
     fps = json.loads(montage.with_suffix(".json").read_text())["fps"]
     log = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(montage)]
-        + ["-vf", "scdet=threshold=10", "-an", "-f", "null", "-"],
+        [*_FFMPEG, str(montage), "-vf", "scdet=threshold=10", "-an", "-f", "null", "-"],
         check=True,
         capture_output=True,
         text=True,

@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_clip import CLIP_SHOTS, CLIPS_DIR  # noqa: E402 (a sibling script)
+from make_clip import CLIP_SHOTS, CLIPS_DIR  # a sibling script
 
 FPS = 25
 WIDTH, HEIGHT = 480, 270

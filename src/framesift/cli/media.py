@@ -109,6 +109,7 @@ def run_scenes(args: argparse.Namespace) -> int:
         "start_frame",
         "end_frame",
         "score",
+        *_transition_columns(spec.transitions, decimals),
     )
     if args.json:
         echo_json(scenes.to_dicts())
@@ -121,8 +122,16 @@ def run_scenes(args: argparse.Namespace) -> int:
             echo(
                 f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
                 f"  frames {row['start_frame']} to {row['end_frame'] - 1}"
+                + (f"  ({row['transition']})" if row.get("transition") else "")
             )
     return EXIT_OK
+
+
+def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
+    """The scenes' transition columns, listed when the transitions mode ran."""
+    if not on:
+        return []
+    return ["transition", "transition_end_frame", pl.col("transition_end_s").round(decimals)]
 
 
 @command("sample")

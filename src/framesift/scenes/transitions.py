@@ -127,9 +127,7 @@ def _monotone(values: NDArray[np.float64], rising: bool) -> bool:
     return bool(steps.min(initial=0.0) > -_TOLERANCE)
 
 
-def fit_window(
-    pictures: NDArray[np.float32], numbers: NDArray[np.int64]
-) -> _Fit | None:
+def fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fit | None:
     """A gradual transition between the first and last of ``pictures`` (consecutive
     frames), or None when the frames between are not one."""
     x, y = pictures[0], pictures[-1]
@@ -203,6 +201,7 @@ class TransitionTracker:
         self._cuts: list[int] = []  # cuts waiting for the transitions that may take them
         self._min_len = min_scene_len_frames
         self._last_start: int | None = None
+        self._last_end: int | None = None
         self.holding = False
         """Whether the frame just pushed may become the end of a gradual transition
         (the pass must hold its picture)."""
@@ -218,6 +217,8 @@ class TransitionTracker:
         self._unchecked.extend(cuts)
         self._check_flashes(number)
         fit = self._best_fit()
+        if fit is not None and self._last_end is not None and fit.start <= self._last_end:
+            fit = None  # the transition already reported, seen again from a later frame
         self.holding = fit is not None
         out: list[Transition] = []
         if fit is not None:
@@ -337,6 +338,7 @@ class TransitionTracker:
         if last is not None and transition.start_frame - last < self._min_len:
             return []
         self._last_start = transition.start_frame
+        self._last_end = transition.end_frame
         return [transition]
 
 
