@@ -56,16 +56,20 @@ SMALL_SIZE = (32, 18)
 noise and small motion weigh little."""
 MAX_TRANSITION_FRAMES = 60
 """The longest gradual transition found (2.4 s at 25 fps); longer ones are missed."""
-SHOT_DIFFERENCE = 30.0
+SHOT_DIFFERENCE = 40.0
 """Mean absolute difference (0-255) between the pictures before and after a transition:
-two shots differ at least this much (the montages' transitions: 33 and more; the drift
-within a moving shot over two seconds: up to 25)."""
+two shots differ at least this much (the benchmark montages' transitions: 40 and more;
+a moving shot drifts by up to about 40 in two seconds)."""
 MAX_RESIDUAL = 0.45
 """Largest misfit of one frame of a transition (root mean square of the residual over
 that of Y - X). Both shots of a dissolve move: about 0.35 at worst on real footage; a
 fast pan or zoom: 0.6 and more."""
 MIN_RAMP_FRAMES = 2
 """Frames a gradual transition's weights spend between 0.15 and 0.85 (a cut: none)."""
+MAX_BEND = 0.1
+"""How far (in weight, 0-1) a ramp may stray from its fitted line: an editor's ramp is
+straight (0.07 at most on the montages), a shot's own drift mimicking a mix bends (0.08
+to 0.26)."""
 MIN_TRANSITION_FRAMES = 5
 """The shortest gradual transition (a few bright frames are a flash, not a fade)."""
 PLAIN_STD = 6.0
@@ -73,6 +77,9 @@ PLAIN_STD = 6.0
 colour (black, white): the middle of a fade, never one of its ends."""
 SETTLE_FRAMES = 6
 """Frames of the new shot seen before a transition is final."""
+JUMP_SHARE = 0.5
+"""A stretch where one frame alone changes this share of the whole change holds a cut (or
+a flash), not a gradual transition: such stretches are not fitted."""
 FLASH_FRAMES = 6
 """A cut whose picture returns to the one before it within this many frames is a flash."""
 FLASH_RETURN = 0.5
@@ -112,12 +119,16 @@ def _crossing(
     values: NDArray[np.float64], numbers: NDArray[np.int64], level: float
 ) -> float | None:
     """Where a rising ramp of weights (0 to 1), fitted as a line on its middle part,
-    crosses ``level``; None without a ramp."""
+    crosses ``level``; None without a ramp, or when the ramp bends away from its line
+    (by more than ``MAX_BEND``: the drift of a moving shot, not an editor's ramp)."""
     middle = (values > _TOLERANCE) & (values < 1.0 - _TOLERANCE)
     if int(middle.sum()) < MIN_RAMP_FRAMES:
         return None
-    slope, offset = np.polyfit(numbers[middle].astype(np.float64), values[middle], 1)
+    at = numbers[middle].astype(np.float64)
+    slope, offset = np.polyfit(at, values[middle], 1)
     if slope < 1.0 / (2 * MAX_TRANSITION_FRAMES):
+        return None
+    if float(np.abs(values[middle] - (slope * at + offset)).max()) > MAX_BEND:
         return None
     return float((level - offset) / slope)
 
@@ -138,14 +149,14 @@ def fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fi
     if scale <= 0.0:
         return None
     # Least squares per frame through the 3x3 normal equations (X, Y and a constant).
-    basis = np.stack([x, y, np.full_like(x, 255.0)]).astype(np.float64)
-    gram = basis @ basis.T
+    basis = np.stack([x, y, np.full_like(x, 255.0)])
+    gram = (basis @ basis.T).astype(np.float64)
     if abs(np.linalg.det(gram / gram.max())) < 1e-9:
         return None  # X or Y is a plain colour, or the two are alike
-    frames = inner.astype(np.float64)
-    projections = basis @ frames.T
+    frames = inner
+    projections = (basis @ frames.T).astype(np.float64)
     weights = np.linalg.solve(gram, projections)
-    squares = np.einsum("ij,ij->i", frames, frames)
+    squares = np.einsum("ij,ij->i", frames, frames).astype(np.float64)
     explained = np.einsum("ij,ij->j", weights, projections)
     misfit = np.sqrt(np.maximum(squares - explained, 0.0) / x.size) / scale
     worst = float(misfit.max())
@@ -184,6 +195,21 @@ def fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fi
     return _Fit(first, clean, "fade" if through else "dissolve", float(np.mean(misfit)))
 
 
+def _fits(x: NDArray[np.float32], y: NDArray[np.float32], frame: NDArray[np.float32]) -> bool:
+    """Whether one frame is close to a mix of X, Y and a constant (``fit_window``'s test
+    for a single frame, a few dot products)."""
+    basis = np.stack([x, y, np.full_like(x, 255.0)]).astype(np.float64)
+    gram = basis @ basis.T
+    if abs(np.linalg.det(gram / gram.max())) < 1e-9:
+        return False
+    projection = basis @ frame.astype(np.float64)
+    weights = np.linalg.solve(gram, projection)
+    square = float(frame.astype(np.float64) @ frame)
+    scale = float(np.sqrt(np.mean((y - x) ** 2)))
+    misfit = np.sqrt(max(square - float(weights @ projection), 0.0) / x.size)
+    return scale > 0.0 and misfit / scale <= MAX_RESIDUAL
+
+
 class TransitionTracker:
     """Finds gradual transitions frame by frame and merges a cut detector's cuts with them.
 
@@ -196,6 +222,13 @@ class TransitionTracker:
         self._history = MAX_TRANSITION_FRAMES + SETTLE_FRAMES + 2
         self._numbers: deque[int] = deque(maxlen=self._history)
         self._pictures: deque[NDArray[np.float32]] = deque(maxlen=self._history)
+        size = SMALL_SIZE[0] * SMALL_SIZE[1] * 3
+        # The same pictures in a ring (slot = push count modulo history), for one vector
+        # operation over all of them per frame; their spreads computed once.
+        self._ring = np.zeros((self._history, size), np.float32)
+        self._spread = np.zeros(self._history, np.float32)
+        self._step = np.zeros(self._history, np.float32)  # change from the frame before
+        self._pushed = 0
         self._open: _Fit | None = None
         self._unchecked: list[int] = []  # cuts not yet cleared of being a flash
         self._cuts: list[int] = []  # cuts waiting for the transitions that may take them
@@ -212,8 +245,15 @@ class TransitionTracker:
         return self._history + 1
 
     def push(self, number: int, bgr: NDArray[np.uint8], cuts: Sequence[int]) -> list[Transition]:
+        picture = small_picture(bgr)
         self._numbers.append(number)
-        self._pictures.append(small_picture(bgr))
+        self._pictures.append(picture)
+        slot = self._pushed % self._history
+        previous = self._ring[(self._pushed - 1) % self._history]
+        self._step[slot] = np.abs(picture - previous).mean() if self._pushed else 0.0
+        self._ring[slot] = picture
+        self._spread[slot] = picture.std()
+        self._pushed += 1
         self._unchecked.extend(cuts)
         self._check_flashes(number)
         fit = self._best_fit()
@@ -246,30 +286,36 @@ class TransitionTracker:
         n = len(self._pictures)
         if n < MIN_RAMP_FRAMES + 2:
             return None
-        stack = np.asarray(self._pictures)
-        if float(stack[-1].std()) < PLAIN_STD:
+        # Chronological order of the ring's slots: oldest first, the current picture last.
+        order = (np.arange(self._pushed - n, self._pushed)) % self._history
+        current = self._ring[order[-1]]
+        if self._spread[order[-1]] < PLAIN_STD:
             return None
+        distance = np.abs(self._ring - current).mean(axis=1)[order]
+        usable = (distance >= SHOT_DIFFERENCE) & (self._spread[order] >= PLAIN_STD)
         numbers = np.asarray(self._numbers, dtype=np.int64)
-        distance = np.mean(np.abs(stack - stack[-1]), axis=1)
-        usable = (distance >= SHOT_DIFFERENCE) & (stack.std(axis=1) >= PLAIN_STD)
+        if self._last_end is not None:  # a window reaching back over the last transition
+            usable &= numbers >= self._last_end  # reported finds nothing new
+        # The largest one-frame change after each frame, up to the current one.
+        steps = self._step[order]
+        largest_after = np.maximum.accumulate(steps[::-1])[::-1]
+        usable[:-1] &= largest_after[1:] < JUMP_SHARE * distance[:-1]
         candidates = np.flatnonzero(usable[: n - MIN_RAMP_FRAMES - 1])
-        for p in candidates[:: max(1, candidates.size // 4)][:4]:
-            fit = fit_window(stack[p:], numbers[p:])
+        for p in candidates[:: max(1, candidates.size // 3)][:3]:
+            middle = (p + n - 1) // 2
+            if not _fits(self._ring[order[p]], current, self._ring[order[middle]]):
+                continue  # its middle frame is no mix of its ends: not one (cheap test)
+            fit = fit_window(self._ring[order[p:]], numbers[p:])
             if fit is not None:
                 return fit
         return None
 
     def _settled(self, number: int, fit: _Fit) -> bool:
-        """Whether the new shot has stood still long enough after ``fit`` (not plain black
-        or white, and no longer far from ``fit``'s clean picture: a fade still going)."""
+        """Whether the new shot has been seen for a while after ``fit`` (and the current
+        picture is not plain black or white: a fade would still be going)."""
         if number - fit.end < SETTLE_FRAMES:
             return False
-        current = self._pictures[-1]
-        if float(current.std()) < PLAIN_STD:
-            return False
-        i = bisect.bisect_left(list(self._numbers), fit.end)
-        drift = float(np.mean(np.abs(current - self._pictures[i])))
-        return drift < SHOT_DIFFERENCE or number - fit.end > MAX_TRANSITION_FRAMES
+        return bool(self._spread[(self._pushed - 1) % self._history] >= PLAIN_STD)
 
     def _check_flashes(self, number: int | None) -> None:
         """Cuts after which the picture returned to the one before are flashes: dropped."""
