@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from framesift import SamplingSpec, sample_video
+from framesift.batch import ingest
+from framesift.catalog import Catalog
 from framesift.cli import main
 from framesift.errors import SettingsError
 from framesift.scenes.transitions import Transition, TransitionTracker
+from framesift.spec import ImageSpec
 from media import PATTERNS, _write_video
 
 WIDTH, HEIGHT = 256, 144
@@ -187,3 +191,22 @@ def test_settings_hash_includes_the_mode_only_when_on() -> None:
 def test_mode_needs_a_detector_and_every_frame(kwargs: dict[str, object]) -> None:
     with pytest.raises(SettingsError, match="transitions"):
         SamplingSpec(transitions=True, **kwargs)  # type: ignore[arg-type]
+
+
+def test_catalog_keeps_the_transitions_and_reads_older_parts(montage: Path, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    spec = SamplingSpec(interval_s=None, transitions=True, image=ImageSpec(max_side_px=64))
+    summary = ingest([str(montage)], str(catalog), spec)
+    assert summary.counts["ingested"] == 1
+    cat = Catalog(str(catalog))
+    (video_id,) = cat.video_ids()
+    everyone = cat.scenes()["transition"].to_list()
+    assert everyone == [None, *(kind for kind, _, _ in TRUTH)]
+    assert cat.scenes(video_id)["transition"].to_list() == everyone
+    # A scenes part written before the columns existed reads them as nulls.
+    (part,) = catalog.glob("tables/scenes/**/*.parquet")
+    old = pl.read_parquet(part).drop("transition", "transition_end_frame", "transition_end_s")
+    old.write_parquet(part)
+    fresh = Catalog(str(catalog))
+    assert fresh.scenes(video_id)["transition"].null_count() == len(everyone)
+    assert fresh.scenes()["transition_end_s"].null_count() == len(everyone)
