@@ -203,6 +203,11 @@ def test_catalog_keeps_the_transitions_and_reads_older_parts(montage: Path, tmp_
     everyone = cat.scenes()["transition"].to_list()
     assert everyone == [None, *(kind for kind, _, _ in TRUTH)]
     assert cat.scenes(video_id)["transition"].to_list() == everyone
+    # Each scene start is kept with its picture (the pass held the transition's clean end).
+    frames = cat.frames(video_id)
+    starts = frames.filter(frames["reasons"].list.contains("scene_start"))
+    assert starts.height == len(everyone)
+    assert starts["thumbnail_uri"].null_count() == 0
     # A scenes part written before the columns existed reads them as nulls.
     (part,) = catalog.glob("tables/scenes/**/*.parquet")
     old = pl.read_parquet(part).drop("transition", "transition_end_frame", "transition_end_s")

@@ -48,8 +48,9 @@ class SceneCutDetector:
         self._fps = fps if fps > 0 else _FALLBACK_FPS
         self._last_timecode: FrameTimecode | None = None
         self._tracker = TransitionTracker(min_scene_len_frames) if transitions else None
-        self.transitions: list[Transition] = []
-        """Every transition reported so far (transitions mode only)."""
+        self.transitions: dict[int, Transition] = {}
+        """Every transition reported so far (transitions mode only), by the frame the pass
+        was told to open its scene at."""
 
     @classmethod
     def from_spec(
@@ -121,9 +122,15 @@ class SceneCutDetector:
             apply_transitions(scene_rows, frame_rows, self.transitions, numbers, times_s)
 
     def _report(self, transitions: list[Transition]) -> list[int]:
-        """Transitions become final: the pass marks each scene where its picture is clean."""
-        self.transitions.extend(transitions)
-        return [t.end_frame for t in transitions]
+        """Transitions become final: the pass marks each scene where its picture is clean
+        (and held)."""
+        assert self._tracker is not None
+        tracker = self._tracker
+        marks = [
+            t.end_frame if t.kind == "cut" else tracker.held_from(t.end_frame) for t in transitions
+        ]
+        self.transitions.update(zip(marks, transitions, strict=True))
+        return marks
 
 
 def make_detector(name: str, threshold: float | None, min_scene_len_frames: int) -> SceneDetector:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,7 +106,6 @@ class _Fit:
     start: int
     end: int
     kind: TransitionKind
-    residual: float  # mean misfit
 
 
 def small_picture(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -138,29 +137,37 @@ def _monotone(values: NDArray[np.float64], rising: bool) -> bool:
     return bool(steps.min(initial=0.0) > -_TOLERANCE)
 
 
-def fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fit | None:
-    """A gradual transition between the first and last of ``pictures`` (consecutive
-    frames), or None when the frames between are not one."""
-    x, y = pictures[0], pictures[-1]
-    inner = pictures[1:-1]
-    if len(inner) < MIN_RAMP_FRAMES:
-        return None
+def _mix_fit(
+    x: NDArray[np.float32], y: NDArray[np.float32], frames: NDArray[np.float32]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Each frame as ``a * x + b * y + c`` by least squares (the 3x3 normal equations):
+    the weights (a, b, c: one column per frame) and each frame's misfit (root mean
+    square residual over that of ``y - x``); None when X or Y is a plain colour or the
+    two are alike."""
     scale = float(np.sqrt(np.mean((y - x) ** 2)))
-    if scale <= 0.0:
-        return None
-    # Least squares per frame through the 3x3 normal equations (X, Y and a constant).
     basis = np.stack([x, y, np.full_like(x, 255.0)])
     gram = (basis @ basis.T).astype(np.float64)
-    if abs(np.linalg.det(gram / gram.max())) < 1e-9:
-        return None  # X or Y is a plain colour, or the two are alike
-    frames = inner
+    if scale <= 0.0 or abs(np.linalg.det(gram / gram.max())) < 1e-9:
+        return None
     projections = (basis @ frames.T).astype(np.float64)
-    weights = np.linalg.solve(gram, projections)
+    weights = np.linalg.solve(gram, projections).astype(np.float64)
     squares = np.einsum("ij,ij->i", frames, frames).astype(np.float64)
     explained = np.einsum("ij,ij->j", weights, projections)
     misfit = np.sqrt(np.maximum(squares - explained, 0.0) / x.size) / scale
-    worst = float(misfit.max())
-    if worst > MAX_RESIDUAL:
+    return weights, misfit.astype(np.float64)
+
+
+def _fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fit | None:
+    """A gradual transition between the first and last of ``pictures`` (consecutive
+    frames), or None when the frames between are not one."""
+    inner = pictures[1:-1]
+    if len(inner) < MIN_RAMP_FRAMES:
+        return None
+    mixed = _mix_fit(pictures[0], pictures[-1], inner)
+    if mixed is None:
+        return None
+    weights, misfit = mixed
+    if float(misfit.max()) > MAX_RESIDUAL:
         return None
     a, b = weights[0], weights[1]
     if not (_monotone(a, rising=False) and _monotone(b, rising=True)):
@@ -192,22 +199,14 @@ def fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fi
     clean = min(max(int(np.floor(whole + 0.5)), first + 1), hi)
     if clean - first < MIN_TRANSITION_FRAMES:
         return None
-    return _Fit(first, clean, "fade" if through else "dissolve", float(np.mean(misfit)))
+    return _Fit(first, clean, "fade" if through else "dissolve")
 
 
 def _fits(x: NDArray[np.float32], y: NDArray[np.float32], frame: NDArray[np.float32]) -> bool:
-    """Whether one frame is close to a mix of X, Y and a constant (``fit_window``'s test
-    for a single frame, a few dot products)."""
-    basis = np.stack([x, y, np.full_like(x, 255.0)]).astype(np.float64)
-    gram = basis @ basis.T
-    if abs(np.linalg.det(gram / gram.max())) < 1e-9:
-        return False
-    projection = basis @ frame.astype(np.float64)
-    weights = np.linalg.solve(gram, projection)
-    square = float(frame.astype(np.float64) @ frame)
-    scale = float(np.sqrt(np.mean((y - x) ** 2)))
-    misfit = np.sqrt(max(square - float(weights @ projection), 0.0) / x.size)
-    return scale > 0.0 and misfit / scale <= MAX_RESIDUAL
+    """Whether one frame is close to a mix of X, Y and a constant (the window test for a
+    single frame: a few dot products)."""
+    mixed = _mix_fit(x, y, frame[None, :])
+    return mixed is not None and float(mixed[1][0]) <= MAX_RESIDUAL
 
 
 class TransitionTracker:
@@ -235,6 +234,7 @@ class TransitionTracker:
         self._min_len = min_scene_len_frames
         self._last_start: int | None = None
         self._last_end: int | None = None
+        self._held: deque[int] = deque(maxlen=self._history)  # frames whose picture is held
         self.holding = False
         """Whether the frame just pushed may become the end of a gradual transition
         (the pass must hold its picture)."""
@@ -259,12 +259,14 @@ class TransitionTracker:
         fit = self._best_fit()
         if fit is not None and self._last_end is not None and fit.start <= self._last_end:
             fit = None  # the transition already reported, seen again from a later frame
-        self.holding = fit is not None
         out: list[Transition] = []
         if fit is not None:
             if self._open is not None and fit.start > self._open.end + 1:
                 out.extend(self._close())
             self._open = fit
+        self.holding = self._open is not None
+        if self.holding:
+            self._held.append(number)
         if self._open is not None and self._settled(number, self._open):
             out.extend(self._close())
         horizon = number - self._history + 1
@@ -272,6 +274,11 @@ class TransitionTracker:
             horizon = min(horizon, self._open.start - 1)
         out.extend(self._release(horizon))
         return out
+
+    def held_from(self, frame: int) -> int:
+        """The first frame at or after ``frame`` whose picture the pass was told to hold
+        (where the pass can open the scene with a picture); ``frame`` if none."""
+        return next((held for held in self._held if held >= frame), frame)
 
     def finish(self, cuts: Sequence[int]) -> list[Transition]:
         self._unchecked.extend(cuts)
@@ -305,7 +312,7 @@ class TransitionTracker:
             middle = (p + n - 1) // 2
             if not _fits(self._ring[order[p]], current, self._ring[order[middle]]):
                 continue  # its middle frame is no mix of its ends: not one (cheap test)
-            fit = fit_window(self._ring[order[p:]], numbers[p:])
+            fit = _fit_window(self._ring[order[p:]], numbers[p:])
             if fit is not None:
                 return fit
         return None
@@ -391,41 +398,49 @@ class TransitionTracker:
 def apply_transitions(
     scene_rows: MutableSequence[SceneRow],
     frame_rows: Sequence[FrameRow],
-    transitions: Sequence[Transition],
+    opened_at: Mapping[int, Transition],
     numbers: Sequence[int],
     times_s: Sequence[float],
 ) -> None:
     """Open each scene at its transition's first frame and record the transition.
 
-    The pass opened every scene at its transition's ``end_frame``; this moves the scene's
-    start (and the previous scene's end) back to the transition's ``start_frame``, moves
-    the kept frames in between into the new scene and fills the transition columns.
-    ``numbers`` and ``times_s`` are the frame numbers of the pass and their times.
+    The pass opened every scene where its transition's new shot is clean (the frame
+    ``opened_at`` maps to the transition: its ``end_frame``, or the first frame after it
+    whose picture was held); this moves the scene's start (and the previous scene's end)
+    back to the transition's ``start_frame``, moves the kept frames in between into the new
+    scene and fills the transition columns. ``numbers`` and ``times_s`` are the frame
+    numbers of the pass and their times.
     """
-    by_end = {t.end_frame: t for t in transitions}
 
     def time_of(frame: int) -> float:
         i = min(bisect.bisect_left(numbers, frame), len(numbers) - 1)
         return float(times_s[i])
 
+    moved: list[tuple[int, int, int]] = []  # (first frame, clean frame, new scene)
     for k, row in enumerate(scene_rows):
         if k == 0:
             continue
-        transition = by_end.get(row["start_frame"])
+        transition = opened_at.get(row["start_frame"])
         if transition is None:
             row["transition"] = "cut"
             row["transition_end_frame"] = row["start_frame"]
             row["transition_end_s"] = row["start_s"]
             continue
-        start, start_s = transition.start_frame, time_of(transition.start_frame)
-        end, end_s = row["start_frame"], row["start_s"]
         previous = scene_rows[k - 1]
-        start = max(start, previous["start_frame"] + 1)
+        start = max(transition.start_frame, previous["start_frame"] + 1)
+        start_s = time_of(start)
+        row["transition"] = transition.kind
+        row["transition_end_frame"] = transition.end_frame
+        row["transition_end_s"] = time_of(transition.end_frame)
+        moved.append((start, row["start_frame"], k))
         previous["end_frame"], previous["end_s"] = start, start_s
         row["start_frame"], row["start_s"] = start, start_s
-        row["transition"] = transition.kind
-        row["transition_end_frame"] = end
-        row["transition_end_s"] = end_s
-        for frame in frame_rows:
-            if start <= frame["frame_index"] < end and frame["scene_index"] == k - 1:
-                frame["scene_index"] = k
+    starts = [m[0] for m in moved]
+    for frame in frame_rows:
+        i = bisect.bisect_right(starts, frame["frame_index"]) - 1
+        if (
+            i >= 0
+            and frame["frame_index"] < moved[i][1]
+            and frame["scene_index"] == moved[i][2] - 1
+        ):
+            frame["scene_index"] = moved[i][2]
