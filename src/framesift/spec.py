@@ -174,14 +174,14 @@ class SamplingSpec:
     """fast: FFmpeg's scaler makes the small analysis image straight from the decoded
     picture. exact: convert at full resolution, then OpenCV's linear resize, as
     PySceneDetect's CLI does, so detector scores match it bit for bit (slower at HD)."""
+    image: ImageSpec = field(default_factory=ImageSpec)
+    decode: DecodeSpec = field(default_factory=DecodeSpec)
     transitions: bool = False
     """Find gradual transitions too: a dissolve or a fade (through black or white) opens
     one scene at its first frame, instead of being missed or split into several cuts;
     each scene records how it starts (cut, dissolve, fade) and where its transition ends.
     Runs in the same pass beside the detector (see :mod:`framesift.scenes.transitions`);
     needs a detector and the streaming pass (not ``keyframes`` or ``decode.fast``)."""
-    image: ImageSpec = field(default_factory=ImageSpec)
-    decode: DecodeSpec = field(default_factory=DecodeSpec)
 
     def __post_init__(self) -> None:
         if self.transitions and (self.detector is None or self.keyframes or self.decode.fast):
