@@ -335,6 +335,10 @@ class SamplingPass:
         while ring:
             yield from selector.offer(ring.popleft())
         yield from selector.finish(*self._stream_end())
+        if detector is not None:  # transitions mode: scenes open at a transition's start
+            detector.apply_transitions(
+                selector.scene_rows, selector.rows, columns.index, columns.time_s
+            )
         if self.progress is not None:
             self.progress(total_s, total_s)
 

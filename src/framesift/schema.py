@@ -62,6 +62,12 @@ SCENES_SCHEMA: dict[str, pl.DataType] = {
     "start_frame": pl.Int64(),
     "end_frame": pl.Int64(),  # exclusive
     "score": pl.Float32(),  # detector score at the cut that opened the scene (0 for the first)
+    # How the scene starts, with SamplingSpec.transitions on (null otherwise, and for the
+    # first scene): cut, dissolve or fade, from start_frame to transition_end_frame, the
+    # first frame of the new shot's clean picture (== start_frame for a cut).
+    "transition": pl.String(),
+    "transition_end_frame": pl.Int64(),
+    "transition_end_s": pl.Float64(),
 }
 
 ANALYSIS_SCHEMA: dict[str, pl.DataType] = {

@@ -112,6 +112,9 @@ class SceneRow(TypedDict):
     start_frame: int
     end_frame: int
     score: float
+    transition: str | None  # cut, dissolve, fade: set by the transitions mode, else None
+    transition_end_frame: int | None
+    transition_end_s: float | None
 
 
 def frame_row(
@@ -166,6 +169,9 @@ def scene_row(
         "start_frame": start_frame,
         "end_frame": end_frame,
         "score": cut_score if scene_index > 0 else 0.0,
+        "transition": None,
+        "transition_end_frame": None,
+        "transition_end_s": None,
     }
 
 

@@ -181,8 +181,19 @@ class SamplingSpec:
     docs/scenes.md and benchmarks/RESULTS.md give the cost and the parity."""
     image: ImageSpec = field(default_factory=ImageSpec)
     decode: DecodeSpec = field(default_factory=DecodeSpec)
+    transitions: bool = False
+    """Find gradual transitions too: a dissolve or a fade (through black or white) opens
+    one scene at its first frame, instead of being missed or split into several cuts;
+    each scene records how it starts (cut, dissolve, fade) and where its transition ends.
+    Runs in the same pass beside the detector (see :mod:`framesift.scenes.transitions`);
+    needs a detector and the streaming pass (not ``keyframes`` or ``decode.fast``)."""
 
     def __post_init__(self) -> None:
+        if self.transitions and (self.detector is None or self.keyframes or self.decode.fast):
+            raise SettingsError(
+                "transitions=True needs a detector and every frame decoded in one stream: "
+                "set a detector, and switch off keyframes and decode.fast"
+            )
         if self.interval_s is not None and not self.interval_s > 0:
             raise SettingsError(f"interval_s={self.interval_s}: must be > 0 seconds, or None")
         if self.detector is not None and self.detector not in DETECTOR_NAMES:
@@ -240,6 +251,8 @@ class SamplingSpec:
         data = self.to_dict()
         data["threshold"] = self.effective_threshold
         data["decode"] = {"fast": self.decode.fast}
+        if not self.transitions:
+            del data["transitions"]  # settings hashed before the mode existed stay equal
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -188,6 +188,7 @@ def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
     """The SamplingSpec the options of :func:`add_sampling_arguments` ask for."""
     base = SamplingSpec(
         keyframes=args.keyframes,
+        transitions=args.transitions,
         analysis_width_px=args.analysis_width,
         image=ImageSpec(
             max_side_px=args.thumb_size,
@@ -203,7 +204,11 @@ def spec_from_args(args: argparse.Namespace) -> SamplingSpec:
 def detection_spec_from_args(args: argparse.Namespace) -> SamplingSpec:
     """Scene detection only (no interval), as ``framesift scenes`` runs it: the options of
     :func:`add_detection_arguments` and the decoding options."""
-    base = SamplingSpec(analysis_width_px=args.analysis_width, decode=_decode_from_args(args))
+    base = SamplingSpec(
+        analysis_width_px=args.analysis_width,
+        transitions=args.transitions,
+        decode=_decode_from_args(args),
+    )
     return _selection_from_args(args, every_s=OFF_INTERVAL_S).apply_to(base)
 
 
@@ -294,6 +299,12 @@ def add_detection_arguments(parser: argparse.ArgumentParser, *, can_be_off: bool
         default=256,
         metavar="PX",
         help="width of the image the detectors see (default 256, as PySceneDetect's CLI)",
+    )
+    group.add_argument(
+        "--transitions",
+        action="store_true",
+        help="find dissolves and fades too: each opens one scene at its first frame, and "
+        "every scene records how it starts (cut, dissolve, fade)",
     )
 
 

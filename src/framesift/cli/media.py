@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framesift.cli.arguments import (
     add_decode_arguments,
@@ -29,6 +29,9 @@ from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.progress import SAMPLE, for_stage
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["register", "run_estimate", "run_probe", "run_sample", "run_scenes"]
 
@@ -111,6 +114,7 @@ def run_scenes(args: argparse.Namespace) -> int:
         "start_frame",
         "end_frame",
         "score",
+        *_transition_columns(spec.transitions, decimals),
     )
     if args.json:
         echo_json(scenes.to_dicts())
@@ -123,8 +127,18 @@ def run_scenes(args: argparse.Namespace) -> int:
             echo(
                 f"  {row['scene_index']:4d}  {row['start_s']:10.3f} s - {row['end_s']:10.3f} s"
                 f"  frames {row['start_frame']} to {row['end_frame'] - 1}"
+                + (f"  ({row['transition']})" if row.get("transition") else "")
             )
     return EXIT_OK
+
+
+def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
+    """The scenes' transition columns, listed when the transitions mode ran."""
+    if not on:
+        return []
+    import polars as pl  # start-up: polars loads for the commands that use it
+
+    return ["transition", "transition_end_frame", pl.col("transition_end_s").round(decimals)]
 
 
 @command("sample")
