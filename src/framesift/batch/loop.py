@@ -272,8 +272,12 @@ def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> 
     message = cat.storage.redact(str(error))
     shown = redact_url(url)
     logger.warning("%s failed: WorkerLostError: %s", shown, message)
-    JobLedger(cat.storage).failed(job_id_for(url), error_type="WorkerLostError", message=message)
-    return IngestOutcome(shown, "failed", error_type="WorkerLostError", error_message=message)
+    JobLedger(cat.storage).failed(
+        job_id_for(url), error_type="WorkerLostError", message=message, kind="transient"
+    )
+    return IngestOutcome(
+        shown, "failed", error_type="WorkerLostError", error_message=message, failure_kind="transient"
+    )
 
 
 def _leave_interrupted(ledger: JobLedger, job_ids: Sequence[str]) -> None:

@@ -2,8 +2,12 @@
 change (queued -> running -> done | failed). The batch capability fills it the same way
 from workers: each worker writes only the documents of the sources it runs.
 
-A failed video leaves its ledger entry (error type and message, credentials removed) and
-nothing else. An entry left ``running`` by a killed process is taken over by the next run.
+A failed video leaves its ledger entry (error type and message, credentials removed, and
+whether the failure was ``transient``, retried, or ``deterministic``) and nothing else. An
+entry left ``running`` by a killed process is taken over by the next run. Each finished run
+records its worker (``host``, ``pid``), its seconds per stage (``decode_s``, ...: see
+:mod:`framesift.catalog.stages`) and its wall time (``wall_s``); entries written before
+these fields existed read them as null.
 
 The ledger tells the truth about the catalog, whatever happened to the runs that wrote it
 (:func:`reconciled`): an entry left ``queued`` or ``running`` by a batch that is no longer
@@ -30,9 +34,17 @@ from framesift.catalog import layout
 from framesift.catalog.commits import CatalogState
 from framesift.catalog.tables import JOBS_SCHEMA, row_frame
 from framesift.redact import redact_url
+from framesift.retries import FailureKind
 from framesift.storage import Storage
 
-__all__ = ["JobLedger", "committed_settings", "job_id_for", "reconciled", "this_process"]
+__all__ = [
+    "JobLedger",
+    "committed_settings",
+    "failed_jobs",
+    "job_id_for",
+    "reconciled",
+    "this_process",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +210,7 @@ class JobLedger:
                 self._write(record)
 
     def start(self, source_url: str, settings_hash: str) -> str:
+        """A run of the source begins in this process (its earlier run's timings cleared)."""
         job_id = job_id_for(source_url)
         old = self._read(job_id) or {}
         if old.get("state") == "running":
@@ -218,6 +231,8 @@ class JobLedger:
                 "started_at": _now(),
                 "finished_at": None,
                 "worker": this_process(),
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
                 "run": old.get("run"),
             }
         )
@@ -229,26 +244,46 @@ class JobLedger:
         old["finished_at"] = _now()
         self._write(old)
 
-    def done(self, job_id: str, *, video_id: str, outcome: str) -> None:
+    def done(
+        self,
+        job_id: str,
+        *,
+        video_id: str,
+        outcome: str,
+        timings: Mapping[str, float] | None = None,
+    ) -> None:
+        """The run succeeded; ``timings``: its ``<stage>_s`` and ``wall_s`` fields."""
         self._finish(
             job_id,
+            **dict(timings or {}),
             state="done",
             outcome=outcome,
             video_id=video_id,
             error_type=None,
             error_message=None,
+            failure_kind=None,
         )
 
     def failed(
-        self, job_id: str, *, error_type: str, message: str, video_id: str | None = None
+        self,
+        job_id: str,
+        *,
+        error_type: str,
+        message: str,
+        video_id: str | None = None,
+        kind: FailureKind = "deterministic",
+        timings: Mapping[str, float] | None = None,
     ) -> None:
+        """The run failed with ``error_type``; ``kind``: whether a retry may succeed."""
         self._finish(
             job_id,
+            **dict(timings or {}),
             state="failed",
             outcome=None,
             error_type=error_type,
             error_message=self._storage.redact(message),
             video_id=video_id,
+            failure_kind=kind,
         )
 
     # reading -----------------------------------------------------------------
@@ -292,6 +327,12 @@ class JobLedger:
             return pl.DataFrame(schema=JOBS_SCHEMA), token
         frames = [row_frame(_parse_times(r), "jobs") for r in records]
         return pl.concat(frames).sort("source_url"), token
+
+
+def failed_jobs(jobs: pl.DataFrame) -> pl.DataFrame:
+    """The entries of ``jobs`` (a ledger frame, e.g. ``Catalog.jobs()``) whose latest run
+    failed: what ``framesift jobs --failed`` lists and ``ingest --retry-failed`` runs."""
+    return jobs.filter(pl.col("state") == "failed")
 
 
 def _parse_times(record: dict[str, Any]) -> dict[str, Any]:
