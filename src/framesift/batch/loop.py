@@ -31,7 +31,7 @@ from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
-from framesift.catalog.jobs import JobLedger, committed_settings, job_id_for
+from framesift.catalog.jobs import JobLedger, committed_settings, failed_sources, job_id_for
 from framesift.catalog.sampler import Sampler
 from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
 from framesift.progress import ProgressHandler
@@ -61,6 +61,7 @@ def ingest(
     retry: RetryPolicy | None = None,
     text: TextSpec | None = None,
     analyzers: AnalyzerSpec | None = None,
+    retry_failed: bool = False,
 ) -> IngestSummary:
     """Ingest files, folders, globs or URLs into ``catalog``.
 
@@ -76,7 +77,8 @@ def ingest(
     run on the kept pictures inside the pass (faces, a model of one's own), their results
     in the ``detections`` table; their models are checked before the first video.
     ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
-    (in-process runs only).
+    (in-process runs only). ``retry_failed``: run only the sources whose latest run failed
+    in the catalog's ledger: of ``sources``, or, when none are given, every one it names.
 
     Sources that hold no video at all (an empty folder, a path that does not exist) raise
     :class:`~framesift.errors.MediaNotFoundError` before anything is written.
@@ -98,10 +100,13 @@ def ingest(
         check_analyzers(analyzers)
     src_options = storage_options if source_options is None else source_options
     # Sources that hold no video stop the batch before a catalog is made for nothing.
-    urls = find_videos(sources, src_options)
+    sources = list(sources)
+    urls = find_videos(sources, src_options) if sources or not retry_failed else []
     cat = (
         catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
     )
+    if retry_failed:
+        urls = failed_sources(cat.jobs(), urls)
     jobs = [
         _job(Source(url, src_options), cat, spec, text, analyzers, executor, force, sampler)
         for url in urls
@@ -276,7 +281,11 @@ def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> 
         job_id_for(url), error_type="WorkerLostError", message=message, kind="transient"
     )
     return IngestOutcome(
-        shown, "failed", error_type="WorkerLostError", error_message=message, failure_kind="transient"
+        shown,
+        "failed",
+        error_type="WorkerLostError",
+        error_message=message,
+        failure_kind="transient",
     )
 
 

@@ -6,9 +6,10 @@ Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version`
 (``_catalog.json``, migrations), ``commits`` (the protocol), ``jobs`` (ledger), ``sink``
 (thumbnails), ``writer`` (``VideoWriter``), ``sources`` (inputs, fingerprints), ``views``
 (DuckDB), ``health`` (damage: check, repair), ``visible`` (what a ``Catalog`` shows),
-``compact``, ``vacuum``, ``totals``, ``catalog`` (``Catalog``), ``sampler`` (what
-ingest needs from a sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the
-per-video unit), ``display``. The batch loop over many videos, ``framesift.ingest``, is
+``compact``, ``vacuum``, ``stages`` (where a video's ingest spent its time), ``totals``,
+``catalog`` (``Catalog``), ``sampler`` (what ingest needs from a sampling pass), ``job``
+(one video's ingest as a value), ``ingest`` (the per-video unit), ``timed_text`` (its text,
+one source at a time), ``display``. The batch loop over many videos, ``framesift.ingest``, is
 :mod:`framesift.batch`; the command line is :mod:`framesift.cli`.
 """
 
@@ -22,8 +23,9 @@ from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.layout import DATA_TABLES, TABLES
 from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
+from framesift.catalog.stages import STAGES
 from framesift.catalog.tables import SCHEMAS
-from framesift.catalog.totals import CatalogTotals, FailedSource
+from framesift.catalog.totals import CatalogTotals, FailedSource, StageSeconds
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
 from framesift.catalog.writer import VideoWriter
 
@@ -32,6 +34,7 @@ __all__ = [
     "DATA_TABLES",
     "MIGRATIONS",
     "SCHEMAS",
+    "STAGES",
     "TABLES",
     "VIDEO_EXTENSIONS",
     "Catalog",
@@ -43,6 +46,7 @@ __all__ = [
     "IngestOutcome",
     "Sampler",
     "Snapshot",
+    "StageSeconds",
     "ThumbnailGrid",
     "VideoWriter",
     "expand_sources",

@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "JobLedger",
     "committed_settings",
     "failed_jobs",
+    "failed_sources",
     "job_id_for",
     "reconciled",
     "this_process",
@@ -333,6 +334,17 @@ def failed_jobs(jobs: pl.DataFrame) -> pl.DataFrame:
     """The entries of ``jobs`` (a ledger frame, e.g. ``Catalog.jobs()``) whose latest run
     failed: what ``framesift jobs --failed`` lists and ``ingest --retry-failed`` runs."""
     return jobs.filter(pl.col("state") == "failed")
+
+
+def failed_sources(jobs: pl.DataFrame, among: Sequence[str] = ()) -> list[str]:
+    """The sources to run again after failures: of ``among`` (URLs, as given), those whose
+    latest run failed in ``jobs`` (a ledger frame); with ``among`` empty, every failed
+    source the ledger names (its URL as recorded, without credentials)."""
+    failed = failed_jobs(jobs)
+    if not among:
+        return sorted(failed["source_url"].to_list())
+    ids = set(failed["job_id"].to_list())
+    return [url for url in among if job_id_for(url) in ids]
 
 
 def _parse_times(record: dict[str, Any]) -> dict[str, Any]:

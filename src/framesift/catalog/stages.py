@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Final
 
-__all__ = ["STAGES", "StageClock", "stage_field"]
+__all__ = ["STAGES", "StageClock", "stage_field", "stages_of"]
 
 STAGES: Final = (
     "fingerprint",
@@ -50,6 +50,13 @@ STAGES: Final = (
 def stage_field(stage: str) -> str:
     """The ledger field (and jobs column) holding a stage's seconds: ``decode_s``."""
     return f"{stage}_s"
+
+
+def stages_of(record: Mapping[str, object]) -> tuple[tuple[str, float], ...]:
+    """``(stage, seconds)`` for each stage a ledger entry (or a row of ``Catalog.jobs()``)
+    has a time for, in the order a video meets them."""
+    found = ((stage, record.get(stage_field(stage))) for stage in STAGES)
+    return tuple((stage, float(s)) for stage, s in found if isinstance(s, int | float))
 
 
 class StageClock:

@@ -25,6 +25,7 @@ from framesift.cli.arguments import (
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.errors import SettingsError
 from framesift.redact import redact_url
 from framesift.spec import OCR_ENGINES, TextSpec
 
@@ -43,13 +44,22 @@ __all__ = [
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help="video files, folders, globs or fsspec URLs"
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="video files, folders, globs or fsspec URLs (optional with --retry-failed)",
     )
     add_catalog_argument(parser)
     parser.add_argument(
         "--force",
         action="store_true",
         help="re-ingest videos already in the catalog with the same settings",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="run only the sources whose latest run failed (framesift jobs --failed): of "
+        "the SOURCEs given, or all of them",
     )
     _add_executor_arguments(parser)
     add_text_arguments(parser)
@@ -169,6 +179,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         echo(f"[{done}/{total}] {outcome.status:8} {outcome.source_url}  {detail}")
 
     catalog = catalog_url(args)
+    if not args.sources and not args.retry_failed:
+        raise SettingsError("no SOURCE given: name video files, folders or URLs")
     summary = ingest(
         args.sources,
         catalog,
@@ -180,6 +192,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         executor=executor_from_args(args),
         text=text_from_args(args),
         analyzers=analyzer_spec_from_args(args),
+        retry_failed=args.retry_failed,
     )
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
     return EXIT_PARTLY if summary.counts["failed"] else EXIT_OK
