@@ -48,19 +48,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 import make_clip  # beside this file
+from framesift.catalog.stages import STAGES
 
 CLIP_S = 30
 WIDTH, HEIGHT = 1280, 720
 SEED = 20261130
-MEDIA_STAGES = (
-    "probe",
-    "decode",
-    "encode",
-    "analyzers",
-    "text_subtitles",
-    "text_speech",
-    "text_ocr",
-)
+MEDIA_STAGES = tuple(s for s in STAGES if s not in ("fingerprint", "write", "commit"))
+"""Probe, decode, encode, analyzers and text: the work on the media itself."""
 TARGET_CLIPS_PER_HOUR = 1000.0
 TARGET_FLOOR_RATIO = 1.3
 TARGET_OVERHEAD_S = 0.050
