@@ -24,6 +24,8 @@ from framesift.batch import ExecutorSpec
 from framesift.catalog import STAGES, IngestJob, ingest_one
 from framesift.catalog.jobs import job_id_for
 from framesift.cli import main
+from framesift.errors import NotAVideoError, SettingsError, StorageError, WorkerLostError
+from framesift.retries import failure_kind
 from framesift.source import Source
 from framesift.storage import RetryPolicy
 
@@ -273,3 +275,34 @@ def test_a_transient_storage_error_is_retried_and_recorded(
     assert entry["state"] == "done"
     assert entry["failure_kind"] is None
     assert entry["attempts"] >= RETRY.attempts + 2  # a failed try, then the good one
+
+
+def _gave_up() -> StorageError:
+    error = StorageError("writing s3://b/k failed after 5 attempts")
+    error.transient = True
+    return error
+
+
+def _read_failed_with(cause: BaseException) -> StorageError:
+    try:
+        raise StorageError("s3://b/clip.mp4: cannot read") from cause
+    except StorageError as error:
+        return error
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        pytest.param(WorkerLostError("the worker died"), "transient", id="lost-worker"),
+        pytest.param(_gave_up(), "transient", id="storage-gave-up-on-transient"),
+        pytest.param(_read_failed_with(TimeoutError("read timed out")), "transient", id="timeout"),
+        pytest.param(StorageError("s3://b/k: permission denied"), "deterministic", id="denied"),
+        pytest.param(NotAVideoError("x.mp4", "not a video"), "deterministic", id="broken-file"),
+        pytest.param(SettingsError("interval_s=-1"), "deterministic", id="bad-setting"),
+        pytest.param(
+            _read_failed_with(FileNotFoundError("gone")), "deterministic", id="missing-key"
+        ),
+    ],
+)
+def test_failure_kinds(error: BaseException, kind: str) -> None:
+    assert failure_kind(error) == kind
