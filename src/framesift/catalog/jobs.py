@@ -117,6 +117,7 @@ def reconciled(
                 outcome=None,
                 error_type=None,
                 error_message=f"the batch {owner} ended while this source was {state}",
+                failure_kind=None,
             )
     video_id = fixed.get("video_id")
     key = video_id if isinstance(video_id, str) else fixed.get("source_url")
@@ -126,7 +127,9 @@ def reconciled(
         and key in committed
         and committed[key] == fixed.get("settings_hash")
     ):
-        fixed.update(state="done", outcome="skipped", error_type=None, error_message=None)
+        fixed.update(
+            state="done", outcome="skipped", error_type=None, error_message=None, failure_kind=None
+        )
     return fixed if fixed != record else None
 
 
@@ -171,6 +174,7 @@ class JobLedger:
                 "outcome": None,
                 "error_type": None,
                 "error_message": None,
+                "failure_kind": None,
                 "settings_hash": settings_hash,
                 "attempts": int(old.get("attempts") or 0),
                 "run": this_process(),
