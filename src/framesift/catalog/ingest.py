@@ -323,39 +323,41 @@ def _sample(
 
 def _timed_pass(run: _Run, sink: ImageSink, runner: AnalyzerRunner | None) -> SampledVideo:
     """The job's sampling pass, its time split into probe, decode, encode and the wait for
-    the analyzers (see :mod:`framesift.catalog.stages`)."""
-    job, clock = run.job, run.clock
-    streams = _streams_to(runner, job)
+    the analyzers (see :mod:`framesift.catalog.stages`); a pass that fails counts as decode."""
+    job, clock, sampler = run.job, run.clock, run.job.sampler
+    streams = _streams_to(runner, job) and runner is not None
+    with clock.stage("probe"):  # a custom sampler probes for itself (counted as decode)
+        limit = job.sampling_spec.decode.limits.max_pixels
+        media = probe(job.source, max_pixels=limit) if sampler is None else None
     began = time.perf_counter()
-    if job.sampler is None:
-        with clock.stage("probe"):
-            media = probe(job.source, max_pixels=job.sampling_spec.decode.limits.max_pixels)
-        began = time.perf_counter()
-        result: SampledVideo = sample_video(
-            job.source.url,
-            job.sampling_spec,
-            storage_options=job.source.storage_options,
-            sink=sink,
-            progress=run.sample_progress(),
-            media=media,
-            consumers=(runner,) if streams and runner is not None else (),
-        )
-    else:
-        result = job.sampler(
-            job.source.url,
-            job.sampling_spec,
-            storage_options=job.source.storage_options,
-            sink=sink,
-            progress=run.sample_progress(),
-        )
-    seconds = time.perf_counter() - began
-    stats = result.stats
-    encode = stats.encode_seconds if isinstance(stats, PassStats) else 0.0
-    waited = runner.waited_s if streams and runner is not None else 0.0
-    clock.add("encode", encode)
-    clock.add("analyzers", waited)
-    clock.add("decode", seconds - encode - waited)
-    return result
+    result: SampledVideo | None = None
+    try:
+        if sampler is None:
+            result = sample_video(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+                media=media,
+                consumers=(runner,) if streams and runner is not None else (),
+            )
+        else:
+            result = sampler(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+            )
+        return result
+    finally:
+        stats = result.stats if result is not None else None
+        encode = stats.encode_seconds if isinstance(stats, PassStats) else 0.0
+        waited = runner.waited_s if streams and runner is not None else 0.0
+        clock.add("encode", encode)
+        clock.add("analyzers", waited)
+        clock.add("decode", time.perf_counter() - began - encode - waited)
 
 
 def _commit(
