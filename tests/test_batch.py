@@ -147,6 +147,9 @@ def test_a_worker_killed_mid_video_is_retried_alone_then_failed_then_resumed(
     # never started when the pool broke is run again without counting as a try).
     assert jobs["attempts"].to_list() == [2, 2]
     assert set(jobs["error_message"].str.contains("also when retried alone")) == {True}
+    # A lost worker is transient: the ledger says so (and a re-run tries again).
+    assert jobs["failure_kind"].to_list() == ["transient", "transient"]
+    assert {o.failure_kind for o in killed.outcomes} == {"transient"}
     monkeypatch.delenv(FAULT_ENV)
     resumed = fs.ingest(sources, url, SPEC, executor=executor)
     assert resumed.counts["ingested"] == 2

@@ -135,7 +135,11 @@ class ReportError(FramesiftError, RuntimeError):
 
 
 class StorageError(FramesiftError, OSError):
-    """Reading or writing through fsspec failed (after retries, where they apply)."""
+    """Reading or writing through fsspec failed (after retries, where they apply).
+    ``transient``: it gave up retrying a failure that may pass (a 503, a timeout), so a
+    later try may succeed."""
+
+    transient: bool = False
 
 
 class SyncError(StorageError):

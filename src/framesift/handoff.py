@@ -17,6 +17,7 @@ again (:func:`framesift.analyzers.analyze_kept_frames`).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,6 +80,8 @@ class ImageWriter:
         self._full = full
         self._ext = EXTENSIONS[image.format]
         self._full_ext = EXTENSIONS[image.full_format]
+        self.seconds = 0.0
+        """Wall time spent in :meth:`write` (rendering, encoding, handing to the sink)."""
 
     def thumbnail_rgb(self, frame: av.VideoFrame) -> NDArray[np.uint8]:
         """The thumbnail-sized picture, rendered now (for a frame held as a candidate)."""
@@ -87,6 +90,13 @@ class ImageWriter:
     def write(self, row: FrameRow, picture: HeldPicture) -> bytes | None:
         """Encode and store the pictures of a kept frame; fills the row's image columns
         and returns the thumbnail's bytes."""
+        started = time.perf_counter()
+        try:
+            return self._write(row, picture)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _write(self, row: FrameRow, picture: HeldPicture) -> bytes | None:
         index = row["frame_index"]
         thumb_rgb = picture.thumb_rgb
         if thumb_rgb is None and picture.frame is NO_FRAME:

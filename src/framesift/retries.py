@@ -8,6 +8,11 @@ message is the HTTP reason and whose cause is botocore's ``ClientError`` (with t
 and the service's error code); HTTP 5xx, 408, 429 and S3's throttling codes are transient,
 as are connection errors and timeouts; a missing or existing key, a refused permission,
 other 4xx and botocore's request errors (no credentials, a bad parameter) are not.
+
+:func:`failure_kind` says the same of a whole video's failure, for the batch to retry it
+(with the same backoff) or not, and for its ledger entry: a lost worker and a storage error
+that gave up on a transient cause are ``transient``; anything else (a broken file, a bad
+setting, a refused permission) is ``deterministic``.
 """
 
 from __future__ import annotations
@@ -18,16 +23,19 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from framesift.errors import SettingsError, StorageError
+from framesift.errors import SettingsError, StorageError, WorkerLostError
 from framesift.redact import redact_url
 
-__all__ = ["RetryPolicy", "is_transient", "with_retries"]
+__all__ = ["FailureKind", "RetryPolicy", "failure_kind", "is_transient", "with_retries"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+FailureKind = Literal["transient", "deterministic"]
+"""Whether running a failed video again may succeed (see :func:`failure_kind`)."""
 
 
 def _transient_types() -> tuple[type[BaseException], ...]:
@@ -122,6 +130,18 @@ def is_transient(error: BaseException) -> bool:
     return any(isinstance(exc, _transient_types()) for exc in chain)
 
 
+def failure_kind(error: BaseException) -> FailureKind:
+    """``transient`` for a failure that a later try may not meet: a lost worker
+    (WorkerLostError), a StorageError that gave up retrying a transient cause (its
+    ``transient`` flag), or an error whose chain :func:`is_transient` finds transient (a
+    source read through fsspec that met an HTTP 503); ``deterministic`` otherwise."""
+    if isinstance(error, WorkerLostError):
+        return "transient"
+    if isinstance(error, StorageError) and error.transient:
+        return "transient"
+    return "transient" if is_transient(error) else "deterministic"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How transient storage failures are retried: ``attempts`` tries in all, waiting
@@ -169,11 +189,13 @@ def with_retries(
                     raise
                 raise StorageError(f"{what} failed ({message})") from None
             if attempt == policy.attempts:
-                raise StorageError(
+                gave_up = StorageError(
                     f"{what} failed after {attempt} attempts ({message}); check that the "
                     "storage endpoint is reachable and the credentials are valid, then re-run: "
                     "committed data is unaffected"
-                ) from None
+                )
+                gave_up.transient = True
+                raise gave_up from None
             delay = policy.delay_s(attempt)
             logger.warning(
                 "%s failed (attempt %d of %d: %s); retrying in %.2f s",

@@ -110,6 +110,9 @@ class PassStats:
     scenes_approximate: bool = False
     """Scenes detected on keyframes only (a keyframes pass): each cut is placed at the first
     keyframe after it, so scene times are approximate."""
+    encode_seconds: float = 0.0
+    """Part of ``seconds`` spent rendering and encoding the kept pictures (the streaming
+    pass; the fast scan encodes in its segment threads, beside the decoding: 0)."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class SamplingPass:
             seconds=time.perf_counter() - started,
             hwaccel=counters.hwaccel,
             scenes_approximate=self.mode == "keyframes" and self.spec.detector is not None,
+            encode_seconds=self._images.seconds if self._images is not None else 0.0,
         )
 
     def result(self) -> SampleResult:

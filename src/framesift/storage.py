@@ -291,12 +291,18 @@ class Storage:
 
     # writes --------------------------------------------------------------
 
-    def write_bytes(self, key: str, data: bytes) -> str:
+    def write_bytes(self, key: str, data: bytes, *, durable: bool = True) -> str:
         """Write ``data`` at ``key`` atomically: readers see the old object or the whole new
-        one, never a part. Returns the URI written."""
+        one, never a part. Returns the URI written. ``durable=False``: a local file is not
+        flushed to disk before it replaces the old one (still atomic; a power cut may leave
+        the old content), for records that are checked against durable ones when read."""
         path = self.path(key)
         if self.is_local:
-            self._write("writing", key, lambda: local_atomic_write(path, data, exclusive=False))
+            self._write(
+                "writing",
+                key,
+                lambda: local_atomic_write(path, data, exclusive=False, durable=durable),
+            )
         else:
             self._write("writing", key, lambda: self.fs.pipe_file(path, data))
         return self.uri(key)

@@ -32,7 +32,7 @@ from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.ingest import ingest_one
 from framesift.catalog.job import IngestJob, IngestOutcome
-from framesift.catalog.jobs import JobLedger, committed_settings, job_id_for
+from framesift.catalog.jobs import JobLedger, committed_settings, failed_sources, job_id_for
 from framesift.catalog.mirror import CatalogMirror
 from framesift.catalog.sampler import Sampler
 from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
@@ -65,6 +65,7 @@ def ingest(
     analyzers: AnalyzerSpec | None = None,
     mirror: str | None = None,
     mirror_options: Mapping[str, Any] | None = None,
+    retry_failed: bool = False,
 ) -> IngestSummary:
     """Ingest files, folders, globs or URLs into ``catalog``.
 
@@ -82,6 +83,8 @@ def ingest(
     ``sampler``: another sampling pass of :func:`framesift.sample_video`'s shape
     (in-process runs only). ``mirror``: a catalog URL (with ``mirror_options``) each
     committed video is synced to in the background (:mod:`framesift.catalog.mirror`).
+    ``retry_failed``: only the sources whose latest run failed (all the ledger names
+    when ``sources`` is empty).
 
     Sources that hold no video at all (an empty folder, a path that does not exist) raise
     :class:`~framesift.errors.MediaNotFoundError` before anything is written.
@@ -98,15 +101,12 @@ def ingest(
     text = text or TextSpec()
     analyzers = analyzers or AnalyzerSpec()
     executor = executor or ExecutorSpec()
-    _check_settings(text, executor, sampler)
-    if analyzers.names:
-        check_analyzers(analyzers)
+    _check_settings(text, analyzers, executor, sampler)
     src_options = storage_options if source_options is None else source_options
-    # Sources that hold no video stop the batch before a catalog is made for nothing.
-    urls = find_videos(sources, src_options)
-    cat = (
-        catalog if isinstance(catalog, Catalog) else Catalog(catalog, storage_options, retry=retry)
-    )
+    sources = list(sources)  # holding no video, they stop the batch before a catalog is made
+    urls = find_videos(sources, src_options) if sources or not retry_failed else []
+    cat = _open_catalog(catalog, storage_options, retry)
+    urls = failed_sources(cat.jobs(), urls) if retry_failed else urls
     jobs = [
         _job(Source(url, src_options), cat, spec, text, analyzers, executor, force, sampler)
         for url in urls
@@ -127,6 +127,14 @@ def ingest(
     summary = IngestSummary(tuple(outcomes), time.perf_counter() - started, compacted, mirrored)
     logger.info("ingest into %s: %s", cat.url, summary)
     return summary
+
+
+def _open_catalog(
+    catalog: str | Catalog, storage_options: Mapping[str, Any] | None, retry: RetryPolicy | None
+) -> Catalog:
+    if isinstance(catalog, Catalog):
+        return catalog
+    return Catalog(catalog, storage_options, retry=retry)
 
 
 def _job(
@@ -282,8 +290,16 @@ def _worker_failure(cat: Catalog, url: str, exc: BaseException, losses: int) -> 
     message = cat.storage.redact(str(error))
     shown = redact_url(url)
     logger.warning("%s failed: WorkerLostError: %s", shown, message)
-    JobLedger(cat.storage).failed(job_id_for(url), error_type="WorkerLostError", message=message)
-    return IngestOutcome(shown, "failed", error_type="WorkerLostError", error_message=message)
+    JobLedger(cat.storage).failed(
+        job_id_for(url), error_type="WorkerLostError", message=message, kind="transient"
+    )
+    return IngestOutcome(
+        shown,
+        "failed",
+        error_type="WorkerLostError",
+        error_message=message,
+        failure_kind="transient",
+    )
 
 
 def _mirrored(
@@ -321,8 +337,12 @@ def _leave_interrupted(
         logger.warning("could not mark the unfinished sources interrupted: %s", exc)
 
 
-def _check_settings(text: TextSpec, executor: ExecutorSpec, sampler: Sampler | None) -> None:
+def _check_settings(
+    text: TextSpec, analyzers: AnalyzerSpec, executor: ExecutorSpec, sampler: Sampler | None
+) -> None:
     """What would fail every video, checked before the first one."""
+    if analyzers.names:
+        check_analyzers(analyzers)
     if sampler is not None and executor.kind != "serial":
         raise SettingsError("a custom sampler runs in-process only (executor serial)")
     if text.speech:

@@ -8,10 +8,11 @@ Modules, in data-flow order: ``layout`` (keys), ``tables`` (schemas), ``version`
 (DuckDB), ``health`` (damage: check, repair), ``visible`` (what a ``Catalog`` shows),
 ``compact``, ``vacuum``, ``image_uris`` (pictures as keys, resolved on read),
 ``video_parts`` (one video's rows), ``fullframes`` (full frames decoded on demand),
-``sync`` (copying videos to another catalog), ``totals``, ``catalog`` (``Catalog``),
-``mirror`` (a sync in the background of a batch), ``sampler`` (what
-ingest needs from a sampling pass), ``job`` (one video's ingest as a value), ``ingest`` (the
-per-video unit), ``display``. The batch loop over many videos, ``framesift.ingest``, is
+``sync`` (copying videos to another catalog), ``mirror`` (a sync in the background of a
+batch), ``stages`` (where a video's ingest spent its time), ``totals``, ``catalog``
+(``Catalog``), ``sampler`` (what ingest needs from a sampling pass), ``job`` (one video's
+ingest as a value), ``ingest`` (the per-video unit), ``timed_text`` (its text, one source
+at a time), ``display``. The batch loop over many videos, ``framesift.ingest``, is
 :mod:`framesift.batch`; the command line is :mod:`framesift.cli`.
 """
 
@@ -26,9 +27,10 @@ from framesift.catalog.layout import DATA_TABLES, TABLES
 from framesift.catalog.mirror import CatalogMirror, MirrorReport
 from framesift.catalog.sampler import Sampler
 from framesift.catalog.sources import VIDEO_EXTENSIONS, expand_sources, fingerprint
+from framesift.catalog.stages import STAGES
 from framesift.catalog.sync import SyncFailure, SyncReport, sync_catalog
 from framesift.catalog.tables import SCHEMAS
-from framesift.catalog.totals import CatalogTotals, FailedSource
+from framesift.catalog.totals import CatalogTotals, FailedSource, StageSeconds
 from framesift.catalog.version import CATALOG_VERSION, MIGRATIONS
 from framesift.catalog.writer import VideoWriter
 
@@ -37,6 +39,7 @@ __all__ = [
     "DATA_TABLES",
     "MIGRATIONS",
     "SCHEMAS",
+    "STAGES",
     "TABLES",
     "VIDEO_EXTENSIONS",
     "Catalog",
@@ -50,6 +53,7 @@ __all__ = [
     "MirrorReport",
     "Sampler",
     "Snapshot",
+    "StageSeconds",
     "SyncFailure",
     "SyncReport",
     "ThumbnailGrid",

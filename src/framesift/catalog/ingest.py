@@ -15,7 +15,11 @@ marker -> retire the previous generation -> ledger ``done``. A video that fails 
 MediaError, a source that cannot be read, an analyzer that raised: AnalyzerError) leaves
 no rows, only its ledger entry with the typed error, and the batch goes on. A failure to
 write the *catalog* (a StorageError after retries) ends the batch with that error:
-nothing half-written is visible and a re-run resumes.
+nothing half-written is visible and a re-run resumes. A failure that may pass (a storage
+error of the source that gave up on a transient cause) is tried again with the catalog's
+retry policy's backoff; the ledger says which kind each failure was
+(:func:`framesift.retries.failure_kind`). Each run records its seconds per stage
+(:mod:`framesift.catalog.stages`) in its ledger entry.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,9 +39,11 @@ from framesift.catalog.commits import Commit
 from framesift.catalog.faults import fault_point
 from framesift.catalog.job import IngestJob, IngestOutcome, Status
 from framesift.catalog.jobs import JobLedger
-from framesift.catalog.sampler import SampledVideo, Sampler
+from framesift.catalog.sampler import SampledVideo
 from framesift.catalog.sources import fingerprint
+from framesift.catalog.stages import StageClock
 from framesift.catalog.tables import SCHEMAS, row_frame
+from framesift.catalog.timed_text import TextProgress, video_text
 from framesift.catalog.version import framesift_version
 from framesift.catalog.writer import VideoWriter
 from framesift.errors import (
@@ -52,18 +57,15 @@ from framesift.errors import (
 from framesift.limits import Deadline
 from framesift.probe import MediaInfo, probe
 from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsProgress, for_stage
-from framesift.sample import sample_video
+from framesift.retries import failure_kind
+from framesift.sample import PassStats, sample_video
+from framesift.sink import ImageSink
 from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
-from framesift.text.extract import extract_text
 from framesift.text.model import TextSegment, segments_frame
-from framesift.text.ocr import MIN_LINE_CONFIDENCE, OCR_SIDE_PX
 
 __all__ = ["ingest_one"]
 
 logger = logging.getLogger(__name__)
-
-TextProgress = Callable[[str, float, float], None]
-"""What :func:`framesift.text.extract.extract_text` calls: ``(stage, done_s, total_s)``."""
 
 
 def ingest_one(
@@ -79,13 +81,35 @@ def ingest_one(
     :class:`~framesift.progress.ProgressEvent` values for the stages ``sample``, ``speech``
     and ``ocr`` of this video, its URL without credentials. Returns the outcome; raises
     only for catalog-side failures (StorageError after retries) so a batch stops when the
-    catalog is unreachable.
+    catalog is unreachable. A transient failure of the video is tried again, with the
+    catalog's retry policy (its attempts and backoff).
     """
-    run = _Run(job, catalog if catalog is not None else job.open_catalog(), progress)
+    clock = StageClock()
+    cat = catalog if catalog is not None else job.open_catalog()
+    policy = cat.storage.retry
+    attempt = 1
+    while True:
+        outcome = _ingest_attempt(_Run(job, cat, progress, clock))
+        if outcome.failure_kind != "transient" or attempt >= policy.attempts:
+            return outcome
+        delay = policy.delay_s(attempt)
+        logger.warning(
+            "%s: transient failure (attempt %d of %d: %s); trying again in %.2f s",
+            outcome.source_url, attempt, policy.attempts, outcome.error_type, delay,
+        )  # fmt: skip
+        time.sleep(delay)
+        attempt += 1
+        clock = StageClock()
+
+
+def _ingest_attempt(run: _Run) -> IngestOutcome:
+    """One run of the job: fingerprint, then the stages of :func:`_ingest_video`."""
+    job = run.job
     try:
-        video_id, size = fingerprint(
-            job.source.url, job.source.storage_options, retry=run.cat.storage.retry
-        )
+        with run.clock.stage("fingerprint"):
+            video_id, size = fingerprint(
+                job.source.url, job.source.storage_options, retry=run.cat.storage.retry
+            )
     except (MediaError, StorageError) as exc:  # the source, not the catalog
         return run.failed(exc, None)
     fault_point("after_fingerprint")
@@ -108,11 +132,13 @@ class _VideoFailed(Exception):
 class _Run:
     """One run of one job: its catalog and ledger entry, its clock, its URL as shown."""
 
-    def __init__(self, job: IngestJob, cat: Catalog, progress: ProgressHandler | None) -> None:
+    def __init__(
+        self, job: IngestJob, cat: Catalog, progress: ProgressHandler | None, clock: StageClock
+    ) -> None:
         self.job = job
         self.cat = cat
         self.progress = progress
-        self.started = time.perf_counter()
+        self.clock = clock
         self.shown = job.source.shown
         # The wall-time limit holds for the whole video: the pass checks its own as it
         # decodes, text extraction checks this one each time it reports how far it got.
@@ -125,7 +151,8 @@ class _Run:
     def done(
         self, status: Status, video_id: str, generation: int, frames: int = 0
     ) -> IngestOutcome:
-        self.ledger.done(self.job_id, video_id=video_id, outcome=status)
+        timings = self.clock.fields()
+        self.ledger.done(self.job_id, video_id=video_id, outcome=status, timings=timings)
         if status == "skipped":
             logger.info("%s: already in the catalog as %s, skipped", self.shown, video_id)
         elif status == "updated":
@@ -137,22 +164,37 @@ class _Run:
             )
         else:
             logger.info("%s: %s as %s (generation %d)", self.shown, status, video_id, generation)
-        seconds = time.perf_counter() - self.started
-        return IngestOutcome(self.shown, status, video_id, generation, frames, seconds=seconds)
+        return IngestOutcome(
+            self.shown, status, video_id, generation, frames, seconds=timings["wall_s"]
+        )
 
     def failed(self, exc: FramesiftError, video_id: str | None) -> IngestOutcome:
         message = self.cat.storage.redact(str(exc))
-        error_type = type(exc).__name__
+        error_type, kind, timings = type(exc).__name__, failure_kind(exc), self.clock.fields()
         logger.warning("%s failed: %s: %s", self.shown, error_type, message)
-        self.ledger.failed(self.job_id, error_type=error_type, message=message, video_id=video_id)
-        seconds = time.perf_counter() - self.started
-        return IngestOutcome(self.shown, "failed", video_id, None, 0, error_type, message, seconds)
+        self.ledger.failed(
+            self.job_id,
+            error_type=error_type,
+            message=message,
+            video_id=video_id,
+            kind=kind,
+            timings=timings,
+        )
+        seconds = timings["wall_s"]
+        return IngestOutcome(
+            self.shown, "failed", video_id, None, 0, error_type, message, seconds, kind
+        )
 
     def catalog_failed(self, exc: StorageError, video_id: str) -> None:
         """Record a failure to write the catalog, if the catalog still takes the record."""
         try:
             self.ledger.failed(
-                self.job_id, error_type=type(exc).__name__, message=str(exc), video_id=video_id
+                self.job_id,
+                error_type=type(exc).__name__,
+                message=str(exc),
+                video_id=video_id,
+                kind=failure_kind(exc),
+                timings=self.clock.fields(),
             )
         except StorageError:
             logger.debug("could not record the failure of job %s either", self.job_id)
@@ -172,6 +214,14 @@ class _Run:
 
         return report
 
+    def text(
+        self, media: Any, frames: pl.DataFrame, analyzed: AnalyzerOutput | None
+    ) -> list[TextSegment]:
+        """The video's timed text, each source timed (see :mod:`framesift.catalog.timed_text`)."""
+        return video_text(
+            self.job, media, frames, analyzed, clock=self.clock, progress=self.text_progress()
+        )
+
 
 def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
     """The stages after the fingerprint; a failure of this video raises _VideoFailed."""
@@ -185,7 +235,8 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
             return run.done("updated", writer.video_id, generation)
 
     try:
-        runner = _open_runner(job.analyzer_spec)
+        with run.clock.stage("analyzers"):
+            runner = _open_runner(job.analyzer_spec)
     except SettingsError as exc:  # a model gone or changed since the batch checked it
         raise _VideoFailed(exc) from exc
     try:
@@ -194,23 +245,25 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
         sampled, thumbnails = _sample(run, writer, runner)
         try:
             # 2. analyzers: their detections join the commit of the frames they describe.
-            analyzed = _finish_analyzers(run, sampled, runner)
+            with run.clock.stage("analyzers"):
+                analyzed = _finish_analyzers(run, sampled, runner)
             # 3. text: subtitles, sidecars, speech, OCR of the kept frames (the ocr
             #    analyzer's lines when it ran), on one timeline.
-            segments = _text_segments(run, sampled.media, sampled.frames, analyzed)
+            segments = run.text(sampled.media, sampled.frames, analyzed)
         except (MediaError, StorageError, AnalyzerError) as exc:  # not the catalog
             _drop_prefix(run.cat, writer.thumbs_prefix)
             raise _VideoFailed(exc) from exc
     finally:
         if runner is not None:
             runner.close()
-    tables = _tables(run, sampled, writer.video_id, writer.generation, size)
-    tables["segments"] = segments_frame(segments, writer.video_id)
-    if analyzed is not None:
-        tables["detections"] = analyzed.detections
-        tables["videos"] = tables["videos"].with_columns(
-            pl.lit(analyzed.runs_json()).alias("analyzer_runs")
-        )
+    with run.clock.stage("write"):
+        tables = _tables(run, sampled, writer.video_id, writer.generation, size)
+        tables["segments"] = segments_frame(segments, writer.video_id)
+        if analyzed is not None:
+            tables["detections"] = analyzed.detections
+            tables["videos"] = tables["videos"].with_columns(
+                pl.lit(analyzed.runs_json()).alias("analyzer_runs")
+            )
     # 4. write the parts, then the commit marker: the video becomes visible at once.
     commit = _commit(run, writer, tables, has_thumbnails=thumbnails > 0)
     fault_point("after_retire")
@@ -246,29 +299,11 @@ def _sample(
 ) -> tuple[SampledVideo, int]:
     """The sampling pass with the catalog's image sink (and the analyzers taking its kept
     pictures); the result and thumbnails written."""
-    job = run.job
     sink = writer.image_sink()
     try:
-        if _streams_to(runner, job):
-            assert runner is not None
-            result: SampledVideo = sample_video(
-                job.source.url,
-                job.sampling_spec,
-                storage_options=job.source.storage_options,
-                sink=sink,
-                progress=run.sample_progress(),
-                consumers=(runner,),
-            )
-        else:
-            sampler: Sampler = job.sampler or sample_video
-            result = sampler(
-                job.source.url,
-                job.sampling_spec,
-                storage_options=job.source.storage_options,
-                sink=sink,
-                progress=run.sample_progress(),
-            )
-        sink.close()
+        result = _timed_pass(run, sink, runner)
+        with run.clock.stage("write"):  # the thumbnails' last writes
+            sink.close()
     except (MediaError, AnalyzerError) as exc:
         sink.abort()
         _drop_prefix(run.cat, writer.thumbs_prefix)
@@ -286,6 +321,45 @@ def _sample(
     return result, sink.written
 
 
+def _timed_pass(run: _Run, sink: ImageSink, runner: AnalyzerRunner | None) -> SampledVideo:
+    """The job's sampling pass, its time split into probe, decode, encode and the wait for
+    the analyzers (see :mod:`framesift.catalog.stages`); a pass that fails counts as decode."""
+    job, clock, sampler = run.job, run.clock, run.job.sampler
+    streams = _streams_to(runner, job) and runner is not None
+    with clock.stage("probe"):  # a custom sampler probes for itself (counted as decode)
+        limit = job.sampling_spec.decode.limits.max_pixels
+        media = probe(job.source, max_pixels=limit) if sampler is None else None
+    began = time.perf_counter()
+    result: SampledVideo | None = None
+    try:
+        if sampler is None:
+            result = sample_video(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+                media=media,
+                consumers=(runner,) if streams and runner is not None else (),
+            )
+        else:
+            result = sampler(
+                job.source.url,
+                job.sampling_spec,
+                storage_options=job.source.storage_options,
+                sink=sink,
+                progress=run.sample_progress(),
+            )
+        return result
+    finally:
+        stats = result.stats if result is not None else None
+        encode = stats.encode_seconds if isinstance(stats, PassStats) else 0.0
+        waited = runner.waited_s if streams and runner is not None else 0.0
+        clock.add("encode", encode)
+        clock.add("analyzers", waited)
+        clock.add("decode", time.perf_counter() - began - encode - waited)
+
+
 def _commit(
     run: _Run, writer: VideoWriter, tables: dict[str, pl.DataFrame], *, has_thumbnails: bool
 ) -> Commit:
@@ -296,6 +370,7 @@ def _commit(
             settings_hash=run.job.settings_hash,
             source_url=run.shown,
             has_thumbnails=has_thumbnails,
+            clock=run.clock,
         )
     except CatalogConflictError as exc:
         raise _VideoFailed(exc) from exc
@@ -329,11 +404,13 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
     )
     tables: dict[str, pl.DataFrame] = {}
     try:
-        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
+        with run.clock.stage("probe"):
+            media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
         if row.get("text_spec") != _text_json(job.text):  # unknown (older rows): again
-            tables["segments"] = segments_frame(_text_segments(run, media, kept), writer.video_id)
+            tables["segments"] = segments_frame(run.text(media, kept, None), writer.video_id)
         if row.get("analyzer_spec") != _analyzers_json(job.analyzers):
-            analyzed = _analyze_again(run, media, kept)
+            with run.clock.stage("analyzers"):
+                analyzed = _analyze_again(run, media, kept)
             tables["detections"] = analyzed.detections if analyzed else _no_detections()
             row["analyzer_runs"] = analyzed.runs_json() if analyzed else None
     except (MediaError, StorageError, AnalyzerError, SettingsError) as exc:
@@ -353,6 +430,7 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
             source_url=row["source_url"],
             has_thumbnails=False,
             carry_over=True,
+            clock=run.clock,
         )
     except CatalogConflictError as exc:
         raise _VideoFailed(exc) from exc
@@ -368,15 +446,6 @@ def _analyze_again(run: _Run, media: MediaInfo, kept: pl.DataFrame) -> AnalyzerO
         return analyze_kept_frames(run.job.source, media, kept, runner)
 
 
-def _ocr_lines(spec: AnalyzerSpec, analyzed: AnalyzerOutput | None) -> pl.DataFrame | None:
-    """The ocr analyzer's detections when it ran with the text reader's settings."""
-    if analyzed is None or "ocr" not in spec.names:
-        return None
-    if (spec.ocr_min_confidence, spec.ocr_max_side_px) != (MIN_LINE_CONFIDENCE, OCR_SIDE_PX):
-        return None  # other settings than the text reader's: it reads for itself
-    return analyzed.detections.filter(pl.col("analyzer") == "ocr")
-
-
 def _no_detections() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS["detections"])
 
@@ -387,35 +456,6 @@ def _text_json(text: TextSpec) -> str:
 
 def _analyzers_json(analyzers: AnalyzerSpec) -> str | None:
     return json.dumps(analyzers.to_dict(), sort_keys=True) if analyzers.names else None
-
-
-def _text_segments(
-    run: _Run, media: Any, frames: pl.DataFrame, analyzed: AnalyzerOutput | None = None
-) -> list[TextSegment]:
-    """The video's timed text; a cue found twice (a stream and the same sidecar) once."""
-    job = run.job
-    text = job.text
-    if not (text.subtitles or text.sidecars or text.speech or text.ocr):
-        return []
-    if not isinstance(media, MediaInfo):  # a custom sampler without framesift's probe
-        media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
-    found = extract_text(
-        job.source,
-        media,
-        text,
-        kept_frames=frames,
-        ocr_lines=_ocr_lines(job.analyzer_spec, analyzed),
-        progress=run.text_progress(),
-    )
-    seen: set[tuple[float, float, str]] = set()
-    unique: list[TextSegment] = []
-    # A cue with a known language (a tagged stream) wins over its untagged twin.
-    for segment in sorted(found, key=lambda s: s.language is None):
-        key = (round(segment.start_s, 3), round(segment.end_s, 3), segment.text)
-        if key not in seen:
-            seen.add(key)
-            unique.append(segment)
-    return sorted(unique, key=lambda s: (s.start_s, s.source, s.language or ""))
 
 
 def _drop_prefix(cat: Catalog, prefix: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from framesift.catalog.catalog import Catalog
 from framesift.catalog.sampler import Sampler
 from framesift.errors import SettingsError
+from framesift.retries import FailureKind
 from framesift.source import Source
 from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec, settings_fingerprint
 from framesift.storage import RetryPolicy
@@ -110,3 +111,7 @@ class IngestOutcome:
     error_type: str | None = None
     error_message: str | None = None
     seconds: float = 0.0
+    """Wall time of its last run."""
+    failure_kind: FailureKind | None = None
+    """For ``failed``: ``transient`` (retried with backoff before it was given up) or
+    ``deterministic`` (not retried: the same input fails the same way)."""

@@ -2,14 +2,20 @@
 change (queued -> running -> done | failed). The batch capability fills it the same way
 from workers: each worker writes only the documents of the sources it runs.
 
-A failed video leaves its ledger entry (error type and message, credentials removed) and
-nothing else. An entry left ``running`` by a killed process is taken over by the next run.
+A failed video leaves its ledger entry (error type and message, credentials removed, and
+whether the failure was ``transient``, retried, or ``deterministic``) and nothing else. An
+entry left ``running`` by a killed process is taken over by the next run. Each finished run
+records its worker (``host``, ``pid``), its seconds per stage (``decode_s``, ...: see
+:mod:`framesift.catalog.stages`) and its wall time (``wall_s``); entries written before
+these fields existed read them as null.
 
 The ledger tells the truth about the catalog, whatever happened to the runs that wrote it
 (:func:`reconciled`): an entry left ``queued`` or ``running`` by a batch that is no longer
 alive reads ``interrupted``, and one that reads ``failed`` or ``interrupted`` although its
 video is committed with the same settings (another run committed it first) reads ``done``.
 Readers see the corrected states; every batch writes them back (:meth:`JobLedger.reconcile`).
+That is also why entries are written atomically but not flushed to disk: after a power cut,
+an entry that went back to an older state reads right again.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +36,18 @@ from framesift.catalog import layout
 from framesift.catalog.commits import CatalogState
 from framesift.catalog.tables import JOBS_SCHEMA, row_frame
 from framesift.redact import redact_url
+from framesift.retries import FailureKind
 from framesift.storage import Storage
 
-__all__ = ["JobLedger", "committed_settings", "job_id_for", "reconciled", "this_process"]
+__all__ = [
+    "JobLedger",
+    "committed_settings",
+    "failed_jobs",
+    "failed_sources",
+    "job_id_for",
+    "reconciled",
+    "this_process",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +117,7 @@ def reconciled(
                 outcome=None,
                 error_type=None,
                 error_message=f"the batch {owner} ended while this source was {state}",
+                failure_kind=None,
             )
     video_id = fixed.get("video_id")
     key = video_id if isinstance(video_id, str) else fixed.get("source_url")
@@ -111,7 +127,9 @@ def reconciled(
         and key in committed
         and committed[key] == fixed.get("settings_hash")
     ):
-        fixed.update(state="done", outcome="skipped", error_type=None, error_message=None)
+        fixed.update(
+            state="done", outcome="skipped", error_type=None, error_message=None, failure_kind=None
+        )
     return fixed if fixed != record else None
 
 
@@ -137,7 +155,10 @@ class JobLedger:
     def _write(self, record: dict[str, Any]) -> dict[str, Any]:
         record["updated_at"] = _now()
         data = json.dumps(record, sort_keys=True, indent=1).encode()
-        self._storage.write_bytes(layout.job_key(record["job_id"]), data)
+        # Atomic, not flushed to disk (a local catalog): an entry that a power cut took back
+        # to an older state is corrected by :func:`reconciled` against the durable commits,
+        # and three flushes per video were most of the driver's time per video.
+        self._storage.write_bytes(layout.job_key(record["job_id"]), data, durable=False)
         return record
 
     def queue(self, source_url: str, settings_hash: str) -> str:
@@ -153,6 +174,7 @@ class JobLedger:
                 "outcome": None,
                 "error_type": None,
                 "error_message": None,
+                "failure_kind": None,
                 "settings_hash": settings_hash,
                 "attempts": int(old.get("attempts") or 0),
                 "run": this_process(),
@@ -198,6 +220,7 @@ class JobLedger:
                 self._write(record)
 
     def start(self, source_url: str, settings_hash: str) -> str:
+        """A run of the source begins in this process (its earlier run's timings cleared)."""
         job_id = job_id_for(source_url)
         old = self._read(job_id) or {}
         if old.get("state") == "running":
@@ -218,6 +241,8 @@ class JobLedger:
                 "started_at": _now(),
                 "finished_at": None,
                 "worker": this_process(),
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
                 "run": old.get("run"),
             }
         )
@@ -229,26 +254,46 @@ class JobLedger:
         old["finished_at"] = _now()
         self._write(old)
 
-    def done(self, job_id: str, *, video_id: str, outcome: str) -> None:
+    def done(
+        self,
+        job_id: str,
+        *,
+        video_id: str,
+        outcome: str,
+        timings: Mapping[str, float] | None = None,
+    ) -> None:
+        """The run succeeded; ``timings``: its ``<stage>_s`` and ``wall_s`` fields."""
         self._finish(
             job_id,
+            **dict(timings or {}),
             state="done",
             outcome=outcome,
             video_id=video_id,
             error_type=None,
             error_message=None,
+            failure_kind=None,
         )
 
     def failed(
-        self, job_id: str, *, error_type: str, message: str, video_id: str | None = None
+        self,
+        job_id: str,
+        *,
+        error_type: str,
+        message: str,
+        video_id: str | None = None,
+        kind: FailureKind = "deterministic",
+        timings: Mapping[str, float] | None = None,
     ) -> None:
+        """The run failed with ``error_type``; ``kind``: whether a retry may succeed."""
         self._finish(
             job_id,
+            **dict(timings or {}),
             state="failed",
             outcome=None,
             error_type=error_type,
             error_message=self._storage.redact(message),
             video_id=video_id,
+            failure_kind=kind,
         )
 
     # reading -----------------------------------------------------------------
@@ -292,6 +337,23 @@ class JobLedger:
             return pl.DataFrame(schema=JOBS_SCHEMA), token
         frames = [row_frame(_parse_times(r), "jobs") for r in records]
         return pl.concat(frames).sort("source_url"), token
+
+
+def failed_jobs(jobs: pl.DataFrame) -> pl.DataFrame:
+    """The entries of ``jobs`` (a ledger frame, e.g. ``Catalog.jobs()``) whose latest run
+    failed: what ``framesift jobs --failed`` lists and ``ingest --retry-failed`` runs."""
+    return jobs.filter(pl.col("state") == "failed")
+
+
+def failed_sources(jobs: pl.DataFrame, among: Sequence[str] = ()) -> list[str]:
+    """The sources to run again after failures: of ``among`` (URLs, as given), those whose
+    latest run failed in ``jobs`` (a ledger frame); with ``among`` empty, every failed
+    source the ledger names (its URL as recorded, without credentials)."""
+    failed = failed_jobs(jobs)
+    if not among:
+        return sorted(failed["source_url"].to_list())
+    ids = set(failed["job_id"].to_list())
+    return [url for url in among if job_id_for(url) in ids]
 
 
 def _parse_times(record: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from framesift.catalog.stages import STAGES
 from framesift.errors import CatalogError
 from framesift.schema import (
     ANALYSIS_SCHEMA,
@@ -96,6 +97,12 @@ JOBS_SCHEMA: dict[str, pl.DataType] = {
     "updated_at": _UTC,
     "worker": pl.String(),  # host:pid of the last run
     "run": pl.String(),  # host:pid of the batch that queued it
+    "host": pl.String(),  # host of the last run's worker
+    "pid": pl.Int64(),  # process id of the last run's worker
+    "failure_kind": pl.String(),  # for failed: transient (retried) or deterministic
+    # seconds of the last run per stage (framesift.catalog.stages), null where not reached
+    **{f"{stage}_s": pl.Float64() for stage in STAGES},
+    "wall_s": pl.Float64(),  # the last run's wall time, start to its last ledger write
 }
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {

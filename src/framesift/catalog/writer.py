@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +25,7 @@ from framesift.catalog.commits import (
 )
 from framesift.catalog.faults import fault_point
 from framesift.catalog.sink import CatalogImageSink
+from framesift.catalog.stages import StageClock
 from framesift.errors import CatalogError, StorageError
 from framesift.storage import Storage
 
@@ -63,17 +66,21 @@ class VideoWriter:
         has_thumbnails: bool = True,
         retire: bool = True,
         carry_over: bool = False,
+        clock: StageClock | None = None,
     ) -> Commit:
         """Write the parts, then the marker (the commit point), then retire older
         generations. Raises CatalogConflictError if another writer committed first.
 
         ``carry_over`` keeps the previous generation's parts (and thumbnails) for the
         tables not given: how the text capability adds ``segments`` to a sampled video
-        without copying its frames."""
+        without copying its frames. ``clock`` times the parts (stage ``write``) and the
+        marker with the retirement (``commit``)."""
         unknown = set(tables) - set(layout.DATA_TABLES)
         if unknown:
             raise CatalogError(f"no tables {sorted(unknown)}: tables are {layout.DATA_TABLES}")
-        parts = write_parts(self.storage, self.video_id, self.generation, tables, self.token)
+        with clock.stage("write") if clock is not None else contextlib.nullcontext():
+            parts = write_parts(self.storage, self.video_id, self.generation, tables, self.token)
+        began = time.perf_counter()
         thumbs = self.thumbs_prefix if has_thumbnails else None
         if carry_over and self.previous is not None and not self.previous.deleted:
             parts = {**self.previous.parts, **parts}
@@ -96,6 +103,8 @@ class VideoWriter:
                 retire_old_generations(self.storage, self.video_id, self.generation, commit)
             except StorageError as exc:  # committed already: vacuum finishes the cleanup
                 logger.warning("leaving old generations of %s to vacuum: %s", self.video_id, exc)
+        if clock is not None:
+            clock.add("commit", time.perf_counter() - began)
         return commit
 
 

@@ -1,7 +1,7 @@
 """The ``framesift`` command: parses, calls the library, presents. No logic lives here.
 
 One module per command group (:mod:`~framesift.cli.media`: probe, scenes, sample,
-estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.search`;
+estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.jobs`; :mod:`~framesift.cli.search`;
 :mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`), over the options they share
 (:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
 errors framesift raises on purpose print as one line on stderr with exit status 2), one
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from framesift.cli import catalog, ingest, media, report, search
+from framesift.cli import catalog, ingest, jobs, media, report, search
 from framesift.cli.arguments import (
     CommandParser,
     add_sampling_arguments,
@@ -44,7 +44,7 @@ __all__ = [
 
 def register_commands(subparsers: Any) -> None:
     """Add every ``framesift`` command to ``subparsers``."""
-    for group in (media, ingest, search, catalog, report):
+    for group in (media, ingest, jobs, search, catalog, report):
         group.register(subparsers)
 
 

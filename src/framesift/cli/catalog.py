@@ -90,6 +90,7 @@ def _summary(catalog: Catalog, args: argparse.Namespace) -> int | None:
     interrupted or damaged source."""
     totals = catalog.totals()
     echo(f"{catalog.url}: {totals}")
+    echo(f"  {totals.stages}")
     for row in catalog.summary().iter_rows(named=True):
         echo(
             f"  {row['video_id'][:12]}  {row['duration_s'] or 0:8.1f} s  "

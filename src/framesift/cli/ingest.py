@@ -27,6 +27,7 @@ from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
 from framesift.cli.progress_bar import BatchProgressBar
 from framesift.cli.progress_line import add_progress_argument
+from framesift.errors import SettingsError
 from framesift.redact import redact_url
 from framesift.spec import OCR_ENGINES, TextSpec
 
@@ -49,13 +50,22 @@ equal; the CLI does not import the executors to build its options)."""
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help="video files, folders, globs or fsspec URLs"
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="video files, folders, globs or fsspec URLs (optional with --retry-failed)",
     )
     add_catalog_argument(parser)
     parser.add_argument(
         "--force",
         action="store_true",
         help="re-ingest videos already in the catalog with the same settings",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="run only the sources whose latest run failed (framesift jobs --failed): of "
+        "the SOURCEs given, or all of them",
     )
     _add_executor_arguments(parser)
     add_text_arguments(parser)
@@ -199,6 +209,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         echo(f"[{done}/{total}] {outcome.status:8} {outcome.source_url}  {detail}")
 
     catalog = catalog_url(args)
+    if not args.sources and not args.retry_failed:
+        raise SettingsError("no SOURCE given: name video files, folders or URLs")
     summary = ingest(
         args.sources,
         catalog,
@@ -212,6 +224,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         analyzers=analyzer_spec_from_args(args),
         mirror=args.mirror,
         mirror_options=parse_storage_options(args.mirror_option),
+        retry_failed=args.retry_failed,
     )
     bar.close()
     echo(f"{summary}\ncatalog: {redact_url(catalog)}")
