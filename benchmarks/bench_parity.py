@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_sampling import f1_within as f1  # beside this file: the same cut matching
+
 VENV_BIN = Path(sys.executable).parent
 MIN_SCENE_LEN_FRAMES = 15  # framesift's default, passed to the CLI as -m 15
 
@@ -95,23 +97,6 @@ def largest(scores: dict[int, float], ref: dict[int, float]) -> float:
     """The largest difference between framesift's and PySceneDetect's score of a frame
     (framesift keeps scores as float32: differences under 1e-4 are that rounding)."""
     return max((abs(scores[n] - v) for n, v in ref.items() if n in scores), default=0.0)
-
-
-def f1(found: list[int], truth: list[int], tolerance: int) -> float:
-    """F1 of ``found`` against ``truth``, each truth cut matched at most once."""
-    if not found and not truth:
-        return 1.0
-    unmatched = list(truth)
-    hits = 0
-    for cut in found:
-        match = next((t for t in unmatched if abs(t - cut) <= tolerance), None)
-        if match is not None:
-            unmatched.remove(match)
-            hits += 1
-    if hits == 0:
-        return 0.0
-    precision, recall = hits / len(found), hits / len(truth)
-    return 2 * precision * recall / (precision + recall)
 
 
 def parity(clips: list[Path]) -> None:
