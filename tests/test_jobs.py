@@ -123,7 +123,7 @@ def test_jobs_command_lists_the_ledger_and_its_failures(
     out = capsys.readouterr().out
     assert str(not_a_video) in out
     assert str(timed_video) not in out
-    assert out.rstrip().endswith("1 sources failed")
+    assert out.rstrip().endswith("1 source failed")
 
     assert main(["jobs", url, "--failed", "--json"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)
@@ -181,7 +181,7 @@ def test_retry_failed_runs_only_the_failed_sources(
     ).path.read_bytes())  # fmt: skip
     assert main(["ingest", str(folder), "--catalog", url, "--every", "1", "--retry-failed"]) == 0
     out = capsys.readouterr().out
-    assert "1 videos" in out
+    assert "1 video in" in out
     assert "1 ingested" in out
     assert str(good) not in out
     after = ledger_entries(url)

@@ -17,6 +17,7 @@ from framesift.catalog.boxes import draw_detections
 from framesift.catalog.fullframes import FullFrameSource, full_frames, image_mime
 from framesift.catalog.image_uris import image_key
 from framesift.errors import CatalogError
+from framesift.plural import counted
 from framesift.storage import Storage
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def catalog_html(url: str, version: int, videos: int) -> str:
     """A catalog as one line of HTML (its ``_repr_html_`` in Jupyter)."""
     return (
         f"<b>framesift catalog</b> <code>{html.escape(url)}</code> "
-        f"(schema v{version}): {videos} videos"
+        f"(schema v{version}): {counted(videos, 'video')}"
     )
 
 

@@ -24,6 +24,7 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo, echo_text, fail
+from framesift.plural import counted
 
 __all__ = ["add_search_arguments", "register", "run_search"]
 
@@ -92,8 +93,7 @@ def run_search(args: argparse.Namespace) -> int:
     elif args.csv:
         echo_text(hits.write_csv())
     else:
-        noun = "hit" if len(hits) == 1 else "hits"
-        echo(f"{len(hits)} {noun} for {args.query!r} in {catalog.url}")
+        echo(f"{counted(len(hits), 'hit')} for {args.query!r} in {catalog.url}")
         for row in hits.iter_rows(named=True):
             text = " / ".join(row["text"].splitlines())
             frame = "" if row["frame_index"] is None else f"  frame {row['frame_index']}"

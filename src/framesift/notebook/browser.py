@@ -24,7 +24,7 @@ from framesift.catalog.boxes import analyzers_run
 from framesift.catalog.fullframes import FULL_FRAME_ERRORS, FullFrame
 from framesift.catalog.totals import CatalogTotals
 from framesift.errors import SettingsError
-from framesift.notebook.controls import ipywidgets, png_html, widget_bundle
+from framesift.notebook.controls import count_html, ipywidgets, png_html, widget_bundle
 from framesift.notebook.timeline import contact_sheets_html, detections_html, timeline_png
 from framesift.plural import counted
 
@@ -114,7 +114,7 @@ class CatalogBrowser:
             return None
         self.full_frame_status.value = "<i>fetching the full frame...</i>"
         try:
-            full = self.catalog.full_frame(video_id, frame_index)
+            full: FullFrame = self.catalog.full_frame(video_id, frame_index)
         except FULL_FRAME_ERRORS as exc:
             self.full, self.full_frame_image.value = None, b""
             self.full_frame_status.value = (
@@ -146,8 +146,8 @@ class CatalogBrowser:
         self.facts.value = (
             f"<b>{html.escape(str(row['source_url']))}</b>: {row['duration_s'] or 0:.1f} s, "
             f"{row['width']}x{row['height']} {html.escape(str(row['codec']))}; "
-            f"{_bold(scenes.height, 'scene')}, {_bold(frames.height, 'kept frame')}, "
-            f"{_bold(segments.height, 'text segment')}{f' ({by_source})' if by_source else ''}"
+            f"{count_html(scenes.height, 'scene')}, {count_html(frames.height, 'kept frame')}, "
+            f"{count_html(segments.height, 'text segment')}{f' ({by_source})' if by_source else ''}"
             f"{detections_html(detections, analyzers, prefix='; ')}"
         )
         self.timeline.value = timeline_png(
@@ -223,12 +223,6 @@ class CatalogBrowser:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return widget_bundle(self.widget, self.snapshot(), **kwargs)
-
-
-def _bold(n: int, noun: str) -> str:
-    """``<b>3</b> scenes``, ``<b>1</b> scene``."""
-    number, _, words = counted(n, noun).partition(" ")
-    return f"<b>{number}</b> {words}"
 
 
 def _totals_html(totals: CatalogTotals) -> str:
