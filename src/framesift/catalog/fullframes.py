@@ -6,7 +6,8 @@ needs; the full picture of the few frames that turned out interesting is fetched
 the source is fingerprinted again (a source that now holds other content is refused with
 :class:`~framesift.errors.SourceChangedError`, a missing one with
 :class:`~framesift.errors.MediaNotFoundError`), decoded from the keyframe before the frame
-to the frame with exactly its pts, rendered as the pass would have rendered it (display
+(or, where that keyframe cannot start a decode, from the start of the file) to the frame
+with exactly its pts, rendered as the pass would have rendered it (display
 size, rotation, the sampling settings' full-frame format) and stored under the
 generation's pictures prefix (``<prefix>/full/<frame_index:08d>.<ext>``), where the next
 request, and a sync to another catalog, find it.
@@ -307,11 +308,15 @@ def decode_full_frame(
     video = media.video
     renderer = make_renderers(video.width, video.height, video.rotation_deg, spec).full
     with VideoDecoder(source, media, DecodeSpec(limits=spec.decode.limits)) as decoder:
-        for decoded in decoder.frames_spanning(pts, pts, seek_times_s=[time_s]):
-            if decoded.pts == pts:
-                return encode_image(
-                    renderer.render(decoded.frame), spec.image.full_format, spec.image.quality
-                )
+        # From the keyframe before the frame; from the start of the file when that keyframe
+        # cannot start a decode (FFmpeg conceals the gap and flags the picture corrupt: a
+        # camera clip's frames came out green after a seek, see VideoDecoder.seeks_cleanly).
+        for seek in (True, False):
+            for decoded in decoder.frames_spanning(pts, pts, seek_times_s=[time_s], seek=seek):
+                if decoded.pts == pts and not (seek and decoded.frame.is_corrupt):
+                    return encode_image(
+                        renderer.render(decoded.frame), spec.image.full_format, spec.image.quality
+                    )
     raise SourceChangedError(
         source.shown, f"has no frame at pts {pts} ({time_s:.3f} s) any more; ingest it again"
     )
