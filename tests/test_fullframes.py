@@ -112,7 +112,8 @@ def test_search_hits_at_full_size(catalog: fs.Catalog, footage: Path, decodes: l
     hits = catalog.search("cockatoo")
     assert hits.height == 2
     grid = catalog.show_thumbnails(hits, full=True)
-    assert len(grid) == 2 and not grid.notes
+    assert len(grid) == 2
+    assert not grid.notes
     for (caption, data), row in zip(grid.items, hits.iter_rows(named=True), strict=True):
         assert caption.startswith(f"{row['start_s']:.1f}s: ")
         full = catalog.full_frame(row["video_id"], row["frame_index"])
@@ -168,12 +169,15 @@ def test_a_moved_source_is_one_line_in_every_front_end(
     browser.full_frame_button.click()
     status = browser.full_frame_status.value
     assert status.startswith("<i>no full frame: MediaNotFoundError: ")
-    assert "\n" not in status and "Traceback" not in status
-    assert browser.full is None and browser.full_frame_image.value == b""
+    assert "\n" not in status
+    assert "Traceback" not in status
+    assert browser.full is None
+    assert browser.full_frame_image.value == b""
     assert "no full frame: MediaNotFoundError" in browser.snapshot()
 
     grid = moved.show_thumbnails(moved.search("cockatoo"), full=True)
-    assert len(grid) == 0 and len(grid.notes) == 2
+    assert len(grid) == 0
+    assert len(grid.notes) == 2
     assert all("MediaNotFoundError" in note for note in grid.notes)
     out = tmp_path / "frames"
     argv = ["search", "cockatoo", "--catalog", moved.url, "--full-frames", str(out)]
