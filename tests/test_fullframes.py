@@ -14,20 +14,25 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import av
+import fsspec
 import numpy as np
 import pytest
 from PIL import Image
 
 import framesift as fs
 from browser import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
+from catalog_support import SECRET, S3Server
 from framesift.catalog import fullframes
 from framesift.cli import main
 from framesift.notebook import CatalogBrowser
+
+pytest_plugins = ["fixtures_catalog"]
 
 CLIP = Path(__file__).parents[1] / "data" / "clips" / "cockatoo.mp4"
 SIZE = (1280, 720)
@@ -194,6 +199,37 @@ def test_a_moved_source_is_one_line_in_every_front_end(
     browser.full_frame_button.click()
     assert browser.full_frame_status.value.startswith("<i>no full frame: SourceChangedError: ")
     assert "ingest it again" in browser.full_frame_status.value
+
+
+def test_a_source_on_s3_without_credentials_is_one_line(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_server.create_bucket()
+    fsspec.filesystem("s3", **s3_server.options()).put(str(CLIP), f"{bucket}/{CLIP.name}")
+    cat = fs.Catalog(str(tmp_path / "catalog"))
+    url = f"s3://{bucket}/{CLIP.name}"
+    options = s3_server.options()
+    fs.ingest([url], cat, fs.SamplingSpec(interval_s=7.0), source_options=options)
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    without = CatalogBrowser(cat, source_options={"endpoint_url": s3_server.endpoint_url})
+    without.frame.value = without.frame.options[-1][1]
+    without.full_frame_button.click()
+    status = without.full_frame_status.value
+    assert status.startswith("<i>no full frame: StorageError: "), status
+    assert "NoCredentialsError" in status
+    assert url in status
+    assert SECRET not in status
+    assert "\n" not in status
+    browser = CatalogBrowser(cat, source_options=options)
+    browser.frame.value = browser.frame.options[-1][1]
+    full = browser.show_full_frame()
+    assert full is not None
+    assert full.decoded
+    assert full.image().size == SIZE
+    assert "decoded from the source" in browser.full_frame_status.value
 
 
 _KERNEL_CODE = """

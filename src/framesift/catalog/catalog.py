@@ -403,12 +403,15 @@ class Catalog:
         columns: int = 8,
         boxes: bool = True,
         full: bool = False,
+        source_options: Mapping[str, Any] | None = None,
     ) -> ThumbnailGrid:
         """A grid of inline thumbnails for a notebook: of ``frames`` (rows of the frames
         table, or search hits), of one video (its id), or of the first frames of the
         catalog; with ``boxes``, what the frame analyzers found is drawn on them; with
-        ``full``, the full frames (:meth:`full_frame`: decoded and cached on first use)."""
-        return show_grid(self, frames, limit=limit, columns=columns, boxes=boxes, full=full)
+        ``full``, the full frames (:meth:`full_frame`: decoded and cached on first use; the
+        sources opened with ``source_options``)."""
+        return show_grid(self, frames, limit=limit, columns=columns, boxes=boxes,
+                         full=full, source_options=source_options)  # fmt: skip
 
     def _repr_html_(self) -> str:
         return catalog_html(self.url, self.info.version, len(self.state().live))

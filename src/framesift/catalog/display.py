@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -103,12 +104,13 @@ def full_frame_grid(
     limit: int,
     columns: int,
     detections: pl.DataFrame | None = None,
+    source_options: Mapping[str, Any] | None = None,
 ) -> ThumbnailGrid:
     """The grid of ``frames`` (rows of the frames table, or search hits) at full size,
     each full frame fetched from the catalog or decoded from its source and cached
     (:func:`~framesift.catalog.fullframes.full_frames`); a frame that could not be fetched
     (its source moved or changed) is a one-line note beneath the grid."""
-    found, failed = full_frames(catalog, frames, limit=limit)
+    found, failed = full_frames(catalog, frames, limit=limit, source_options=source_options)
     rows = pl.DataFrame([row for row, _ in found], schema=frames.schema, orient="row")
     keys = [str(n) for n in range(len(found))]
     images = {key: frame.data for key, (_, frame) in zip(keys, found, strict=True)}
@@ -172,6 +174,7 @@ def show_grid(
     columns: int,
     boxes: bool,
     full: bool = False,
+    source_options: Mapping[str, Any] | None = None,
 ) -> ThumbnailGrid:
     """``Catalog.show_thumbnails``: the grid of ``frames`` (rows, a video's id, or None: the
     catalog's first frames), with the analyzers' boxes when ``boxes``, at full size when
@@ -192,7 +195,10 @@ def show_grid(
             sizes = catalog.frames(ids, columns=["video_id", "frame_index", "width", "height"])
             frames = frames.join(sizes, on=["video_id", "frame_index"], how="left")
     if full:
-        return full_frame_grid(catalog, frames, limit=limit, columns=columns, detections=detections)
+        return full_frame_grid(
+            catalog, frames, limit=limit, columns=columns, detections=detections,
+            source_options=source_options,
+        )  # fmt: skip
     return thumbnail_grid(
         catalog.storage, frames, limit=limit, columns=columns, detections=detections
     )

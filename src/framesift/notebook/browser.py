@@ -15,6 +15,7 @@ HTML report as a static picture.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -35,11 +36,20 @@ class CatalogBrowser:
     """Display it in a notebook cell; ``browser.video``, ``browser.frame`` (a kept frame
     of that video), ``browser.full_frame_button`` (shows the frame at full size:
     :meth:`show_full_frame`), ``browser.query`` and ``browser.hits_full`` (the hits' full
-    frames) are its controls (set them, or click, from code as well)."""
+    frames) are its controls (set them, or click, from code as well). Full frames are
+    decoded from the sources opened with ``source_options`` (an S3 bucket's credentials)."""
 
-    def __init__(self, catalog: Any, *, thumbnails: int = 24, hits: int = 12) -> None:
+    def __init__(
+        self,
+        catalog: Any,
+        *,
+        thumbnails: int = 24,
+        hits: int = 12,
+        source_options: Mapping[str, Any] | None = None,
+    ) -> None:
         w = ipywidgets()
         self.catalog = catalog
+        self.source_options = source_options
         self.thumbnails = thumbnails
         self.max_hits = hits
         self.totals = w.HTML(_totals_html(catalog.totals()))
@@ -114,7 +124,9 @@ class CatalogBrowser:
             return None
         self.full_frame_status.value = "<i>fetching the full frame...</i>"
         try:
-            full: FullFrame = self.catalog.full_frame(video_id, frame_index)
+            full: FullFrame = self.catalog.full_frame(
+                video_id, frame_index, source_options=self.source_options
+            )
         except FULL_FRAME_ERRORS as exc:
             self.full, self.full_frame_image.value = None, b""
             self.full_frame_status.value = (
@@ -189,7 +201,9 @@ class CatalogBrowser:
         )
         grid = ""
         if self.hits_full.value:
-            grid = self.catalog.show_thumbnails(found, columns=2, full=True)._repr_html_()
+            grid = self.catalog.show_thumbnails(
+                found, columns=2, full=True, source_options=self.source_options
+            )._repr_html_()
         elif found.filter(pl.col("thumbnail_uri").is_not_null()).height:
             grid = self.catalog.show_thumbnails(found, columns=6)._repr_html_()
         self.hits.value = f"<b>{counted(found.height, 'hit')}</b><ol>{lines}</ol>{grid}"
