@@ -112,7 +112,10 @@ class FullFrame:
 
     def describe(self) -> str:
         """One line for people: which frame, its size, and where it came from."""
-        width, height = self.image().size
+        from PIL import Image as PILImage
+
+        with PILImage.open(io.BytesIO(self.data)) as image:  # the header only
+            width, height = image.size
         where = (
             f"decoded from the source in {self.fetch_s:.2f} s and cached in the catalog"
             if self.decoded
@@ -128,7 +131,8 @@ class FullFrame:
         return f"data:{image_mime(self.data)};base64,{base64.b64encode(self.data).decode()}"
 
     def _repr_html_(self) -> str:
-        return f'<img src="{self.data_uri()}" style="max-width:100%;height:auto"/>'
+        alt = f"frame {self.frame_index} of {self.video_id[:8]} at {self.time_s:.2f} s"
+        return f'<img src="{self.data_uri()}" style="max-width:100%;height:auto" alt="{alt}"/>'
 
 
 class FullFrameSource(Protocol):
