@@ -120,7 +120,7 @@ def test_totals_count_videos_and_failed_sources(catalog_url: CatalogTarget, vide
     assert failed.error_message
     assert str(totals) == (
         f"2 videos, 0.1 min of footage, 6 kept frames, {scenes} scenes, 0 text segments, "
-        "1 failed sources"
+        "1 failed source"
     )
     with pytest.raises(AttributeError):
         failed.error_type = "other"  # type: ignore[misc]
@@ -275,7 +275,7 @@ def test_thumbnails_load_and_display(catalog_url: CatalogTarget, videos: Videos)
     html = grid._repr_html_()
     assert html.count("data:image/jpeg;base64,") == FRAMES_PER_VIDEO
     assert len(cat.show_thumbnails(limit=2)) == 2
-    assert "1 videos" in cat._repr_html_()
+    assert "1 video" in cat._repr_html_()
     with pytest.raises(CatalogError, match="no kept frame"):
         cat.thumbnail(vid, 999)
     with pytest.raises(CatalogError, match="outside"):

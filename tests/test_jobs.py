@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 from collections.abc import Iterator
 from datetime import datetime
@@ -123,7 +124,7 @@ def test_jobs_command_lists_the_ledger_and_its_failures(
     out = capsys.readouterr().out
     assert str(not_a_video) in out
     assert str(timed_video) not in out
-    assert out.rstrip().endswith("1 sources failed")
+    assert out.rstrip().endswith("1 source failed")
 
     assert main(["jobs", url, "--failed", "--json"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)
@@ -137,6 +138,34 @@ def test_jobs_command_lists_the_ledger_and_its_failures(
     out = capsys.readouterr().out
     assert "time of the latest runs of 2 sources" in out
     assert "decode " in out
+
+
+def test_a_stage_that_did_not_run_is_blank(
+    not_a_video: Path,
+    truncated_video: media.TruncatedVideo,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each failed job lists the stages that ran, however short (0.00 s), and no other: a
+    job without analyzers has no analyzers stage, whether it stopped at the probe (not a
+    video) or in the pass (a truncated file)."""
+    url = str(tmp_path / "catalog")
+    broken = [str(not_a_video), str(truncated_video.path)]
+    assert fs.ingest(broken, url, SPEC).counts["failed"] == 2
+    capsys.readouterr()
+    assert main(["jobs", url, "--json"]) == 0
+    ran = {
+        entry["source_url"]: [stage for stage in STAGES if entry[f"{stage}_s"] is not None]
+        for entry in json.loads(capsys.readouterr().out)
+    }
+    assert ran[str(not_a_video)] == ["fingerprint", "probe"]
+    assert "analyzers" not in ran[str(truncated_video.path)]
+    assert main(["jobs", url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for source, stages in ran.items():
+        (line,) = [line for line in lines if source in line and "[" in line]
+        listed = re.search(r"\[(.*)\]", line).group(1)  # type: ignore[union-attr]
+        assert re.findall(r"(\w+) \d+\.\d\d", listed) == stages, line
 
 
 def test_a_broken_file_is_not_retried(
@@ -181,7 +210,7 @@ def test_retry_failed_runs_only_the_failed_sources(
     ).path.read_bytes())  # fmt: skip
     assert main(["ingest", str(folder), "--catalog", url, "--every", "1", "--retry-failed"]) == 0
     out = capsys.readouterr().out
-    assert "1 videos" in out
+    assert "1 video in" in out
     assert "1 ingested" in out
     assert str(good) not in out
     after = ledger_entries(url)

@@ -102,7 +102,7 @@ def test_threshold_slider_recounts_scenes_in_the_browser(jupyterlab, cuts_video)
     one_scene = re.sub("<[^>]+>", "", here.summary.value)
     here.interval.value = here.interval.max
     sparse = re.sub("<[^>]+>", "", here.summary.value)
-    assert one_scene.startswith("1 scenes, ")
+    assert one_scene.startswith("1 scene, ")
     assert sparse != one_scene  # fewer kept frames: the third state is told apart
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

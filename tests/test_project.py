@@ -206,7 +206,7 @@ def test_cli_ingest_then_summary(cuts_video, not_a_video, tmp_path, capsys):
     assert "1 failed" in out
     assert main(["catalog", "summary", str(catalog)]) == 0
     summary = capsys.readouterr().out
-    assert "1 videos" in summary
+    assert "1 video," in summary
     assert "7 scenes" in summary
     assert "FAILED" in summary
     assert str(not_a_video) in summary

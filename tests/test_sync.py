@@ -352,7 +352,7 @@ def test_catalog_sync_command_copies_and_reports(
     src, dst = tmp_path / "src", tmp_path / "dst"
     ingest([str(videos.good[0])], str(src), SPEC)
     assert main(["catalog", "sync", str(src), str(dst)]) == 0
-    assert "1 videos copied" in capsys.readouterr().out
+    assert "1 video copied" in capsys.readouterr().out
     assert main(["catalog", "sync", str(src), str(dst)]) == 0
     assert "1 already there" in capsys.readouterr().out
     assert Catalog(str(dst)).video_ids() == Catalog(str(src)).video_ids()
@@ -374,7 +374,7 @@ def test_damaged_source_videos_are_named_and_the_others_copied(
     proc = framesift_process(["catalog", "sync", src, dst], log_to=log)
     assert proc.wait(timeout=120) == 1, log.read_text()
     text = log.read_text()
-    assert "1 videos copied" in text
+    assert "1 video copied" in text
     assert f"FAILED  {lost}: FileNotFoundError" in text
     assert f"FAILED  {unreadable}: CatalogError" in text
     assert "Traceback" not in text

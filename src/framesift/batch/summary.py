@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from framesift.catalog.job import STATUSES, IngestOutcome
 from framesift.catalog.mirror import MirrorReport
+from framesift.plural import counted
 
 __all__ = ["IngestProgress", "IngestSummary"]
 
@@ -39,7 +40,8 @@ class IngestSummary:
     def __str__(self) -> str:
         c = self.counts
         return (
-            f"{len(self.outcomes)} videos in {self.seconds:.1f} s: {c['ingested']} ingested, "
-            f"{c['replaced']} replaced, {c['updated']} text updated, {c['skipped']} skipped, "
-            f"{c['failed']} failed" + (f"; {self.mirror}" if self.mirror else "")
+            f"{counted(len(self.outcomes), 'video')} in {self.seconds:.1f} s: "
+            f"{c['ingested']} ingested, {c['replaced']} replaced, {c['updated']} text updated, "
+            f"{c['skipped']} skipped, {c['failed']} failed"
+            + (f"; {self.mirror}" if self.mirror else "")
         )

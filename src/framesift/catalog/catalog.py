@@ -23,7 +23,7 @@ from framesift.catalog.cache import ObjectCache, default_cache_dir
 from framesift.catalog.commits import CatalogState, Commit, latest_commit
 from framesift.catalog.compact import compact
 from framesift.catalog.display import ThumbnailGrid, catalog_html, kept_image, show_grid
-from framesift.catalog.fullframes import full_frame_image
+from framesift.catalog.fullframes import FullFrame, full_frame
 from framesift.catalog.health import CatalogHealth, RepairOutcome, check_catalog, repair_catalog
 from framesift.catalog.image_uris import image_key
 from framesift.catalog.jobs import JobLedger, committed_settings
@@ -372,21 +372,23 @@ class Catalog:
         full: bool = False,
         source_options: Mapping[str, Any] | None = None,
     ) -> Image:
-        """The thumbnail (or, with ``full``, the full-resolution frame) of a kept frame.
+        """The thumbnail (or, with ``full``, the full-resolution frame: see
+        :meth:`full_frame`) of a kept frame, as a picture."""
+        if full:
+            return self.full_frame(video_id, frame_index, source_options=source_options).image()
+        frames = self.frames(video_id, columns=["frame_index", "thumbnail_uri"])
+        return kept_image(self._storage, frames, video_id, frame_index, column="thumbnail_uri")
 
-        A full frame that was not stored is decoded from the video's source by its exact
-        pts and cached in the catalog (see :mod:`~framesift.catalog.fullframes`; the
-        source is opened with ``source_options``). SourceChangedError or
-        MediaNotFoundError when the source holds other content now or is gone."""
-        column = "frame_uri" if full else "thumbnail_uri"
-        frames = self.frames(video_id, columns=["frame_index", "time_s", "pts", column])
-        if full and frames.filter(pl.col("frame_index") == frame_index)[column].is_null().all():
-            videos = self.videos(columns=["video_id", "sampling_spec"])
-            commit = self.commit_of(video_id)
-            return full_frame_image(
-                self._storage, commit, frames, videos, frame_index, source_options
-            )
-        return kept_image(self._storage, frames, video_id, frame_index, column=column)
+    def full_frame(
+        self, video_id: str, frame_index: int, *, source_options: Mapping[str, Any] | None = None
+    ) -> FullFrame:
+        """A kept frame's full-resolution picture. One not stored at ingest is decoded from
+        the video's source by its exact pts and cached in the catalog (see
+        :mod:`~framesift.catalog.fullframes`; the source is opened with
+        ``source_options``); ``.decoded`` says whether this call decoded it.
+        SourceChangedError or MediaNotFoundError when the source holds other content now
+        or is gone."""
+        return full_frame(self, video_id, frame_index, source_options)
 
     def image_key(self, uri: str) -> str:
         """The key under the root of an image URI from the frames table (also when the
@@ -400,11 +402,16 @@ class Catalog:
         limit: int = 48,
         columns: int = 8,
         boxes: bool = True,
+        full: bool = False,
+        source_options: Mapping[str, Any] | None = None,
     ) -> ThumbnailGrid:
         """A grid of inline thumbnails for a notebook: of ``frames`` (rows of the frames
         table, or search hits), of one video (its id), or of the first frames of the
-        catalog; with ``boxes``, what the frame analyzers found is drawn on them."""
-        return show_grid(self, frames, limit=limit, columns=columns, boxes=boxes)
+        catalog; with ``boxes``, what the frame analyzers found is drawn on them; with
+        ``full``, the full frames (:meth:`full_frame`: decoded and cached on first use; the
+        sources opened with ``source_options``)."""
+        return show_grid(self, frames, limit=limit, columns=columns, boxes=boxes,
+                         full=full, source_options=source_options)  # fmt: skip
 
     def _repr_html_(self) -> str:
         return catalog_html(self.url, self.info.version, len(self.state().live))

@@ -84,7 +84,7 @@ def ingest_one(
     catalog is unreachable. A transient failure of the video is tried again, with the
     catalog's retry policy (its attempts and backoff).
     """
-    clock = StageClock()
+    clock = StageClock(analyzers=bool(job.analyzer_spec.names))
     cat = catalog if catalog is not None else job.open_catalog()
     policy = cat.storage.retry
     attempt = 1
@@ -99,7 +99,7 @@ def ingest_one(
         )  # fmt: skip
         time.sleep(delay)
         attempt += 1
-        clock = StageClock()
+        clock = StageClock(analyzers=bool(job.analyzer_spec.names))
 
 
 def _ingest_attempt(run: _Run) -> IngestOutcome:

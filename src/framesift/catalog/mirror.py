@@ -25,6 +25,7 @@ from typing import Any
 from framesift.catalog.job import IngestOutcome
 from framesift.catalog.sync import SyncFailure, SyncReport, sync_catalog
 from framesift.errors import FramesiftError, SyncError
+from framesift.plural import counted
 from framesift.storage import RetryPolicy, Storage
 
 __all__ = ["CatalogMirror", "MirrorReport"]
@@ -53,7 +54,7 @@ class MirrorReport:
 
     def __str__(self) -> str:
         failed = f", {len(self.failed)} failed" if self.failed else ""
-        return f"mirror {self.target_url}: {len(self.copied)} videos copied{failed}"
+        return f"mirror {self.target_url}: {counted(len(self.copied), 'video')} copied{failed}"
 
 
 class CatalogMirror:

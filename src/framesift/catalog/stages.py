@@ -60,11 +60,14 @@ def stages_of(record: Mapping[str, object]) -> tuple[tuple[str, float], ...]:
 
 
 class StageClock:
-    """Seconds per stage of one job, and the wall time since it started."""
+    """Seconds per stage of one job, and the wall time since it started. A job without
+    frame analyzers (``analyzers=False``) records no ``analyzers`` stage: a stage that did
+    not run is absent from the ledger (blank in ``framesift jobs``), not 0 s."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, analyzers: bool = True) -> None:
         self._started = time.perf_counter()
         self._seconds: dict[str, float] = {}
+        self._not_run: frozenset[str] = frozenset() if analyzers else frozenset({"analyzers"})
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -78,6 +81,8 @@ class StageClock:
     def add(self, name: str, seconds: float) -> None:
         if name not in STAGES:
             raise ValueError(f"no stage {name!r}: stages are {', '.join(STAGES)}")
+        if name in self._not_run:
+            return
         self._seconds[name] = self._seconds.get(name, 0.0) + max(0.0, seconds)
 
     def wall_s(self) -> float:

@@ -47,6 +47,7 @@ from framesift.catalog.commits import CatalogState, Commit, load_state, retire_o
 from framesift.catalog.faults import fault_point
 from framesift.catalog.version import open_catalog_root
 from framesift.errors import StorageError, SyncError
+from framesift.plural import counted
 from framesift.storage import Storage
 
 __all__ = ["SyncFailure", "SyncReport", "sync_catalog"]
@@ -102,18 +103,23 @@ class SyncReport:
         """Raise :class:`~framesift.errors.SyncError` naming the videos that failed."""
         if self.failed:
             raise SyncError(
-                f"sync {self.source_url} -> {self.target_url}: {len(self.failed)} videos not "
-                "copied (" + "; ".join(str(f) for f in self.failed[:3]) + "); run it again"
+                f"sync {self.source_url} -> {self.target_url}: "
+                f"{counted(len(self.failed), 'video')} not copied ("
+                + "; ".join(str(f) for f in self.failed[:3])
+                + "); run it again"
             )
 
     def __str__(self) -> str:
         mb = self.bytes_copied / 1e6
         return (
-            f"{len(self.copied)} videos copied, {len(self.tombstones)} deletions, "
+            f"{counted(len(self.copied), 'video')} copied, "
+            f"{counted(len(self.tombstones), 'deletion')}, "
             f"{self.present} already there, {len(self.newer_at_target)} newer there, "
-            f"{len(self.conflicts)} conflicts, {len(self.failed)} failed; "
-            f"{self.objects_copied} files ({mb:.1f} MB) copied, {self.objects_present} "
-            f"already there, {self.ledger_entries} ledger entries, in {self.seconds:.1f} s"
+            f"{counted(len(self.conflicts), 'conflict')}, {len(self.failed)} failed; "
+            f"{counted(self.objects_copied, 'file')} ({mb:.1f} MB) copied, "
+            f"{self.objects_present} already there, "
+            f"{counted(self.ledger_entries, 'ledger entry', 'ledger entries')}, "
+            f"in {self.seconds:.1f} s"
         )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from framesift.catalog.stages import STAGES, stage_field
+from framesift.plural import counted
 
 __all__ = ["CatalogTotals", "FailedSource", "StageSeconds"]
 
@@ -60,9 +61,8 @@ class StageSeconds:
             if seconds > 0 and self.wall_s > 0
         ]
         parts.append(f"other {max(0.0, self.unaccounted_s):.2f} s")
-        return f"time of the latest runs of {self.runs} sources: {self.wall_s:.1f} s, " + ", ".join(
-            parts
-        )
+        runs = counted(self.runs, "source")
+        return f"time of the latest runs of {runs}: {self.wall_s:.1f} s, " + ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,10 @@ class CatalogTotals:
 
     def __str__(self) -> str:
         text = (
-            f"{self.videos} videos, {self.duration_s / 60:.1f} min of footage, "
-            f"{self.kept_frames} kept frames, {self.scenes} scenes, "
-            f"{self.text_segments} text segments, {len(self.failed)} failed sources"
+            f"{counted(self.videos, 'video')}, {self.duration_s / 60:.1f} min of footage, "
+            f"{counted(self.kept_frames, 'kept frame')}, {counted(self.scenes, 'scene')}, "
+            f"{counted(self.text_segments, 'text segment')}, "
+            f"{counted(len(self.failed), 'failed source')}"
         )
         if self.interrupted:
             text += f", {len(self.interrupted)} interrupted (a re-run takes them up)"

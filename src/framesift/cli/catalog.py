@@ -21,6 +21,7 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo
+from framesift.plural import counted
 
 if TYPE_CHECKING:
     from framesift.catalog import Catalog
@@ -94,8 +95,9 @@ def _summary(catalog: Catalog, args: argparse.Namespace) -> int | None:
     for row in catalog.summary().iter_rows(named=True):
         echo(
             f"  {row['video_id'][:12]}  {row['duration_s'] or 0:8.1f} s  "
-            f"{row['width']}x{row['height']} {row['codec']:<10} {row['kept_frames']:6d} frames "
-            f"{row['scene_count']:5d} scenes  {row['source_url']}"
+            f"{row['width']}x{row['height']} {row['codec']:<10} "
+            f"{counted(row['kept_frames'], 'frame'):>13} "
+            f"{counted(row['scene_count'], 'scene'):>11}  {row['source_url']}"
         )
     for failed in totals.failed:
         # The message names the file first; the line already does.
@@ -126,7 +128,7 @@ def _check(catalog: Catalog, args: argparse.Namespace) -> int | None:
     """A line per damaged video; exit status 1 when there is any."""
     health = catalog.check()
     damaged = len(health.damaged)
-    echo(f"{catalog.url}: {health.videos_checked} videos checked, {damaged} damaged")
+    echo(f"{catalog.url}: {counted(health.videos_checked, 'video')} checked, {damaged} damaged")
     for damage in health.damaged:
         echo(f"  DAMAGED  {damage}")
     if health.snapshot_problem:

@@ -20,6 +20,7 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, command
 from framesift.cli.output import echo, echo_json
+from framesift.plural import counted
 
 __all__ = ["add_jobs_arguments", "register", "run_jobs"]
 
@@ -49,7 +50,7 @@ def run_jobs(args: argparse.Namespace) -> int:
         return EXIT_OK
     for row in jobs.iter_rows(named=True):
         echo(_line(row, stages_of(row)))
-    echo(f"{jobs.height} sources" + (" failed" if args.failed else ""))
+    echo(counted(jobs.height, "source") + (" failed" if args.failed else ""))
     return EXIT_OK
 
 
@@ -59,7 +60,8 @@ def _line(row: dict[str, Any], stages: tuple[tuple[str, float], ...]) -> str:
     if row["failure_kind"]:
         what += f" ({row['failure_kind']})"
     wall = f"{row['wall_s']:8.2f} s" if row["wall_s"] is not None else " " * 10
-    timed = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in stages if seconds > 0)
+    # Every stage that ran, however short; one that did not run is not in the ledger.
+    timed = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in stages)
     line = (
         f"{row['state']:<11} {what:<32} {row['attempts'] or 0:>2}x {wall}  "
         f"{row['source_url']}  [{timed or 'no stage times'}]  {row['worker'] or ''}"

@@ -28,6 +28,7 @@ from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.plural import counted
 from framesift.progress import SAMPLE, for_stage
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def run_scenes(args: argparse.Namespace) -> int:
     elif args.csv:
         echo_text(scenes.write_csv())
     else:
-        echo(f"{len(scenes)} scenes in {result.url} ({spec.detector}, threshold "
+        echo(f"{counted(len(scenes), 'scene')} in {result.url} ({spec.detector}, threshold "
              f"{spec.effective_threshold})")  # fmt: skip
         for row in scenes.iter_rows(named=True):
             echo(
@@ -161,7 +162,8 @@ def run_sample(args: argparse.Namespace) -> int:
     approximate = " (approximate: found on keyframes only)" if s.scenes_approximate else ""
     echo(
         f"{result.url}: kept {s.frames_kept} of {s.frames_decoded} frames "
-        f"({s.duplicates_skipped} near-duplicates skipped), {s.scenes} scenes{approximate}, "
+        f"({s.duplicates_skipped} near-duplicates skipped), {counted(s.scenes, 'scene')}"
+        f"{approximate}, "
         f"{s.damaged_packets} damaged packets, {s.seconds:.2f} s ({s.mode}) -> {args.out}"
     )
     return EXIT_OK

@@ -1,7 +1,12 @@
 """``framesift search QUERY``: ranked search of a catalog's timed text.
 
 Calls :meth:`~framesift.catalog.Catalog.search` and prints the hits as lines, JSON lines
-or CSV. Exit status 0 with hits, 1 without, 2 when the catalog could not be used.
+or CSV. ``--full-frames DIR`` writes the full frame on screen at each hit into DIR (a
+folder or fsspec URL; :func:`~framesift.catalog.fullframes.write_full_frames`: decoded
+from the source and cached in the catalog where it was not stored) and prints each file
+beside its hit (a ``full_frame`` column in JSON and CSV). Exit status 0 with hits (and
+every full frame written), 1 without hits or when a full frame could not be fetched (one
+line each on stderr), 2 when the catalog could not be used.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from framesift.cli.arguments import (
 )
 from framesift.cli.command import EXIT_OK, EXIT_PARTLY, command
 from framesift.cli.output import echo, echo_text, fail
+from framesift.plural import counted
 
 __all__ = ["add_search_arguments", "register", "run_search"]
 
@@ -41,6 +47,13 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CODE",
         help="only text in this language, a BCP-47 code: en (also finds en-US), fr, pt-BR",
     )
+    parser.add_argument(
+        "--full-frames",
+        metavar="DIR",
+        help="write the full frame on screen at each hit into DIR (a folder or fsspec URL), "
+        "decoded from the source and cached in the catalog where it was not stored "
+        "(--storage-option applies to DIR too)",
+    )
     add_format_arguments(
         parser, json_help="print the hits as JSON lines", csv_help="print the hits as CSV"
     )
@@ -49,7 +62,9 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("search")
 def run_search(args: argparse.Namespace) -> int:
-    from framesift.catalog import Catalog  # start-up: DuckDB loads for these commands only
+    import polars as pl  # start-up: polars and DuckDB load for these commands only
+
+    from framesift.catalog import Catalog
 
     catalog = Catalog(catalog_url(args), storage_options_from_args(args), create=False)
     hits = catalog.search(
@@ -66,21 +81,30 @@ def run_search(args: argparse.Namespace) -> int:
             "beside the videos), --speech or --ocr",
         )
         return EXIT_PARTLY
+    failures: tuple[str, ...] = ()
+    if args.full_frames:
+        from framesift.catalog.fullframes import write_full_frames
+
+        files = write_full_frames(catalog, hits, args.full_frames, storage_options_from_args(args))
+        hits = hits.with_columns(pl.Series("full_frame", files.urls, dtype=pl.String))
+        failures = files.failures
     if args.json:
         echo_text(hits.write_ndjson())
     elif args.csv:
         echo_text(hits.write_csv())
     else:
-        noun = "hit" if len(hits) == 1 else "hits"
-        echo(f"{len(hits)} {noun} for {args.query!r} in {catalog.url}")
+        echo(f"{counted(len(hits), 'hit')} for {args.query!r} in {catalog.url}")
         for row in hits.iter_rows(named=True):
             text = " / ".join(row["text"].splitlines())
             frame = "" if row["frame_index"] is None else f"  frame {row['frame_index']}"
+            written = f"\n          -> {row['full_frame']}" if row.get("full_frame") else ""
             echo(
                 f"  {row['score']:6.2f}  {row['start_s']:9.2f}-{row['end_s']:.2f} s  "
-                f"{row['source_url']}{frame}\n          {text}"
+                f"{row['source_url']}{frame}\n          {text}{written}"
             )
-    return EXIT_OK if len(hits) else EXIT_PARTLY
+    for failure in failures:
+        fail("search", f"no full frame for {failure}")
+    return EXIT_OK if len(hits) and not failures else EXIT_PARTLY
 
 
 def register(subparsers: Any) -> None:

@@ -1,10 +1,13 @@
 """A notebook widget to browse a catalog: see its totals and failed sources, pick a video,
 see its timeline (scenes, kept frames, text, a lane per frame analyzer that ran) and scene
-starts with the analyzers' boxes drawn on them, search the catalog's text and see what
-was on screen.
+starts with the analyzers' boxes drawn on them, pick one of its kept frames and see its
+full frame (decoded from the source on first use and cached in the catalog: see
+:mod:`framesift.catalog.fullframes`), search the catalog's text and see what was on
+screen, as thumbnails or full frames.
 
 Thin over :class:`framesift.Catalog`: every view is one of its queries (``totals``,
-``videos``, ``scenes``, ``frames``, ``segments``, ``detections``, ``search``) drawn as
+``videos``, ``scenes``, ``frames``, ``segments``, ``detections``, ``search``,
+``full_frame``, ``show_thumbnails``) drawn as
 HTML and a PNG plot, so it works the same on a local folder and on S3, and in an exported
 HTML report as a static picture.
 """
@@ -12,27 +15,41 @@ HTML report as a static picture.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 import polars as pl
 
 from framesift.catalog.boxes import analyzers_run
+from framesift.catalog.fullframes import FULL_FRAME_ERRORS, FullFrame
 from framesift.catalog.totals import CatalogTotals
 from framesift.errors import SettingsError
-from framesift.notebook.controls import ipywidgets, png_html, widget_bundle
+from framesift.notebook.controls import count_html, ipywidgets, png_html, widget_bundle
 from framesift.notebook.timeline import contact_sheets_html, detections_html, timeline_png
+from framesift.plural import counted
 
 __all__ = ["CatalogBrowser"]
 
 
 class CatalogBrowser:
-    """Display it in a notebook cell; ``browser.video`` and ``browser.query`` are its
-    controls (set them from code as well)."""
+    """Display it in a notebook cell; ``browser.video``, ``browser.frame`` (a kept frame
+    of that video), ``browser.full_frame_button`` (shows the frame at full size:
+    :meth:`show_full_frame`), ``browser.query`` and ``browser.hits_full`` (the hits' full
+    frames) are its controls (set them, or click, from code as well). Full frames are
+    decoded from the sources opened with ``source_options`` (an S3 bucket's credentials)."""
 
-    def __init__(self, catalog: Any, *, thumbnails: int = 24, hits: int = 12) -> None:
+    def __init__(
+        self,
+        catalog: Any,
+        *,
+        thumbnails: int = 24,
+        hits: int = 12,
+        source_options: Mapping[str, Any] | None = None,
+    ) -> None:
         w = ipywidgets()
         self.catalog = catalog
+        self.source_options = source_options
         self.thumbnails = thumbnails
         self.max_hits = hits
         self.totals = w.HTML(_totals_html(catalog.totals()))
@@ -49,10 +66,22 @@ class CatalogBrowser:
         self.facts = w.HTML()
         self.timeline = w.Image(format="png")
         self.gallery = w.HTML()
+        self.frame = w.Dropdown(description="kept frame", layout=w.Layout(width="30em"))
+        self.full_frame_button = w.Button(
+            description="full frame", tooltip="decoded from the source on first use, then cached"
+        )
+        self.full_frame_status = w.HTML()
+        self.full_frame_image = w.Image(layout=w.Layout(max_width="100%"))
+        self.full: FullFrame | None = None
+        """The full frame shown, if any."""
         self.hits = w.HTML()
+        self.hits_full = w.Checkbox(value=False, description="hits at full size")
         self.video.observe(self._on_video, names="value")
+        self.frame.observe(self._on_frame, names="value")
+        self.full_frame_button.on_click(lambda _: self.show_full_frame())
         self.query.observe(self._on_query, names="value")
         self.this_video_only.observe(self._on_query, names="value")
+        self.hits_full.observe(self._on_query, names="value")
         self.widget = w.VBox(
             [
                 self.totals,
@@ -60,7 +89,10 @@ class CatalogBrowser:
                 self.facts,
                 self.timeline,
                 self.gallery,
-                w.HBox([self.query, self.this_video_only]),
+                w.HBox([self.frame, self.full_frame_button]),
+                self.full_frame_status,
+                self.full_frame_image,
+                w.HBox([self.query, self.this_video_only, self.hits_full]),
                 self.hits,
             ]
         )
@@ -75,6 +107,37 @@ class CatalogBrowser:
 
     def _on_query(self, change: object) -> None:
         self._show_hits()
+
+    def _on_frame(self, change: object) -> None:
+        self.full = None
+        self.full_frame_status.value = ""
+        self.full_frame_image.value = b""
+
+    def show_full_frame(self) -> FullFrame | None:
+        """Show the full frame of the kept frame chosen in ``frame`` (the "full frame"
+        button): read from the catalog, or decoded from the source and cached on first
+        use. A source that moved, changed or cannot be reached is one line in
+        ``full_frame_status``, not a traceback; None then."""
+        video_id, frame_index = self.video.value, self.frame.value
+        if video_id is None or frame_index is None:
+            self.full_frame_status.value = "<i>pick a kept frame first</i>"
+            return None
+        self.full_frame_status.value = "<i>fetching the full frame...</i>"
+        try:
+            full: FullFrame = self.catalog.full_frame(
+                video_id, frame_index, source_options=self.source_options
+            )
+        except FULL_FRAME_ERRORS as exc:
+            self.full, self.full_frame_image.value = None, b""
+            self.full_frame_status.value = (
+                f"<i>no full frame: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</i>"
+            )
+            return None
+        self.full = full
+        self.full_frame_image.format = full.extension.replace("jpg", "jpeg")
+        self.full_frame_image.value = full.data
+        self.full_frame_status.value = html.escape(full.describe())
+        return full
 
     def _show_video(self) -> None:
         video_id = self.video.value
@@ -95,8 +158,8 @@ class CatalogBrowser:
         self.facts.value = (
             f"<b>{html.escape(str(row['source_url']))}</b>: {row['duration_s'] or 0:.1f} s, "
             f"{row['width']}x{row['height']} {html.escape(str(row['codec']))}; "
-            f"<b>{scenes.height}</b> scenes, <b>{frames.height}</b> kept frames, "
-            f"<b>{segments.height}</b> text segments{f' ({by_source})' if by_source else ''}"
+            f"{count_html(scenes.height, 'scene')}, {count_html(frames.height, 'kept frame')}, "
+            f"{count_html(segments.height, 'text segment')}{f' ({by_source})' if by_source else ''}"
             f"{detections_html(detections, analyzers, prefix='; ')}"
         )
         self.timeline.value = timeline_png(
@@ -106,6 +169,12 @@ class CatalogBrowser:
         self.gallery.value = contact_sheets_html(
             cat, frames, detections, thumbnails=self.thumbnails, columns=8
         )
+        self.frame.options = [
+            (f"#{r['frame_index']} @ {r['time_s']:.2f} s ({', '.join(r['reasons'] or [])})",
+             r["frame_index"])
+            for r in frames.iter_rows(named=True)
+        ]  # fmt: skip
+        self._on_frame(None)  # the frame shown belonged to the video before
 
     def _show_hits(self) -> None:
         query = str(self.query.value).strip()
@@ -131,10 +200,13 @@ class CatalogBrowser:
             for r in found.iter_rows(named=True)
         )
         grid = ""
-        if found.filter(pl.col("thumbnail_uri").is_not_null()).height:
+        if self.hits_full.value:
+            grid = self.catalog.show_thumbnails(
+                found, columns=2, full=True, source_options=self.source_options
+            )._repr_html_()
+        elif found.filter(pl.col("thumbnail_uri").is_not_null()).height:
             grid = self.catalog.show_thumbnails(found, columns=6)._repr_html_()
-        noun = "hit" if found.height == 1 else "hits"
-        self.hits.value = f"<b>{found.height} {noun}</b><ol>{lines}</ol>{grid}"
+        self.hits.value = f"<b>{counted(found.height, 'hit')}</b><ol>{lines}</ol>{grid}"
 
     def snapshot(self) -> str:
         """The widget's current state as static HTML (what an exported report shows)."""
@@ -148,6 +220,13 @@ class CatalogBrowser:
             + self.facts.value
             + png_html(self.timeline.value)
             + self.gallery.value
+            + (
+                f"<div>{self.full_frame_status.value}</div>{self.full._repr_html_()}"
+                if self.full is not None
+                else f"<div>{self.full_frame_status.value}</div>"
+                if self.full_frame_status.value
+                else ""
+            )
             + (
                 f"<div>search: <b>{html.escape(str(self.query.value))}</b></div>"
                 if self.query.value

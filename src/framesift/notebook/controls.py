@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from framesift.errors import SettingsError
+from framesift.plural import counted
 from framesift.spec import OFF_DEDUP_BITS, OFF_INTERVAL_S, SamplingSpec, SelectionOptions
 
 __all__ = [
     "controls_html",
+    "count_html",
     "dedup_and_representatives",
     "interval_slider",
     "ipywidgets",
@@ -77,6 +79,12 @@ def controls_html(controls: Iterable[Any]) -> str:
         )
         + "</div>"
     )
+
+
+def count_html(n: int, noun: str) -> str:
+    """A count in words, its number in bold: ``<b>3</b> scenes``, ``<b>1</b> scene``."""
+    number, _, words = counted(n, noun).partition(" ")
+    return f"<b>{number}</b> {words}"
 
 
 def png_html(data: bytes) -> str:

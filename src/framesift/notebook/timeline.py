@@ -20,6 +20,7 @@ import polars as pl
 
 from framesift.catalog.boxes import analyzer_colour, analyzers_run, frames_with_boxes
 from framesift.notebook.controls import png_html
+from framesift.plural import counted
 from framesift.text.model import TEXT_SOURCES
 
 __all__ = ["CollectionOverview", "contact_sheets_html", "detections_html", "timeline_png"]
@@ -108,8 +109,8 @@ class CollectionOverview:
         name = html.escape(PurePosixPath(str(row["source_url"])).name)
         facts = (
             f"{row['duration_s'] or 0:.1f} s, {row['width']}x{row['height']} "
-            f"{html.escape(str(row['codec']))}: {scenes.height} scenes, {frames.height} kept "
-            f"frames, {segments.height} text segments"
+            f"{html.escape(str(row['codec']))}: {counted(scenes.height, 'scene')}, "
+            f"{counted(frames.height, 'kept frame')}, {counted(segments.height, 'text segment')}"
             f"{detections_html(detections, analyzers, prefix='; ')}"
         )
         strip = png_html(
@@ -164,6 +165,6 @@ def detections_html(
         r, g, b = analyzer_colour(analyzer)
         parts.append(
             f'<span style="border-bottom:3px solid rgb({r},{g},{b})">{html.escape(analyzer)}</span>'
-            f": {rows.height} on {rows['frame_index'].n_unique()} kept frames"
+            f": {rows.height} on {counted(rows['frame_index'].n_unique(), 'kept frame')}"
         )
     return prefix + ", ".join(parts)

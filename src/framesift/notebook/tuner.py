@@ -21,6 +21,7 @@ from framesift.analysis import CutReport, Selection, explain_cuts, reselect
 from framesift.fullpass import require_full_pass
 from framesift.notebook.controls import (
     controls_html,
+    count_html,
     dedup_and_representatives,
     interval_slider,
     ipywidgets,
@@ -118,7 +119,8 @@ class SamplingTuner:
     def _redraw(self) -> None:
         sel = self.selection
         self.summary.value = (
-            f"<b>{sel.scenes.height}</b> scenes, <b>{sel.frames.height}</b> kept frames, "
+            f"{count_html(sel.scenes.height, 'scene')}, "
+            f"{count_html(sel.frames.height, 'kept frame')}, "
             f"{sel.duplicates_skipped} near-duplicates skipped "
             f"(of {self.result.analysis.height} analysed frames)"
         )
