@@ -12,9 +12,11 @@ where X is the picture just before the stretch and Y the current one: a dissolve
 ``c`` and raises ``b`` out of it. The stretch counts as a gradual transition when X and Y
 differ as two shots do, every frame fits that mix closely (camera motion does not: a
 panned picture is no mix of its ends) and the weights ramp instead of jumping (a cut
-jumps). The transition's first frame and the first frame of the new shot's clean picture
-are where the ramps of ``a`` and ``b``, fitted as lines, reach 1: exact for the linear
-ramps editors make, and robust to the weak first and last frames of a long dissolve.
+jumps). That first fit places the transition's ends roughly (where the ramps of ``a`` and
+``b``, fitted as lines, reach 0 and 1); once the new shot has been seen for
+``SETTLE_FRAMES``, :func:`~framesift.scenes.mix_fit.place_transition` places them again by
+a least-squares fit of the ramp's steps between clean pictures of the two shots (exact for
+the linear ramps editors make, and not bent by the shots' own motion).
 
 The cut detector's own cuts are held for the tracker's look-back: a cut inside a gradual
 transition is that transition (one scene boundary, not several), and a cut after which
