@@ -192,6 +192,18 @@ def test_pass_opens_each_scene_at_its_transition(montage: Path, detector: str) -
     assert kept["scene_index"].to_list() == list(range(len(scenes)))
 
 
+def test_tuner_says_transitions_are_not_previewed(montage: Path) -> None:
+    pytest.importorskip("ipywidgets")
+    from framesift.notebook import SamplingTuner
+
+    result = sample_video(montage, SamplingSpec(interval_s=None, transitions=True))
+    tuner = SamplingTuner(result)
+    assert "not previewed" in tuner.summary.value
+    assert f"found <b>{result.scenes.height}</b> scenes" in tuner.summary.value
+    plain = SamplingTuner(sample_video(montage, SamplingSpec(interval_s=None)))
+    assert "not previewed" not in plain.summary.value
+
+
 def test_gradual_transitions_beside_a_detector_that_misses_the_cuts(montage: Path) -> None:
     # The threshold detector finds fades to black only; the mode adds the dissolve and the
     # fade through white, each once.
