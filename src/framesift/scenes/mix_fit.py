@@ -1,13 +1,12 @@
-"""Frames as mixes of two pictures, and where the mix weights' ramps bend.
+"""Frames as mixes of two pictures, and where a transition's ramp begins and ends.
 
 The transition tracker (:mod:`framesift.scenes.transitions`) explains each frame of a
 stretch as ``a * X + b * Y + c`` (X a picture of the old shot, Y one of the new, c a
 plain level: black or white); :func:`mix_fit` gives those weights by least squares.
-:func:`place_transition` then places a transition's first frame and clean end where the
-weights' ramps bend: the old shot's weight runs level (drifting a little as the shot
-moves) and then falls; the new shot's weight rises and then runs level. Each bend is the
-knot of a continuous two-piece line fitted by least squares, so the ends are found from
-the whole ramp, not from one frame crossing a threshold.
+:func:`place_transition` then places a transition's first frame and clean end by fitting
+the ramp of the mix weight: its per-frame steps, one level inside the transition and none
+outside, by least squares; so the ends come from the whole ramp, not from one frame
+crossing a threshold.
 """
 
 from __future__ import annotations
