@@ -12,8 +12,10 @@ transition type:
 
 How a detection is matched (one to one, nearest first): a cut at frame f is found by a
 scene start within the tolerance of f; a dissolve or fade from s to e (exclusive) by a
-scene start within the tolerance of s. Tolerances: ``exact`` (0 frames) and ``±1``; for
-gradual transitions also ``span``: a scene start anywhere from s - 1 to e (what a cut
+scene start within the tolerance of s. Tolerances: ``exact`` (0 frames), ``±1``, and
+``±1 start+end`` (the recorded end, the first frame of the new shot's clean picture, also
+within one frame of e; a detector that records no end ends at its start); for gradual
+transitions also ``span``: a scene start anywhere from s - 1 to e (what a cut
 detector can do: it cuts somewhere inside). A scene start that matches nothing is a false
 positive of the event nearest to it (a flash or a moving shot are events without a
 boundary, so every scene start inside them is false). Each framesift transitions run also
@@ -55,7 +57,7 @@ TYPES = (
     "motion",
 )
 GRADUAL = ("dissolve-8", "dissolve-15", "dissolve-30", "fade-black", "fade-white")
-LEVELS = ("exact", "±1", "span")
+LEVELS = ("exact", "±1", "±1 start+end", "span")
 _SCENEDETECT = (str(VENV_BIN / "scenedetect"), "-q", "-i")
 _FFMPEG = ("ffmpeg", "-hide_banner", "-nostats", "-i")
 
@@ -64,6 +66,7 @@ _FFMPEG = ("ffmpeg", "-hide_banner", "-nostats", "-i")
 class Found:
     start: int
     kind: str | None = None  # cut, dissolve, fade (framesift's transitions mode only)
+    end: int | None = None  # the recorded clean end (transitions mode only)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ def framesift_run(detector: str, transitions: bool) -> Callable[[Path], list[Fou
         spec = SamplingSpec(interval_s=None, detector=detector, transitions=transitions)
         scenes = sample_video(str(montage), spec).scenes
         return [
-            Found(row["start_frame"], row["transition"]) for row in scenes.iter_rows(named=True)
+            Found(row["start_frame"], row["transition"], row["transition_end_frame"])
+            for row in scenes.iter_rows(named=True)
         ][1:]
 
     return run
@@ -147,6 +151,15 @@ def _window(event: Event, level: str) -> tuple[int, int]:
     return event.start - 1, event.start + 1
 
 
+def _end_matches(found: Found, event: Event, level: str) -> bool:
+    """At the start+end level, the recorded end too lies within one frame of the event's
+    (a detector that records no end has its end at its start: right for cuts only)."""
+    if level != "±1 start+end":
+        return True
+    end = found.start if found.end is None else found.end
+    return abs(end - event.end) <= 1
+
+
 def _distance(frame: int, event: Event) -> int:
     last = max(event.end - 1, event.start)
     return 0 if event.start <= frame <= last else min(abs(frame - event.start), abs(frame - last))
@@ -180,7 +193,7 @@ def score(found: Sequence[Found], events: Sequence[Event], level: str) -> dict[s
     for i, f in enumerate(found):
         for j, e in enumerate(boundaries):
             lo, hi = _window(e, level)
-            if lo <= f.start <= hi:
+            if lo <= f.start <= hi and _end_matches(f, e, level):
                 pairs.append((abs(f.start - e.start), i, j))
     used_found: set[int] = set()
     used_event: set[int] = set()

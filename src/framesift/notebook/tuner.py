@@ -124,6 +124,12 @@ class SamplingTuner:
             f"{sel.duplicates_skipped} near-duplicates skipped "
             f"(of {self.result.analysis.height} analysed frames)"
         )
+        if self.result.spec.transitions:
+            self.summary.value += (
+                "<br>Dissolves and fades are not previewed: these scenes are the cut "
+                "detector's alone; the pass's transitions mode found "
+                f"<b>{self.result.scenes.height}</b> scenes."
+            )
         missed = "".join(
             f"<li>{m.time_s:.2f} s (frame {m.frame_index}, score {m.score:.1f}): "
             f"{html.escape(m.reason)}</li>"

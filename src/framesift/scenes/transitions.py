@@ -12,9 +12,11 @@ where X is the picture just before the stretch and Y the current one: a dissolve
 ``c`` and raises ``b`` out of it. The stretch counts as a gradual transition when X and Y
 differ as two shots do, every frame fits that mix closely (camera motion does not: a
 panned picture is no mix of its ends) and the weights ramp instead of jumping (a cut
-jumps). The transition's first frame and the first frame of the new shot's clean picture
-are where the ramps of ``a`` and ``b``, fitted as lines, reach 1: exact for the linear
-ramps editors make, and robust to the weak first and last frames of a long dissolve.
+jumps). That first fit places the transition's ends roughly (where the ramps of ``a`` and
+``b``, fitted as lines, reach 0 and 1); once the new shot has been seen for
+``SETTLE_FRAMES``, :func:`~framesift.scenes.mix_fit.place_transition` places them again by
+a least-squares fit of the ramp's steps between clean pictures of the two shots (exact for
+the linear ramps editors make, and not bent by the shots' own motion).
 
 The cut detector's own cuts are held for the tracker's look-back: a cut inside a gradual
 transition is that transition (one scene boundary, not several), and a cut after which
@@ -38,6 +40,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from framesift.scenes.mix_fit import mix_fit, place_transition
 from framesift.select import FrameRow, SceneRow
 
 __all__ = [
@@ -75,7 +78,7 @@ MIN_TRANSITION_FRAMES = 5
 PLAIN_STD = 6.0
 """A picture whose values spread less than this (standard deviation, 0-255) is one plain
 colour (black, white): the middle of a fade, never one of its ends."""
-SETTLE_FRAMES = 6
+SETTLE_FRAMES = 10
 """Frames of the new shot seen before a transition is final."""
 JUMP_SHARE = 0.5
 """A stretch where one frame alone changes this share of the whole change holds a cut (or
@@ -137,33 +140,13 @@ def _monotone(values: NDArray[np.float64], rising: bool) -> bool:
     return bool(steps.min(initial=0.0) > -_TOLERANCE)
 
 
-def _mix_fit(
-    x: NDArray[np.float32], y: NDArray[np.float32], frames: NDArray[np.float32]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Each frame as ``a * x + b * y + c`` by least squares (the 3x3 normal equations):
-    the weights (a, b, c: one column per frame) and each frame's misfit (root mean
-    square residual over that of ``y - x``); None when X or Y is a plain colour or the
-    two are alike."""
-    scale = float(np.sqrt(np.mean((y - x) ** 2)))
-    basis = np.stack([x, y, np.full_like(x, 255.0)])
-    gram = (basis @ basis.T).astype(np.float64)
-    if scale <= 0.0 or abs(np.linalg.det(gram / gram.max())) < 1e-9:
-        return None
-    projections = (basis @ frames.T).astype(np.float64)
-    weights = np.linalg.solve(gram, projections).astype(np.float64)
-    squares = np.einsum("ij,ij->i", frames, frames).astype(np.float64)
-    explained = np.einsum("ij,ij->j", weights, projections)
-    misfit = np.sqrt(np.maximum(squares - explained, 0.0) / x.size) / scale
-    return weights, misfit.astype(np.float64)
-
-
 def _fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _Fit | None:
     """A gradual transition between the first and last of ``pictures`` (consecutive
     frames), or None when the frames between are not one."""
     inner = pictures[1:-1]
     if len(inner) < MIN_RAMP_FRAMES:
         return None
-    mixed = _mix_fit(pictures[0], pictures[-1], inner)
+    mixed = mix_fit(pictures[0], pictures[-1], inner)
     if mixed is None:
         return None
     weights, misfit = mixed
@@ -205,7 +188,7 @@ def _fit_window(pictures: NDArray[np.float32], numbers: NDArray[np.int64]) -> _F
 def _fits(x: NDArray[np.float32], y: NDArray[np.float32], frame: NDArray[np.float32]) -> bool:
     """Whether one frame is close to a mix of X, Y and a constant (the window test for a
     single frame: a few dot products)."""
-    mixed = _mix_fit(x, y, frame[None, :])
+    mixed = mix_fit(x, y, frame[None, :])
     return mixed is not None and float(mixed[1][0]) <= MAX_RESIDUAL
 
 
@@ -365,14 +348,30 @@ class TransitionTracker:
         fit = self._open
         assert fit is not None
         self._open = None
-        out = self._release(fit.start - 1)
         if self._returns(fit):
-            return out
+            return self._release(fit.start - 1)
+        fit = self._refine(fit)
+        out = self._release(fit.start - 1)
         # Cuts inside the transition (or a frame either side) are the transition itself.
         self._cuts = [c for c in self._cuts if not fit.start - 1 <= c <= fit.end + 1]
         self._unchecked = [c for c in self._unchecked if not fit.start - 1 <= c <= fit.end + 1]
         out.extend(self._emit(Transition(fit.kind, fit.start, fit.end)))
         return out
+
+    def _refine(self, fit: _Fit) -> _Fit:
+        """The transition's ends placed where its weights' ramps bend
+        (:func:`~framesift.scenes.mix_fit.place_transition`), refitted until they stay
+        put (or return to where they were)."""
+        numbers = np.asarray(self._numbers, dtype=np.int64)
+        pictures = np.stack(list(self._pictures))
+        seen: set[tuple[int, int]] = set()
+        while (fit.start, fit.end) not in seen:
+            seen.add((fit.start, fit.end))
+            better = place_transition(pictures, numbers, fit.start, fit.end, fit.kind == "fade")
+            if better is None or better[1] - better[0] < MIN_TRANSITION_FRAMES:
+                break
+            fit = _Fit(better[0], better[1], fit.kind)
+        return fit
 
     def _release(self, horizon: int | None) -> list[Transition]:
         """Cuts before ``horizon`` (all: None), which no transition can take in any more."""
