@@ -2,7 +2,7 @@
 what the fixed cost per command adds to a short video's sampling pass.
 
     .venv/bin/python benchmarks/bench_startup.py CLIP [--trailer TRAILER] [--repeat 10]
-        [--trailer-repeat 3]
+        [--trailer-repeat 3] [--baseline-src DIR] [--cached-bytecode]
 
 Part 1, start-up: ``framesift --help`` and ``framesift probe CLIP`` against the reference
 tools ``ffprobe CLIP`` and PySceneDetect's ``scenedetect --help``, each a child process,
@@ -17,6 +17,14 @@ Part 2, the fixed cost (with ``--trailer``, a ~1-minute 720p clip such as MovieP
 decode ``ffmpeg -threads 2 -i TRAILER -f null -``, alternating, and the ratio pair by pair.
 Target: within 1.25x. Then the same pair on the trailer's first 2 seconds (cut without
 re-encoding), where nearly all that is left is the fixed cost of each command.
+
+``--baseline-src DIR`` runs every framesift command a second time in each round with
+``PYTHONPATH=DIR`` (another checkout's ``src``: the code before a change), interleaved, so
+both meet the same machine. Python's bytecode cache: with ``PYTHONDONTWRITEBYTECODE`` set,
+framesift's own modules (an editable install) are compiled from source on every command,
+which an installed package or a usual environment does once; the header says which case is
+measured, and ``--cached-bytecode`` lets the children cache bytecode in a temporary folder
+(``PYTHONPYCACHEPREFIX``, filled by the warm-up round) as users' Pythons do.
 """
 
 from __future__ import annotations
@@ -36,6 +44,20 @@ VENV_BIN = Path(sys.executable).parent
 STARTUP_TARGET_S = 0.3
 TRAILER_TARGET = 1.25
 FLOOR_OPTIONS = ("-v", "error", "-threads", "2")  # the floor of bench_sampling.py
+
+
+def bytecode_state() -> str:
+    """Whether the children read framesift's modules from cached bytecode."""
+    if os.environ.get("PYTHONPYCACHEPREFIX"):
+        return f"bytecode cached under PYTHONPYCACHEPREFIX={os.environ['PYTHONPYCACHEPREFIX']}"
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return "PYTHONDONTWRITEBYTECODE set: framesift's modules compiled on every command"
+    return "bytecode cached beside the sources (Python's default)"
+
+
+def with_path(src: Path | None, command: list[str]) -> list[str]:
+    """``command`` run with ``src`` first on the module path (None: as installed)."""
+    return command if src is None else ["env", f"PYTHONPATH={src}", *command]
 
 
 def run(command: Sequence[str]) -> tuple[float, float]:
@@ -71,15 +93,20 @@ def interleaved(
     return runs
 
 
-def startup(clip: Path, repeat: int) -> None:
+def startup(clip: Path, repeat: int, baseline: Path | None) -> None:
     fsift = str(VENV_BIN / "framesift")
-    commands = {
+    commands: dict[str, Callable[[], list[str]]] = {
         "python -c pass": lambda: [sys.executable, "-c", "pass"],
         "framesift --help": lambda: [fsift, "--help"],
         "framesift probe CLIP": lambda: [fsift, "probe", str(clip)],
         "ffprobe CLIP": lambda: ["ffprobe", "-v", "error", "-show_format", str(clip)],
         "scenedetect --help": lambda: [str(VENV_BIN / "scenedetect"), "--help"],
     }
+    if baseline is not None:
+        commands["framesift --help (baseline)"] = lambda: with_path(baseline, [fsift, "--help"])
+        commands["framesift probe CLIP (baseline)"] = lambda: with_path(
+            baseline, [fsift, "probe", str(clip)]
+        )
     runs = interleaved(commands, repeat)
     print(f"\nstart-up, {repeat} runs each after a warm-up (wall s, then CPU s):")
     for name, timings in runs.items():
@@ -89,17 +116,20 @@ def startup(clip: Path, repeat: int) -> None:
         if name.startswith("framesift"):
             met = "met" if statistics.median(walls) < STARTUP_TARGET_S else "NOT met"
             target = f"  (target < {STARTUP_TARGET_S} s: {met})"
-        print(f"  {name:22} wall {spread(walls)}   cpu {spread(cpus)}{target}")
+        print(f"  {name:33} wall {spread(walls)}   cpu {spread(cpus)}{target}")
 
 
-def trailer_ratio(trailer: Path, repeat: int, label: str, *, judged: bool = True) -> None:
+def trailer_ratio(
+    trailer: Path, repeat: int, label: str, baseline: Path | None, *, judged: bool = True
+) -> None:
     fsift = str(VENV_BIN / "framesift")
     out = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
 
-        def sample() -> list[str]:
+        def sample(src: Path | None = None) -> list[str]:
             shutil.rmtree(out / "sampled", ignore_errors=True)
-            return [fsift, "sample", str(trailer), "--out", str(out / "sampled"), "--every", "1"]
+            command = [fsift, "sample", str(trailer), "--out", str(out / "sampled")]
+            return with_path(src, [*command, "--every", "1"])
 
         commands = {
             "ffmpeg decode floor": lambda: [
@@ -113,10 +143,12 @@ def trailer_ratio(trailer: Path, repeat: int, label: str, *, judged: bool = True
             ],
             "framesift sample (scenes, 1 fps thumbs)": sample,
         }
+        if baseline is not None:
+            commands["framesift sample (baseline)"] = lambda: sample(baseline)
         runs = interleaved(commands, repeat)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    floor, ours = runs.values()
+    floor, ours = runs["ffmpeg decode floor"], runs["framesift sample (scenes, 1 fps thumbs)"]
     wall_ratios = [o[0] / f[0] for f, o in zip(floor, ours, strict=True)]
     cpu_ratios = [o[1] / f[1] for f, o in zip(floor, ours, strict=True)]
     print(f"\n{label}, {repeat} pairs after a warm-up pair (wall s, then CPU s):")
@@ -128,6 +160,12 @@ def trailer_ratio(trailer: Path, repeat: int, label: str, *, judged: bool = True
     verdict = f"  (target <= {TRAILER_TARGET}: {met})" if judged else ""
     print(f"  sample / floor, pair by pair: wall {spread(wall_ratios)}{verdict}")
     print(f"  sample / floor, pair by pair: cpu  {spread(cpu_ratios)}")
+    if "framesift sample (baseline)" in runs:
+        before = runs["framesift sample (baseline)"]
+        walls_before = [b[0] / f[0] for f, b in zip(floor, before, strict=True)]
+        cpus_before = [b[1] / f[1] for f, b in zip(floor, before, strict=True)]
+        print(f"  baseline / floor, pair by pair: wall {spread(walls_before)}")
+        print(f"  baseline / floor, pair by pair: cpu  {spread(cpus_before)}")
 
 
 def main() -> None:
@@ -136,23 +174,39 @@ def main() -> None:
     parser.add_argument("--trailer", type=Path, help="a ~1-minute 720p clip for part 2")
     parser.add_argument("--repeat", type=int, default=10, help="start-up runs of each command")
     parser.add_argument("--trailer-repeat", type=int, default=3, help="sample/floor pairs")
-    args = parser.parse_args()
-    print(
-        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
-        f"ffmpeg {shutil.which('ffmpeg')}; python {sys.version.split()[0]}"
+    parser.add_argument("--baseline-src", type=Path, help="another checkout's src folder")
+    parser.add_argument(
+        "--cached-bytecode",
+        action="store_true",
+        help="let the children cache bytecode (in a temporary folder) as usual Pythons do",
     )
-    startup(args.clip.resolve(), args.repeat)
+    args = parser.parse_args()
+    baseline = args.baseline_src.resolve() if args.baseline_src else None
+    with tempfile.TemporaryDirectory(prefix="bench-startup-pyc-") as pycache:
+        if args.cached_bytecode:
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+            os.environ["PYTHONPYCACHEPREFIX"] = pycache
+        print(
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+            f"ffmpeg {shutil.which('ffmpeg')}; python {sys.version.split()[0]}; "
+            f"{bytecode_state()}"
+        )
+        measure(args, baseline)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def measure(args: argparse.Namespace, baseline: Path | None) -> None:
+    startup(args.clip.resolve(), args.repeat, baseline)
     if args.trailer is not None:
         trailer = args.trailer.resolve()
-        trailer_ratio(trailer, args.trailer_repeat, trailer.name)
+        trailer_ratio(trailer, args.trailer_repeat, trailer.name, baseline)
         # The same pair on the first 2 s: what is left is the fixed cost per command.
         with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
             start = Path(folder) / f"start-{trailer.name}"
             cut = ["ffmpeg", "-v", "error", "-i", str(trailer), "-t", "2", "-c", "copy"]
             subprocess.run([*cut, str(start)], check=True)
             label = f"its first 2 s ({start.name})"
-            trailer_ratio(start, args.trailer_repeat, label, judged=False)
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+            trailer_ratio(start, args.trailer_repeat, label, baseline, judged=False)
 
 
 if __name__ == "__main__":

@@ -365,8 +365,8 @@ HEAVY_FOR_STARTUP = frozenset(
 )
 
 
-def _imported_packages(*argv: str) -> set[str]:
-    """Top-level packages ``python -X importtime -m framesift.cli ARGV`` imports."""
+def _imported_modules(*argv: str) -> set[str]:
+    """Modules ``python -X importtime -m framesift.cli ARGV`` imports."""
     run = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "framesift.cli", *argv],
         capture_output=True,
@@ -376,7 +376,12 @@ def _imported_packages(*argv: str) -> set[str]:
     assert run.returncode == 0, run.stderr[-2000:]
     lines = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
     assert len(lines) > 50, "-X importtime printed nothing: the check would see nothing"
-    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+    return {line.rsplit("|", 1)[1].strip() for line in lines}
+
+
+def _imported_packages(*argv: str) -> set[str]:
+    """Top-level packages ``python -X importtime -m framesift.cli ARGV`` imports."""
+    return {name.split(".")[0] for name in _imported_modules(*argv)}
 
 
 @pytest.mark.parametrize("argv", [("--help",), ("search", "--help"), ("ingest", "--help")])
@@ -391,6 +396,107 @@ def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
     loaded = _imported_packages("probe", str(vfr_video.path))
     assert "av" in loaded
     assert loaded & HEAVY_FOR_STARTUP == set()
+
+
+# What sampling one local video into a local folder needs: PyAV, numpy, OpenCV, PIL,
+# polars, PySceneDetect's detectors. Not the rest of PySceneDetect (its __init__ runs an
+# ffmpeg child process), not fsspec (a local folder is written with the OS's calls), not the
+# catalog, the models or the cluster.
+NOT_FOR_SAMPLING = frozenset(
+    {"dask", "distributed", "duckdb", "fsspec", "onnxruntime", "pyarrow", "s3fs"}
+)
+PYSCENEDETECT_BEYOND_DETECTORS = (
+    "scenedetect.backends",
+    "scenedetect.output",
+    "scenedetect.scene_manager",
+    "scenedetect.video_splitter",
+    "scenedetect._cli",
+)
+
+
+def test_cli_sample_loads_the_sampling_stack_only(cuts_video, tmp_path):
+    modules = _imported_modules(
+        "sample", str(cuts_video.path), "--out", str(tmp_path / "out"), "--every", "1"
+    )
+    packages = {name.split(".")[0] for name in modules}
+    assert {"av", "cv2", "numpy", "polars", "scenedetect"} <= packages
+    assert packages & NOT_FOR_SAMPLING == set()
+    assert "scenedetect.detectors.content_detector" in modules
+    beyond = {m for m in modules if m.startswith(PYSCENEDETECT_BEYOND_DETECTORS)}
+    assert beyond == set()
+    assert (tmp_path / "out" / "frames.parquet").is_file()
+
+
+_NO_CHILD_PROCESS = """
+import sys
+started = []
+def hook(event, args):
+    if event in ("subprocess.Popen", "os.posix_spawn", "os.fork", "os.exec", "os.system"):
+        started.append(event)
+sys.addaudithook(hook)
+from framesift.cli import main
+status = main(sys.argv[1:])
+print("started:", started, "status:", status)
+"""
+
+
+def test_cli_sample_starts_no_child_process(cuts_video, tmp_path):
+    """Importing PySceneDetect's package runs ``ffmpeg -v quiet``; the sample command
+    imports its detectors only, and nothing else it does starts a process either."""
+    sample = ["sample", str(cuts_video.path), "--out", str(tmp_path / "out"), "--every", "1"]
+    run = subprocess.run(
+        [sys.executable, "-c", _NO_CHILD_PROCESS, *sample],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines()[-1] == "started: [] status: 0"
+    # The hook sees child processes: the same check around PySceneDetect's whole package.
+    whole_package = _NO_CHILD_PROCESS.replace(
+        "from framesift.cli", "import scenedetect\nfrom framesift.cli"
+    )
+    whole = subprocess.run(
+        [sys.executable, "-c", whole_package, "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "started: ['subprocess.Popen'] status: 0" in whole.stdout
+
+
+def test_pyscenedetect_package_is_whole_on_first_use_of_another_name():
+    """framesift imports PySceneDetect's detector modules without the package's __init__;
+    the first name asked of the package beyond them runs it: the package is as usual."""
+    code = (
+        "import sys\n"
+        "from framesift.scenes import pyscenedetect\n"
+        "print('scenedetect.output' in sys.modules)\n"
+        "import scenedetect\n"
+        "from scenedetect import SceneManager, detect\n"
+        "print('scenedetect.output' in sys.modules, callable(detect), SceneManager.__name__,\n"
+        "      scenedetect.FrameTimecode is pyscenedetect.FrameTimecode,\n"
+        "      scenedetect.detectors.ContentDetector is pyscenedetect.ContentDetector,\n"
+        "      scenedetect.__version__ == __import__('importlib.metadata').metadata.version(\n"
+        "          'scenedetect'))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout.splitlines() == ["False", "True True SceneManager True True True"]
+
+
+def test_scene_modules_import_pyscenedetect_through_one_module():
+    """The package's __init__ is skipped only if every framesift import of PySceneDetect
+    goes through framesift.scenes.pyscenedetect, which sets that up first."""
+    src = Path(framesift.__file__).parent
+    offenders = [
+        str(path.relative_to(src))
+        for path in sorted(src.rglob("*.py"))
+        if path.name != "pyscenedetect.py"
+        and re.search(r"^\s*(from|import) scenedetect\b", path.read_text(), re.MULTILINE)
+    ]
+    assert offenders == []
 
 
 def test_importing_framesift_loads_nothing_heavy_and_keeps_the_api():

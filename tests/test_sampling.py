@@ -320,6 +320,31 @@ def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
         assert max(image.size) == 320
 
 
+def test_a_local_folder_and_an_fsspec_filesystem_get_the_same_files(cuts_video, tmp_path):
+    """A local --out is written with the OS's own calls, any other URL through fsspec:
+    the same files, byte for byte, but for the thumbnail URIs that name the folder."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    spec = fs.SamplingSpec(interval_s=1.0)
+    fs.write_sample(str(cuts_video.path), "memory://sampled", spec)
+    fs.write_sample(str(cuts_video.path), str(tmp_path / "sampled"), spec)
+    local = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*"))
+    remote = sorted(p.removeprefix("/") for p in memory.find("/sampled"))
+    assert local == remote
+    assert len(local) > 3
+    for name in local:
+        if name != "sampled/frames.parquet":  # its thumbnail URIs name the folder
+            assert memory.cat_file(f"/{name}") == (tmp_path / name).read_bytes(), name
+    uris = pl.read_parquet(io.BytesIO(memory.cat_file("/sampled/frames.parquet")))
+    assert uris.equals(
+        pl.read_parquet(tmp_path / "sampled" / "frames.parquet").with_columns(
+            pl.col("thumbnail_uri").str.replace(str(tmp_path / "sampled"), "memory://sampled")
+        )
+    )
+    memory.rm("/sampled", recursive=True)
+
+
 def test_bad_inputs_raise_typed_errors_naming_the_file(
     not_a_video, audio_only_file, truncated_video, tmp_path
 ):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
-import fsspec
 import polars as pl
 
 from framesift.analyzers import AnalyzerOutput, AnalyzerRunner, analyze_kept_frames
@@ -18,10 +18,19 @@ __all__ = ["write_sample", "write_table"]
 
 
 def write_table(frame: pl.DataFrame, url: str, storage_options: Mapping[str, Any] | None) -> None:
-    """Write a DataFrame as Parquet at ``url`` through fsspec."""
+    """Write a DataFrame as Parquet at ``url`` through fsspec (a file on this machine with
+    the operating system's own calls, as fsspec would: start-up, as in the image sink)."""
     target = Source(url, storage_options)
-    with target.mapped_errors("write"), fsspec.open(url, "wb", **dict(storage_options or {})) as f:
+    with target.mapped_errors("write"), _open_for_writing(target) as f:
         frame.write_parquet(f)
+
+
+def _open_for_writing(target: Source) -> IO[bytes]:
+    if target.is_local:
+        return open(os.path.expanduser(target.local_path), "wb")
+    import fsspec  # start-up: only a remote target needs it
+
+    return fsspec.open(target.url, "wb", **dict(target.storage_options or {})).open()  # type: ignore[no-any-return]
 
 
 def write_sample(

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect import FrameTimecode
-from scenedetect.detector import SceneDetector
+
+from framesift.scenes.pyscenedetect import FrameTimecode, SceneDetector
 
 __all__ = ["DetectorAdapter", "replay_through"]
 

@@ -8,12 +8,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect import FrameTimecode
-from scenedetect.detector import SceneDetector
-from scenedetect.detectors import AdaptiveDetector
 
 from framesift.scenes.adapter import DetectorAdapter, replay_through
 from framesift.scenes.exact_score import ExactFastScore
+from framesift.scenes.pyscenedetect import AdaptiveDetector, FrameTimecode, SceneDetector
 
 __all__ = ["ADAPTER", "AdaptiveAdapter", "FastAdaptiveDetector"]
 

@@ -7,12 +7,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect import FrameTimecode
-from scenedetect.detector import SceneDetector
-from scenedetect.detectors import ContentDetector
 
 from framesift.scenes.adapter import DetectorAdapter, replay_through
 from framesift.scenes.exact_score import ExactFastScore
+from framesift.scenes.pyscenedetect import ContentDetector, FrameTimecode, SceneDetector
 
 __all__ = ["ADAPTER", "ContentAdapter", "FastContentDetector"]
 

@@ -13,10 +13,9 @@ from collections.abc import MutableSequence, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect import FrameTimecode
-from scenedetect.detector import SceneDetector
 
 from framesift.errors import SettingsError
+from framesift.scenes.pyscenedetect import FrameTimecode, SceneDetector
 from framesift.scenes.registry import adapter_for, resolved_threshold
 from framesift.scenes.transitions import Transition, TransitionTracker, apply_transitions
 from framesift.select import FrameRow, SceneRow

@@ -10,8 +10,8 @@ from typing import Any
 
 import cv2
 from numpy.typing import NDArray
-from scenedetect import FrameTimecode
-from scenedetect.detectors import ContentDetector
+
+from framesift.scenes.pyscenedetect import ContentDetector, FrameTimecode
 
 __all__ = ["ExactFastScore"]
 

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect.detector import SceneDetector
-from scenedetect.detectors import HashDetector
 
 from framesift.scenes.adapter import DetectorAdapter
+from framesift.scenes.pyscenedetect import HashDetector, SceneDetector
 
 __all__ = ["ADAPTER", "HashAdapter"]
 

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scenedetect.detector import SceneDetector
-from scenedetect.detectors import ThresholdDetector
 
 from framesift.scenes.adapter import DetectorAdapter, replay_through
+from framesift.scenes.pyscenedetect import SceneDetector, ThresholdDetector
 
 __all__ = ["ADAPTER", "ThresholdAdapter"]
 
