@@ -12,9 +12,10 @@ largest per-frame score difference (PySceneDetect's ``--stats``), and wall times
 Cost (``--cost``): ``ffmpeg -threads 2 -i X -f null -`` (the decode floor) against
 framesift's one pass (1 fps plus scene starts, no images written) with the default
 analysis image and with the exact one, run as child processes, interleaved, the median of
-``--repeat`` runs, printed as ratios to the floor. ``--baseline-src DIR`` adds the default
-pass of another framesift checkout (its ``src`` folder: the point-sampled analysis image
-framesift used before) for comparison.
+``--repeat`` runs, printed as ratios to the floor in wall time and in CPU seconds (user +
+system of each child: on a shared machine the CPU ratio is the fair one).
+``--baseline-src DIR`` adds the default pass of another framesift checkout (its ``src``
+folder) for an A/B in the same minutes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -123,30 +125,46 @@ def parity(clips: list[Path]) -> None:
             print(f"  cuts differ: PySceneDetect {theirs}\n  framesift {ours}", flush=True)
 
 
+def child_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one child process."""
+    before = child_cpu_s()
+    wall, _ = run(command)
+    return wall, child_cpu_s() - before
+
+
 def cost(clips: list[Path], repeat: int, baseline: Path | None) -> None:
     python = sys.executable
     variants = ["fast", "exact"] + (["baseline"] if baseline else [])
     for clip in clips:
-        runs: dict[str, list[float]] = {name: [] for name in ["floor", *variants]}
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor", *variants]}
         for _ in range(repeat):  # interleaved: drifts in machine speed hit all alike
             runs["floor"].append(
-                run(["ffmpeg", "-v", "error", "-threads", "2", "-i", str(clip), "-f", "null", "-"])[
-                    0
-                ]
+                timed_run(
+                    ["ffmpeg", "-v", "error", "-threads", "2", "-i", str(clip), "-f", "null", "-"]
+                )
             )
             for name in variants:
                 command = [python, "-c", _PASS, str(clip), "fast" if name == "baseline" else name]
                 if name == "baseline":
                     command = ["env", f"PYTHONPATH={baseline}", *command]
-                runs[name].append(run(command)[0])
-        floor = statistics.median(runs["floor"])
-        floors = ", ".join(f"{w:.2f}" for w in runs["floor"])
-        print(f"{clip.name}: floor {floor:.2f} s (runs {floors})")
+                runs[name].append(timed_run(command))
+        floor = statistics.median(w for w, _ in runs["floor"])
+        floor_cpu = statistics.median(c for _, c in runs["floor"])
+        floors = ", ".join(f"{w:.2f}" for w, _ in runs["floor"])
+        print(f"{clip.name}: floor {floor:.2f} s, {floor_cpu:.2f} CPU s (runs {floors})")
         for scaling in variants:
-            wall = statistics.median(runs[scaling])
+            wall = statistics.median(w for w, _ in runs[scaling])
+            cpu = statistics.median(c for _, c in runs[scaling])
             print(
-                f"  one pass, {scaling}: {wall:.2f} s = {wall / floor:.3f}x "
-                f"the floor (runs {', '.join(f'{w:.2f}' for w in runs[scaling])})",
+                f"  one pass, {scaling}: {wall:.2f} s = {wall / floor:.3f}x the floor; "
+                f"{cpu:.2f} CPU s = {cpu / floor_cpu:.3f}x "
+                f"(runs {', '.join(f'{w:.2f}' for w, _ in runs[scaling])})",
                 flush=True,
             )
 

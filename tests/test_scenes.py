@@ -11,6 +11,7 @@ from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector, ContentDetector
 from scenedetect.scene_manager import compute_downscale_factor
 
+from framesift import images
 from framesift.errors import SettingsError
 from framesift.images import AnalysisRenderer, analysis_size, linear_axis
 from framesift.scenes import (
@@ -135,6 +136,9 @@ def _pyscenedetect_image(frame: av.VideoFrame) -> np.ndarray:
         (854, 480, "yuv420p"),
         (640, 360, "yuv422p"),
         (1280, 720, "yuv444p"),
+        (768, 432, "yuv420p"),  # 3: samples gathered
+        (432, 768, "yuv420p"),  # portrait 3, rows padded in memory (432 is no multiple of 64)
+        (1000, 562, "yuv420p"),  # 3.9: whole rows, padded in memory
         (720, 405, "yuv420p"),  # odd height: FFmpeg interpolates chroma; the exact path
         (640, 360, "yuvj420p"),  # full range: likewise
         (200, 120, "yuv420p"),  # smaller than the analysis size: not scaled
@@ -149,6 +153,38 @@ def test_default_analysis_image_equals_pyscenedetects(width, height, pix_fmt):
         bgr, gray = AnalysisRenderer(256, 0, exact=exact).render(frame)
         np.testing.assert_array_equal(bgr, expected)
         np.testing.assert_array_equal(gray, cv2.cvtColor(expected, cv2.COLOR_BGR2GRAY))
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "pix_fmt"),
+    [(1280, 720, "yuv420p"), (1920, 1080, "yuv420p"), (768, 432, "yuv444p")],
+)
+def test_analysis_image_of_every_frame_in_turn(width, height, pix_fmt):
+    # One renderer over a stream of pictures: its buffers, reused, keep nothing of the last.
+    renderer = AnalysisRenderer(256, 0, exact=False)
+    for seed in range(4):
+        frame = av.VideoFrame.from_ndarray(_picture(width, height, seed), format="rgb24")
+        frame = frame.reformat(format=pix_fmt)
+        bgr, _ = renderer.render(frame)
+        np.testing.assert_array_equal(bgr, _pyscenedetect_image(frame))
+
+
+def test_analysis_image_gathered_by_numpy_where_opencv_picks_other_pixels(monkeypatch):
+    # At 1280x720 OpenCV's nearest-neighbour resize picks the pixels the linear resize
+    # reads; where it would not, numpy gathers them: the same image.
+    frame = av.VideoFrame.from_ndarray(_picture(1280, 720, 5), format="rgb24").reformat(
+        format="yuv420p"
+    )
+    renderer = AnalysisRenderer(256, 0, exact=False)
+    renderer.render(frame)
+    assert renderer._gather is not None
+    assert all(plane.nearest for plane in renderer._gather.planes)
+    monkeypatch.setattr(images, "_nearest_picks", lambda n_in, n_out, _: np.zeros(n_out, int))
+    renderer = AnalysisRenderer(256, 0, exact=False)
+    bgr, _ = renderer.render(frame)
+    assert renderer._gather is not None
+    assert not any(plane.nearest for plane in renderer._gather.planes)
+    np.testing.assert_array_equal(bgr, _pyscenedetect_image(frame))
 
 
 def test_portrait_analysis_image_follows_pyscenedetects_longer_side():

@@ -136,17 +136,49 @@ def analysis_size(width: int, height: int, longer_side_px: int) -> tuple[int, in
     return max(1, round(width / factor)), max(1, round(height / factor))
 
 
-class _Gather(NamedTuple):
-    """What the analysis image of one picture geometry reads: the source rows, the columns
-    (None: whole rows, for a resize that blends), the chroma subsampling shifts, and how
-    the samples are laid out for the converter (``repeat``: each sample as two pixels of a
-    4:2:2 picture, so that every sample keeps its own chroma)."""
+class _PlaneGather(NamedTuple):
+    """What the analysis image reads from one plane of the decoded picture: its size, the
+    rows and the columns (None: whole rows), and whether OpenCV's nearest-neighbour resize
+    picks exactly those (then it gathers them, far faster than numpy's indexing)."""
 
+    width: int
+    height: int
     rows: NDArray[np.intp]
     cols: NDArray[np.intp] | None
-    chroma_shift: tuple[int, int]
-    layout: str  # the samples' pixel format
-    repeat: int  # 2: pixel pairs (4:2:0 and 4:2:2 sources), 1: one pixel each (4:4:4)
+    nearest: bool
+
+
+class _Gather(NamedTuple):
+    """What the analysis image of one picture geometry reads, plane by plane (Y, U, V),
+    and how the samples are laid out for the converter: ``layout`` is their pixel format,
+    ``repeat`` 2 when each luma sample stands as two pixels of a 4:2:2 picture, so that
+    every sample keeps its own chroma. ``rows`` are the luma rows read (the picture's rows
+    the converted samples stand for)."""
+
+    planes: tuple[_PlaneGather, _PlaneGather, _PlaneGather]
+    rows: NDArray[np.intp]
+    layout: str
+    repeat: int
+    whole_rows: bool  # the resize blends: whole rows, shrunk by OpenCV's own resize
+
+
+def _nearest_picks(n_in: int, n_out: int, interpolation: int) -> NDArray[np.intp]:
+    """The source positions OpenCV's nearest-neighbour ``resize`` (``interpolation``) reads
+    along one axis of ``n_in`` pixels shrunk to ``n_out``: a ramp resized."""
+    ramp = np.arange(n_in, dtype=np.float32)[None, :]  # exact positions below 2**24
+    picked: NDArray[np.float32] = cv2.resize(ramp, (n_out, 1), interpolation=interpolation)[0]
+    return picked.astype(np.intp)
+
+
+def _plane_gather(
+    width: int, height: int, rows: NDArray[np.intp], cols: NDArray[np.intp] | None
+) -> _PlaneGather:
+    # Applied to the gathered rows: the columns across, the rows kept as they are.
+    nearest = cols is not None and all(
+        np.array_equal(_nearest_picks(n_in, len(wanted), cv2.INTER_NEAREST_EXACT), wanted)
+        for n_in, wanted in ((width, cols), (len(rows), np.arange(len(rows))))
+    )
+    return _PlaneGather(width, height, rows, cols, nearest)
 
 
 def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
@@ -161,21 +193,68 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
     else:
         return None
     x, y = linear_axis(size[0], frame.width), linear_axis(size[1], frame.height)
-    shift = (
-        round(np.log2(frame.width / frame.planes[1].width)),
-        round(np.log2(frame.height / frame.planes[1].height)),
-    )
-    if x.weight_high.any() or y.weight_high.any():
+    chroma = frame.planes[1]
+    shift_x = round(np.log2(frame.width / chroma.width))
+    shift_y = round(np.log2(frame.height / chroma.height))
+    whole_rows = bool(x.weight_high.any() or y.weight_high.any())
+    if whole_rows:
         # Blends (1920 -> 256 is 7.5): the rows the resize reads, whole, for OpenCV's own
         # resize (blending in numpy was bit-exact too, but slower than converting).
-        rows = np.unique(np.concatenate([y.low, y.high]))
-        return _Gather(rows, None, shift, "yuv444p" if repeat == 1 else "yuv422p", 1)
-    return _Gather(y.low, x.low, shift, layout, repeat)
+        rows, cols = np.unique(np.concatenate([y.low, y.high])), None
+        layout, repeat = ("yuv444p" if repeat == 1 else "yuv422p"), 1
+    else:
+        rows, cols = y.low, x.low
+    planes = (
+        _plane_gather(frame.width, frame.height, rows, cols),
+        *(
+            _plane_gather(
+                chroma.width,
+                chroma.height,
+                rows >> shift_y,
+                None if cols is None else cols >> shift_x,
+            )
+            for _ in range(2)
+        ),
+    )
+    return _Gather(planes, rows, layout, repeat, whole_rows)  # type: ignore[arg-type]
 
 
 def _plane(frame: av.VideoFrame, index: int) -> NDArray[np.uint8]:
     plane = frame.planes[index]
     return np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size)
+
+
+def _pixels(frame: av.VideoFrame, rows: int) -> NDArray[np.uint8]:
+    """The first ``rows`` rows of a packed 3-byte picture (bgr24), without a copy."""
+    return _plane(frame, 0)[:rows, : frame.width * 3].reshape(rows, frame.width, 3)
+
+
+def _gather_plane(
+    source: NDArray[np.uint8], gather: _PlaneGather, repeat: int, samples: NDArray[np.uint8]
+) -> None:
+    """Copy what ``gather`` reads of one plane into the top left of ``samples`` (each
+    column ``repeat`` times)."""
+    n = len(gather.rows)
+    if gather.cols is None:  # whole rows: a memcpy each, straight into the samples
+        if source.shape[1] == samples.shape[1]:
+            np.take(source, gather.rows, axis=0, out=samples[:n], mode="clip")
+        else:
+            samples[:n, : gather.width] = np.take(source, gather.rows, axis=0)[:, : gather.width]
+        return
+    m = len(gather.cols)
+    # The rows first, whole (a memcpy each streams from memory; picking single pixels
+    # from a cold picture stalls on every row), then the columns from those warm rows.
+    rows = np.take(source, gather.rows, axis=0)[:, : gather.width]
+    picked = (
+        cv2.resize(rows, (m, n), interpolation=cv2.INTER_NEAREST_EXACT)
+        if gather.nearest
+        else np.take(rows, gather.cols, axis=1)
+    )
+    if repeat == 1:
+        samples[:n, :m] = picked
+    else:  # each sample twice: pixel pairs share one chroma sample
+        for offset in range(repeat):
+            samples[:n, offset : m * repeat : repeat] = picked
 
 
 class AnalysisRenderer:
@@ -191,11 +270,12 @@ class AnalysisRenderer:
     The default converts only what the resize reads, with the same FFmpeg converter (each
     sample keeping the chroma the full-size conversion gives it): where the scale factor
     is a whole number in both directions (1280x720, 3840x2160, no scaling) the resize
-    reads single pixels, and only those are gathered and converted; elsewhere (1920x1080
-    is 7.5) the rows it reads are converted whole (288 of 1080) into a full-size picture
-    that OpenCV's resize then shrinks. Bit for bit the same image (``tests/test_scenes.py``
-    pins it). Pictures FFmpeg converts with interpolation (odd heights, full range,
-    10-bit, NV12, RGB) take the exact path.
+    reads single pixels, and only those are gathered (by OpenCV's nearest-neighbour resize
+    where it picks the same pixels, as it does at odd whole-number factors) and converted;
+    elsewhere (1920x1080 is 7.5) the rows it reads are converted whole (288 of 1080) into
+    a full-size picture that OpenCV's resize then shrinks. Bit for bit the same image
+    (``tests/test_scenes.py`` pins it). Pictures FFmpeg converts with interpolation (odd
+    heights, full range, 10-bit, NV12, RGB) take the exact path.
     """
 
     def __init__(self, longer_side_px: int, rotation_deg: int, *, exact: bool) -> None:
@@ -204,7 +284,7 @@ class AnalysisRenderer:
         self.exact = exact
         self._scale = VideoReformatter()
         self._convert = VideoReformatter()
-        self._geometry: tuple[int, int, str, int, int] | None = None
+        self._geometry: tuple[Any, ...] | None = None
         self._size = (0, 0)
         self._gather: _Gather | None = None
         self._samples: av.VideoFrame | None = None
@@ -218,6 +298,7 @@ class AnalysisRenderer:
             frame.format.name,
             frame.colorspace,
             frame.color_range,
+            *(plane.line_size for plane in frame.planes),
         )
         if geometry != self._geometry:
             self._prepare(frame, geometry)
@@ -244,42 +325,42 @@ class AnalysisRenderer:
         mean, deviation = cv2.meanStdDev(luma)
         return float(mean[0, 0]), float(deviation[0, 0])
 
-    def _prepare(self, frame: av.VideoFrame, geometry: tuple[int, int, str, int, int]) -> None:
+    def _prepare(self, frame: av.VideoFrame, geometry: tuple[Any, ...]) -> None:
         self._geometry = geometry
         self._size = analysis_size(frame.width, frame.height, self.longer_side_px)
-        self._gather = None if self.exact else _gather_for(frame, self._size)
-        if self._gather is not None:
-            k = self._gather.repeat
-            rows = len(self._gather.rows)
-            cols = frame.width if self._gather.cols is None else len(self._gather.cols)
+        gather = self._gather = None if self.exact else _gather_for(frame, self._size)
+        if gather is not None:
+            rows = len(gather.rows)
+            luma = gather.planes[0]
+            cols = frame.width if luma.cols is None else len(luma.cols)
             # An even height: FFmpeg converts odd heights another way (interpolating).
-            self._samples = av.VideoFrame(cols * k, rows + rows % 2, self._gather.layout)
+            self._samples = av.VideoFrame(cols * gather.repeat, rows + rows % 2, gather.layout)
             self._samples.colorspace = frame.colorspace
             self._samples.color_range = frame.color_range
-            if self._gather.cols is None:  # the rows land in a full-size picture
+            if gather.whole_rows:  # the rows land in a full-size picture
                 self._full = np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _gathered(self, frame: av.VideoFrame, gather: _Gather) -> NDArray[np.uint8]:
         samples = self._samples
         assert samples is not None  # made with the gather
-        rows, cols, k = gather.rows, gather.cols, gather.repeat
-        shift_x, shift_y = gather.chroma_shift
-        for index in range(3):
-            r = rows if index == 0 else rows >> shift_y
-            picked = np.take(_plane(frame, index), r, axis=0)  # whole rows: a memcpy each
-            if cols is None:
-                picked = picked[:, : frame.planes[index].width]
-            else:
-                c = np.repeat(cols, k) if index == 0 else cols >> shift_x
-                picked = np.take(picked, c, axis=1)
-            _plane(samples, index)[: picked.shape[0], : picked.shape[1]] = picked
-        converted = self._convert.reformat(samples, format="bgr24", threads=1).to_ndarray()
-        if cols is not None:
-            return np.ascontiguousarray(converted[: len(rows), ::k], dtype=np.uint8)
+        for index, plane in enumerate(gather.planes):
+            repeat = gather.repeat if index == 0 else 1
+            _gather_plane(_plane(frame, index), plane, repeat, _plane(samples, index))
+        converted = self._convert.reformat(samples, format="bgr24", threads=1)
+        rows = len(gather.rows)
+        pixels = _pixels(converted, rows)
+        if not gather.whole_rows:
+            if gather.repeat == 1:
+                return pixels.copy()
+            # Every other pixel (each pair is one sample): OpenCV's nearest-neighbour
+            # resize by a half reads pixels 0, 2, 4 ... and is faster than numpy's copy.
+            size = (converted.width // gather.repeat, rows)
+            half = cv2.resize(pixels, size, interpolation=cv2.INTER_NEAREST)
+            return half.astype(np.uint8, copy=False)
         # The converted rows in a full-size picture: OpenCV's resize reads only them.
         full = self._full
         assert full is not None  # made with a whole-row gather
-        full[rows] = converted[: len(rows)]
+        full[gather.rows] = pixels
         small = cv2.resize(full, self._size, interpolation=cv2.INTER_LINEAR)
         return small.astype(np.uint8, copy=False)
 
