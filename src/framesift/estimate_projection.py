@@ -282,6 +282,13 @@ def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibra
     return sum(costs) / len(costs) if costs else 1.0
 
 
+_PRIOR_CUTS = 3
+"""Kept frames per cut start from this many cuts that each keep their scene's start (the
+ingest's own rule): a stretch of a few cuts that happen to fall on interval ticks, or on
+fades into a tick, says little (the 55-s trailer's first 20 s kept almost nothing for its
+cuts; over the whole trailer, two cuts in three added a frame)."""
+
+
 @dataclass(frozen=True)
 class _Pooled:
     """The calibrations' measures, pooled."""
@@ -319,8 +326,7 @@ class _Pooled:
             kept_per_s=kept / sampled_s if sampled_s else 0.0,
             tick_share=sum(k.interval_kept for k in kept_counts) / ticks if ticks else 0.0,
             other_per_s=other / sampled_s if sampled_s else 0.0,
-            # No cut calibrated: a cut keeps its scene's start (the ingest's own rule).
-            other_per_cut=other / cuts if cuts else 1.0,
+            other_per_cut=(other + _PRIOR_CUTS) / (cuts + _PRIOR_CUTS),
             kept_per_scene=kept / (cuts + len(kept_counts)) if kept_counts else 1.0,
             per_thumb=sum(c.thumbnail_bytes for c in calibration)
             / max(1, sum(c.kept for c in calibration)),
