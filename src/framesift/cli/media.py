@@ -208,7 +208,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     calibrated = ", ".join(f"{c.video_s:.0f} s of {c.source_url}" for c in estimate.calibration)
     echo(
         f"{estimate}\nmeasured on: {calibrated or 'nothing readable'} "
-        f"(the estimate took {estimate.cpu_s:.1f} CPU s)"
+        f"(the estimate itself: {estimate.cpu_s:.1f} CPU seconds)"
     )
     return EXIT_OK
 
