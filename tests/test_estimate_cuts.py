@@ -29,9 +29,9 @@ def test_kept_frames_follow_each_videos_own_cuts(tmp_path: Path) -> None:
     busy = media.make_cuts_video(
         tmp_path,
         colours_or_patterns=[
-            "checkerboard", (200, 40, 40), "gradient", (40, 200, 40),
-            "stripes", (40, 40, 200), "rings", (220, 220, 40),
-        ],  # fmt: skip
+            *("checkerboard", (200, 40, 40), "gradient", (40, 200, 40)),
+            *("stripes", (40, 40, 200), "rings", (220, 220, 40)),
+        ],
         frames_per_scene=[42] * 8,  # cuts between the interval's ticks
         gop=42,
         name="busy.mp4",
@@ -41,7 +41,8 @@ def test_kept_frames_follow_each_videos_own_cuts(tmp_path: Path) -> None:
     cuts = real.scenes.height - 1
     assert cuts == 7
     scan = scan_keyframes(Source(str(busy.path)), fs.probe(str(busy.path)), spec)
-    assert scan is not None and scan.cuts == cuts
+    assert scan is not None
+    assert scan.cuts == cuts
     estimate = estimate_collection([str(calm.path), str(busy.path)], spec, calibrate_videos=1)
     assert [c.source_url for c in estimate.calibration] == [str(calm.path)]
     predicted = estimate.videos.filter(estimate.videos["source_url"] == str(busy.path))
