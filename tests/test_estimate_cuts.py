@@ -62,8 +62,7 @@ def test_a_busy_machine_does_not_lower_the_quiet_cores() -> None:
     """One thread of work, the machine's cores all taken by other processes: it gets less
     than a core, and would get one on a quiet machine."""
     hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        for _ in range(usable_cores())
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(usable_cores())
     ]
     try:
         time.sleep(0.2)
