@@ -183,6 +183,7 @@ def test_cli_estimate_shows_its_range_and_cpu_time(
     assert re.search(r"MB in the catalog \([\d.]+-[\d.]+\)", totals), totals
     assert re.search(r"CPU min \([\d.]+-[\d.]+\)", totals), totals
     assert out.count("CPU s)") == 2  # each video's CPU seconds beside its wall seconds
+    assert re.search(r"the estimate itself: [\d.]+ CPU seconds", out), out
 
 
 @pytest.mark.parametrize("full_frames", [False, True], ids=["thumbnails", "full frames"])

@@ -5,9 +5,10 @@ The start of a few videos is then sampled for real with the same settings (``cal
 seconds each), which measures what cannot be read from headers: frames kept per second of
 video (intervals, scene cuts, near-duplicates), bytes per table row, the bytes every video
 costs whatever its length, and the CPU seconds of decoding and analysis per pixel of video.
-Every video is also looked at on its own: a few frames spread over it are encoded as kept
-frames are (its bytes per kept frame, :mod:`framesift.estimate_pictures`) and its first
-``look_s`` seconds are sampled (its decode cost). :mod:`framesift.estimate_projection`
+Every video is also looked at on its own: frames spread over it are encoded as kept
+frames are (its bytes per kept frame, :mod:`framesift.estimate_pictures`), the detector
+runs over its keyframes (its scene cuts, :mod:`framesift.estimate_keyframes`) and its
+first ``look_s`` seconds are sampled (its decode cost). :mod:`framesift.estimate_projection`
 scales all that to each video.
 
 Two calibrations measure that start (a :data:`Calibrator` is either):
@@ -21,10 +22,11 @@ Two calibrations measure that start (a :data:`Calibrator` is either):
   estimate`` and the notebook's estimator use it (:func:`framesift.batch.estimate_ingest`).
 
 Time is measured in CPU seconds (all threads of this process), which a busy machine barely
-changes, and turned into wall time by the cores the calibration's work got; each estimate
-gives both. How sure: each calibrated video alone also gives a projection of the whole
-collection; the lowest and highest of those are the estimate's range
-(:attr:`CollectionEstimate.ranges`).
+changes, and turned into wall time by the cores the calibration's work would have got on
+a quiet machine (:mod:`framesift.estimate_cores`); each estimate gives both, and its own
+cost (:attr:`CollectionEstimate.cpu_s`). How sure: each calibrated video alone also gives
+a projection of the whole collection; the lowest and highest of those are the estimate's
+range (:attr:`CollectionEstimate.ranges`).
 """
 
 from __future__ import annotations
@@ -41,12 +43,15 @@ import polars as pl
 from framesift.analysis import reselect
 from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
 from framesift.errors import FramesiftError, SettingsError
+from framesift.estimate_cores import ThreadWatch, cores_got
+from framesift.estimate_keyframes import scan_keyframes
 from framesift.estimate_pictures import measure_picture_bytes, points_for
 from framesift.estimate_projection import (
     Calibration,
     Calibrator,
     CollectionEstimate,
     CompactionCost,
+    KeptCount,
     Looks,
     project,
 )
@@ -73,12 +78,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def cores_got(cpu_s: float, wall_s: float) -> float:
-    """CPU seconds per wall second that work got: the cores it kept busy (1.0 when too
-    short to tell)."""
-    return cpu_s / wall_s if wall_s > 0.05 and cpu_s > 0 else 1.0
-
-
 def interval_kept(frames: pl.DataFrame) -> int:
     """How many of the kept ``frames`` the interval clock chose (among other reasons)."""
     if frames.is_empty():
@@ -99,6 +98,12 @@ def calibrate_sampling(
     files, nor text); ``analyzers`` run on the kept frames, their time included."""
     sink = MemoryImageSink()
     marks: list[tuple[float, float]] = []  # (wall, CPU) at each progress report
+    threads = ThreadWatch()  # the decoder's threads live while the pass reports
+
+    def heard(done: float, total: float) -> None:
+        marks.append((time.perf_counter(), time.process_time()))
+        threads.mark()
+
     started, started_cpu = time.perf_counter(), time.process_time()
     with AnalyzerRunner.of(analyzers or AnalyzerSpec()) as runner:
         streaming = bool(runner.analyzers) and not spec.decode.fast
@@ -108,7 +113,7 @@ def calibrate_sampling(
             sink=sink,
             media=media,
             until_s=seconds,
-            progress=lambda done, total: marks.append((time.perf_counter(), time.process_time())),
+            progress=heard,
             consumers=(runner,) if streaming else (),
         ).result()
         if streaming:
@@ -133,9 +138,10 @@ def calibrate_sampling(
         pixels=media.video.width * media.video.height,
         cpu_s=ended_cpu - loop_start_cpu,
         setup_cpu_s=loop_start_cpu - started_cpu,
-        cores=cores_got(ended_cpu - loop_start_cpu, ended - loop_start),
+        cores=threads.quiet_cores(ended_cpu - loop_start_cpu, ended - loop_start),
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
+        cuts=max(0, result.scenes.height - 1),
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
         fps=media.video.fps,
@@ -175,6 +181,7 @@ def estimate_collection(
     estimate. ``compact_after``: the ingest's own (a batch of that many videos or more ends
     with a compaction, which the ingest calibration measures).
     """
+    started_cpu = time.process_time()
     spec = spec or SamplingSpec()
     calibrate = calibrate or functools.partial(calibrate_sampling, analyzers=analyzers)
     media: list[tuple[Source, MediaInfo]] = []
@@ -206,10 +213,18 @@ def estimate_collection(
             )
             for s, info in readable
         ),
+        tuple(scan_keyframes(source, info, spec) for source, info in readable),
     )
-    kept = [(c.kept, c.interval_kept) for c in calibration]
+    kept = [KeptCount(c.kept, c.interval_kept, c.cuts) for c in calibration]
     estimate = project(
-        [m for _, m in readable], calibration, kept, spec, failed, looks, compact_after
+        [m for _, m in readable],
+        calibration,
+        kept,
+        spec,
+        failed,
+        looks,
+        compact_after,
+        time.process_time() - started_cpu,
     )
     logger.info("estimate: %s", estimate)
     return estimate
@@ -219,14 +234,17 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
     """The same collection with other selection settings (interval, threshold, minimum scene
     length, near-duplicate bits, representatives): the kept frames of the calibrated
     stretches are re-selected from their analysis, nothing is decoded again. Bytes per kept
-    frame, image settings and the decode cost stay as measured."""
-    kept: list[tuple[int, int]] = []
+    frame, image settings, each video's scene cuts (counted with the first settings) and
+    the decode cost stay as measured."""
+    kept: list[KeptCount] = []
     for c in estimate.calibration:
         require_full_pass(c.mode, c.source_url)
         if c.analysis is None:
             raise SettingsError(f"re-estimating needs the analysis of {c.source_url}'s calibration")
         frames = reselect(c.analysis, spec, detector=estimate.spec.detector, fps=c.fps).frames
-        kept.append((frames.height, interval_kept(frames)))
+        # Cuts as the keyframe scans counted them, with the first settings: the new kept
+        # frames per such cut carry the new settings to every scanned video.
+        kept.append(KeptCount(frames.height, interval_kept(frames), c.cuts))
     return project(
         estimate.media,
         estimate.calibration,
@@ -235,6 +253,7 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
         estimate.failed,
         estimate.looks,
         estimate.compact_after,
+        estimate.cpu_s,
     )
 
 

@@ -4,19 +4,21 @@ A collection estimate knows how many frames a video will keep (from its duration
 the calibration measured), but not what its pictures weigh: a cartoon's thumbnail is a
 third of a street scene's, and a video's first seconds (a title, a fade-in) are often
 lighter than the rest. So a few frames spread evenly over the whole video are decoded (a
-seek to the keyframe before each point, then forward to it; at most half a second of video
-per point, or ``_PIXELS_PER_VIDEO`` pixels spread over the points, whichever is more, so a
-long group of pictures costs no more; when a point stops short of its time the next one
-goes on from there), rendered at the settings' thumbnail size (and full size, when full
-frames are kept) and encoded exactly as an ingest encodes a kept frame: their mean encoded
-size is the video's bytes per kept frame. How many points: :func:`points_for` (sixteen came
-within 5% of the mean thumbnail of every short clip of the estimate's benchmark, eight
-within 19%; a ten-minute film needed about fifty: sixteen said 17.3 KB, forty-eight
-12.0 KB, its ingest 12.7 KB).
+seek to the keyframe before each point, then forward to the first picture at or after it,
+B pictures skipped on the way as the fast scan skips them, so reaching a point costs a
+third to a half of the pictures before it in its group; at most ``_MAX_SECONDS_PER_POINT``
+of video per point: when a point stops short of its time the next one goes on from there),
+rendered at the settings' thumbnail size (and full size, when full frames are kept) and
+encoded exactly as an ingest encodes a kept frame: their mean encoded size is the video's
+bytes per kept frame. Every point is reached: a cap of half a second after the keyframe
+(the earlier rule) weighed the start of each group of pictures, which on the trailer's
+40-s cut (a keyframe at each cut, scenes opening on fades and titles) said 8.7 KB where
+its kept frames weigh 15 KB; reached, 14.6 KB. How many points: :func:`points_for`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +36,7 @@ __all__ = ["PictureBytes", "measure_picture_bytes", "points_for"]
 
 logger = logging.getLogger(__name__)
 
-_MAX_SECONDS_PER_POINT = 0.5
-_PIXELS_PER_VIDEO = 200e6
+_MAX_SECONDS_PER_POINT = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ class PictureBytes:
 
 
 def points_for(duration_s: float | None, *, least: int = 16, most: int = 64) -> int:
-    """How many points to measure a video at: one per ten seconds, ``least`` to ``most``."""
-    return max(least, min(most, round((duration_s or 0.0) / 10.0)))
+    """How many points to measure a video at: one per fifteen seconds, ``least`` to
+    ``most`` (a ten-minute video: forty, about 5% of its ingest's CPU seconds at 720p)."""
+    return max(least, min(most, round((duration_s or 0.0) / 15.0)))
 
 
 def _points(media: MediaInfo, count: int) -> Iterator[float]:
@@ -99,12 +101,10 @@ def measure_picture_bytes(
     image = spec.image
     sizes: list[int] = []
     seen: set[int] = set()
-    pixels = max(1, video.width * video.height)
-    most = max(
-        2, round(_MAX_SECONDS_PER_POINT * video.fps), int(_PIXELS_PER_VIDEO / pixels / count)
-    )
+    most = max(2, round(_MAX_SECONDS_PER_POINT * video.fps))
+    references_only = dataclasses.replace(spec.decode, fast=True)  # B pictures skipped
     try:
-        with VideoDecoder(source, media, spec.decode, threads=1) as decoder:
+        with VideoDecoder(source, media, references_only, threads=1) as decoder:
             for frame in _spread_frames(decoder, _points(media, count), most):
                 if frame.pts in seen or frame.frame.is_corrupt:
                     continue  # the same frame again (one group of pictures), or damaged

@@ -3,11 +3,14 @@ values of an estimate (:class:`Calibration`, :class:`CollectionEstimate`) and th
 projection (:func:`project`).
 
 Each video's estimate scales the pooled measures by its own duration, frame rate and size:
-kept frames from the interval clock's ticks (known from the duration) plus the other
-reasons' rate; bytes per kept frame from pictures spread over the video itself
-(:mod:`framesift.estimate_pictures`); CPU seconds per pixel from a short look at its start,
-corrected by how the calibrated videos' looks compared with their calibration; wall time
-as those CPU seconds over the cores the calibration's work got. Per catalog: its
+kept frames from the interval clock's ticks (known from the duration) plus its scene cuts,
+counted by the detector on its keyframes (:mod:`framesift.estimate_keyframes`; else the
+calibration's rate of other reasons per second); bytes per kept frame from pictures spread
+over the video itself (:mod:`framesift.estimate_pictures`);
+CPU seconds per pixel from a short look at its start, corrected by how the calibrated
+videos' looks compared with their calibration; wall time as those CPU seconds over the
+cores the calibration's work would have got on a quiet machine (its threads' time on a
+core and waiting for one, per wall second), at most the cores this process may use. Per catalog: its
 description file, and the compaction an ingest of ``compact_after`` or more videos ends
 with. Each calibrated video alone gives one projection of the whole collection; the lowest
 and highest of those (and the pooled one) are the estimate's range.
@@ -16,11 +19,14 @@ and highest of those (and the pooled one) are the estimate's range.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import polars as pl
 
+from framesift.estimate_keyframes import KeyframeScan
 from framesift.estimate_pictures import PictureBytes
 from framesift.fullpass import FULL_PASS_MODE
 from framesift.probe import MediaInfo
@@ -34,8 +40,10 @@ __all__ = [
     "Calibrator",
     "CollectionEstimate",
     "CompactionCost",
+    "KeptCount",
     "Looks",
     "project",
+    "usable_cores",
 ]
 
 ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
@@ -89,6 +97,7 @@ class Calibration:
     text_cpu_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
     cores: float = 1.0  # CPU seconds per wall second the work got (the best repeat)
     interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
+    cuts: int = 0  # scene cuts in the stretch
     compaction: CompactionCost | None = None  # measured by the ingest calibration
     analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
     """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
@@ -105,14 +114,23 @@ Calibrator = Callable[[Source, MediaInfo, SamplingSpec, float], Calibration]
 (with its text settings bound)."""
 
 
+class KeptCount(NamedTuple):
+    """What one calibrated stretch kept with some selection settings."""
+
+    kept: int
+    interval_kept: int  # of those, chosen by the interval clock
+    cuts: int  # scene cuts in the stretch, with the settings the keyframe scans ran with
+
+
 @dataclass(frozen=True)
 class Looks:
     """What was measured of each video of a collection on its own (None where nothing):
-    a short look at its start (its decode cost) and pictures spread over it (its bytes per
-    kept frame)."""
+    a short look at its start (its decode cost), pictures spread over it and its keyframe
+    scan (its scene cuts, and more pictures: its bytes per kept frame)."""
 
     starts: tuple[Calibration | None, ...] = ()
     pictures: tuple[PictureBytes | None, ...] = ()
+    keyframes: tuple[KeyframeScan | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,8 @@ class CollectionEstimate:
     video: how sure the estimate is (a single calibrated video gives no range)."""
     compact_after: int | None = 64
     """The ingest compacts the catalog after a batch of this many videos (None: never)."""
+    cpu_s: float = field(default=0.0, compare=False)
+    """What the estimate itself cost, CPU seconds of this process (0: not measured)."""
 
     @property
     def totals(self) -> dict[str, float]:
@@ -147,17 +167,26 @@ class CollectionEstimate:
             f"{int(t['videos'])} videos, {t['hours']:.2f} h of footage: ~{int(t['kept_frames'])} "
             f"kept frames{span('kept_frames', 1, '.0f')}, ~{t['bytes'] / 1e6:.2f} MB in the "
             f"catalog{span('bytes', 1e6, '.2f')}, ~{t['seconds'] / 60:.1f} min"
-            f"{span('seconds', 60, '.1f')} of ingest in one process here "
+            f"{span('seconds', 60, '.1f')} of ingest in one process on this machine when quiet "
             f"(~{t['cpu_seconds'] / 60:.1f} CPU min{span('cpu_seconds', 60, '.1f')}; "
             f"{len(self.failed)} unreadable)"
         )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _cores(calibration: Sequence[Calibration]) -> float:
-    """The cores the calibrations' work got, pooled by CPU seconds."""
+    """The cores the calibrations' work gets, pooled by CPU seconds, at most the cores
+    this process may use."""
     cpu = sum(c.cpu_s + c.setup_cpu_s + c.other_cpu_s for c in calibration)
     wall = sum((c.cpu_s + c.setup_cpu_s + c.other_cpu_s) / c.cores for c in calibration)
-    return cpu / wall if wall > 0 else 1.0
+    return min(float(usable_cores()), cpu / wall) if wall > 0 else 1.0
 
 
 def _totals(
@@ -194,19 +223,21 @@ def _interval_ticks(seconds: float, interval_s: float) -> int:
 def project(
     media: Sequence[MediaInfo],
     calibration: Sequence[Calibration],
-    kept_counts: Sequence[tuple[int, int]],
+    kept_counts: Sequence[KeptCount],
     spec: SamplingSpec,
     failed: Sequence[tuple[str, str]],
     looks: Looks,
     compact_after: int | None,
+    cpu_s: float = 0.0,
 ) -> CollectionEstimate:
     """Scale what the calibrated stretches measured (with ``kept_counts``: their kept
-    frames, and how many of those the interval clock chose) to every video of ``media``;
-    each calibration alone gives one end of the range."""
+    frames with ``spec``) to every video of ``media``; each calibration alone gives one
+    end of the range. ``cpu_s``: what measuring all that cost."""
     calibration = tuple(calibration)
-    starts = looks.starts or (None,) * len(media)
-    pictures = looks.pictures or (None,) * len(media)
-    looks = Looks(tuple(starts), tuple(pictures))
+    none = (None,) * len(media)
+    looks = Looks(
+        tuple(looks.starts or none), tuple(looks.pictures or none), tuple(looks.keyframes or none)
+    )
     videos = _videos(media, calibration, kept_counts, looks, spec.interval_s)
     ranges: dict[str, tuple[float, float]] = {}
     if len(calibration) > 1:
@@ -227,6 +258,7 @@ def project(
         looks,
         ranges,
         compact_after,
+        cpu_s,
     )
 
 
@@ -250,6 +282,13 @@ def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibra
     return sum(costs) / len(costs) if costs else 1.0
 
 
+_PRIOR_CUTS = 3
+"""Kept frames per cut start from this many cuts that each keep their scene's start (the
+ingest's own rule): a stretch of a few cuts that happen to fall on interval ticks, or on
+fades into a tick, says little (the 55-s trailer's first 20 s kept almost nothing for its
+cuts; over the whole trailer, two cuts in three added a frame)."""
+
+
 @dataclass(frozen=True)
 class _Pooled:
     """The calibrations' measures, pooled."""
@@ -257,6 +296,8 @@ class _Pooled:
     kept_per_s: float
     tick_share: float  # kept frames per tick of the interval clock (0: no clock)
     other_per_s: float  # kept frames per second for the other reasons
+    other_per_cut: float  # kept frames for the other reasons per scene cut
+    kept_per_scene: float  # kept frames per scene (without an interval clock)
     per_thumb: float
     per_frame_table: float
     overhead: float
@@ -270,7 +311,7 @@ class _Pooled:
     def of(
         cls,
         calibration: Sequence[Calibration],
-        kept_counts: Sequence[tuple[int, int]],
+        kept_counts: Sequence[KeptCount],
         interval_s: float | None,
     ) -> _Pooled:
         sampled_s = sum(c.video_s for c in calibration)
@@ -278,11 +319,15 @@ class _Pooled:
         ticks = (
             sum(_interval_ticks(c.video_s, interval_s) for c in calibration) if interval_s else 0
         )
-        kept = sum(k for k, _ in kept_counts)
+        kept = sum(k.kept for k in kept_counts)
+        other = sum(k.kept - k.interval_kept for k in kept_counts)
+        cuts = sum(k.cuts for k in kept_counts)
         return cls(
             kept_per_s=kept / sampled_s if sampled_s else 0.0,
-            tick_share=sum(i for _, i in kept_counts) / ticks if ticks else 0.0,
-            other_per_s=sum(k - i for k, i in kept_counts) / sampled_s if sampled_s else 0.0,
+            tick_share=sum(k.interval_kept for k in kept_counts) / ticks if ticks else 0.0,
+            other_per_s=other / sampled_s if sampled_s else 0.0,
+            other_per_cut=(other + _PRIOR_CUTS) / (cuts + _PRIOR_CUTS),
+            kept_per_scene=kept / (cuts + len(kept_counts)) if kept_counts else 1.0,
             per_thumb=sum(c.thumbnail_bytes for c in calibration)
             / max(1, sum(c.kept for c in calibration)),
             per_frame_table=sum(c.table_bytes for c in calibration)
@@ -298,43 +343,51 @@ class _Pooled:
             cores=_cores(calibration),
         )  # fmt: skip
 
-    def kept(self, duration_s: float, interval_s: float | None) -> int:
+    def kept(self, duration_s: float, interval_s: float | None, cuts: int | None) -> int:
         """The interval clock keeps a known number of frames (less the near-duplicates it
-        skipped); the other reasons (scene starts, representatives) scale with duration."""
+        skipped); the other reasons (scene starts, representatives) follow the video's own
+        scene cuts where they were counted, else scale with duration."""
         if interval_s and self.tick_share:
             ticks = _interval_ticks(duration_s, interval_s)
-            return round(ticks * self.tick_share + duration_s * self.other_per_s)
+            other = cuts * self.other_per_cut if cuts is not None else duration_s * self.other_per_s
+            return round(ticks * self.tick_share + other)
+        if cuts is not None and not interval_s:
+            return round((cuts + 1) * self.kept_per_scene)
         return round(duration_s * self.kept_per_s)
 
 
 def _videos(
     media: Sequence[MediaInfo],
     calibration: Sequence[Calibration],
-    kept_counts: Sequence[tuple[int, int]],
+    kept_counts: Sequence[KeptCount],
     looks: Looks,
     interval_s: float | None,
 ) -> pl.DataFrame:
     """One estimated row per video from the pooled measures of ``calibration``, with each
-    video's own bytes per kept frame and decode cost where they were measured."""
+    video's own scene cuts, bytes per kept frame and decode cost where they were measured."""
     pooled = _Pooled.of(calibration, kept_counts, interval_s)
     by_url = {look.source_url: look for look in looks.starts if look is not None}
     cost_ratio = _cost_ratio(calibration, by_url)
     own_calibration = {c.source_url: (c, k) for c, k in zip(calibration, kept_counts, strict=True)}
     rows = []
-    for info, look, pictures in zip(media, looks.starts, looks.pictures, strict=True):
+    for info, look, pictures, scan in zip(
+        media, looks.starts, looks.pictures, looks.keyframes, strict=True
+    ):
         duration = info.duration_s or 0.0
         frames = duration * info.video.fps
         pixels = info.video.width * info.video.height
-        kept = pooled.kept(duration, interval_s)
+        kept = pooled.kept(duration, interval_s, scan.cuts if scan is not None else None)
         thumb = pictures.bytes_per_frame if pictures is not None else pooled.per_thumb
         own_cost = _per_pixel(look) if look is not None else None
         frame_cost = own_cost * cost_ratio * 1e6 if own_cost else pooled.cost
         own = own_calibration.get(look.source_url if look is not None else info.url)
         if own is not None:  # a calibrated video: its own measures, scaled to its length
-            c, (own_kept, _) = own
-            kept = round(own_kept * duration / c.video_s) if c.video_s else kept
+            c, count = own
+            seen_whole = c.video_s >= 0.95 * duration
+            if seen_whole or scan is None:
+                kept = round(count.kept * duration / c.video_s) if c.video_s else kept
             frame_cost = (_per_pixel(c) or 0.0) * 1e6 or pooled.cost
-            if pictures is None or c.video_s >= 0.95 * duration:  # seen whole: its own
+            if pictures is None or seen_whole:  # seen whole: its own
                 thumb = _per_thumb(c) or thumb
         cpu = (
             pooled.fixed_cpu_s

@@ -17,8 +17,9 @@ decode-and-analysis cost per pixel, the set-up and the per-video work around the
 (fingerprint, parts, commit) are the means of the two longer runs. Text extraction
 (subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
 video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
-work got (CPU seconds per wall second, the better of the two runs) turn CPU seconds into
-wall time.
+work would have got on a quiet machine (CPU seconds per wall second, raised by the time its
+threads waited for a core: :mod:`framesift.estimate_cores`; the better of the two runs)
+turn CPU seconds into wall time.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ from framesift.estimate import (
     Calibration,
     CollectionEstimate,
     CompactionCost,
-    cores_got,
     estimate_collection,
     interval_kept,
 )
+from framesift.estimate_cores import ThreadWatch
 from framesift.probe import MediaInfo
 from framesift.progress import SAMPLE, ProgressEvent, SecondsProgress
 from framesift.sample import SampleResult, SamplingPass
@@ -72,7 +73,8 @@ def estimate_ingest(
     """:func:`framesift.estimate.estimate_collection` calibrated by :func:`calibrate_ingest`:
     kept frames, every byte a catalog will hold and the time (CPU and wall) of
     ``ingest(sources, catalog, spec, text=text, analyzers=analyzers,
-    compact_after=compact_after)`` in one process here, with a range."""
+    compact_after=compact_after)`` in one process on this machine when it is quiet,
+    with a range."""
     return estimate_collection(
         sources,
         spec,
@@ -123,6 +125,7 @@ def calibrate_ingest(
         setup_cpu_s=(full.setup_cpu_s + half.setup_cpu_s) / 2,
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
+        cuts=max(0, result.scenes.height - 1),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
         table_bytes=row_bytes,
         fps=media.video.fps,
@@ -211,6 +214,7 @@ class _Stretch:
     call: _Clock = _ZERO  # the whole ingest call: the video, and the catalog's set-up
     compact_cpu_s: float = 0.0
     segments: int = 0
+    threads: ThreadWatch = field(default_factory=ThreadWatch)  # the call's start, the pass
     sizes: dict[str, int] = field(default_factory=dict)
     stages: dict[str, list[_Clock]] = field(default_factory=dict)
 
@@ -228,6 +232,7 @@ class _Stretch:
 
         def heard(done_s: float, total_s: float) -> None:
             self.loop_started = self.loop_started or _Clock.now()
+            self.threads.mark()  # while the decoder's threads live
             if progress is not None:
                 progress(done_s, total_s)
 
@@ -280,7 +285,8 @@ class _Stretch:
 
     @property
     def cores(self) -> float:
-        return cores_got(self.call.cpu, self.call.wall)
+        """The cores the call would have got on a quiet machine."""
+        return self.threads.quiet_cores(self.call.cpu, self.call.wall)
 
     @property
     def other_cpu_s(self) -> float:
@@ -304,6 +310,7 @@ def _ingest_stretch(
     url = f"{_MEMORY_ROOT}/{uuid.uuid4().hex}"
     memory = fsspec.filesystem("memory")
     try:
+        run.threads.mark()
         before = _Clock.now()
         summary = ingest(
             [source.url],

@@ -194,6 +194,7 @@ def run_estimate(args: argparse.Namespace) -> int:
                 "ranges": {k: list(v) for k, v in estimate.ranges.items()},
                 "videos": estimate.videos.to_dicts(),
                 "failed": [{"source_url": u, "error": e} for u, e in estimate.failed],
+                "estimate_cpu_seconds": estimate.cpu_s,
             }
         )
         return EXIT_OK
@@ -207,7 +208,10 @@ def run_estimate(args: argparse.Namespace) -> int:
     for url, error in estimate.failed:
         echo(f"  UNREADABLE  {url}: {error}")
     calibrated = ", ".join(f"{c.video_s:.0f} s of {c.source_url}" for c in estimate.calibration)
-    echo(f"{estimate}\nmeasured on: {calibrated or 'nothing readable'}")
+    echo(
+        f"{estimate}\nmeasured on: {calibrated or 'nothing readable'} "
+        f"(the estimate itself: {estimate.cpu_s:.1f} CPU seconds)"
+    )
     return EXIT_OK
 
 
