@@ -29,6 +29,7 @@ import polars as pl
 from framesift.estimate_keyframes import KeyframeScan
 from framesift.estimate_pictures import PictureBytes
 from framesift.fullpass import FULL_PASS_MODE
+from framesift.plural import counted
 from framesift.probe import MediaInfo
 from framesift.source import Source
 from framesift.spec import SamplingSpec
@@ -164,9 +165,10 @@ class CollectionEstimate:
             return f" ({format(low / scale, fmt)}-{format(high / scale, fmt)})"
 
         return (
-            f"{int(t['videos'])} videos, {t['hours']:.2f} h of footage: ~{int(t['kept_frames'])} "
-            f"kept frames{span('kept_frames', 1, '.0f')}, ~{t['bytes'] / 1e6:.2f} MB in the "
-            f"catalog{span('bytes', 1e6, '.2f')}, ~{t['seconds'] / 60:.1f} min"
+            f"{counted(int(t['videos']), 'video')}, {t['hours']:.2f} h of footage: "
+            f"~{int(t['kept_frames'])} kept frames{span('kept_frames', 1, '.0f')}, "
+            f"~{t['bytes'] / 1e6:.2f} MB in the catalog{span('bytes', 1e6, '.2f')}, "
+            f"~{t['seconds'] / 60:.1f} min"
             f"{span('seconds', 60, '.1f')} of ingest in one process on this machine when quiet "
             f"(~{t['cpu_seconds'] / 60:.1f} CPU min{span('cpu_seconds', 60, '.1f')}; "
             f"{len(self.failed)} unreadable)"
