@@ -193,11 +193,13 @@ def _plans(pool: JobPool, jobs: Sequence[IngestJob], wanted: list[int]) -> dict[
     """The long videos among ``wanted``, planned in the workers."""
     assert pool.executor is not None
     futures = {i: pool.executor.submit(plan_long_video, jobs[i], pool.workers) for i in wanted}
-    # A process pool starts a worker only when a job finds none idle: without these the
-    # second range would wait for its worker's start-up (~1.5 CPU s of imports) after the
-    # plan is back; with them every worker starts now, while the plans run.
-    for _ in range(pool.workers - len(futures)):
-        pool.executor.submit(_worker_ready)
+    if pool.spec is not None and pool.spec.kind == "process":
+        # A process pool starts a worker only when a job finds none idle: without these
+        # the second range would wait for its worker's start-up (~1.5 CPU s of imports)
+        # after the plan is back; with them every worker starts now, while the plans run.
+        # (A Dask cluster's workers start with it.)
+        for _ in range(pool.workers - len(futures)):
+            pool.executor.submit(_worker_ready)
     plans: dict[int, LongVideo] = {}
     lost = False
     for i, future in futures.items():

@@ -24,12 +24,21 @@ from numpy.typing import NDArray
 from framesift.analysis import AnalysisColumns
 from framesift.decode import DecodedFrame
 from framesift.dedup import perceptual_hash
+from framesift.errors import FramesiftError
 from framesift.fastscan.pictures import Pictures, render_pictures
 from framesift.fastscan.setup import ScanSetup
 from framesift.scenes import SceneCutDetector
 from framesift.select import interval_slot
 
-__all__ = ["WHOLE_VIDEO", "RangeScan", "Segment", "joined_cleanly", "plan_segments", "scan_range"]
+__all__ = [
+    "WHOLE_VIDEO",
+    "RangeScan",
+    "Segment",
+    "joined_cleanly",
+    "nearest_keyframes",
+    "plan_segments",
+    "scan_range",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +57,15 @@ WHOLE_VIDEO = Segment(None, None, None)
 
 def plan_segments(setup: ScanSetup, count: int) -> list[Segment]:
     """``count`` ranges (fewer when keyframes are sparse), split at the keyframe a seek to
-    each of ``count`` equal parts lands on; the whole video when it cannot seek."""
+    each of ``count`` equal parts is nearest to (:func:`nearest_keyframes`); the whole
+    video when it cannot seek."""
     start = setup.media.start_time_s
     duration = setup.media.duration_s or 0.0
+    equal = [start + duration * i / count for i in range(1, count)]
+    times = nearest_keyframes(setup, equal) or equal
     firsts: list[tuple[float, int]] = []
     with setup.decoder(threads=1) as decoder:
-        for i in range(1, count):
-            seek_s = start + duration * i / count
+        for seek_s in times:
             try:
                 pts = decoder.seek_keyframe(seek_s)
             except (av.error.FFmpegError, OSError) as exc:  # cannot seek: one segment
@@ -69,6 +80,45 @@ def plan_segments(setup: ScanSetup, count: int) -> list[Segment]:
         previous = (seek_s, pts)
     segments.append(Segment(previous[0], previous[1], None))
     return segments
+
+
+def nearest_keyframes(setup: ScanSetup, times: list[float]) -> list[float] | None:
+    """For each of ``times``, a time a seek to which lands on the keyframe nearest to it
+    (before or after: a seek lands on the one at or before, which can leave one range a
+    whole keyframe interval longer than the other). The demuxer alone reads the packets
+    of one keyframe interval per time; nothing is decoded. None when it cannot."""
+    out: list[float] = []
+    try:
+        with setup.source.open_container() as container:
+            stream = container.streams.video[0]
+            base = stream.time_base
+            assert base is not None
+            half_frame = 0.5 / setup.fps
+            for t in times:
+                container.seek(int(t / base), stream=stream, backward=True)
+                before: float | None = None
+                after: float | None = None
+                for packet in container.demux(stream):
+                    if packet.pts is None:
+                        continue
+                    at = float(packet.pts * base)
+                    if before is not None and at - t > t - before:
+                        break  # the keyframe before is the nearer one
+                    if packet.is_keyframe:
+                        if before is None:
+                            before = at
+                        elif at > before:
+                            after = at
+                            break
+                if before is None:
+                    return None
+                nearest = after if after is not None and after - t < t - before else before
+                # Half a frame after it: a seek there lands on it whatever its rounding.
+                out.append(nearest + half_frame)
+    except (av.error.FFmpegError, OSError, FramesiftError) as exc:
+        logger.debug("%s: keyframes not read (%s)", setup.source.shown, exc)
+        return None
+    return out
 
 
 def joined_cleanly(segments: list[Segment], scans: list[RangeScan]) -> bool:
