@@ -20,6 +20,12 @@ ingests pay the same fixed costs (a pool, a probe, the commit); the split also p
 planning (a probe and a seek per range, in a worker), the join and the thumbnails it did
 not render in a range. Target (issue 10): speed-up single / split >= 0.85 x W. The split's
 rows are checked equal to the single pass's.
+
+Each ingest child logs the split's phases (``framesift.batch.split`` at DEBUG: plan, each
+range, join, commit, with each process's wall clock and CPU seconds); they are printed as
+a timeline after each run. ``--timeline`` runs one split ingest only and prints its
+timeline (on a shared machine its CPU columns are the fair part); ``--no-stages`` skips
+the per-stage run at the end.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ def ingest_child(clip: str, catalog: str, workers: int, split: bool) -> None:
 
 
 def _mark(name: str, edge: str) -> None:
-    """A phase edge in the format of ``framesift.batch.split.phase``."""
+    """A phase edge in the format of ``framesift.batch.split``'s phase logs."""
     print(
         f"{os.getpid()} phase {name} {edge} wall {time.time():.3f} cpu {time.process_time():.3f}",
         file=sys.stderr,

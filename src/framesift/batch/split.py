@@ -3,8 +3,9 @@ into one commit.
 
 On a process pool or a Dask cluster, :func:`run_long_videos` runs before the batch's
 whole-video jobs: each job whose ``split_over_s`` is set is first planned in a worker
-(:func:`plan_long_video`: probe; a video longer than the threshold, sampled by a full or a
-fast pass, is cut at keyframes into up to one range per worker). Each range of a long video
+while the pool's other workers start (:func:`plan_long_video`: probe; a video longer than
+the threshold, sampled by a full or a fast pass, is cut at keyframes into up to one range
+per worker, of near-equal cost). Each range of a long video
 then runs as its own task (:func:`scan_one_range`: it decodes only its range and sends back
 its analysis and pictures, see :mod:`framesift.fastscan.split`); when the last range of a
 video is back, this process joins them (the cuts at range borders scored across the
@@ -12,6 +13,9 @@ border) and commits the video through the per-video unit
 (:func:`framesift.catalog.ingest.ingest_one`, with the join as its sampler), so text,
 analyzers, the ledger and the commit protocol are those of any video, and the video
 becomes visible once, complete, or not at all.
+
+Each phase (plan, each range, join, commit) is logged at DEBUG with the wall clock and CPU
+seconds of the process it ran in: the timeline ``benchmarks/bench_split.py`` prints.
 
 Ranges write nothing, so a lost worker costs only the ranges it held: a Dask cluster runs
 such a range again by itself; a local process pool breaks as a whole, so the ranges in
@@ -61,7 +65,7 @@ Finished = Callable[[int, IngestOutcome], None]
 
 
 @contextlib.contextmanager
-def phase(name: str) -> Iterator[None]:
+def _phase(name: str) -> Iterator[None]:
     """Log the start and end of one phase of a split at DEBUG, with this process's wall
     clock and CPU seconds (the timeline ``benchmarks/bench_split.py --timeline`` prints)."""
     if not logger.isEnabledFor(logging.DEBUG):
@@ -89,7 +93,7 @@ def plan_long_video(job: IngestJob, workers: int) -> LongVideo | None:
     the same error and records it)."""
     if job.split_over_s <= 0 or job.sampler is not None:
         return None
-    with phase("plan"):
+    with _phase("plan"):
         return _plan_long_video(job, workers)
 
 
@@ -125,7 +129,7 @@ def _worker_ready() -> None:
 def scan_one_range(plan: RangePlan, number: int) -> RangeScan:
     """In a worker: range ``number`` of a long video (fault point ``range_started``)."""
     fault_point("range_started")
-    with phase(f"range{number + 1}"):
+    with _phase(f"range{number + 1}"):
         return scan_planned(plan, number)
 
 
@@ -152,7 +156,7 @@ class JoinedRanges:
             raise SettingsError(
                 f"{setup.source.shown}: its ranges were scanned with other settings"
             )
-        with phase("join"):
+        with _phase("join"):
             joined = join_planned(self.plan, self.scans, sink=sink)
         assert joined is not None  # checked before the unit ran
         mode: DecodeMode = "fast" if setup.spec.decode.fast else "straight"
@@ -173,7 +177,7 @@ def run_long_videos(
     wanted = [i for i, job in enumerate(jobs) if job.split_over_s > 0 and job.sampler is None]
     if not wanted:
         return list(range(len(jobs)))
-    with phase("plans"):
+    with _phase("plans"):
         plans = _plans(pool, jobs, wanted)
     if plans:
         committed = committed_settings(catalog.refresh())
@@ -330,7 +334,7 @@ class _SplitRun:
             return
         sampler = JoinedRanges(plan, tuple(scans), self.started[i])
         job = dataclasses.replace(self.jobs[i], sampler=sampler)
-        with phase("commit"):
+        with _phase("commit"):
             outcome = ingest_one(job, catalog=self.catalog)
         self.finished(i, outcome)
         self.committed.add(i)
