@@ -20,13 +20,21 @@ ingests pay the same fixed costs (a pool, a probe, the commit); the split also p
 planning (a probe and a seek per range, in a worker), the join and the thumbnails it did
 not render in a range. Target (issue 10): speed-up single / split >= 0.85 x W. The split's
 rows are checked equal to the single pass's.
+
+Each ingest child logs the split's phases (``framesift.batch.split`` at DEBUG: plan, each
+range, join, commit, with each process's wall clock and CPU seconds); they are printed as
+a timeline after each run. ``--timeline`` runs one split ingest only and prints its
+timeline (on a shared machine its CPU columns are the fair part); ``--no-stages`` skips
+the per-stage run at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -41,20 +49,82 @@ PINNED = {"OMP_NUM_THREADS": "1", "OPENCV_FOR_THREADS_NUM": "1"}
 
 
 def ingest_child(clip: str, catalog: str, workers: int, split: bool) -> None:
-    """In the child: one ingest, its wall time printed as JSON."""
+    """In the child: one ingest, its wall time printed as JSON; the split's phases logged
+    on stderr (see :func:`timeline`)."""
     import framesift as fs
     from framesift.batch import ExecutorSpec
 
+    logging.basicConfig(level=logging.WARNING, format="%(process)d %(message)s")
+    logging.getLogger("framesift.batch.split").setLevel(logging.DEBUG)
     spec = fs.SamplingSpec(decode=fs.DecodeSpec(threads=1))
     executor = ExecutorSpec("process", workers=workers, split_over_s=1.0 if split else 0.0)
     started = time.perf_counter()
+    _mark("ingest", "start")
     summary = fs.ingest([clip], catalog, spec, executor=executor, compact_after=None)
+    _mark("ingest", "end")
     wall = time.perf_counter() - started
     if summary.counts["ingested"] != 1:
         raise SystemExit(f"ingest failed: {summary.outcomes}")
     print(
         json.dumps({"wall_s": wall, "cpu_s": _cpu(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)})
     )
+
+
+def _mark(name: str, edge: str) -> None:
+    """A phase edge in the format of ``framesift.batch.split``'s phase logs."""
+    print(
+        f"{os.getpid()} phase {name} {edge} wall {time.time():.3f} cpu {time.process_time():.3f}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+PHASE = re.compile(r"^(\d+) phase (\S+) (start|end) wall ([\d.]+) cpu ([\d.]+)$")
+
+
+def timeline(stderr: str) -> list[dict[str, Any]]:
+    """The phases an ingest child logged: process, name, start and end (wall seconds from
+    the ingest's start), wall and CPU seconds (of that process) spent in it, and the
+    process's CPU seconds when the phase started (a worker's start-up: its imports)."""
+    edges: dict[tuple[str, str], dict[str, float]] = {}
+    order: list[tuple[str, str]] = []
+    for line in stderr.splitlines():
+        found = PHASE.match(line.strip())
+        if found is None:
+            continue
+        pid, name, edge, wall, cpu = found.groups()
+        key = (pid, name)
+        if key not in edges:
+            order.append(key)
+        edges.setdefault(key, {})[f"{edge}_wall"] = float(wall)
+        edges[key][f"{edge}_cpu"] = float(cpu)
+    origin = min((e["start_wall"] for e in edges.values() if "start_wall" in e), default=0.0)
+    rows = []
+    for pid, name in order:
+        e = edges[(pid, name)]
+        if "start_wall" not in e or "end_wall" not in e:
+            continue
+        rows.append(
+            {
+                "process": pid,
+                "phase": name,
+                "from_s": round(e["start_wall"] - origin, 2),
+                "to_s": round(e["end_wall"] - origin, 2),
+                "wall_s": round(e["end_wall"] - e["start_wall"], 2),
+                "cpu_s": round(e["end_cpu"] - e["start_cpu"], 2),
+                "cpu_before_s": round(e["start_cpu"], 2),
+            }
+        )
+    return rows
+
+
+def print_timeline(rows: list[dict[str, Any]]) -> None:
+    print("  phase      process  from s    to s  wall s   CPU s  (process CPU s before it)")
+    for row in rows:
+        print(
+            f"  {row['phase']:10s} {row['process']:>7s} {row['from_s']:7.2f} {row['to_s']:7.2f}"
+            f" {row['wall_s']:7.2f} {row['cpu_s']:7.2f}  ({row['cpu_before_s']:.2f})"
+        )
 
 
 def _cpu(*who: int) -> float:
@@ -95,7 +165,8 @@ def stage_child(clip: str, workers: int) -> None:
 
 
 def run(command: list[str]) -> dict[str, Any]:
-    """What one child process printed last as JSON (its wall time when it prints none)."""
+    """What one child process printed last as JSON (its wall time when it prints none),
+    with the timeline of the phases it logged."""
     env = {**os.environ, **PINNED}
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -103,7 +174,9 @@ def run(command: list[str]) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr[-2000:]}")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    return dict(json.loads(lines[-1])) if lines else {"wall_s": wall}
+    figures = dict(json.loads(lines[-1])) if lines else {"wall_s": wall}
+    figures["timeline"] = timeline(done.stderr)
+    return figures
 
 
 def same_rows(single: Path, split: Path) -> bool:
@@ -131,7 +204,26 @@ def main() -> None:
         action="store_true",
         help="only the CPU seconds of each stage, as JSON (a fair figure on a shared machine)",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="only one split ingest, its phases in wall and CPU seconds (no single pass)",
+    )
+    parser.add_argument(
+        "--no-stages", action="store_true", help="skip the per-stage CPU run at the end"
+    )
     args = parser.parse_args()
+    if args.timeline:
+        folder = Path(tempfile.mkdtemp(prefix="bench-split-"))
+        try:
+            me = [sys.executable, str(Path(__file__).resolve()), str(args.clip)]
+            figures = run([*me, "--child", str(folder / "split"), str(args.workers), "1"])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"split ingest, {args.workers} workers: wall {figures['wall_s']:.2f} s, "
+              f"CPU {figures['cpu_s']:.2f} s (this process and its workers)")  # fmt: skip
+        print_timeline(figures["timeline"])
+        return
     if args.child:
         catalog, workers, split = args.child
         ingest_child(str(args.clip), catalog, int(workers), split == "1")
@@ -156,11 +248,15 @@ def main() -> None:
                 figures = run([*me, "--child", *child])
                 walls[name].append(figures["wall_s"])
                 cpus[name].append(figures["cpu_s"])
+                print(f"{name}: wall {figures['wall_s']:.2f} s, CPU {figures['cpu_s']:.2f} s")
+                print_timeline(figures["timeline"])
             ok = ok and same_rows(single, split)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         print({k: [round(v, 2) for v in vs] for k, vs in walls.items()}, flush=True)
-    stages = run([*me, "--workers", str(args.workers), "--stages"])["stages"]
+    stages = (
+        None if args.no_stages else run([*me, "--workers", str(args.workers), "--stages"])["stages"]
+    )
     report(args, walls, cpus, stages, ok)
 
 
@@ -168,7 +264,7 @@ def report(
     args: argparse.Namespace,
     walls: dict[str, list[float]],
     cpus: dict[str, list[float]],
-    stages: dict[str, Any],
+    stages: dict[str, Any] | None,
     ok: bool,
 ) -> None:
     median = {k: statistics.median(vs) for k, vs in walls.items() if vs}
@@ -188,6 +284,9 @@ def report(
         f"  wall speed-up single / split: {speedup:.3f} (target >= {target:.2f}: "
         f"{'met' if speedup >= target else 'NOT met'})"
     )
+    print(f"  split rows equal the single pass's: {ok}")
+    if stages is None:
+        return
     path = stages["plan"] + max(stages["ranges"]) + stages["join"]
     print(
         f"  stages, CPU s: one pass {stages['single']:.2f}; split: plan {stages['plan']:.2f}, "
@@ -195,7 +294,6 @@ def report(
     )
     print(f"  speed-up on free cores (one pass / (plan + longest range + join), CPU s): "
           f"{stages['single'] / path:.3f}")  # fmt: skip
-    print(f"  split rows equal the single pass's: {ok}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from framesift.catalog.faults import FAULT_ENV
 from framesift.cli import build_parser, main
 from framesift.cli.ingest import SPLIT_OVER_MINUTES, executor_from_args
 from framesift.errors import SettingsError
+from framesift.fastscan.ranges import nearest_keyframes
 from framesift.fastscan.split import join_planned, plan_ranges, scan_planned
 from framesift.probe import probe
 from framesift.source import Source
@@ -127,6 +128,28 @@ def test_ranges_joined_equal_one_pass(long_video, spec: fs.SamplingSpec, tmp_pat
     # The cut on the border between the two ranges is found at its frame.
     assert BORDER_FRAME in reference.scenes["start_frame"].to_list()
     assert plan.segments[1].first_pts is not None
+
+
+def test_ranges_are_cut_at_the_nearest_keyframe(long_video) -> None:
+    """A cut goes to the keyframe nearest to its equal share, the one after it as well as
+    the one before (a seek alone lands on the one before: a keyframe interval lost)."""
+    source = Source(str(long_video.path))
+    plan = plan_ranges(source, probe(source), SPEC, ranges=2, threads=1)
+    assert plan is not None
+    origin = probe(source).start_time_s
+    gop_s = GOP / FPS
+    # Keyframes at 21.6 and 24.0 s: 22.5 is nearer the first, 23.5 the second.
+    times = nearest_keyframes(plan.setup, [origin + 22.5, origin + 23.5])
+    assert times is not None
+    with plan.setup.decoder(threads=1) as decoder:
+
+        def landed_s(time_s: float) -> float:
+            pts = decoder.seek_keyframe(time_s)
+            assert pts is not None
+            return float(pts * decoder.time_base) - origin
+
+        assert [landed_s(t) for t in times] == pytest.approx([9 * gop_s, 10 * gop_s])
+        assert landed_s(origin + 23.5) == pytest.approx(9 * gop_s)  # a seek alone
 
 
 def test_short_or_unsplittable_videos_run_whole(cuts_video, long_video, tmp_path: Path) -> None:

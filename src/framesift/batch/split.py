@@ -3,8 +3,9 @@ into one commit.
 
 On a process pool or a Dask cluster, :func:`run_long_videos` runs before the batch's
 whole-video jobs: each job whose ``split_over_s`` is set is first planned in a worker
-(:func:`plan_long_video`: probe; a video longer than the threshold, sampled by a full or a
-fast pass, is cut at keyframes into up to one range per worker). Each range of a long video
+while the pool's other workers start (:func:`plan_long_video`: probe; a video longer than
+the threshold, sampled by a full or a fast pass, is cut at keyframes into up to one range
+per worker, of near-equal cost). Each range of a long video
 then runs as its own task (:func:`scan_one_range`: it decodes only its range and sends back
 its analysis and pictures, see :mod:`framesift.fastscan.split`); when the last range of a
 video is back, this process joins them (the cuts at range borders scored across the
@@ -12,6 +13,9 @@ border) and commits the video through the per-video unit
 (:func:`framesift.catalog.ingest.ingest_one`, with the join as its sampler), so text,
 analyzers, the ledger and the commit protocol are those of any video, and the video
 becomes visible once, complete, or not at all.
+
+Each phase (plan, each range, join, commit) is logged at DEBUG with the wall clock and CPU
+seconds of the process it ran in: the timeline ``benchmarks/bench_split.py`` prints.
 
 Ranges write nothing, so a lost worker costs only the ranges it held: a Dask cluster runs
 such a range again by itself; a local process pool breaks as a whole, so the ranges in
@@ -23,11 +27,12 @@ with the same settings are not split again (the per-video unit skips them).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +64,20 @@ MAX_RANGE_LOSSES = 2
 Finished = Callable[[int, IngestOutcome], None]
 
 
+@contextlib.contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Log the start and end of one phase of a split at DEBUG, with this process's wall
+    clock and CPU seconds (the timeline ``benchmarks/bench_split.py --timeline`` prints)."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    logger.debug("phase %s start wall %.3f cpu %.3f", name, time.time(), time.process_time())
+    try:
+        yield
+    finally:
+        logger.debug("phase %s end wall %.3f cpu %.3f", name, time.time(), time.process_time())
+
+
 @dataclass(frozen=True)
 class LongVideo:
     """A video to split: its ranges and its content fingerprint."""
@@ -74,6 +93,11 @@ def plan_long_video(job: IngestJob, workers: int) -> LongVideo | None:
     the same error and records it)."""
     if job.split_over_s <= 0 or job.sampler is not None:
         return None
+    with _phase("plan"):
+        return _plan_long_video(job, workers)
+
+
+def _plan_long_video(job: IngestJob, workers: int) -> LongVideo | None:
     spec = job.sampling_spec
     try:
         media = probe(job.source, max_pixels=spec.decode.limits.max_pixels)
@@ -98,10 +122,15 @@ def _threads(spec: SamplingSpec) -> int:
     return spec.decode.threads or 1
 
 
+def _worker_ready() -> None:
+    """In a worker: nothing (sent to start a worker before its first range)."""
+
+
 def scan_one_range(plan: RangePlan, number: int) -> RangeScan:
     """In a worker: range ``number`` of a long video (fault point ``range_started``)."""
     fault_point("range_started")
-    return scan_planned(plan, number)
+    with _phase(f"range{number + 1}"):
+        return scan_planned(plan, number)
 
 
 @dataclass(frozen=True)
@@ -127,7 +156,8 @@ class JoinedRanges:
             raise SettingsError(
                 f"{setup.source.shown}: its ranges were scanned with other settings"
             )
-        joined = join_planned(self.plan, self.scans, sink=sink)
+        with _phase("join"):
+            joined = join_planned(self.plan, self.scans, sink=sink)
         assert joined is not None  # checked before the unit ran
         mode: DecodeMode = "fast" if setup.spec.decode.fast else "straight"
         stats = scan_stats(joined, mode, time.perf_counter() - self.started)
@@ -147,7 +177,8 @@ def run_long_videos(
     wanted = [i for i, job in enumerate(jobs) if job.split_over_s > 0 and job.sampler is None]
     if not wanted:
         return list(range(len(jobs)))
-    plans = _plans(pool, jobs, wanted)
+    with _phase("plans"):
+        plans = _plans(pool, jobs, wanted)
     if plans:
         committed = committed_settings(catalog.refresh())
         plans = {
@@ -166,6 +197,13 @@ def _plans(pool: JobPool, jobs: Sequence[IngestJob], wanted: list[int]) -> dict[
     """The long videos among ``wanted``, planned in the workers."""
     assert pool.executor is not None
     futures = {i: pool.executor.submit(plan_long_video, jobs[i], pool.workers) for i in wanted}
+    if pool.spec is not None and pool.spec.kind == "process":
+        # A process pool starts a worker only when a job finds none idle: without these
+        # the second range would wait for its worker's start-up (~1.5 CPU s of imports)
+        # after the plan is back; with them every worker starts now, while the plans run.
+        # (A Dask cluster's workers start with it.)
+        for _ in range(pool.workers - len(futures)):
+            pool.executor.submit(_worker_ready)
     plans: dict[int, LongVideo] = {}
     lost = False
     for i, future in futures.items():
@@ -296,7 +334,9 @@ class _SplitRun:
             return
         sampler = JoinedRanges(plan, tuple(scans), self.started[i])
         job = dataclasses.replace(self.jobs[i], sampler=sampler)
-        self.finished(i, ingest_one(job, catalog=self.catalog))
+        with _phase("commit"):
+            outcome = ingest_one(job, catalog=self.catalog)
+        self.finished(i, outcome)
         self.committed.add(i)
 
     def _shown(self, i: int) -> str:
