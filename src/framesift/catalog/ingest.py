@@ -45,6 +45,7 @@ from framesift.catalog.stages import StageClock
 from framesift.catalog.tables import SCHEMAS, row_frame
 from framesift.catalog.timed_text import TextProgress, video_text
 from framesift.catalog.version import framesift_version
+from framesift.catalog.video_row import analyzers_json, text_json, video_tables
 from framesift.catalog.writer import VideoWriter
 from framesift.errors import (
     AnalyzerError,
@@ -60,7 +61,7 @@ from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsPr
 from framesift.retries import failure_kind
 from framesift.sample import PassStats, sample_video
 from framesift.sink import ImageSink
-from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
+from framesift.spec import AnalyzerSpec, SamplingSpec
 from framesift.text.model import TextSegment, segments_frame
 
 __all__ = ["ingest_one"]
@@ -257,7 +258,7 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
         if runner is not None:
             runner.close()
     with run.clock.stage("write"):
-        tables = _tables(run, sampled, writer.video_id, writer.generation, size)
+        tables = video_tables(run.job, sampled, writer.video_id, writer.generation, size)
         tables["segments"] = segments_frame(segments, writer.video_id)
         if analyzed is not None:
             tables["detections"] = analyzed.detections
@@ -406,9 +407,9 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
     try:
         with run.clock.stage("probe"):
             media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
-        if row.get("text_spec") != _text_json(job.text):  # unknown (older rows): again
+        if row.get("text_spec") != text_json(job.text):  # unknown (older rows): again
             tables["segments"] = segments_frame(run.text(media, kept, None), writer.video_id)
-        if row.get("analyzer_spec") != _analyzers_json(job.analyzers):
+        if row.get("analyzer_spec") != analyzers_json(job.analyzers):
             with run.clock.stage("analyzers"):
                 analyzed = _analyze_again(run, media, kept)
             tables["detections"] = analyzed.detections if analyzed else _no_detections()
@@ -420,8 +421,8 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
         ingested_at=datetime.now(UTC),
         framesift_version=framesift_version(),
         generation=writer.generation,
-        text_spec=_text_json(job.text),
-        analyzer_spec=_analyzers_json(job.analyzers),
+        text_spec=text_json(job.text),
+        analyzer_spec=analyzers_json(job.analyzers),
     )
     try:
         commit = writer.commit(
@@ -450,50 +451,9 @@ def _no_detections() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS["detections"])
 
 
-def _text_json(text: TextSpec) -> str:
-    return json.dumps(text.to_dict(), sort_keys=True)
-
-
-def _analyzers_json(analyzers: AnalyzerSpec) -> str | None:
-    return json.dumps(analyzers.to_dict(), sort_keys=True) if analyzers.names else None
-
-
 def _drop_prefix(cat: Catalog, prefix: str) -> None:
     """Best-effort removal of a failed run's thumbnails (vacuum catches what is left)."""
     try:
         cat.storage.delete(cat.storage.list_files(prefix))
     except StorageError as exc:
         logger.warning("leaving thumbnails under %s to vacuum: %s", prefix, exc)
-
-
-def _tables(
-    run: _Run, result: SampledVideo, video_id: str, generation: int, size: int
-) -> dict[str, pl.DataFrame]:
-    """The sampled tables and the video's ``videos`` row (probe, settings, pass statistics)."""
-    probed = dict(result.media.to_row())
-    probed.pop("url", None)
-    stats = result.stats
-    row: dict[str, Any] = {
-        **probed,
-        "video_id": video_id,
-        "generation": generation,
-        "source_url": run.shown,
-        "size_bytes": size,
-        "ingested_at": datetime.now(UTC),
-        "settings_hash": run.job.settings_hash,
-        "sampling_spec": json.dumps(run.job.sampling_spec.to_dict(), sort_keys=True),
-        "framesift_version": framesift_version(),
-        "kept_frames": result.frames.height,
-        "scene_count": result.scenes.height,
-        "frames_decoded": stats.frames_decoded,
-        "damaged_packets": stats.damaged_packets,
-        "sample_seconds": stats.seconds,
-        "text_spec": _text_json(run.job.text),
-        "analyzer_spec": _analyzers_json(run.job.analyzers),
-    }
-    return {
-        "videos": row_frame(row, "videos"),
-        "frames": result.frames,
-        "scenes": result.scenes,
-        "analysis": result.analysis,
-    }
