@@ -3,8 +3,9 @@
 :func:`ingest` expands the sources, builds one :class:`~framesift.catalog.job.IngestJob`
 per source, queues them in the catalog's jobs ledger, runs them with :func:`run_jobs` and
 compacts the catalog when enough new parts were committed. :func:`run_jobs` is the one place
-where jobs are scheduled and their outcomes collected: serially here, or each in a worker
-of a process pool or a Dask cluster, where a failing catalog stops the batch.
+where jobs are scheduled and their outcomes collected: serially here (each video's write
+and commit behind the next video's decoding: :mod:`framesift.catalog.overlap`), or each in
+a worker of a process pool or a Dask cluster, where a failing catalog stops the batch.
 
 A lost worker costs only the video it was running. A local process pool breaks as a whole
 when one of its processes dies, so every job it held comes back: those that had not
