@@ -26,7 +26,9 @@ from framesift.text.model import TextSegment
 
 __all__ = ["JobRun", "VideoFailed"]
 
-logger = logging.getLogger(__name__)
+# The per-video unit's messages go out under its one name (the CLI, having printed each
+# failed video on its own line, quiets that name).
+logger = logging.getLogger("framesift.catalog.ingest")
 
 
 class VideoFailed(Exception):
