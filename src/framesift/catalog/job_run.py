@@ -6,6 +6,7 @@ shown, and how it ends (done, failed, or its write and commit handed to a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,18 +88,20 @@ class JobRun:
 
     def finish(self, video_id: str, rest: Callable[[], IngestOutcome]) -> IngestOutcome | None:
         """The rest of the job (write, commit, ledger): here, or handed to the overlap
-        (the wait for the commit before it counted as writing)."""
+        (from the hand-over until the background thread takes it up, the commit before it
+        included, the video waits for its writer: counted as writing)."""
         if self.overlap is None:
             return rest()
+        handed = time.perf_counter()
 
         def caught() -> IngestOutcome:
+            self.clock.add("write", time.perf_counter() - handed)
             try:
                 return rest()
             except VideoFailed as failure:
                 return self.failed(failure.error, video_id)
 
-        with self.clock.stage("write"):
-            self.overlap.defer(video_id, caught)
+        self.overlap.defer(video_id, caught)
         return None
 
     def failed(self, exc: FramesiftError, video_id: str | None) -> IngestOutcome:
