@@ -16,18 +16,23 @@ each ``--workers`` value, interleaved so that drifts in machine speed hit both a
    child process (its wall time includes starting Python and importing framesift);
 3. the floors again.
 
-Reported per batch: clips per hour (from the child's whole wall time), the batch's wall
-time over the mean of the two floor sums, and the driver's overhead per video (scheduling,
-ledger, commit): the ingest call's wall time times the workers, less the seconds the
-ledger gives to the media stages (probe, decode, encode, analyzers, text) and to writing
-the outputs (thumbnails, parts), over the clips; broken down into fingerprint, commit,
-the rest of each job (ledger writes, opening the catalog) and the batch around the jobs
-(queueing, scheduling, reconciling, compaction). The same batch is then run again on the
-same catalog, every clip skipped, and once more with as many clips as workers: the two
-give the driver's cost per video with no media work at all (their difference, in worker
-seconds, over the clips more) and the batch's fixed start-up (each of a process pool's
-workers starting and importing framesift), which the overhead per video is also given
-without (it does not grow with the clips).
+Reported per batch: its CPU seconds (user + sys of the child) against ffmpeg's for the same
+clips (on a shared machine the figure to judge by), clips per hour (from the child's whole
+wall time), the batch's wall time over the mean of the two floor sums, and the driver's
+overhead per video (scheduling, ledger, commit): the ingest call's wall time times the
+workers, less the seconds the ledger gives to the media stages (probe, decode, encode,
+analyzers, text) and to writing the outputs (thumbnails, parts), over the clips (when the
+videos' own times add up to more than the call's, because each video's write and commit
+ran behind the next one's decoding, the writes are not taken off: an upper bound); broken
+down into fingerprint, commit, the rest of each job (ledger writes, opening the catalog)
+and the batch around the jobs (queueing, scheduling, reconciling, compaction; negative
+when the videos overlapped). The same batch is then run again on the same catalog, every
+clip skipped, and once more with as many clips as workers: the two give the driver's cost
+per video with no media work at all (their difference, in worker seconds, over the clips
+more) and the batch's fixed start-up (each of a process pool's workers starting and
+importing framesift), which the overhead per video is also given without (it does not
+grow with the clips). ``--baseline-src OLD/src`` runs every batch again with another
+framesift tree, interleaved, for an A/B in the same minutes.
 Targets (issue 10): >= 1,000 clips per hour on 2 cores, <= 1.3x the floor sum, < 50 ms
 overhead per video (start-up apart). Exits 1 when one is missed. The machine's load
 average is printed: on a shared machine the figures are not the stack's.
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,10 +54,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
+# A batch's child imports framesift from the tree the parent names (--baseline-src).
+sys.path.insert(0, os.environ.get("BENCH_CLIPS_SRC") or str(Path(__file__).parents[1] / "src"))
 
 import make_clip  # beside this file
 from framesift.catalog.stages import STAGES
+
+SRC = Path(__file__).parents[1] / "src"
+SRC_ENV = "BENCH_CLIPS_SRC"
+"""The framesift source tree a batch's child imports (``--baseline-src``)."""
 
 CLIP_S = 30
 WIDTH, HEIGHT = 1280, 720
@@ -61,6 +72,8 @@ MEDIA_STAGES = tuple(s for s in STAGES if s not in ("fingerprint", "write", "com
 TARGET_CLIPS_PER_HOUR = 1000.0
 TARGET_FLOOR_RATIO = 1.3
 TARGET_OVERHEAD_S = 0.050
+FLOOR_CPU_S: list[float] = []
+"""CPU seconds of each floor sum, in the order they ran."""
 
 
 def make_clips(cache: Path, count: int) -> list[Path]:
@@ -82,9 +95,17 @@ def make_clips(cache: Path, count: int) -> list[Path]:
     return clips
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user + sys) of this process's children that have ended so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def floor_sum(clips: list[Path]) -> float:
-    """Seconds ffmpeg takes to decode every clip, one after the other (2 threads)."""
+    """Seconds ffmpeg takes to decode every clip, one after the other (2 threads); its
+    CPU seconds are added to ``FLOOR_CPU_S``."""
     total = 0.0
+    cpu_before = children_cpu_s()
     for clip in clips:
         started = time.perf_counter()
         subprocess.run(
@@ -93,21 +114,29 @@ def floor_sum(clips: list[Path]) -> float:
             check=True,
         )  # fmt: skip
         total += time.perf_counter() - started
+    FLOOR_CPU_S.append(children_cpu_s() - cpu_before)
     return total
 
 
-def run_batch(clips: list[Path], workers: int, catalog: Path) -> dict[str, Any]:
-    """The batch in a child process: its wall time, the ingest call's, the ledger."""
-    started = time.perf_counter()
+def run_batch(
+    clips: list[Path], workers: int, catalog: Path, src: Path | None = None
+) -> dict[str, Any]:
+    """The batch in a child process (framesift from ``src``, default this checkout's):
+    its wall and CPU time, the ingest call's, the ledger."""
+    env = dict(os.environ, **{SRC_ENV: str(src or SRC)})
+    started, cpu_before = time.perf_counter(), children_cpu_s()
     child = subprocess.run(
         [sys.executable, __file__, "--child", str(catalog), str(workers), *map(str, clips)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     wall = time.perf_counter() - started
+    cpu = children_cpu_s() - cpu_before
     result: dict[str, Any] = json.loads(child.stdout.splitlines()[-1])
     result["wall_s"] = wall
+    result["cpu_s"] = cpu
     result["jobs"] = [json.loads(p.read_text()) for p in (catalog / "jobs").glob("*.json")]
     return result
 
@@ -134,8 +163,12 @@ def overhead(result: dict[str, Any], workers: int) -> dict[str, float]:
 
     media = sum(total(f"{stage}_s") for stage in MEDIA_STAGES)
     staged = media + total("fingerprint_s") + total("write_s") + total("commit_s")
+    busy = result["ingest_s"] * workers
+    # Videos overlapped (a video's write and commit behind the next one's decoding): the
+    # writes are not all on the batch's path, and those that are count as overhead here.
+    writes = total("write_s") if total("wall_s") <= busy else 0.0
     return {
-        "overhead_s": (result["ingest_s"] * workers - media - total("write_s")) / n,
+        "overhead_s": (busy - media - writes) / n,
         "fingerprint_s": total("fingerprint_s") / n,
         "commit_s": total("commit_s") / n,
         "job_other_s": (total("wall_s") - staged) / n,
@@ -158,6 +191,12 @@ def main() -> int:
         default=Path.home() / ".cache" / "framesift-bench" / "clips720",
         help="where the clips are kept between runs",
     )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another framesift source tree (its src folder) whose batches run interleaved "
+        "with this checkout's, for an A/B on the same machine in the same minutes",
+    )
     args = parser.parse_args()
     if args.clips <= max(args.workers):
         parser.error("--clips must be more than the most --workers (the start-up needs both)")
@@ -165,12 +204,15 @@ def main() -> int:
     print(f"{len(clips)} clips of {CLIP_S} s, {WIDTH}x{HEIGHT}, in {args.cache}", flush=True)
     missed = False
     before = floor_sum(clips)
-    for workers in args.workers:
+    trees = [("this checkout", None)]
+    if args.baseline_src is not None:
+        trees.append(("baseline", args.baseline_src.resolve()))
+    for workers, (tree, src) in ((w, t) for w in args.workers for t in trees):
         catalog = Path(tempfile.mkdtemp(prefix="bench-clips-")) / "catalog"
-        result = run_batch(clips, workers, catalog)
+        result = run_batch(clips, workers, catalog, src)
         after = floor_sum(clips)
-        again = run_batch(clips, workers, catalog)
-        alone = run_batch(clips[:workers], workers, catalog)
+        again = run_batch(clips, workers, catalog, src)
+        alone = run_batch(clips[:workers], workers, catalog, src)
         shutil.rmtree(catalog.parent, ignore_errors=True)
         more = max(1, len(clips) - workers)
         driver = (again["ingest_s"] - alone["ingest_s"]) * workers / more
@@ -188,8 +230,15 @@ def main() -> int:
             or ratio > TARGET_FLOOR_RATIO
             or per_video > TARGET_OVERHEAD_S
         )
+        floor_cpu = statistics.mean(FLOOR_CPU_S[-2:])
         print(
-            f"workers={workers}: {result['wall_s']:.1f} s for {len(clips)} clips "
+            f"{tree}, workers={workers}: CPU {result['cpu_s']:.1f} s (user+sys of the child, "
+            f"{result['cpu_s'] / len(clips):.2f} s a clip) against ffmpeg's {floor_cpu:.1f} s: "
+            f"{result['cpu_s'] / floor_cpu:.2f}x",
+            flush=True,
+        )
+        print(
+            f"{tree}, workers={workers}: {result['wall_s']:.1f} s for {len(clips)} clips "
             f"(ingest call {result['ingest_s']:.1f} s) = {per_hour:.0f} clips/hour "
             f"(target >= {TARGET_CLIPS_PER_HOUR:.0f}); ffmpeg floors {floors:.1f} s "
             f"(runs {before:.1f}/{after:.1f}), ratio {ratio:.2f}x (target <= "

@@ -4,25 +4,31 @@ gives the catalog the serial run gives, keeps going past a bad file, and resumes
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 import framesift as fs
+import media
 from catalog_support import CatalogTarget
 from framesift.batch import ExecutorSpec, open_executor
-from framesift.catalog import IngestJob
-from framesift.catalog.faults import FAULT_ENV, HANG_ENV
+from framesift.catalog import STAGES, IngestJob
+from framesift.catalog.faults import FAULT_ENV, HANG_ENV, set_fault_hook
+from framesift.catalog.stages import stage_field
 from framesift.cli import main
-from framesift.errors import SettingsError
+from framesift.errors import SettingsError, StorageError
 from framesift.source import Source
 from framesift.spec import settings_fingerprint
 from processes import alive as _alive
@@ -282,3 +288,115 @@ def test_a_job_is_one_picklable_value(tmp_path: Path) -> None:
     assert dataclasses.replace(job, text=fs.TextSpec()).settings_hash != job.settings_hash
     with pytest.raises(SettingsError, match="decode_threads"):
         IngestJob(Source("a.mp4"), str(tmp_path), decode_threads=-1)
+
+
+@pytest.fixture(scope="module")
+def timed_pair(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Two videos long enough (200 frames of 640x360) that a commit is short beside a
+    decoding pass, as in real footage."""
+    folder = tmp_path_factory.mktemp("timed-pair")
+    scenes = (((200, 30, 30), "checkerboard"), ("gradient", (30, 30, 200)))
+    return [
+        str(
+            media.make_cuts_video(
+                folder,
+                colours_or_patterns=(*first, "rings", "checkerboard"),
+                frames_per_scene=(50, 50, 50, 50),
+                size=(640, 360),
+                name=f"timed{i}.mp4",
+            ).path
+        )
+        for i, first in enumerate(scenes)
+    ]
+
+
+def _entries(catalog: Path) -> dict[str, dict[str, Any]]:
+    entries = [json.loads(p.read_text()) for p in (catalog / "jobs").glob("*.json")]
+    return {e["source_url"]: e for e in entries}
+
+
+@pytest.mark.timeout(180)
+def test_a_serial_batch_commits_each_video_behind_the_next_ones_decoding(
+    timed_pair: list[str], tmp_path: Path
+) -> None:
+    """In one process, a video's write and commit run in a background thread while the
+    next video decodes; outcomes reach progress on the batch's thread, in order of
+    completion, and each video's stage seconds still add up to its own wall time."""
+    threads: dict[str, list[str]] = {}
+    heard: list[tuple[str, int, bool]] = []
+
+    def hook(point: str) -> None:
+        threads.setdefault(point, []).append(threading.current_thread().name)
+
+    set_fault_hook(hook)
+    try:
+        summary = fs.ingest(
+            timed_pair,
+            tmp_path / "catalog",
+            SPEC,
+            progress=lambda outcome, done, total: heard.append(
+                (outcome.source_url, done, threading.current_thread() is threading.main_thread())
+            ),
+        )
+    finally:
+        set_fault_hook(None)
+    assert summary.counts["ingested"] == 2
+    # The commits ran behind the batch's thread; progress heard of them on it.
+    assert [name.startswith("framesift-commit") for name in threads["after_commit"]] == [True] * 2
+    assert threads["after_fingerprint"] == ["MainThread"] * 2
+    assert heard == [(timed_pair[0], 1, True), (timed_pair[1], 2, True)]
+    # They overlapped: the second video started before the first one's ledger entry ended.
+    entries = _entries(tmp_path / "catalog")
+    first, second = (entries[url] for url in timed_pair)
+    assert datetime.fromisoformat(second["started_at"]) < datetime.fromisoformat(
+        first["finished_at"]
+    )
+    for entry in entries.values():
+        staged = sum(entry.get(stage_field(stage)) or 0.0 for stage in STAGES)
+        assert abs(staged - entry["wall_s"]) <= 0.10 * entry["wall_s"], entry
+        assert entry["write_s"] > 0
+        assert entry["commit_s"] > 0
+    assert fs.Catalog(str(tmp_path / "catalog")).frames().height > 0
+
+
+def test_the_same_content_twice_in_a_batch_is_skipped_after_its_commit(
+    cuts_video, tmp_path: Path
+) -> None:
+    """Two names for one file: the second waits for the first one's background commit and
+    is skipped, as one after the other; no conflict, no second generation."""
+    copy = tmp_path / "copy.mp4"
+    shutil.copyfile(cuts_video.path, copy)
+    summary = fs.ingest([str(cuts_video.path), str(copy)], tmp_path / "catalog", SPEC)
+    assert summary.counts == {"ingested": 1, "replaced": 0, "updated": 0, "skipped": 1, "failed": 0}
+    assert [o.generation for o in summary.outcomes] == [1, 1]
+
+
+@pytest.mark.timeout(120)
+def test_a_catalog_failing_behind_the_next_video_stops_the_batch(
+    cuts_video, vfr_video, rotated_video, tmp_path: Path
+) -> None:
+    """The catalog fails in the background commit of the first video: the batch raises that
+    StorageError once the next video is handed over, nothing half-written is visible, the
+    unfinished sources are interrupted, and a re-run completes the catalog."""
+    sources = [str(v.path) for v in (cuts_video, vfr_video, rotated_video)]
+    url = tmp_path / "catalog"
+
+    def fail_first(point: str) -> None:
+        if point == "after_parts" and not failed:
+            failed.append(threading.current_thread().name)
+            raise StorageError("the catalog's storage went away (test)")
+
+    failed: list[str] = []
+    set_fault_hook(fail_first)
+    try:
+        with pytest.raises(StorageError, match="went away"):
+            fs.ingest(sources, url, SPEC)
+    finally:
+        set_fault_hook(None)
+    assert failed[0].startswith("framesift-commit")
+    assert fs.Catalog(str(url)).video_ids() == []
+    states = {source: entry["state"] for source, entry in _entries(url).items()}
+    assert states[sources[0]] == "failed"
+    assert set(states.values()) <= {"failed", "interrupted"}
+    again = fs.ingest(sources, url, SPEC)
+    assert again.counts["ingested"] == 3

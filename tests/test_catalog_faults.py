@@ -122,10 +122,19 @@ def test_sigkill_during_first_ingest_then_rerun(
     # what readers see right after the crash: whole videos only
     cat = Catalog(catalog_url.url, catalog_url.storage_options)
     committed = set(cat.video_ids())
-    expected_after_kill = 2 if fault.startswith(("after_commit", "after_retire")) else 1
-    assert len(committed) == expected_after_kill
-    check_consistent(catalog_url, committed)
     jobs = {r["source_url"]: r["state"] for r in cat.jobs().iter_rows(named=True)}
+    if fault.startswith(("after_fingerprint", "mid_thumbnails")):
+        # Killed early in the second video, while the first one's commit may still have
+        # been running behind it (a batch in one process overlaps a video's commit with
+        # the next video's decoding): the first video is whole or absent, and its ledger
+        # entry says which.
+        assert len(committed) <= 1
+        assert jobs[sources[0]] == ("done" if committed else "interrupted")
+    else:  # a video's commit waits for the one before it
+        expected_after_kill = 2 if fault.startswith(("after_commit", "after_retire")) else 1
+        assert len(committed) == expected_after_kill
+        assert jobs[sources[0]] == "done"
+    check_consistent(catalog_url, committed)
     # The ledger shows the killed run: its video done if its commit made it, else
     # interrupted (a batch that ended cannot still be running it).
     done = fault.startswith(("after_commit", "after_retire"))
@@ -141,8 +150,12 @@ def test_sigkill_during_first_ingest_then_rerun(
     )
     assert final.videos().height == 3
     assert set(final.jobs()["state"]) == {"done"}
-    # source 3 was only queued when the kill came; the others ran in both processes
-    assert final.jobs()["attempts"].to_list() == [2, 2, 1]
+    # the first two ran in both processes; source 3 was queued when the kill came, or
+    # had started behind the second video's commit (killed in that commit's thread)
+    attempts = final.jobs()["attempts"].to_list()
+    assert attempts[:2] == [2, 2]
+    in_commit = fault.startswith(("after_parts", "after_commit", "after_retire"))
+    assert attempts[2] in ((1, 2) if in_commit else (1,))
     # the leftovers of the killed run are invisible; vacuum removes them
     final.vacuum(grace_s=0)
     assert_only_referenced(catalog_url, final)

@@ -3,8 +3,9 @@
 :func:`ingest` expands the sources, builds one :class:`~framesift.catalog.job.IngestJob`
 per source, queues them in the catalog's jobs ledger, runs them with :func:`run_jobs` and
 compacts the catalog when enough new parts were committed. :func:`run_jobs` is the one place
-where jobs are scheduled and their outcomes collected: serially here, or each in a worker
-of a process pool or a Dask cluster, where a failing catalog stops the batch.
+where jobs are scheduled and their outcomes collected: serially here (each video's write
+and commit behind the next video's decoding: :mod:`framesift.catalog.overlap`), or each in
+a worker of a process pool or a Dask cluster, where a failing catalog stops the batch.
 
 A lost worker costs only the video it was running. A local process pool breaks as a whole
 when one of its processes dies, so every job it held comes back: those that had not
@@ -30,10 +31,11 @@ from framesift.batch.executors import ExecutorSpec, JobPool, worker_lost_errors
 from framesift.batch.split import run_long_videos
 from framesift.batch.summary import IngestProgress, IngestSummary
 from framesift.catalog.catalog import Catalog
-from framesift.catalog.ingest import ingest_one
+from framesift.catalog.ingest import ingest_one, ingest_overlapped
 from framesift.catalog.job import IngestJob, IngestOutcome
 from framesift.catalog.jobs import JobLedger, committed_settings, failed_sources, job_id_for
 from framesift.catalog.mirror import CatalogMirror
+from framesift.catalog.overlap import CommitOverlap
 from framesift.catalog.sampler import Sampler
 from framesift.errors import FramesiftError, SettingsError, StorageError, WorkerLostError
 from framesift.progress import ProgressHandler
@@ -195,13 +197,29 @@ def run_jobs(
 
     jobs_pool = pool if isinstance(pool, JobPool) else JobPool.of(pool)
     if jobs_pool.executor is None:
-        for index, job in enumerate(jobs):
-            finished(index, ingest_one(job, catalog=catalog, progress=video_progress))
+        _run_here(jobs, catalog, finished, video_progress)
     else:
         # Long videos first, each split into time ranges across the workers.
         whole = run_long_videos(jobs, catalog, jobs_pool, finished)
         _run_on(jobs_pool, jobs, catalog, finished, whole)
     return [outcomes[index] for index in range(len(jobs))]
+
+
+def _run_here(
+    jobs: Sequence[IngestJob],
+    catalog: Catalog,
+    finished: Callable[[int, IngestOutcome], None],
+    video_progress: ProgressHandler | None,
+) -> None:
+    """One job after the other in this process, each video's write and commit
+    overlapped with the next video's decoding (:mod:`framesift.catalog.overlap`)."""
+    with CommitOverlap(finished) as overlap:
+        heard = overlap.progress(video_progress)
+        for index, job in enumerate(jobs):
+            with overlap.job(index):
+                outcome = ingest_overlapped(job, overlap, catalog=catalog, progress=heard)
+            if outcome is not None:
+                finished(index, outcome)
 
 
 def _run_on(

@@ -29,7 +29,6 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
 
@@ -38,32 +37,30 @@ from framesift.catalog.catalog import Catalog
 from framesift.catalog.commits import Commit
 from framesift.catalog.faults import fault_point
 from framesift.catalog.job import IngestJob, IngestOutcome, Status
-from framesift.catalog.jobs import JobLedger
+from framesift.catalog.job_run import JobRun, VideoFailed
+from framesift.catalog.overlap import CommitOverlap
 from framesift.catalog.sampler import SampledVideo
 from framesift.catalog.sources import fingerprint
 from framesift.catalog.stages import StageClock
 from framesift.catalog.tables import SCHEMAS, row_frame
-from framesift.catalog.timed_text import TextProgress, video_text
 from framesift.catalog.version import framesift_version
+from framesift.catalog.video_row import analyzers_json, text_json, video_tables
 from framesift.catalog.writer import VideoWriter
 from framesift.errors import (
     AnalyzerError,
     CatalogConflictError,
-    FramesiftError,
     MediaError,
     SettingsError,
     StorageError,
 )
-from framesift.limits import Deadline
 from framesift.probe import MediaInfo, probe
-from framesift.progress import SAMPLE, ProgressEvent, ProgressHandler, SecondsProgress, for_stage
-from framesift.retries import failure_kind
+from framesift.progress import ProgressHandler
 from framesift.sample import PassStats, sample_video
 from framesift.sink import ImageSink
-from framesift.spec import AnalyzerSpec, SamplingSpec, TextSpec
-from framesift.text.model import TextSegment, segments_frame
+from framesift.spec import AnalyzerSpec, SamplingSpec
+from framesift.text.model import segments_frame
 
-__all__ = ["ingest_one"]
+__all__ = ["ingest_one", "ingest_overlapped"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +81,40 @@ def ingest_one(
     catalog is unreachable. A transient failure of the video is tried again, with the
     catalog's retry policy (its attempts and backoff).
     """
+    outcome = _ingest(job, catalog, progress, None)
+    assert outcome is not None  # without an overlap, every run ends here
+    return outcome
+
+
+def ingest_overlapped(
+    job: IngestJob,
+    overlap: CommitOverlap,
+    *,
+    catalog: Catalog,
+    progress: ProgressHandler | None = None,
+) -> IngestOutcome | None:
+    """:func:`ingest_one` in a batch run in one process: once the video is sampled, its
+    write and commit run in ``overlap``'s background thread while the caller goes on with
+    the next video. None when they were handed over (the outcome arrives through the
+    overlap, :mod:`framesift.catalog.overlap`); the outcome when the video ended sooner
+    (skipped, failed)."""
+    return _ingest(job, catalog, progress, overlap)
+
+
+def _ingest(
+    job: IngestJob,
+    catalog: Catalog | None,
+    progress: ProgressHandler | None,
+    overlap: CommitOverlap | None,
+) -> IngestOutcome | None:
+    """The attempts of one job; a transient failure of the video is tried again."""
     clock = StageClock(analyzers=bool(job.analyzer_spec.names))
     cat = catalog if catalog is not None else job.open_catalog()
     policy = cat.storage.retry
     attempt = 1
     while True:
-        outcome = _ingest_attempt(_Run(job, cat, progress, clock))
-        if outcome.failure_kind != "transient" or attempt >= policy.attempts:
+        outcome = _ingest_attempt(JobRun(job, cat, progress, clock, overlap))
+        if outcome is None or outcome.failure_kind != "transient" or attempt >= policy.attempts:
             return outcome
         delay = policy.delay_s(attempt)
         logger.warning(
@@ -102,7 +126,7 @@ def ingest_one(
         clock = StageClock(analyzers=bool(job.analyzer_spec.names))
 
 
-def _ingest_attempt(run: _Run) -> IngestOutcome:
+def _ingest_attempt(run: JobRun) -> IngestOutcome | None:
     """One run of the job: fingerprint, then the stages of :func:`_ingest_video`."""
     job = run.job
     try:
@@ -113,118 +137,17 @@ def _ingest_attempt(run: _Run) -> IngestOutcome:
     except (MediaError, StorageError) as exc:  # the source, not the catalog
         return run.failed(exc, None)
     fault_point("after_fingerprint")
+    if run.overlap is not None:  # its content still being committed: skipped, as it would be
+        run.overlap.settle(video_id)
     writer = run.cat.begin_video(video_id, settings_hash=job.settings_hash)
     try:
         return _ingest_video(run, writer, size)
-    except _VideoFailed as failure:
+    except VideoFailed as failure:
         return run.failed(failure.error, video_id)
 
 
-class _VideoFailed(Exception):
-    """This video failed (its source, its media, a writer that committed first): recorded
-    as the job's outcome while the batch goes on. Carries the typed error."""
-
-    def __init__(self, error: FramesiftError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Run:
-    """One run of one job: its catalog and ledger entry, its clock, its URL as shown."""
-
-    def __init__(
-        self, job: IngestJob, cat: Catalog, progress: ProgressHandler | None, clock: StageClock
-    ) -> None:
-        self.job = job
-        self.cat = cat
-        self.progress = progress
-        self.clock = clock
-        self.shown = job.source.shown
-        # The wall-time limit holds for the whole video: the pass checks its own as it
-        # decodes, text extraction checks this one each time it reports how far it got.
-        self.deadline = Deadline(
-            self.shown, job.spec.decode.limits.max_video_s, "sampling and text extraction"
-        )
-        self.ledger = JobLedger(cat.storage)
-        self.job_id = self.ledger.start(job.source.url, job.settings_hash)
-
-    def done(
-        self, status: Status, video_id: str, generation: int, frames: int = 0
-    ) -> IngestOutcome:
-        timings = self.clock.fields()
-        self.ledger.done(self.job_id, video_id=video_id, outcome=status, timings=timings)
-        if status == "skipped":
-            logger.info("%s: already in the catalog as %s, skipped", self.shown, video_id)
-        elif status == "updated":
-            logger.info(
-                "%s: text or analyzers updated as %s (generation %d)",
-                self.shown,
-                video_id,
-                generation,
-            )
-        else:
-            logger.info("%s: %s as %s (generation %d)", self.shown, status, video_id, generation)
-        return IngestOutcome(
-            self.shown, status, video_id, generation, frames, seconds=timings["wall_s"]
-        )
-
-    def failed(self, exc: FramesiftError, video_id: str | None) -> IngestOutcome:
-        message = self.cat.storage.redact(str(exc))
-        error_type, kind, timings = type(exc).__name__, failure_kind(exc), self.clock.fields()
-        logger.warning("%s failed: %s: %s", self.shown, error_type, message)
-        self.ledger.failed(
-            self.job_id,
-            error_type=error_type,
-            message=message,
-            video_id=video_id,
-            kind=kind,
-            timings=timings,
-        )
-        seconds = timings["wall_s"]
-        return IngestOutcome(
-            self.shown, "failed", video_id, None, 0, error_type, message, seconds, kind
-        )
-
-    def catalog_failed(self, exc: StorageError, video_id: str) -> None:
-        """Record a failure to write the catalog, if the catalog still takes the record."""
-        try:
-            self.ledger.failed(
-                self.job_id,
-                error_type=type(exc).__name__,
-                message=str(exc),
-                video_id=video_id,
-                kind=failure_kind(exc),
-                timings=self.clock.fields(),
-            )
-        except StorageError:
-            logger.debug("could not record the failure of job %s either", self.job_id)
-
-    def sample_progress(self) -> SecondsProgress | None:
-        return None if self.progress is None else for_stage(self.progress, self.shown, SAMPLE)
-
-    def text_progress(self) -> TextProgress:
-        """Text extraction names its stage (``speech``, ``ocr``) in each call; each call
-        also checks the video's wall-time limit (MediaLimitError once it is over)."""
-        handler, shown, deadline = self.progress, self.shown, self.deadline
-
-        def report(stage: str, done_s: float, total_s: float) -> None:
-            deadline.check()
-            if handler is not None:
-                handler(ProgressEvent(shown, stage, done_s, total_s))
-
-        return report
-
-    def text(
-        self, media: Any, frames: pl.DataFrame, analyzed: AnalyzerOutput | None
-    ) -> list[TextSegment]:
-        """The video's timed text, each source timed (see :mod:`framesift.catalog.timed_text`)."""
-        return video_text(
-            self.job, media, frames, analyzed, clock=self.clock, progress=self.text_progress()
-        )
-
-
-def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
-    """The stages after the fingerprint; a failure of this video raises _VideoFailed."""
+def _ingest_video(run: JobRun, writer: VideoWriter, size: int) -> IngestOutcome | None:
+    """The stages after the fingerprint; a failure of this video raises VideoFailed."""
     job, previous = run.job, writer.previous
     replacing = previous is not None and not previous.deleted
     if previous is not None and replacing and not job.force:
@@ -238,7 +161,7 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
         with run.clock.stage("analyzers"):
             runner = _open_runner(job.analyzer_spec)
     except SettingsError as exc:  # a model gone or changed since the batch checked it
-        raise _VideoFailed(exc) from exc
+        raise VideoFailed(exc) from exc
     try:
         # 1. sample: one decoding pass; thumbnails stream into this generation's prefix,
         #    kept pictures into the analyzers' queue.
@@ -252,23 +175,27 @@ def _ingest_video(run: _Run, writer: VideoWriter, size: int) -> IngestOutcome:
             segments = run.text(sampled.media, sampled.frames, analyzed)
         except (MediaError, StorageError, AnalyzerError) as exc:  # not the catalog
             _drop_prefix(run.cat, writer.thumbs_prefix)
-            raise _VideoFailed(exc) from exc
+            raise VideoFailed(exc) from exc
     finally:
         if runner is not None:
             runner.close()
-    with run.clock.stage("write"):
-        tables = _tables(run, sampled, writer.video_id, writer.generation, size)
-        tables["segments"] = segments_frame(segments, writer.video_id)
-        if analyzed is not None:
-            tables["detections"] = analyzed.detections
-            tables["videos"] = tables["videos"].with_columns(
-                pl.lit(analyzed.runs_json()).alias("analyzer_runs")
-            )
-    # 4. write the parts, then the commit marker: the video becomes visible at once.
-    commit = _commit(run, writer, tables, has_thumbnails=thumbnails > 0)
-    fault_point("after_retire")
     status: Status = "replaced" if replacing else "ingested"
-    return run.done(status, writer.video_id, commit.generation, sampled.frames.height)
+
+    def write_and_commit() -> IngestOutcome:
+        with run.clock.stage("write"):
+            tables = video_tables(run.job, sampled, writer.video_id, writer.generation, size)
+            tables["segments"] = segments_frame(segments, writer.video_id)
+            if analyzed is not None:
+                tables["detections"] = analyzed.detections
+                tables["videos"] = tables["videos"].with_columns(
+                    pl.lit(analyzed.runs_json()).alias("analyzer_runs")
+                )
+        # 4. write the parts, then the commit marker: the video becomes visible at once.
+        commit = _commit(run, writer, tables, has_thumbnails=thumbnails > 0)
+        fault_point("after_retire")
+        return run.done(status, writer.video_id, commit.generation, sampled.frames.height)
+
+    return run.finish(writer.video_id, write_and_commit)
 
 
 def _open_runner(spec: AnalyzerSpec) -> AnalyzerRunner | None:
@@ -283,7 +210,7 @@ def _streams_to(runner: AnalyzerRunner | None, job: IngestJob) -> bool:
 
 
 def _finish_analyzers(
-    run: _Run, sampled: SampledVideo, runner: AnalyzerRunner | None
+    run: JobRun, sampled: SampledVideo, runner: AnalyzerRunner | None
 ) -> AnalyzerOutput | None:
     """The detections: from the queue the pass fed, or by decoding the kept frames."""
     if runner is None:
@@ -295,7 +222,7 @@ def _finish_analyzers(
 
 
 def _sample(
-    run: _Run, writer: VideoWriter, runner: AnalyzerRunner | None
+    run: JobRun, writer: VideoWriter, runner: AnalyzerRunner | None
 ) -> tuple[SampledVideo, int]:
     """The sampling pass with the catalog's image sink (and the analyzers taking its kept
     pictures); the result and thumbnails written."""
@@ -307,12 +234,12 @@ def _sample(
     except (MediaError, AnalyzerError) as exc:
         sink.abort()
         _drop_prefix(run.cat, writer.thumbs_prefix)
-        raise _VideoFailed(exc) from exc
+        raise VideoFailed(exc) from exc
     except StorageError as exc:
         sink.abort()
         if sink.failure is None:  # reading the source failed, not writing the catalog
             _drop_prefix(run.cat, writer.thumbs_prefix)
-            raise _VideoFailed(exc) from exc
+            raise VideoFailed(exc) from exc
         run.catalog_failed(exc, writer.video_id)
         raise
     except BaseException:
@@ -321,7 +248,7 @@ def _sample(
     return result, sink.written
 
 
-def _timed_pass(run: _Run, sink: ImageSink, runner: AnalyzerRunner | None) -> SampledVideo:
+def _timed_pass(run: JobRun, sink: ImageSink, runner: AnalyzerRunner | None) -> SampledVideo:
     """The job's sampling pass, its time split into probe, decode, encode and the wait for
     the analyzers (see :mod:`framesift.catalog.stages`); a pass that fails counts as decode."""
     job, clock, sampler = run.job, run.clock, run.job.sampler
@@ -361,7 +288,7 @@ def _timed_pass(run: _Run, sink: ImageSink, runner: AnalyzerRunner | None) -> Sa
 
 
 def _commit(
-    run: _Run, writer: VideoWriter, tables: dict[str, pl.DataFrame], *, has_thumbnails: bool
+    run: JobRun, writer: VideoWriter, tables: dict[str, pl.DataFrame], *, has_thumbnails: bool
 ) -> Commit:
     """Parts, then the marker; a writer that committed first fails this video only."""
     try:
@@ -373,13 +300,13 @@ def _commit(
             clock=run.clock,
         )
     except CatalogConflictError as exc:
-        raise _VideoFailed(exc) from exc
+        raise VideoFailed(exc) from exc
     except StorageError as exc:
         run.catalog_failed(exc, writer.video_id)
         raise
 
 
-def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
+def _update_derived(run: JobRun, writer: VideoWriter) -> int | None:
     """When the video was sampled with these very sampling settings and only the text
     settings or the analyzers differ: extract its text again and/or run the analyzers on
     its kept frames again, and commit a generation that carries everything else over
@@ -406,22 +333,22 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
     try:
         with run.clock.stage("probe"):
             media = probe(job.source, max_pixels=job.spec.decode.limits.max_pixels)
-        if row.get("text_spec") != _text_json(job.text):  # unknown (older rows): again
+        if row.get("text_spec") != text_json(job.text):  # unknown (older rows): again
             tables["segments"] = segments_frame(run.text(media, kept, None), writer.video_id)
-        if row.get("analyzer_spec") != _analyzers_json(job.analyzers):
+        if row.get("analyzer_spec") != analyzers_json(job.analyzers):
             with run.clock.stage("analyzers"):
                 analyzed = _analyze_again(run, media, kept)
             tables["detections"] = analyzed.detections if analyzed else _no_detections()
             row["analyzer_runs"] = analyzed.runs_json() if analyzed else None
     except (MediaError, StorageError, AnalyzerError, SettingsError) as exc:
-        raise _VideoFailed(exc) from exc
+        raise VideoFailed(exc) from exc
     row.update(
         settings_hash=job.settings_hash,
         ingested_at=datetime.now(UTC),
         framesift_version=framesift_version(),
         generation=writer.generation,
-        text_spec=_text_json(job.text),
-        analyzer_spec=_analyzers_json(job.analyzers),
+        text_spec=text_json(job.text),
+        analyzer_spec=analyzers_json(job.analyzers),
     )
     try:
         commit = writer.commit(
@@ -433,11 +360,11 @@ def _update_derived(run: _Run, writer: VideoWriter) -> int | None:
             clock=run.clock,
         )
     except CatalogConflictError as exc:
-        raise _VideoFailed(exc) from exc
+        raise VideoFailed(exc) from exc
     return commit.generation
 
 
-def _analyze_again(run: _Run, media: MediaInfo, kept: pl.DataFrame) -> AnalyzerOutput | None:
+def _analyze_again(run: JobRun, media: MediaInfo, kept: pl.DataFrame) -> AnalyzerOutput | None:
     """The job's analyzers on the kept frames, decoded again (None: it runs none)."""
     runner = _open_runner(run.job.analyzer_spec)
     if runner is None:
@@ -450,50 +377,9 @@ def _no_detections() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS["detections"])
 
 
-def _text_json(text: TextSpec) -> str:
-    return json.dumps(text.to_dict(), sort_keys=True)
-
-
-def _analyzers_json(analyzers: AnalyzerSpec) -> str | None:
-    return json.dumps(analyzers.to_dict(), sort_keys=True) if analyzers.names else None
-
-
 def _drop_prefix(cat: Catalog, prefix: str) -> None:
     """Best-effort removal of a failed run's thumbnails (vacuum catches what is left)."""
     try:
         cat.storage.delete(cat.storage.list_files(prefix))
     except StorageError as exc:
         logger.warning("leaving thumbnails under %s to vacuum: %s", prefix, exc)
-
-
-def _tables(
-    run: _Run, result: SampledVideo, video_id: str, generation: int, size: int
-) -> dict[str, pl.DataFrame]:
-    """The sampled tables and the video's ``videos`` row (probe, settings, pass statistics)."""
-    probed = dict(result.media.to_row())
-    probed.pop("url", None)
-    stats = result.stats
-    row: dict[str, Any] = {
-        **probed,
-        "video_id": video_id,
-        "generation": generation,
-        "source_url": run.shown,
-        "size_bytes": size,
-        "ingested_at": datetime.now(UTC),
-        "settings_hash": run.job.settings_hash,
-        "sampling_spec": json.dumps(run.job.sampling_spec.to_dict(), sort_keys=True),
-        "framesift_version": framesift_version(),
-        "kept_frames": result.frames.height,
-        "scene_count": result.scenes.height,
-        "frames_decoded": stats.frames_decoded,
-        "damaged_packets": stats.damaged_packets,
-        "sample_seconds": stats.seconds,
-        "text_spec": _text_json(run.job.text),
-        "analyzer_spec": _analyzers_json(run.job.analyzers),
-    }
-    return {
-        "videos": row_frame(row, "videos"),
-        "frames": result.frames,
-        "scenes": result.scenes,
-        "analysis": result.analysis,
-    }
