@@ -28,6 +28,7 @@ from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.later import LATER_FOR_SAMPLING, imported_in_background
 from framesift.plural import counted
 from framesift.progress import SAMPLE, for_stage
 
@@ -89,22 +90,24 @@ def _echo_media(info: dict[str, Any]) -> None:
 
 @command("scenes")
 def run_scenes(args: argparse.Namespace) -> int:
-    # start-up: polars and PySceneDetect load for the commands that detect scenes only
-    import polars as pl
-
-    from framesift.sample import sample_video
-
     spec = detection_spec_from_args(args)
     line = ProgressLine(args.progress)
     try:
-        result = sample_video(
-            args.video,
-            spec,
-            storage_options=storage_options_from_args(args),
-            progress=for_stage(line.report, args.video, SAMPLE),
-        )
+        # start-up: PySceneDetect loads for the commands that detect scenes only, polars in
+        # the background while the video decodes (framesift.later)
+        with imported_in_background(LATER_FOR_SAMPLING):
+            from framesift.sample import sample_video
+
+            result = sample_video(
+                args.video,
+                spec,
+                storage_options=storage_options_from_args(args),
+                progress=for_stage(line.report, args.video, SAMPLE),
+            )
     finally:
         line.clear()
+    import polars as pl
+
     # As in the library and the catalog: scenes from 0, end_frame exclusive; times to the
     # stream's own precision (its time base), not to the last bit of a float.
     decimals = _time_decimals(result.media.video.time_base)
@@ -144,18 +147,20 @@ def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
 
 @command("sample")
 def run_sample(args: argparse.Namespace) -> int:
-    from framesift.output import write_sample  # start-up: as in run_scenes
-
     line = ProgressLine(args.progress)
     try:
-        result = write_sample(
-            args.video,
-            args.out,
-            spec_from_args(args),
-            storage_options=storage_options_from_args(args),
-            progress=for_stage(line.report, args.video, SAMPLE),
-            analyzers=analyzer_spec_from_args(args),
-        )
+        # start-up: polars loads in the background while the video decodes (as in scenes)
+        with imported_in_background(LATER_FOR_SAMPLING):
+            from framesift.output import write_sample
+
+            result = write_sample(
+                args.video,
+                args.out,
+                spec_from_args(args),
+                storage_options=storage_options_from_args(args),
+                progress=for_stage(line.report, args.video, SAMPLE),
+                analyzers=analyzer_spec_from_args(args),
+            )
     finally:
         line.clear()
     s = result.stats
