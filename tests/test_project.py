@@ -328,6 +328,13 @@ def test_version_comes_from_the_package_metadata():
     assert run.stdout.strip() == f"framesift {framesift.__version__}"
 
 
+def _python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code argv...`` in a child process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
+    )
+
+
 def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
     """``framesift probe ... | head -0``: exit status 141 and nothing on stderr."""
     code = (
@@ -336,12 +343,7 @@ def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
         "from framesift.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code, "probe", str(vfr_video.path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = _python(code, "probe", str(vfr_video.path))
     assert run.returncode == 141
     assert run.stderr == ""
 
@@ -398,6 +400,23 @@ def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
     loaded = _imported_packages("probe", str(vfr_video.path))
     assert "av" in loaded
     assert loaded & HEAVY_FOR_STARTUP == set()
+    # Start-up: probe's parser is its group's alone, without the sampling options (and so
+    # without framesift.spec's dataclasses) or the other commands' modules. (sys.modules:
+    # -X importtime does not list what importlib.import_module loads.)
+    code = (
+        "import sys\n"
+        "from framesift.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print(status, sorted(m for m in sys.modules if m.startswith('framesift.')))\n"
+    )
+    run = _python(code, "probe", str(vfr_video.path))
+    assert run.returncode == 0, run.stderr[-2000:]
+    status, modules = run.stdout.splitlines()[-1].split(" ", 1)
+    framesift_modules = set(json.loads(modules.replace("'", '"')))
+    assert status == "0"
+    assert {"framesift.cli.probe", "framesift.probe"} <= framesift_modules
+    not_for_probe = {"framesift.spec", "framesift.cli.arguments", "framesift.cli.media"}
+    assert framesift_modules & not_for_probe == set()
 
 
 # What sampling one local video into a local folder needs: PyAV, numpy, OpenCV, PIL,
