@@ -38,4 +38,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 else
   echo "setup: .venv is up to date"
 fi
+# An editable install leaves framesift's own modules uncompiled (pip compiles what it
+# copies into site-packages, not a source folder): compile them once, so every command
+# starts from cached bytecode as an installed package does (about 0.1 s of each command's
+# start-up otherwise). Up-to-date files are skipped; Python recompiles any edited later.
+echo "setup: compiling framesift's modules to bytecode"
+.venv/bin/python -m compileall -q src
 echo "setup: done"

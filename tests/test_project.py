@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import framesift
-from framesift.cli import ProgressLine, build_parser, main
+from framesift.cli import ProgressLine, build_parser, main, spec_from_args
+from framesift.output import write_sample
 from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,6 +328,13 @@ def test_version_comes_from_the_package_metadata():
     assert run.stdout.strip() == f"framesift {framesift.__version__}"
 
 
+def _python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code argv...`` in a child process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
+    )
+
+
 def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
     """``framesift probe ... | head -0``: exit status 141 and nothing on stderr."""
     code = (
@@ -334,12 +343,7 @@ def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
         "from framesift.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code, "probe", str(vfr_video.path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = _python(code, "probe", str(vfr_video.path))
     assert run.returncode == 141
     assert run.stderr == ""
 
@@ -396,6 +400,23 @@ def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
     loaded = _imported_packages("probe", str(vfr_video.path))
     assert "av" in loaded
     assert loaded & HEAVY_FOR_STARTUP == set()
+    # Start-up: probe's parser is its group's alone, without the sampling options (and so
+    # without framesift.spec's dataclasses) or the other commands' modules. (sys.modules:
+    # -X importtime does not list what importlib.import_module loads.)
+    code = (
+        "import sys\n"
+        "from framesift.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "print(status, sorted(m for m in sys.modules if m.startswith('framesift.')))\n"
+    )
+    run = _python(code, "probe", str(vfr_video.path))
+    assert run.returncode == 0, run.stderr[-2000:]
+    status, modules = run.stdout.splitlines()[-1].split(" ", 1)
+    framesift_modules = set(json.loads(modules.replace("'", '"')))
+    assert status == "0"
+    assert {"framesift.cli.probe", "framesift.probe"} <= framesift_modules
+    not_for_probe = {"framesift.spec", "framesift.cli.arguments", "framesift.cli.media"}
+    assert framesift_modules & not_for_probe == set()
 
 
 # What sampling one local video into a local folder needs: PyAV, numpy, OpenCV, PIL,
@@ -513,3 +534,80 @@ def test_importing_framesift_loads_nothing_heavy_and_keeps_the_api():
     first, second = run.stdout.splitlines()
     assert set(json.loads(first.replace("'", '"'))) & (HEAVY_FOR_STARTUP | {"av"}) == set()
     assert second == "True True Catalog"
+
+
+_POLARS_AFTER_THE_FIRST_FRAME = """
+import sys
+import framesift.output  # all that write_sample needs for its pass
+from framesift.sample import SamplingPass
+sampling = SamplingPass(sys.argv[1])
+frames = iter(sampling)
+next(frames)
+print("polars at the first frame:", "polars" in sys.modules)
+for _ in frames:
+    pass
+print("polars after the last frame:", "polars" in sys.modules)
+print("frames table:", type(sampling.result().frames).__module__.split(".")[0])
+"""
+
+_WHO_IMPORTS_POLARS = """
+import sys, threading
+importers = []
+def hook(event, args):
+    if event == "import" and args[0].split(".")[0] == "polars":
+        importers.append((args[0], threading.current_thread().name))
+sys.addaudithook(hook)
+from framesift.cli import main
+status = main(sys.argv[1:])
+main_thread = [name for name, thread in importers if thread == "MainThread"]
+print("polars's core by:", dict(importers).get("polars._plr"), "status:", status)
+print("polars modules, in the main thread:", len(main_thread), "in all:", len(importers))
+"""
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_background(
+    cuts_video, tmp_path
+):
+    """Start-up: the pass (and all write_sample imports for it) runs without polars until
+    its tables; the sample command imports polars in a background thread meanwhile
+    (framesift.later), and writes what write_sample writes without that thread."""
+    video = str(cuts_video.path)
+    run = subprocess.run(
+        [sys.executable, "-c", _POLARS_AFTER_THE_FIRST_FRAME, video],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == [
+        "polars at the first frame: False",
+        "polars after the last frame: False",
+        "frames table: polars",
+    ]
+
+    out = tmp_path / "out"
+    command = ["sample", video, "--out", str(out), "--every", "1"]
+    run = subprocess.run(
+        [sys.executable, "-c", _WHO_IMPORTS_POLARS, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    core, modules = run.stdout.splitlines()[-2:]
+    assert core == "polars's core by: framesift-imports status: 0"
+    # The main thread imports at most what polars itself loads on first use (its Parquet
+    # helpers), not the package.
+    in_main, in_all = (int(n) for n in re.findall(r"\d+", modules))
+    assert in_all > 50
+    assert in_main <= 3
+    by_command = _files(out)
+    shutil.rmtree(out)
+    write_sample(video, str(out), spec_from_args(build_parser().parse_args(command)))
+    assert len(by_command) > 3
+    assert _files(out) == by_command

@@ -11,15 +11,15 @@ score reached the threshold opened no scene (what the tuner shows beside its cou
 
 from __future__ import annotations
 
+import functools
 from array import array
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 
 from framesift.errors import SettingsError
 from framesift.scenes import replay_cuts
-from framesift.schema import ANALYSIS_SCHEMA, SCENES_SCHEMA
 from framesift.select import (
     DedupGate,
     IntervalClock,
@@ -37,6 +37,11 @@ from framesift.select import (
 )
 from framesift.spec import SamplingSpec
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    SELECTION_SCHEMA: dict[str, pl.DataType]
+
 __all__ = [
     "SELECTION_SCHEMA",
     "AnalysisColumns",
@@ -50,14 +55,27 @@ __all__ = [
 # Detectors whose cuts pass PySceneDetect's flash filter (merge mode) on "score >= threshold".
 _FLASH_FILTERED = ("content", "hash")
 
-SELECTION_SCHEMA: dict[str, pl.DataType] = {
-    "frame_index": pl.Int64(),
-    "time_s": pl.Float64(),
-    "scene_index": pl.Int32(),
-    "reasons": pl.List(pl.String()),
-    "phash": pl.UInt64(),
-    "blank_frames_skipped": pl.Int32(),
-}
+
+def __getattr__(name: str) -> dict[str, pl.DataType]:
+    """``SELECTION_SCHEMA``, built on first use: it holds polars types (start-up: a pass
+    records its analysis without polars, which loads for the tables at its end)."""
+    if name != "SELECTION_SCHEMA":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _selection_schema()
+
+
+@functools.cache
+def _selection_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        "frame_index": pl.Int64(),
+        "time_s": pl.Float64(),
+        "scene_index": pl.Int32(),
+        "reasons": pl.List(pl.String()),
+        "phash": pl.UInt64(),
+        "blank_frames_skipped": pl.Int32(),
+    }
 
 
 class AnalysisColumns:
@@ -103,6 +121,10 @@ class AnalysisColumns:
 
     def to_frame(self) -> pl.DataFrame:
         """The columns as an analysis table (ANALYSIS_SCHEMA)."""
+        import polars as pl
+
+        from framesift.schema import ANALYSIS_SCHEMA
+
         return pl.DataFrame(
             {
                 "frame_index": np.frombuffer(self.index, dtype=np.int64),
@@ -138,6 +160,10 @@ def reselect(
     computed by it. Its threshold and minimum scene length can. The pass must have decoded
     every frame (not a seek-mode pass) for the result to equal a new pass's.
     """
+    import polars as pl
+
+    from framesift.schema import SCENES_SCHEMA
+
     if spec.detector is not None and spec.detector != detector:
         raise SettingsError(
             f"the analysis holds {detector or 'no'} detector scores; "
@@ -149,7 +175,7 @@ def reselect(
     hashes = rows["phash"].to_list()
     if not index:
         return Selection(
-            pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=SCENES_SCHEMA), 0
+            pl.DataFrame(schema=_selection_schema()), pl.DataFrame(schema=SCENES_SCHEMA), 0
         )
     scores = rows["score"].to_list()
     starts = _scene_starts(index, scores, spec, fps)
@@ -175,7 +201,7 @@ def reselect(
             "phash": [hashes[i] for i in selected],
             "blank_frames_skipped": [skips.get(i) for i in selected],
         },
-        schema=SELECTION_SCHEMA,
+        schema=_selection_schema(),
     )
     scenes = pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row")
     return Selection(frames, scenes, duplicates)

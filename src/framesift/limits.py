@@ -14,12 +14,17 @@ from typing import Any
 from framesift.errors import MediaLimitError
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
     "Deadline",
     "capped_pictures",
     "check_picture_size",
     "picture_bytes",
     "pictures_within",
 ]
+
+DEFAULT_MAX_PIXELS = 40_000_000
+"""``LimitsSpec().max_pixels``, here for ``probe``'s default (start-up: probe does not
+load the settings module)."""
 
 
 def capped_pictures(max_pixels: int | None) -> dict[str, Any]:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import IO, Any
-
-import polars as pl
+from typing import IO, TYPE_CHECKING, Any
 
 from framesift.analyzers import AnalyzerOutput, AnalyzerRunner, analyze_kept_frames
 from framesift.sample import ProgressCallback, SampleResult, sample_video
 from framesift.sink import FsspecImageSink
 from framesift.source import Source
 from framesift.spec import AnalyzerSpec, SamplingSpec
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["write_sample", "write_table"]
 

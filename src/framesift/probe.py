@@ -21,9 +21,8 @@ import av.container
 import av.video.stream
 
 from framesift.errors import NoVideoStreamError, TruncatedMediaError, UnsupportedCodecError
-from framesift.limits import capped_pictures, check_picture_size
+from framesift.limits import DEFAULT_MAX_PIXELS, capped_pictures, check_picture_size
 from framesift.source import Source
-from framesift.spec import LimitsSpec
 
 __all__ = [
     "AudioStreamInfo",
@@ -33,7 +32,6 @@ __all__ = [
     "probe",
 ]
 
-_DEFAULT_MAX_PIXELS = LimitsSpec().max_pixels
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +206,7 @@ def probe(
     *,
     full: bool = False,
     scan_packets: int = 1000,
-    max_pixels: int | None = _DEFAULT_MAX_PIXELS,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> MediaInfo:
     """Describe the media at ``url``.
 

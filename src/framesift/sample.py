@@ -23,20 +23,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal
 
 from framesift.analysis import AnalysisColumns
 from framesift.decode import DecodedFrame, VideoDecoder
 from framesift.dedup import perceptual_hash
 from framesift.errors import PassStateError, SettingsError, TruncatedMediaError
-from framesift.fastscan import FastScan, FastScanResult
 from framesift.handoff import HeldPicture, ImageWriter, KeptFrame, PictureConsumer
 from framesift.images import Renderers, make_renderers
 from framesift.probe import MediaInfo, probe
 from framesift.scenes import SceneCutDetector
-from framesift.schema import FRAMES_SCHEMA, SCENES_SCHEMA
 from framesift.select import (
     FrameRow,
     IntervalClock,
@@ -50,6 +46,11 @@ from framesift.sink import ImageSink
 from framesift.source import Source
 from framesift.spec import SamplingSpec
 from framesift.stream import PendingFrame, StreamSelector, mark_cuts, release_picture
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from framesift.fastscan import FastScanResult
 
 __all__ = [
     "DecodeMode",
@@ -369,6 +370,8 @@ class SamplingPass:
     def _run_fast(self, started: float) -> Iterator[KeptFrame]:
         """The fast scene-analysis pass (see :mod:`framesift.fastscan`): its kept frames
         come once the whole video has been analysed."""
+        from framesift.fastscan import FastScan  # start-up: only this mode needs it
+
         scan = FastScan(
             self.source,
             self.media,
@@ -412,6 +415,10 @@ def sample_result(
     stats: PassStats,
 ) -> SampleResult:
     """A pass's tables from its kept rows, scene rows and analysis."""
+    import polars as pl  # start-up: the tables at the end of the pass (framesift.later)
+
+    from framesift.schema import FRAMES_SCHEMA, SCENES_SCHEMA
+
     return SampleResult(
         url=media.url,
         media=media,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Literal
 
 from framesift.errors import SettingsError
+from framesift.limits import DEFAULT_MAX_PIXELS
 from framesift.spec_analyzers import ANALYZER_NAMES, AnalyzerSpec, OnnxModelSpec
 from framesift.spec_text import OCR_ENGINES, TextSpec
 
@@ -88,7 +89,7 @@ class LimitsSpec:
     :class:`~framesift.errors.MediaLimitError` naming the limit, and the batch goes on.
     None switches a limit off. None of them changes what a pass keeps."""
 
-    max_pixels: int | None = 40_000_000
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
     """Largest picture (width x height) decoded, checked from the probe before decoding and
     again on the first decoded picture (headers lie). The default admits 8K (8192x4320);
     a decoded 16000x16000 picture alone would hold 384 MB."""

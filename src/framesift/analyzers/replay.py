@@ -12,9 +12,7 @@ pass would have fed, with the kept frame's row.
 from __future__ import annotations
 
 import logging
-from typing import cast
-
-import polars as pl
+from typing import TYPE_CHECKING, cast
 
 from framesift.analyzers.runner import AnalyzerOutput, AnalyzerRunner
 from framesift.decode import VideoDecoder
@@ -23,6 +21,9 @@ from framesift.probe import MediaInfo
 from framesift.select import FrameRow
 from framesift.source import Source
 from framesift.spec import DecodeSpec
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["analyze_kept_frames"]
 

@@ -22,13 +22,13 @@ import logging
 import queue
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-import polars as pl
 from numpy.typing import NDArray
 
 from framesift.analyzers.model import Analyzer, AnalyzerFrame, Detection, PictureRequest
@@ -37,9 +37,11 @@ from framesift.errors import AnalyzerError
 from framesift.handoff import NO_FRAME, HeldPicture
 from framesift.images import FrameRenderer
 from framesift.probe import MediaInfo
-from framesift.schema import DETECTIONS_SCHEMA
 from framesift.select import FrameRow
 from framesift.spec import AnalyzerSpec
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["AnalyzerOutput", "AnalyzerRun", "AnalyzerRunner", "detections_frame"]
 
@@ -94,10 +96,11 @@ _END = object()
 
 
 class _Columns:
-    """The detections table as it grows (plain lists, one per column)."""
+    """The detections table as it grows (plain lists, one per column, in the schema's
+    order: :meth:`add` fills every column; start-up: polars loads for the table only)."""
 
     def __init__(self) -> None:
-        self.data: dict[str, list[Any]] = {name: [] for name in DETECTIONS_SCHEMA}
+        self.data: dict[str, list[Any]] = defaultdict(list)
 
     def add(self, analyzer: str, frame: AnalyzerFrame, found: Detection) -> None:
         d = self.data
@@ -117,6 +120,10 @@ class _Columns:
 def detections_frame(data: dict[str, list[Any]] | None = None) -> pl.DataFrame:
     """The detections table of :data:`~framesift.schema.DETECTIONS_SCHEMA` (empty when no
     data), sorted by frame and analyzer."""
+    import polars as pl
+
+    from framesift.schema import DETECTIONS_SCHEMA
+
     df = pl.DataFrame(data or {}, schema=DETECTIONS_SCHEMA)
     return df.sort(["frame_index", "analyzer"], maintain_order=True)
 

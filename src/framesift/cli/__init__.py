@@ -1,9 +1,10 @@
 """The ``framesift`` command: parses, calls the library, presents. No logic lives here.
 
-One module per command group (:mod:`~framesift.cli.media`: probe, scenes, sample,
-estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.jobs`; :mod:`~framesift.cli.search`;
-:mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`), over the options they share
-(:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
+One module per command group (:mod:`~framesift.cli.probe`; :mod:`~framesift.cli.media`:
+scenes, sample, estimate; :mod:`~framesift.cli.ingest`; :mod:`~framesift.cli.jobs`;
+:mod:`~framesift.cli.search`; :mod:`~framesift.cli.catalog`; :mod:`~framesift.cli.report`),
+over the options they share (:mod:`~framesift.cli.options`; the sampling options in
+:mod:`~framesift.cli.arguments`), one exit-status contract (:mod:`~framesift.cli.command`:
 errors framesift raises on purpose print as one line on stderr with exit status 2), one
 output style (:mod:`~framesift.cli.output`), the progress line of one video
 (:mod:`~framesift.cli.progress_line`) and the bar over a batch
@@ -13,22 +14,20 @@ output style (:mod:`~framesift.cli.output`), the progress line of one video
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from framesift.cli import catalog, ingest, jobs, media, report, search
-from framesift.cli.arguments import (
-    CommandParser,
-    add_sampling_arguments,
-    parse_storage_options,
-    spec_from_args,
-)
 from framesift.cli.command import redactor_for
+from framesift.cli.options import CommandParser, parse_storage_options
 from framesift.cli.progress_bar import BatchProgressBar
 from framesift.cli.progress_line import ProgressLine
 from framesift.redact import RedactingFilter, Redactor
+
+if TYPE_CHECKING:
+    from framesift.cli.arguments import add_sampling_arguments, spec_from_args
 
 __all__ = [
     "BatchProgressBar",
@@ -42,10 +41,33 @@ __all__ = [
 ]
 
 
-def register_commands(subparsers: Any) -> None:
-    """Add every ``framesift`` command to ``subparsers``."""
-    for group in (media, ingest, jobs, search, catalog, report):
-        group.register(subparsers)
+COMMAND_GROUPS: tuple[str, ...] = (
+    "probe",
+    "media",
+    "ingest",
+    "jobs",
+    "search",
+    "catalog",
+    "report",
+)
+"""The modules of :mod:`framesift.cli` that add commands, in the order ``--help`` lists them."""
+
+_ALONE: dict[str, str] = {"probe": "probe"}
+"""Commands parsed by their group alone (start-up: ``probe`` then loads neither the other
+groups nor the sampling options, hence not :mod:`framesift.spec`)."""
+
+
+def __getattr__(name: str) -> Any:
+    """The sampling options' helpers, re-exported here, load with them on first use."""
+    if name in ("add_sampling_arguments", "spec_from_args"):
+        return getattr(importlib.import_module("framesift.cli.arguments"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def register_commands(subparsers: Any, groups: Sequence[str] = COMMAND_GROUPS) -> None:
+    """Add every ``framesift`` command (or those of ``groups``) to ``subparsers``."""
+    for group in groups:
+        importlib.import_module(f"framesift.cli.{group}").register(subparsers)
 
 
 class _VersionAction(argparse.Action):
@@ -63,7 +85,12 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command's parser; given the ``argv`` it will parse, only what that needs."""
+    groups = COMMAND_GROUPS
+    command = next((a for a in argv or () if not a.startswith("-")), None)
+    if command in _ALONE:
+        groups = (_ALONE[command],)
     parser = CommandParser(
         prog="framesift", description="Sample, search and look after catalogs of video frames."
     )
@@ -75,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="log more on stderr (-v: progress notes, -vv: debugging detail)",
     )
-    register_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register_commands(subparsers, groups)
     return parser
 
 
@@ -136,8 +164,9 @@ def _configure_logging(verbose: int, redactor: Redactor) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``framesift`` with ``argv`` (default: the process's arguments); the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an option refused in one line
         return exc.code if isinstance(exc.code, int) else 2
     _configure_logging(args.verbose, redactor_for(args))

@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from framesift.cli.arguments import parse_storage_options
+from framesift.cli.options import parse_storage_options
 from framesift.cli.output import fail
 from framesift.errors import FramesiftError, SettingsError
 from framesift.redact import Redactor

@@ -1,8 +1,9 @@
-"""``framesift probe|scenes|sample|estimate``: one video or a collection, no catalog.
+"""``framesift scenes|sample|estimate``: one video or a collection, no catalog
+(``probe``: :mod:`framesift.cli.probe`).
 
-Each command parses, calls the library (:func:`~framesift.probe.probe`,
-:func:`~framesift.sample.sample_video`, :func:`~framesift.output.write_sample`,
-:func:`~framesift.batch.estimate_ingest`) and presents what it returns.
+Each command parses, calls the library (:func:`~framesift.sample.sample_video`,
+:func:`~framesift.output.write_sample`, :func:`~framesift.batch.estimate_ingest`) and
+presents what it returns.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
+from framesift.later import LATER_FOR_SAMPLING, imported_in_background
 from framesift.plural import counted
 from framesift.progress import SAMPLE, for_stage
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["register", "run_estimate", "run_probe", "run_sample", "run_scenes"]
+__all__ = ["register", "run_estimate", "run_sample", "run_scenes"]
 
 
 def _time_decimals(time_base: str) -> int:
@@ -46,65 +48,26 @@ def _time_decimals(time_base: str) -> int:
     return min(9, max(0, math.ceil(math.log10(ticks))))
 
 
-def _num(value: float | int | None, fmt: str) -> str:
-    return "?" if value is None else format(value, fmt)
-
-
-@command("probe")
-def run_probe(args: argparse.Namespace) -> int:
-    from framesift.probe import probe  # start-up: PyAV loads for the media commands only
-
-    options = storage_options_from_args(args)
-    infos = [probe(url, options, full=args.full).to_dict() for url in args.paths]
-    if args.json:
-        echo_json(infos if len(infos) > 1 else infos[0])
-        return EXIT_OK
-    for info in infos:
-        _echo_media(info)
-    return EXIT_OK
-
-
-def _echo_media(info: dict[str, Any]) -> None:
-    v = info["video"]
-    rate = "VFR" if v["vfr"] else "CFR" if v["vfr"] is not None else "rate unknown"
-    echo(
-        f"{info['url']}: {info['container']}, {_num(info['duration_s'], '.2f')} s, "
-        f"start {info['start_time_s']:.3f} s"
-        + (f", TRUNCATED at byte {info['size_bytes']}" if info["truncated_at_byte"] else "")
-    )
-    echo(
-        f"  video: {v['codec']} {v['profile'] or ''} {v['pix_fmt']} {v['bit_depth']}-bit "
-        f"{v['width']}x{v['height']} (coded {v['coded_width']}x{v['coded_height']}, "
-        f"rotation {v['rotation_deg']}, pixel aspect {v['sample_aspect_ratio']}), "
-        f"{_num(v['avg_fps'], '.3f')} fps {rate}, "
-        f"{_num(v['frame_count'], 'd')} frames, keyframe every "
-        f"{_num(v['keyframe_interval_s'], '.2f')} s"
-    )
-    for a in info["audio"]:
-        echo(f"  audio: {a['codec']} {a['language'] or ''} {a['sample_rate']} Hz")
-    for s in info["subtitles"]:
-        echo(f"  subtitles: {s['codec']} {s['language'] or ''}")
-    echo(f"  measured: {', '.join(info['measured'])}")
-
-
 @command("scenes")
 def run_scenes(args: argparse.Namespace) -> int:
-    # start-up: polars and PySceneDetect load for the commands that detect scenes only
-    import polars as pl
-
-    from framesift.sample import sample_video
-
     spec = detection_spec_from_args(args)
     line = ProgressLine(args.progress)
     try:
-        result = sample_video(
-            args.video,
-            spec,
-            storage_options=storage_options_from_args(args),
-            progress=for_stage(line.report, args.video, SAMPLE),
-        )
+        # start-up: PySceneDetect loads for the commands that detect scenes only, polars in
+        # the background while the video decodes (framesift.later)
+        with imported_in_background(LATER_FOR_SAMPLING):
+            from framesift.sample import sample_video
+
+            result = sample_video(
+                args.video,
+                spec,
+                storage_options=storage_options_from_args(args),
+                progress=for_stage(line.report, args.video, SAMPLE),
+            )
     finally:
         line.clear()
+    import polars as pl
+
     # As in the library and the catalog: scenes from 0, end_frame exclusive; times to the
     # stream's own precision (its time base), not to the last bit of a float.
     decimals = _time_decimals(result.media.video.time_base)
@@ -144,18 +107,20 @@ def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
 
 @command("sample")
 def run_sample(args: argparse.Namespace) -> int:
-    from framesift.output import write_sample  # start-up: as in run_scenes
-
     line = ProgressLine(args.progress)
     try:
-        result = write_sample(
-            args.video,
-            args.out,
-            spec_from_args(args),
-            storage_options=storage_options_from_args(args),
-            progress=for_stage(line.report, args.video, SAMPLE),
-            analyzers=analyzer_spec_from_args(args),
-        )
+        # start-up: polars loads in the background while the video decodes (as in scenes)
+        with imported_in_background(LATER_FOR_SAMPLING):
+            from framesift.output import write_sample
+
+            result = write_sample(
+                args.video,
+                args.out,
+                spec_from_args(args),
+                storage_options=storage_options_from_args(args),
+                progress=for_stage(line.report, args.video, SAMPLE),
+                analyzers=analyzer_spec_from_args(args),
+            )
     finally:
         line.clear()
     s = result.stats
@@ -216,14 +181,7 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``probe``, ``scenes``, ``sample`` and ``estimate`` to the command's subparsers."""
-    p = subparsers.add_parser("probe", help="describe media files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="media files or fsspec URLs")
-    p.add_argument("--full", action="store_true", help="measure frame count and duration")
-    add_format_arguments(p, json_help="print the description as JSON")
-    add_storage_option(p)
-    p.set_defaults(func=run_probe)
-
+    """Add ``scenes``, ``sample`` and ``estimate`` to the command's subparsers."""
     p = subparsers.add_parser("scenes", help="print the scene cut list of a video")
     p.add_argument("video", metavar="VIDEO", help="a video file or fsspec URL")
     add_detection_arguments(p, can_be_off=False)
