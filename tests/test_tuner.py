@@ -44,7 +44,7 @@ def test_sliders_reselect_without_decoding(sampled, cuts_video) -> None:
 
     tuner.threshold.value = tuner.threshold.max  # above every score: one scene
     assert tuner.selection.scenes.height == 1
-    assert "<b>1</b> scenes" in tuner.summary.value
+    assert "<b>1</b> scene," in tuner.summary.value
     assert bytes(tuner.plot.value).startswith(b"\x89PNG")
     assert bytes(tuner.plot.value) != first_plot  # redrawn: the cut lines are gone
     tuner.threshold.value = 27.0

@@ -398,7 +398,14 @@ def local_atomic_write(path: str, data: bytes, *, exclusive: bool, durable: bool
             if durable:
                 os.fsync(handle.fileno())
         if exclusive:
-            os.link(temp, path)
+            try:
+                os.link(temp, path)
+            except FileNotFoundError:
+                # The temp file went (``vacuum --grace 0`` removes temp files it finds):
+                # where the destination is there, the create lost as it would have.
+                if os.path.exists(path):
+                    raise FileExistsError(path) from None
+                raise
         else:
             os.replace(temp, path)
     finally:
