@@ -6,6 +6,7 @@ the interrupted one; a re-run completes the catalog; vacuum leaves only referenc
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -215,6 +216,10 @@ def assert_only_referenced(target: CatalogTarget, cat: Catalog) -> None:
 
 
 @pytest.mark.s3
+# A thumbnail upload in flight on the commit thread when the server stops leaves aiohttp's
+# body-writer task with a connection-reset exception nobody awaits; asyncio logs it when the
+# task is collected (gc.collect() below keeps that inside this test). Only that is expected.
+@pytest.mark.expected_errors(r"(?s)^Task exception was never retrieved.*ClientConnection")
 def test_s3_server_down_mid_run(videos: Videos, caplog: pytest.LogCaptureFixture) -> None:
     """The server stops between a video's parts and its commit: retries with backoff, then
     one clear StorageError; the catalog stays consistent and a re-run completes it."""
@@ -241,6 +246,7 @@ def test_s3_server_down_mid_run(videos: Videos, caplog: pytest.LogCaptureFixture
             )
     finally:
         set_fault_hook(None)
+        gc.collect()
     message = str(info.value)
     assert "failed after 3 attempts" in message
     assert "re-run" in message
@@ -272,3 +278,4 @@ def test_s3_server_down_mid_run(videos: Videos, caplog: pytest.LogCaptureFixture
         assert len(summary_ids) == 3
     finally:
         s3_again.server.stop()
+        gc.collect()
