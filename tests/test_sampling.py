@@ -240,6 +240,33 @@ def test_streaming_yields_the_same_rows(cuts_video):
     assert any("representative" in k.row["reasons"] for k in streamed)
 
 
+def test_one_thread_runs_the_whole_pass_on_the_callers_thread(cuts_video):
+    """threads=1 (one worker per core): no read-ahead thread, the same rows as the default."""
+    import threading
+
+    def decode_threads() -> int:
+        return sum(t.name == "framesift-decode" for t in threading.enumerate())
+
+    seen: dict[int, int] = {}
+    for threads in (0, 1):
+        sampling = SamplingPass(
+            str(cuts_video.path), fs.SamplingSpec(decode=fs.DecodeSpec(threads=threads))
+        )
+        seen[threads] = max(decode_threads() for _ in sampling)
+    assert seen == {0: 1, 1: 0}
+    rows = [
+        fs.sample_video(
+            str(cuts_video.path), fs.SamplingSpec(decode=fs.DecodeSpec(threads=t))
+        ).frames
+        for t in (0, 1)
+    ]
+    assert (
+        rows[0]
+        .drop("thumbnail_uri", strict=False)
+        .equals(rows[1].drop("thumbnail_uri", strict=False))
+    )
+
+
 def test_result_after_a_broken_off_pass_says_what_to_do(cuts_video):
     sampling = SamplingPass(str(cuts_video.path), fs.SamplingSpec(**SCENE_ONLY))
     for _ in sampling:

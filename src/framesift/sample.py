@@ -219,7 +219,9 @@ class SamplingPass:
             if self.mode == "seek":
                 frames = decoder.frames_at(self._seek_targets())
             else:
-                frames = decoder.frames()
+                # threads=1 asks for one thread in all: decoding and analysis take turns on
+                # the caller's thread (one worker per core on a cluster), no read-ahead.
+                frames = decoder.frames(read_ahead=0 if self.spec.decode.threads == 1 else 8)
             yield from self._run(frames)
             counters = decoder.counters
         self._stats = PassStats(

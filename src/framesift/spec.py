@@ -115,7 +115,10 @@ class DecodeSpec:
     """How the one decode pass runs; none of these change which frames are kept,
     except ``fast``, which trades exactness of the analysis for speed (see below)."""
 
-    threads: int = 0  # 0: automatic (cores + 4 frame threads, at most 16)
+    threads: int = 0
+    """Decoder frame threads; 0: automatic (cores + 4, at most 16), and a thread decodes
+    ahead while the pass analyses. 1: the whole pass on one thread, decoding and analysis
+    taking turns (for one worker per core: a process pool or Dask cluster of many)."""
     hwaccel: HwAccel = "auto"
     fast: bool = False
     """Scene analysis through a decoder shortcut: B pictures are skipped, the I and P
