@@ -4,8 +4,10 @@ decoding one time range, against one single-threaded pass over the same video.
     .venv/bin/python benchmarks/bench_split.py CLIP [--workers 2] [--repeat 1]
 
 Each measurement is a child process running ``framesift.ingest`` into a new catalog with
-the default sampling (content scenes, one frame a second, thumbnails) and decoding pinned
-to one thread (``DecodeSpec(threads=1)``; OpenCV and OpenMP pinned to one thread too):
+the default sampling (content scenes, one frame a second, thumbnails) on one thread
+(``DecodeSpec(threads=1)``: one decoder thread and no read-ahead thread, decoding and
+analysis taking turns, as a worker given one core runs; OpenCV and OpenMP pinned to one
+thread too):
 
 * ``single``: a process pool of one worker, the video whole (``split_over_s=0``);
 * ``split``: a process pool of W workers, the video cut into W ranges (``split_over_s=1``);
