@@ -28,6 +28,7 @@ from framesift.cli.arguments import (
 from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
+from framesift.cli.process import importing
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.later import LATER_FOR_SAMPLING, imported_in_background
 from framesift.plural import counted
@@ -56,8 +57,8 @@ def run_scenes(args: argparse.Namespace) -> int:
         # start-up: PySceneDetect loads for the commands that detect scenes only, polars in
         # the background while the video decodes (framesift.later)
         with imported_in_background(LATER_FOR_SAMPLING):
-            from framesift.sample import sample_video
-
+            with importing():
+                from framesift.sample import sample_video
             result = sample_video(
                 args.video,
                 spec,
@@ -111,8 +112,8 @@ def run_sample(args: argparse.Namespace) -> int:
     try:
         # start-up: polars loads in the background while the video decodes (as in scenes)
         with imported_in_background(LATER_FOR_SAMPLING):
-            from framesift.output import write_sample
-
+            with importing():  # the sampling stack (framesift.cli.process)
+                from framesift.output import write_sample
             result = write_sample(
                 args.video,
                 args.out,
