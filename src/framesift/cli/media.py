@@ -111,9 +111,9 @@ def run_sample(args: argparse.Namespace) -> int:
     line = ProgressLine(args.progress)
     try:
         # start-up: polars loads in the background while the video decodes (as in scenes)
+        with importing():  # the sampling stack (framesift.cli.process)
+            from framesift.output import write_sample
         with imported_in_background(LATER_FOR_SAMPLING):
-            with importing():  # the sampling stack (framesift.cli.process)
-                from framesift.output import write_sample
             result = write_sample(
                 args.video,
                 args.out,
