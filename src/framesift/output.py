@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from framesift.sample import ProgressCallback, SampleResult, sample_video
-from framesift.sink import FsspecImageSink
+from framesift.sink import FsspecImageSink, ImageSink
 from framesift.source import Source
 from framesift.spec import AnalyzerSpec, SamplingSpec
 
@@ -70,7 +70,7 @@ def _sample_analyzed(
     source: Source,
     spec: SamplingSpec,
     analyzers: AnalyzerSpec,
-    sink: FsspecImageSink,
+    sink: ImageSink,
     progress: ProgressCallback | None,
 ) -> tuple[SampleResult, AnalyzerOutput]:
     """The pass with frame analyzers: they take each kept picture as the pass hands it on,
