@@ -53,9 +53,15 @@ COMMAND_GROUPS: tuple[str, ...] = (
 )
 """The modules of :mod:`framesift.cli` that add commands, in the order ``--help`` lists them."""
 
-_ALONE: dict[str, str] = {"probe": "probe"}
+_ALONE: dict[str, str] = {
+    "probe": "probe",
+    "estimate": "media",
+    "sample": "media",
+    "scenes": "media",
+}
 """Commands parsed by their group alone (start-up: ``probe`` then loads neither the other
-groups nor the sampling options, hence not :mod:`framesift.spec`)."""
+groups nor the sampling options, hence not :mod:`framesift.spec`; ``sample`` not the
+catalog's, search's or report's command modules)."""
 
 
 def __getattr__(name: str) -> Any:
