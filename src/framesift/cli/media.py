@@ -54,11 +54,12 @@ def run_scenes(args: argparse.Namespace) -> int:
     spec = detection_spec_from_args(args)
     line = ProgressLine(args.progress)
     try:
-        # start-up: PySceneDetect loads for the commands that detect scenes only, polars in
-        # the background while the video decodes (framesift.later)
+        # start-up: PySceneDetect loads for the commands that detect scenes only (the stack
+        # as framesift.cli.process says), polars in the background while the video decodes
+        # (framesift.later; after the stack, whose imports would share the interpreter lock)
+        with importing():
+            from framesift.sample import sample_video
         with imported_in_background(LATER_FOR_SAMPLING):
-            with importing():
-                from framesift.sample import sample_video
             result = sample_video(
                 args.video,
                 spec,
