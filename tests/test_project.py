@@ -522,9 +522,8 @@ def test_pyscenedetect_platform_runs_on_first_use_of_another_name():
         "print('tqdm' in sys.modules, callable(get_ffmpeg_path), platform.tqdm.__name__,\n"
         "      scenedetect.platform is platform, callable(scenedetect.detect))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
+    run = _python(code)
+    assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines() == ["False True", "True True tqdm True True"]
 
 
