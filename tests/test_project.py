@@ -445,6 +445,8 @@ def test_cli_sample_loads_the_sampling_stack_only(cuts_video, tmp_path):
     assert "scenedetect.detectors.content_detector" in modules
     beyond = {m for m in modules if m.startswith(PYSCENEDETECT_BEYOND_DETECTORS)}
     assert beyond == set()
+    # PySceneDetect's platform module (tqdm and its asyncio contrib) waits for first use.
+    assert packages & {"asyncio", "ssl", "tqdm"} == set()
     assert (tmp_path / "out" / "frames.parquet").is_file()
 
 
@@ -505,6 +507,24 @@ def test_pyscenedetect_package_is_whole_on_first_use_of_another_name():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert run.stdout.splitlines() == ["False", "True True SceneManager True True True"]
+
+
+def test_pyscenedetect_platform_runs_on_first_use_of_another_name():
+    """The detectors' base module takes one alias from PySceneDetect's platform module; the
+    module itself (tqdm, asyncio, importlib.metadata) runs when another name is asked."""
+    code = (
+        "import os, sys\n"
+        "from framesift.scenes import pyscenedetect\n"
+        "import scenedetect.platform as platform\n"
+        "print('tqdm' in sys.modules, platform.StrPath == (str | os.PathLike[str]))\n"
+        "from scenedetect.platform import get_ffmpeg_path\n"
+        "import scenedetect\n"
+        "print('tqdm' in sys.modules, callable(get_ffmpeg_path), platform.tqdm.__name__,\n"
+        "      scenedetect.platform is platform, callable(scenedetect.detect))\n"
+    )
+    run = _python(code)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["False True", "True True tqdm True True"]
 
 
 def test_scene_modules_import_pyscenedetect_through_one_module():

@@ -3,11 +3,16 @@
 A sampling pass needs polars only for its tables at the end (the pass records rows in
 plain lists and typed arrays; :mod:`framesift.schema` builds its polars types on first
 use), yet importing polars costs about as much as a short video's decode. A command starts
-that import in a thread when it starts, so it runs while PyAV decodes (FFmpeg's decoding
-releases the GIL), and joins it before the tables are written::
+that import in a thread once the modules of its pass are imported, so it runs while PyAV
+decodes (FFmpeg's decoding releases the GIL), and joins it before the tables are written::
 
+    from framesift.output import write_sample   # the pass's own imports first
     with imported_in_background(LATER_FOR_SAMPLING):
         result = write_sample(...)   # the pass; its ``import polars`` at the end waits
+
+Not earlier: beside the pass's imports, which run Python code as polars's do, the thread
+only takes turns with them at the interpreter lock (the start-up is no shorter) and slows
+them (benchmarks/RESULTS.md, "Seventh session").
 
 Nothing else changes: the modules that use polars still ``import polars`` where they use
 it, and Python's import lock makes such an import wait for the thread's (or do it, if the

@@ -6,14 +6,15 @@ import os
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from framesift.analyzers import AnalyzerOutput, AnalyzerRunner, analyze_kept_frames
 from framesift.sample import ProgressCallback, SampleResult, sample_video
-from framesift.sink import FsspecImageSink
+from framesift.sink import FsspecImageSink, ImageSink
 from framesift.source import Source
 from framesift.spec import AnalyzerSpec, SamplingSpec
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from framesift.analyzers import AnalyzerOutput
 
 __all__ = ["write_sample", "write_table"]
 
@@ -49,26 +50,43 @@ def write_sample(
     out = out_url.rstrip("/")
     spec = spec or SamplingSpec()
     analyzed: AnalyzerOutput | None = None
-    with (
-        FsspecImageSink(f"{out}/thumbs", storage_options) as sink,
-        AnalyzerRunner.of(analyzers or AnalyzerSpec()) as runner,
-    ):
-        streaming = bool(runner.analyzers) and not spec.decode.fast
-        result = sample_video(
-            video_url,
-            spec,
-            storage_options=storage_options,
-            sink=sink,
-            progress=progress,
-            consumers=(runner,) if streaming else (),
-        )
-        if streaming:
-            analyzed = runner.finish()
-        elif runner.analyzers:  # the fast scan hands no pictures on: decode the kept ones
-            source = Source(video_url, storage_options)
-            analyzed = analyze_kept_frames(source, result.media, result.frames, runner)
+    with FsspecImageSink(f"{out}/thumbs", storage_options) as sink:
+        if analyzers is not None and analyzers.names:
+            result, analyzed = _sample_analyzed(
+                Source(video_url, storage_options), spec, analyzers, sink, progress
+            )
+        else:
+            result = sample_video(
+                video_url, spec, storage_options=storage_options, sink=sink, progress=progress
+            )
     for name in ("frames", "scenes", "analysis"):
         write_table(getattr(result, name), f"{out}/{name}.parquet", storage_options)
     if analyzed is not None:
         write_table(analyzed.detections, f"{out}/detections.parquet", storage_options)
     return result
+
+
+def _sample_analyzed(
+    source: Source,
+    spec: SamplingSpec,
+    analyzers: AnalyzerSpec,
+    sink: ImageSink,
+    progress: ProgressCallback | None,
+) -> tuple[SampleResult, AnalyzerOutput]:
+    """The pass with frame analyzers: they take each kept picture as the pass hands it on,
+    or, after a fast scan (which hands no pictures on), the kept frames decoded again."""
+    # start-up: the analyzers' modules load only for a pass that runs some
+    from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
+
+    with AnalyzerRunner.of(analyzers) as runner:
+        streaming = not spec.decode.fast
+        result = sample_video(
+            source,
+            spec,
+            sink=sink,
+            progress=progress,
+            consumers=(runner,) if streaming else (),
+        )
+        if streaming:
+            return result, runner.finish()
+        return result, analyze_kept_frames(source, result.media, result.frames, runner)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from framesift.cli.command import redactor_for
 from framesift.cli.options import CommandParser, parse_storage_options
+from framesift.cli.process import command_process
 from framesift.cli.progress_bar import BatchProgressBar
 from framesift.cli.progress_line import ProgressLine
 from framesift.redact import RedactingFilter, Redactor
@@ -52,9 +53,15 @@ COMMAND_GROUPS: tuple[str, ...] = (
 )
 """The modules of :mod:`framesift.cli` that add commands, in the order ``--help`` lists them."""
 
-_ALONE: dict[str, str] = {"probe": "probe"}
+_ALONE: dict[str, str] = {
+    "probe": "probe",
+    "estimate": "media",
+    "sample": "media",
+    "scenes": "media",
+}
 """Commands parsed by their group alone (start-up: ``probe`` then loads neither the other
-groups nor the sampling options, hence not :mod:`framesift.spec`)."""
+groups nor the sampling options, hence not :mod:`framesift.spec`; ``sample`` not the
+catalog's, search's or report's command modules)."""
 
 
 def __getattr__(name: str) -> Any:
@@ -88,7 +95,7 @@ class _VersionAction(argparse.Action):
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The command's parser; given the ``argv`` it will parse, only what that needs."""
     groups = COMMAND_GROUPS
-    command = next((a for a in argv or () if not a.startswith("-")), None)
+    command = _command_name(argv or ())
     if command in _ALONE:
         groups = (_ALONE[command],)
     parser = CommandParser(
@@ -163,8 +170,23 @@ def _configure_logging(verbose: int, redactor: Redactor) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``framesift`` with ``argv`` (default: the process's arguments); the exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run ``framesift`` with ``argv``; the exit status. Without ``argv``, the process's own
+    command line: the command is then the process's whole life (the console script,
+    ``python -m framesift.cli``), and its start-up and exit are tuned for that
+    (:mod:`framesift.cli.process`)."""
+    if argv is not None:
+        return _run(list(argv))
+    argv = sys.argv[1:]
+    with command_process(_command_name(argv)):
+        return _run(argv)
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names (None: none, only options such as ``--help``)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or an option refused in one line

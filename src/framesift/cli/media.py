@@ -28,6 +28,7 @@ from framesift.cli.arguments import (
 from framesift.cli.command import EXIT_FAILED, EXIT_OK, command
 from framesift.cli.ingest import add_text_arguments, text_from_args
 from framesift.cli.output import echo, echo_json, echo_text, fail
+from framesift.cli.process import importing
 from framesift.cli.progress_line import ProgressLine, add_progress_argument
 from framesift.later import LATER_FOR_SAMPLING, imported_in_background
 from framesift.plural import counted
@@ -53,11 +54,12 @@ def run_scenes(args: argparse.Namespace) -> int:
     spec = detection_spec_from_args(args)
     line = ProgressLine(args.progress)
     try:
-        # start-up: PySceneDetect loads for the commands that detect scenes only, polars in
-        # the background while the video decodes (framesift.later)
-        with imported_in_background(LATER_FOR_SAMPLING):
+        # start-up: PySceneDetect loads for the commands that detect scenes only (the stack
+        # as framesift.cli.process says), polars in the background while the video decodes
+        # (framesift.later; after the stack, whose imports would share the interpreter lock)
+        with importing():
             from framesift.sample import sample_video
-
+        with imported_in_background(LATER_FOR_SAMPLING):
             result = sample_video(
                 args.video,
                 spec,
@@ -110,9 +112,9 @@ def run_sample(args: argparse.Namespace) -> int:
     line = ProgressLine(args.progress)
     try:
         # start-up: polars loads in the background while the video decodes (as in scenes)
-        with imported_in_background(LATER_FOR_SAMPLING):
+        with importing():  # the sampling stack (framesift.cli.process)
             from framesift.output import write_sample
-
+        with imported_in_background(LATER_FOR_SAMPLING):
             result = write_sample(
                 args.video,
                 args.out,

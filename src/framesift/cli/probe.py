@@ -13,6 +13,7 @@ from framesift.cli.options import (
     storage_options_from_args,
 )
 from framesift.cli.output import echo, echo_json
+from framesift.cli.process import importing
 
 __all__ = ["register", "run_probe"]
 
@@ -23,7 +24,8 @@ def _num(value: float | int | None, fmt: str) -> str:
 
 @command("probe")
 def run_probe(args: argparse.Namespace) -> int:
-    from framesift.probe import probe  # start-up: PyAV loads for the media commands only
+    with importing():  # start-up: PyAV loads for the media commands only
+        from framesift.probe import probe
 
     options = storage_options_from_args(args)
     infos = [probe(url, options, full=args.full).to_dict() for url in args.paths]
