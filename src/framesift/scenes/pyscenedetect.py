@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "AdaptiveDetector",
     "ContentDetector",
+    "FlashFilter",
     "FrameTimecode",
     "HashDetector",
     "SceneDetector",
@@ -61,7 +62,7 @@ _package_with_init_deferred("scenedetect")
 
 # The submodules framesift uses, imported under the package set up above.
 from scenedetect.common import FrameTimecode  # noqa: E402 - needs the package set up first
-from scenedetect.detector import SceneDetector  # noqa: E402
+from scenedetect.detector import FlashFilter, SceneDetector  # noqa: E402
 from scenedetect.detectors import (  # noqa: E402
     AdaptiveDetector,
     ContentDetector,
