@@ -212,7 +212,8 @@ def test_linear_axis_is_opencvs_geometry(n_out, n_in):
 def test_compact_rows_are_read_as_the_full_picture(n_out, n_in):
     # OpenCV's linear resize of the shorter picture equals that of the full one.
     rows = images.compact_rows(n_out, n_in)
-    assert rows is not None and len(rows) < n_in - n_out
+    assert rows is not None
+    assert len(rows) < n_in - n_out
     full = np.random.default_rng(n_in).integers(0, 256, size=(n_in, 96, 3), dtype=np.uint8)
     expected = cv2.resize(full, (48, n_out), interpolation=cv2.INTER_LINEAR)
     short = cv2.resize(full[rows], (48, n_out), interpolation=cv2.INTER_LINEAR)
@@ -236,7 +237,7 @@ def _flashy_frames(seed: int, count: int = 240) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 256, size=(36, 64, 3), dtype=np.uint8)
     out = []
-    for i in range(count):
+    for _i in range(count):
         if rng.random() < 0.06:  # a cut
             base = rng.integers(0, 256, size=base.shape, dtype=np.uint8)
         picture = base
