@@ -295,10 +295,7 @@ def _gather_plane(
     )
     if repeat == 1:
         samples[:n, :m] = picked
-    elif repeat == 2:  # each sample twice: v * 257 is v in both bytes of a 16-bit pair
-        pairs = samples.view(np.uint16)[:n, :m]
-        np.multiply(picked, np.uint16(257), out=pairs, casting="unsafe")
-    else:  # each sample ``repeat`` times
+    else:  # each sample twice: pixel pairs share one chroma sample
         for offset in range(repeat):
             samples[:n, offset : m * repeat : repeat] = picked
 
@@ -318,8 +315,10 @@ class AnalysisRenderer:
     is a whole number in both directions (1280x720, 3840x2160, no scaling) the resize
     reads single pixels, and only those are gathered (by OpenCV's nearest-neighbour resize
     where it picks the same pixels, as it does at odd whole-number factors) and converted;
-    elsewhere (1920x1080 is 7.5) the rows it reads are converted whole (288 of 1080) into
-    a full-size picture that OpenCV's resize then shrinks. Bit for bit the same image
+    elsewhere (1920x1080 is 7.5) the rows it reads are converted whole and shrunk by
+    OpenCV's resize: as the rows of a shorter picture that the resize reads exactly as it
+    reads the full one (:func:`compact_rows`: 360 rows at 1080p, no full-size buffer), or
+    where there is none, into a full-size picture. Bit for bit the same image
     (``tests/test_scenes.py`` pins it). Pictures FFmpeg converts with interpolation (odd
     heights, full range, 10-bit, NV12, RGB) take the exact path.
     """
@@ -392,24 +391,20 @@ class AnalysisRenderer:
         for index, plane in enumerate(gather.planes):
             repeat = gather.repeat if index == 0 else 1
             _gather_plane(_plane(frame, index), plane, repeat, _plane(samples, index))
-        rows = len(gather.rows)
-        if gather.repeat == 2:
-            # Every other pixel (each pair is one sample). Converted to four bytes a pixel
-            # (the same values as bgr24, FFmpeg's converter writing them as words), a
-            # pixel is one 32-bit word: numpy picks words 0, 2, 4 ... and OpenCV drops
-            # the fourth byte (both far faster than picking 3-byte pixels).
-            converted = self._convert.reformat(samples, format="bgr0", threads=1)
-            words = _plane(converted, 0)[:rows].view(np.uint32)[:, : converted.width]
-            picked = np.ascontiguousarray(words[:, :: gather.repeat])
-            quads = picked.view(np.uint8).reshape(rows, -1, 4)
-            return cv2.cvtColor(quads, cv2.COLOR_BGRA2BGR).astype(np.uint8, copy=False)
         converted = self._convert.reformat(samples, format="bgr24", threads=1)
+        rows = len(gather.rows)
         pixels = _pixels(converted, rows)
         if gather.compact:  # the shorter picture: OpenCV's resize reads it as the full one
             small = cv2.resize(pixels, self._size, interpolation=cv2.INTER_LINEAR)
             return small.astype(np.uint8, copy=False)
         if not gather.whole_rows:
-            return pixels.copy()
+            if gather.repeat == 1:
+                return pixels.copy()
+            # Every other pixel (each pair is one sample): OpenCV's nearest-neighbour
+            # resize by a half reads pixels 0, 2, 4 ... and is faster than numpy's copy.
+            size = (converted.width // gather.repeat, rows)
+            half = cv2.resize(pixels, size, interpolation=cv2.INTER_NEAREST)
+            return half.astype(np.uint8, copy=False)
         # The converted rows in a full-size picture: OpenCV's resize reads only them.
         full = self._full
         assert full is not None  # made with a whole-row gather
