@@ -132,7 +132,11 @@ def _pyscenedetect_image(frame: av.VideoFrame) -> np.ndarray:
     [
         (1280, 720, "yuv420p"),  # a whole-number factor: samples gathered
         (3840, 2160, "yuv420p"),
-        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (the exact path)
+        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (a shorter picture)
+        (1080, 1920, "yuv420p"),  # the same, portrait: 640 rows of 1920
+        (1440, 1080, "yuv420p"),  # 5.625: 456 rows of a shorter picture
+        (2560, 1440, "yuv420p"),  # 10: blends too (pairs of rows, 288 of them)
+        (1920, 800, "yuv420p"),  # no shorter picture: rows into a full-size one
         (854, 480, "yuv420p"),
         (640, 360, "yuv422p"),
         (1280, 720, "yuv444p"),
