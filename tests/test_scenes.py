@@ -132,7 +132,11 @@ def _pyscenedetect_image(frame: av.VideoFrame) -> np.ndarray:
     [
         (1280, 720, "yuv420p"),  # a whole-number factor: samples gathered
         (3840, 2160, "yuv420p"),
-        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (the exact path)
+        (1920, 1080, "yuv420p"),  # 7.5: every pixel a blend of four (a shorter picture)
+        (1080, 1920, "yuv420p"),  # the same, portrait: 640 rows of 1920
+        (1440, 1080, "yuv420p"),  # 5.625: 456 rows of a shorter picture
+        (2560, 1440, "yuv420p"),  # 10: blends too (pairs of rows, 288 of them)
+        (1920, 800, "yuv420p"),  # no shorter picture: rows into a full-size one
         (854, 480, "yuv420p"),
         (640, 360, "yuv422p"),
         (1280, 720, "yuv444p"),
@@ -206,3 +210,65 @@ def test_linear_axis_is_opencvs_geometry(n_out, n_in):
     resized = cv2.resize(ramp, (n_out, 2), interpolation=cv2.INTER_LINEAR)[0].astype(int)
     blend = (ramp[0, axis.low] * axis.weight_low + ramp[0, axis.high] * axis.weight_high) / 2048
     assert np.abs(resized - blend).max() <= 1
+
+
+@pytest.mark.parametrize(("n_out", "n_in"), [(144, 1080), (256, 1920), (144, 562), (256, 3840)])
+def test_compact_rows_are_read_as_the_full_picture(n_out, n_in):
+    # OpenCV's linear resize of the shorter picture equals that of the full one.
+    rows = images.compact_rows(n_out, n_in)
+    assert rows is not None
+    assert len(rows) < n_in - n_out
+    full = np.random.default_rng(n_in).integers(0, 256, size=(n_in, 96, 3), dtype=np.uint8)
+    expected = cv2.resize(full, (48, n_out), interpolation=cv2.INTER_LINEAR)
+    short = cv2.resize(full[rows], (48, n_out), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(short, expected)
+
+
+def test_analysis_image_paths_taken_at_720p_and_1080p():
+    # The pins above hold on these paths: 720p gathers single samples (picked as words),
+    # 1080p converts the rows of the shorter picture only.
+    for (width, height), compact, repeat in (((1280, 720), False, 2), ((1920, 1080), True, 1)):
+        frame = av.VideoFrame(width, height, "yuv420p")
+        renderer = AnalysisRenderer(256, 0, exact=False)
+        renderer.render(frame)
+        assert renderer._gather is not None
+        assert (renderer._gather.compact, renderer._gather.repeat) == (compact, repeat)
+        assert len(renderer._gather.rows) == (360 if compact else 144)
+
+
+def _flashy_frames(seed: int, count: int = 240) -> list[np.ndarray]:
+    """Shots, hard cuts and bursts of flashes closer together than a minimum scene."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, size=(36, 64, 3), dtype=np.uint8)
+    out = []
+    for _i in range(count):
+        if rng.random() < 0.06:  # a cut
+            base = rng.integers(0, 256, size=base.shape, dtype=np.uint8)
+        picture = base
+        if rng.random() < 0.08:  # a flash: one frame of something else
+            picture = rng.integers(0, 256, size=base.shape, dtype=np.uint8)
+        jitter = rng.integers(-4, 5, size=base.shape)
+        out.append(np.clip(picture.astype(int) + jitter, 0, 255).astype(np.uint8))
+    return out
+
+
+@pytest.mark.parametrize("min_len", [0, 1, 6, 15])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pushed_frames_report_process_frames_scores_and_cuts(min_len, seed):
+    # The content adapter skips the flash filter for frames it cannot change: the same
+    # scores and cuts as PySceneDetect's process_frame, frame by frame and at the end.
+    ours = SceneCutDetector("content", 27.0, min_len, 24.0)
+    theirs = FastContentDetector(threshold=27.0, min_scene_len=min_len)
+    reported = []
+    for i, image in enumerate(_flashy_frames(seed)):
+        number = 100 + i
+        score, cuts = ours.push(number, image)
+        expected = [
+            int(c.frame_num) for c in theirs.process_frame(FrameTimecode(number, fps=24.0), image)
+        ]
+        assert cuts == expected
+        assert score == theirs._frame_score
+        reported += cuts
+    last = FrameTimecode(100 + i, fps=24.0)
+    assert ours.finish() == [int(c.frame_num) for c in theirs.post_process(last)]
+    assert len(reported) >= 3  # the clip has cuts the filter passes

@@ -26,6 +26,7 @@ __all__ = [
     "FrameRenderer",
     "Renderers",
     "analysis_size",
+    "compact_rows",
     "encode_image",
     "fit_within",
     "linear_axis",
@@ -160,6 +161,42 @@ class _Gather(NamedTuple):
     layout: str
     repeat: int
     whole_rows: bool  # the resize blends: whole rows, shrunk by OpenCV's own resize
+    compact: bool  # whole rows in the order of a shorter picture (:func:`compact_rows`)
+
+
+def compact_rows(n_out: int, n_in: int) -> NDArray[np.intp] | None:
+    """Rows of a shorter picture that OpenCV's linear resize to ``n_out`` rows reads as it
+    reads the ``n_in`` rows of the full one: entry ``i`` is the full picture's row that
+    row ``i`` must hold (None: no picture shorter than ``n_in - n_out`` rows does).
+
+    Each output row blends two source rows with weights that follow from the scale, so a
+    picture of another height whose pairs carry the same weights (in either order) gives
+    the same output from fewer rows: 1080 -> 144 (7.5) is read exactly by 360 rows (2.5),
+    the pairs of even output rows stored high row first. Rows no output reads repeat their
+    neighbour. Checked in index space against :func:`linear_axis` (OpenCV's geometry).
+    """
+    full = linear_axis(n_out, n_in)
+    for n_short in range(n_out + 1, n_in - n_out):
+        short = linear_axis(n_out, n_short)
+        natural = (short.weight_low == full.weight_low) & (short.weight_high == full.weight_high)
+        swapped = (short.weight_low == full.weight_high) & (short.weight_high == full.weight_low)
+        if not np.all(natural | swapped):
+            continue
+        # Where a pair is stored swapped its low row holds the full picture's high row.
+        holds_low = np.where(natural, full.low, full.high)
+        holds_high = np.where(natural, full.high, full.low)
+        read_low, read_high = short.weight_low > 0, short.weight_high > 0
+        positions = np.concatenate([short.low[read_low], short.high[read_high]])
+        sources = np.concatenate([holds_low[read_low], holds_high[read_high]])
+        rows = np.full(n_short, -1, np.intp)
+        rows[positions] = sources
+        if not np.array_equal(rows[positions], sources):
+            continue  # one short row would have to hold two rows
+        held = np.flatnonzero(rows >= 0)
+        # Rows no output reads: their nearest held row (any row would do).
+        nearest = held[np.clip(np.searchsorted(held, np.arange(n_short)), 0, len(held) - 1)]
+        return np.where(rows >= 0, rows, rows[nearest])
+    return None
 
 
 def _nearest_picks(n_in: int, n_out: int, interpolation: int) -> NDArray[np.intp]:
@@ -197,10 +234,16 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
     shift_x = round(np.log2(frame.width / chroma.width))
     shift_y = round(np.log2(frame.height / chroma.height))
     whole_rows = bool(x.weight_high.any() or y.weight_high.any())
+    compact = False
     if whole_rows:
         # Blends (1920 -> 256 is 7.5): the rows the resize reads, whole, for OpenCV's own
-        # resize (blending in numpy was bit-exact too, but slower than converting).
+        # resize (blending in numpy was bit-exact too, but slower than converting): in
+        # the order of a shorter picture it reads alike, where one is not much taller
+        # than the rows read; else into a full-size picture.
         rows, cols = np.unique(np.concatenate([y.low, y.high])), None
+        short = compact_rows(size[1], frame.height)
+        if short is not None and len(short) <= 1.3 * len(rows):
+            rows, compact = short, True
         layout, repeat = ("yuv444p" if repeat == 1 else "yuv422p"), 1
     else:
         rows, cols = y.low, x.low
@@ -216,7 +259,7 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
             for _ in range(2)
         ),
     )
-    return _Gather(planes, rows, layout, repeat, whole_rows)  # type: ignore[arg-type]
+    return _Gather(planes, rows, layout, repeat, whole_rows, compact)  # type: ignore[arg-type]
 
 
 def _plane(frame: av.VideoFrame, index: int) -> NDArray[np.uint8]:
@@ -272,8 +315,10 @@ class AnalysisRenderer:
     is a whole number in both directions (1280x720, 3840x2160, no scaling) the resize
     reads single pixels, and only those are gathered (by OpenCV's nearest-neighbour resize
     where it picks the same pixels, as it does at odd whole-number factors) and converted;
-    elsewhere (1920x1080 is 7.5) the rows it reads are converted whole (288 of 1080) into
-    a full-size picture that OpenCV's resize then shrinks. Bit for bit the same image
+    elsewhere (1920x1080 is 7.5) the rows it reads are converted whole and shrunk by
+    OpenCV's resize: as the rows of a shorter picture that the resize reads exactly as it
+    reads the full one (:func:`compact_rows`: 360 rows at 1080p, no full-size buffer), or
+    where there is none, into a full-size picture. Bit for bit the same image
     (``tests/test_scenes.py`` pins it). Pictures FFmpeg converts with interpolation (odd
     heights, full range, 10-bit, NV12, RGB) take the exact path.
     """
@@ -337,7 +382,7 @@ class AnalysisRenderer:
             self._samples = av.VideoFrame(cols * gather.repeat, rows + rows % 2, gather.layout)
             self._samples.colorspace = frame.colorspace
             self._samples.color_range = frame.color_range
-            if gather.whole_rows:  # the rows land in a full-size picture
+            if gather.whole_rows and not gather.compact:  # rows land in a full-size picture
                 self._full = np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _gathered(self, frame: av.VideoFrame, gather: _Gather) -> NDArray[np.uint8]:
@@ -349,6 +394,9 @@ class AnalysisRenderer:
         converted = self._convert.reformat(samples, format="bgr24", threads=1)
         rows = len(gather.rows)
         pixels = _pixels(converted, rows)
+        if gather.compact:  # the shorter picture: OpenCV's resize reads it as the full one
+            small = cv2.resize(pixels, self._size, interpolation=cv2.INTER_LINEAR)
+            return small.astype(np.uint8, copy=False)
         if not gather.whole_rows:
             if gather.repeat == 1:
                 return pixels.copy()

@@ -4,6 +4,7 @@ An adapter knows four things about its detector, so that no driver dispatches on
 detector's name:
 
 - ``make``: the PySceneDetect detector, configured as its CLI would be for the same options;
+- ``push``: give it one frame (the default: PySceneDetect's ``process_frame``);
 - ``score``: the detector's score for the frame it was just given (kept per frame in the
   pass's analysis table);
 - ``may_cut_at``: whether a frame with that score can later be reported as a cut (the pass
@@ -38,6 +39,15 @@ class DetectorAdapter(ABC):
     @abstractmethod
     def make(self, threshold: float, min_scene_len_frames: int) -> SceneDetector:
         """A fresh detector with this threshold (already resolved: never None)."""
+
+    def push(
+        self, detector: SceneDetector, number: int, fps: float, bgr: NDArray[np.uint8]
+    ) -> tuple[float, list[int]]:
+        """Give frame ``number`` (at ``fps``) to ``detector``: its score, and the frame
+        numbers of the cuts the detector reports now."""
+        timecode = FrameTimecode(number, fps=fps)
+        cuts = [int(c.frame_num) for c in detector.process_frame(timecode, bgr)]
+        return self.score(detector, bgr), cuts
 
     @abstractmethod
     def score(self, detector: SceneDetector, bgr: NDArray[np.uint8]) -> float:

@@ -45,7 +45,7 @@ class SceneCutDetector:
             resolved_threshold(name, threshold), min_scene_len_frames
         )
         self._fps = fps if fps > 0 else _FALLBACK_FPS
-        self._last_timecode: FrameTimecode | None = None
+        self._last_number: int | None = None
         self._tracker = TransitionTracker(min_scene_len_frames) if transitions else None
         self.transitions: dict[int, Transition] = {}
         """Every transition reported so far (transitions mode only), by the frame the pass
@@ -90,10 +90,8 @@ class SceneCutDetector:
         Returns the detector's score for this frame and the frame numbers of any cuts
         the detector reports now (they may lie up to ``lookback_frames`` back).
         """
-        timecode = FrameTimecode(number, fps=self._fps)
-        self._last_timecode = timecode
-        cuts = [int(c.frame_num) for c in self._detector.process_frame(timecode, bgr)]
-        score = self._adapter.score(self._detector, bgr)
+        self._last_number = number
+        score, cuts = self._adapter.push(self._detector, number, self._fps, bgr)
         if self._tracker is not None:
             cuts = self._report(self._tracker.push(number, bgr, cuts))
         return score, cuts
@@ -101,8 +99,9 @@ class SceneCutDetector:
     def finish(self) -> list[int]:
         """Cuts the detector reports once the stream has ended."""
         cuts: list[int] = []
-        if self._last_timecode is not None:
-            cuts = [int(c.frame_num) for c in self._detector.post_process(self._last_timecode)]
+        if self._last_number is not None:
+            last = FrameTimecode(self._last_number, fps=self._fps)
+            cuts = [int(c.frame_num) for c in self._detector.post_process(last)]
         if self._tracker is not None:
             cuts = self._report(self._tracker.finish(cuts))
         return cuts

@@ -35,6 +35,7 @@ from typing import Any
 __all__ = [
     "AdaptiveDetector",
     "ContentDetector",
+    "FlashFilter",
     "FrameTimecode",
     "HashDetector",
     "SceneDetector",
@@ -79,7 +80,7 @@ _run_deferred("scenedetect.platform", {"StrPath": str | os.PathLike[str]})
 
 # The submodules framesift uses, imported under the package set up above.
 from scenedetect.common import FrameTimecode  # noqa: E402 - needs the package set up first
-from scenedetect.detector import SceneDetector  # noqa: E402
+from scenedetect.detector import FlashFilter, SceneDetector  # noqa: E402
 from scenedetect.detectors import (  # noqa: E402
     AdaptiveDetector,
     ContentDetector,
