@@ -70,12 +70,19 @@ __all__ = [
     "CompactionCost",
     "calibrate_sampling",
     "cores_got",
+    "cut_times",
     "estimate_collection",
     "interval_kept",
     "reestimate",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def cut_times(scenes: pl.DataFrame) -> tuple[float, ...]:
+    """The first frame's time of every scene after a cut."""
+    starts: list[float] = scenes["start_s"].to_list()
+    return tuple(starts[1:])
 
 
 def interval_kept(frames: pl.DataFrame) -> int:
@@ -142,6 +149,8 @@ def calibrate_sampling(
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         cuts=max(0, result.scenes.height - 1),
+        start_s=min(times, default=0.0),
+        cut_times_s=cut_times(result.scenes),
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
         fps=media.video.fps,
@@ -202,6 +211,11 @@ def estimate_collection(
             failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}
     readable = [(source, m) for source, m in media if source.shown not in failed_urls]
+    # A look at a calibrated video only compares its stretch with its look, for the videos
+    # that were not calibrated: with none such, no look.
+    calibrated = {c.source_url for c in calibration}
+    if all(source.shown in calibrated for source, _ in readable):
+        look_s = 0.0
     looks = Looks(
         tuple(_look(source, info, spec, look_s) for source, info in readable),
         tuple(
