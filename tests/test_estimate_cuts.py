@@ -77,6 +77,10 @@ def test_scene_starts_on_the_interval_ticks_keep_no_frame_of_their_own(tmp_path:
     estimate = estimate_collection([str(calm.path), str(slides.path)], spec, calibrate_videos=1)
     predicted = estimate.videos.filter(estimate.videos["source_url"] == str(slides.path))
     assert int(predicted["kept_frames"][0]) == real.frames.height
+    pictures = estimate.looks.pictures[1]
+    assert pictures is not None
+    assert pictures.frames == 10  # every tick: the very frames kept, no sampling error
+    assert pictures.error_bytes == 0.0
 
 
 @pytest.mark.parametrize(

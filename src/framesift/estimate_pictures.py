@@ -53,6 +53,9 @@ class PictureBytes:
     source_url: str
     frames: int  # frames measured
     bytes_per_frame: float  # thumbnail, plus the full frame when the settings keep it
+    error_bytes: float = 0.0
+    """The standard error of ``bytes_per_frame``: the sizes' spread over the square root
+    of the frames measured, less the share of the video's ticks (or frames) they were."""
 
     def __post_init__(self) -> None:
         if self.frames < 1:
@@ -131,4 +134,11 @@ def measure_picture_bytes(
         logger.info("%s: no picture sizes measured (%s)", source.shown, exc)
     if not sizes:
         return None
-    return PictureBytes(source.shown, len(sizes), sum(sizes) / len(sizes))
+    mean = sum(sizes) / len(sizes)
+    error = 0.0
+    if len(sizes) > 1:
+        spread = math.sqrt(sum((x - mean) ** 2 for x in sizes) / (len(sizes) - 1))
+        step = spec.interval_s or 1.0 / video.fps
+        population = max(len(sizes), math.ceil(media.duration_s / step - _SLACK_S))
+        error = spread / math.sqrt(len(sizes)) * math.sqrt(1.0 - len(sizes) / population)
+    return PictureBytes(source.shown, len(sizes), mean, error)

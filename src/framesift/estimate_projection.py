@@ -154,7 +154,8 @@ class CollectionEstimate:
     """What was measured of each video of ``media`` on its own, scaled by the calibrations."""
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
     """Lowest and highest projection of each total in :data:`TOTALS`, one per calibrated
-    video: how sure the estimate is (a single calibrated video gives no range)."""
+    video: how sure the estimate is (a single calibrated video gives no range); the bytes'
+    range is widened by two standard errors of the spread pictures' weight."""
     compact_after: int | None = 64
     """The ingest compacts the catalog after a batch of this many videos (None: never)."""
     cpu_s: float = field(default=0.0, compare=False)
@@ -260,6 +261,19 @@ def project(
         for name in TOTALS:
             values = [t[name] for t in alone] + [pooled[name]]
             ranges[name] = (min(values), max(values))
+    # The spread pictures are a sample: two standard errors of their mean, each video's
+    # weighed by its kept frames, widen the bytes' range.
+    sampling = 2.0 * math.sqrt(
+        sum(
+            (kept * pictures.error_bytes) ** 2
+            for kept, pictures in zip(videos["kept_frames"].to_list(), looks.pictures, strict=True)
+            if pictures is not None
+        )
+    )
+    if sampling > 0 and calibration:
+        total = _totals(videos, calibration, compact_after)["bytes"]
+        low, high = ranges.get("bytes", (total, total))
+        ranges["bytes"] = (max(0.0, low - sampling), high + sampling)
     return CollectionEstimate(
         videos,
         calibration,
