@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import av
 import av.container
@@ -358,7 +358,7 @@ class VideoDecoder:
         *,
         references_only_before: bool = False,
         from_start: bool = False,
-        skip_before: str = "BIDIR",
+        skip_before: Literal["BIDIR", "NONREF"] = "BIDIR",
     ) -> Iterator[DecodedFrame]:
         """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
         it and decodes forward); indices are -1.
