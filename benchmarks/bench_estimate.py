@@ -22,7 +22,7 @@ ingest's. The machine's load average is printed with each split: wall time on a 
 machine follows the other processes, CPU time much less.
 
     python benchmarks/bench_estimate.py [--repeat 2] [--calibrate-s 20] [--more VIDEO ...]
-        [--long VIDEO ...]
+        [--long VIDEO ...] [--no-short]
 """
 
 from __future__ import annotations
@@ -217,6 +217,9 @@ def main() -> int:
     parser.add_argument(
         "--long", type=Path, action="append", default=[], metavar="VIDEO", help="a longer video"
     )
+    parser.add_argument(
+        "--no-short", action="store_true", help="only the --long splits, not the short clips"
+    )
     parser.add_argument("--out", type=Path, default=None, help="work folder (a temporary one)")
     args = parser.parse_args()
     real = sorted(p for p in CLIPS.iterdir() if p.suffix in {".mp4", ".mpg", ".ogv"})
@@ -233,6 +236,8 @@ def main() -> int:
             ("synthetic -> real", [made], real),
             ("real -> other real and synthetic", [seen], [p for p in real if p not in seen] + made),
         ]
+        if args.no_short:
+            splits = []
         splits += [(f"-> {long.name}", [seen, [long]], [long]) for long in args.long]
         errors: dict[str, dict[str, float]] = {}
         for name, calibrations, held_out in splits:

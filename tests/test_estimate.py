@@ -205,6 +205,7 @@ def test_pictures_spread_over_a_video_weigh_what_its_kept_frames_weigh(
     measured = measure_picture_bytes(Source(str(video.path)), fs.probe(str(video.path)), spec)
     assert measured is not None
     assert measured.frames >= 12
+    assert 0 < measured.error_bytes < 0.2 * measured.bytes_per_frame  # 16 of its 20 ticks
     catalog = tmp_path / "catalog"
     fs.ingest([str(video.path)], str(catalog), spec)
     kept = fs.Catalog(str(catalog)).frames().height
@@ -215,9 +216,9 @@ def test_pictures_spread_over_a_video_weigh_what_its_kept_frames_weigh(
 
 
 def test_a_stall_during_calibration_costs_no_cpu_seconds(cuts_video, monkeypatch) -> None:
-    """A busy machine stalls a calibration run's wall clock, not its CPU seconds: the
-    estimate's cost per pixel is counted in CPU seconds, and the cores the work got come
-    from the better of the two runs."""
+    """A stall lengthens a calibration run's wall clock, not its CPU seconds: the
+    estimate's cost per pixel is counted in CPU seconds (a busy machine's wait for a core
+    is taken out of the cores: tests/test_estimate_cuts.py)."""
     import framesift.batch.calibrate as calibrate
 
     runs: list[calibrate._Stretch] = []
@@ -238,9 +239,10 @@ def test_a_stall_during_calibration_costs_no_cpu_seconds(cuts_video, monkeypatch
     monkeypatch.setattr(calibrate, "_ingest_stretch", recorded)
     info = fs.probe(str(cuts_video.path))
     measured = calibrate.calibrate_ingest(Source(str(cuts_video.path)), info, SPEC, 20.0)
-    assert [r.seconds for r in runs][:2] == [20.0, 10.0]  # then a few frames, for bytes
-    stalled, calm = runs[:2]
+    assert len(runs) == 2  # the stretch, then a few frames for bytes
+    assert runs[0].seconds == 20.0
+    stalled, tiny = runs
+    assert tiny.seconds < 1.0
     assert stalled.call.wall > 3.0
     assert measured.cpu_s < 1.5  # sleeping is no work; the loop itself is well under that
-    assert stalled.cores < calm.cores
-    assert measured.cores == calm.cores
+    assert measured.cpu_s == pytest.approx(stalled.loop_cpu_s)

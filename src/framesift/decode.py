@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import av
 import av.container
@@ -353,7 +353,12 @@ class VideoDecoder:
             raise TruncatedMediaError(shown, "no video frame could be decoded")
 
     def frames_from(
-        self, time_s: float, *, references_only_before: bool = False, from_start: bool = False
+        self,
+        time_s: float,
+        *,
+        references_only_before: bool = False,
+        from_start: bool = False,
+        skip_before: Literal["BIDIR", "NONREF"] = "BIDIR",
     ) -> Iterator[DecodedFrame]:
         """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
         it and decodes forward); indices are -1.
@@ -361,6 +366,9 @@ class VideoDecoder:
         ``references_only_before``: until the packets reach ``time_s`` the decoder skips B
         pictures, as the fast pass does (the I and P pictures that the frames from
         ``time_s`` on predict from still decode exactly); from there on it decodes all.
+        ``skip_before="NONREF"`` skips only the pictures nothing predicts from: where B
+        pictures are references too (x264's B-pyramid), skipping them all leaves the
+        pictures after them slightly off, skipping these does not.
         ``from_start``: decode from the start of the file instead of seeking (for files
         that do not seek cleanly, see :meth:`seeks_cleanly`).
         """
@@ -372,7 +380,7 @@ class VideoDecoder:
             self._container.seek(target, stream=self.stream, backward=True)
         context = self.stream.codec_context
         previous = context.skip_frame
-        context.skip_frame = "BIDIR" if references_only_before else "DEFAULT"
+        context.skip_frame = skip_before if references_only_before else "DEFAULT"
         try:
             for decoded in self._decode_from_here(full_from_pts=target):
                 if decoded.pts >= target:

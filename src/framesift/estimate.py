@@ -70,12 +70,19 @@ __all__ = [
     "CompactionCost",
     "calibrate_sampling",
     "cores_got",
+    "cut_times",
     "estimate_collection",
     "interval_kept",
     "reestimate",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def cut_times(scenes: pl.DataFrame) -> tuple[float, ...]:
+    """The first frame's time of every scene after a cut."""
+    starts: list[float] = scenes["start_s"].to_list()
+    return tuple(starts[1:])
 
 
 def interval_kept(frames: pl.DataFrame) -> int:
@@ -142,6 +149,8 @@ def calibrate_sampling(
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         cuts=max(0, result.scenes.height - 1),
+        start_s=min(times, default=0.0),
+        cut_times_s=cut_times(result.scenes),
         thumbnail_bytes=sum(len(b) for b in sink.images.values()),
         table_bytes=table_bytes,
         fps=media.video.fps,
@@ -202,19 +211,7 @@ def estimate_collection(
             failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
     failed_urls = {u for u, _ in failed}
     readable = [(source, m) for source, m in media if source.shown not in failed_urls]
-    looks = Looks(
-        tuple(_look(source, info, spec, look_s) for source, info in readable),
-        tuple(
-            measure_picture_bytes(
-                s,
-                info,
-                spec,
-                points_for(info.duration_s) if picture_points is None else picture_points,
-            )
-            for s, info in readable
-        ),
-        tuple(scan_keyframes(source, info, spec) for source, info in readable),
-    )
+    looks = _measure_each(readable, calibration, spec, look_s, picture_points)
     kept = [KeptCount(c.kept, c.interval_kept, c.cuts) for c in calibration]
     estimate = project(
         [m for _, m in readable],
@@ -254,6 +251,34 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
         estimate.looks,
         estimate.compact_after,
         estimate.cpu_s,
+    )
+
+
+def _measure_each(
+    readable: list[tuple[Source, MediaInfo]],
+    calibration: list[Calibration],
+    spec: SamplingSpec,
+    look_s: float,
+    picture_points: int | None,
+) -> Looks:
+    """Each video on its own: a look at its start, pictures spread over it, its keyframe
+    scan. A look at a calibrated video only compares its stretch with its look, for the
+    videos that were not calibrated: with none such, no look."""
+    calibrated = {c.source_url for c in calibration}
+    if all(source.shown in calibrated for source, _ in readable):
+        look_s = 0.0
+    return Looks(
+        tuple(_look(source, info, spec, look_s) for source, info in readable),
+        tuple(
+            measure_picture_bytes(
+                source,
+                info,
+                spec,
+                points_for(info.duration_s) if picture_points is None else picture_points,
+            )
+            for source, info in readable
+        ),
+        tuple(scan_keyframes(source, info, spec) for source, info in readable),
     )
 
 

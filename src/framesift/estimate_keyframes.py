@@ -13,6 +13,14 @@ eleven keyframes weighed 8.9 KB a thumbnail, its kept frames 12.0 KB), so the by
 kept frame come from frames spread evenly over the video
 (:mod:`framesift.estimate_pictures`).
 
+A scene start adds a kept frame only where it falls between the interval clock's ticks:
+on a tick, the tick's frame opens the scene (one frame, two reasons). Where the encoder put
+a keyframe at a cut, the scan knows the cut's time to the frame, so a cut on a tick counts
+no frame (:func:`scene_starts_off_ticks`): a slideshow cut on whole seconds (the portraits
+clip: three cuts, none adding a frame) or a synthetic video whose scenes last whole seconds.
+A camera move between two keyframes that the scan reads as a cut costs nothing either when
+it lands on a tick; elsewhere it counts one frame too many.
+
 A video whose keyframes are denser than ``_MIN_KEYFRAME_INTERVAL_S`` (intra-only codecs:
 every frame a keyframe) is not scanned: that would be a full decode. Its estimate then
 uses the calibration's rate of scene starts per second.
@@ -22,7 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import av
@@ -33,11 +43,12 @@ from framesift.sample import SamplingPass
 from framesift.source import Source
 from framesift.spec import SamplingSpec
 
-__all__ = ["KeyframeScan", "scan_keyframes"]
+__all__ = ["KeyframeScan", "scan_keyframes", "scene_starts_off_ticks"]
 
 logger = logging.getLogger(__name__)
 
 _MIN_KEYFRAME_INTERVAL_S = 0.4
+_SLACK_S = 1e-6  # a time this close to a tick is on it
 
 
 @dataclass(frozen=True)
@@ -48,10 +59,37 @@ class KeyframeScan:
     keyframes: int  # keyframes decoded
     cuts: int  # scene cuts found between them
     cpu_s: float  # what the scan cost, CPU seconds of this process
+    start_s: float = 0.0  # the first keyframe's time: where the interval clock starts
+    cut_times_s: tuple[float, ...] = ()  # each cut's keyframe: the new scene's first frame
+    frame_s: float = 0.04  # one frame's duration
 
     def __post_init__(self) -> None:
         if self.keyframes < 1:
             raise ValueError(f"keyframes={self.keyframes}: a scan decodes at least one")
+
+    def new_scene_starts(self, interval_s: float | None) -> int:
+        """The cuts whose scene start adds a kept frame to the interval clock's ticks."""
+        if len(self.cut_times_s) != self.cuts:  # times unknown: every cut counts
+            return self.cuts
+        return scene_starts_off_ticks(self.cut_times_s, self.start_s, interval_s, self.frame_s)
+
+
+def scene_starts_off_ticks(
+    cut_times_s: Sequence[float], start_s: float, interval_s: float | None, frame_s: float
+) -> int:
+    """How many of the scenes starting at ``cut_times_s`` start off the ticks of an interval
+    clock that counts ``interval_s`` from ``start_s`` (all of them without a clock): a tick
+    falls on a frame when it lies within that frame's duration before it (the clock keeps
+    the first frame at or after each tick)."""
+    if not interval_s:
+        return len(cut_times_s)
+    off = 0
+    for cut in cut_times_s:
+        since = cut - start_s + _SLACK_S
+        tick = start_s + math.floor(since / interval_s) * interval_s
+        if since < 0 or cut - tick >= frame_s - _SLACK_S:
+            off += 1
+    return off
 
 
 def scan_keyframes(source: Source, media: MediaInfo, spec: SamplingSpec) -> KeyframeScan | None:
@@ -78,9 +116,13 @@ def scan_keyframes(source: Source, media: MediaInfo, spec: SamplingSpec) -> Keyf
         return None
     if result.analysis.is_empty():
         return None
+    starts: list[float] = result.scenes["start_s"].to_list()
     return KeyframeScan(
         source_url=source.shown,
         keyframes=result.analysis.height,
-        cuts=max(0, result.scenes.height - 1),
+        cuts=max(0, len(starts) - 1),
         cpu_s=time.process_time() - started,
+        start_s=float(result.analysis["time_s"].min()),  # type: ignore[arg-type]
+        cut_times_s=tuple(starts[1:]),
+        frame_s=1.0 / media.video.fps,
     )

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from framesift.estimate_keyframes import KeyframeScan
+from framesift.estimate_keyframes import KeyframeScan, scene_starts_off_ticks
 from framesift.estimate_pictures import PictureBytes
 from framesift.fullpass import FULL_PASS_MODE
 from framesift.plural import counted
@@ -99,6 +99,8 @@ class Calibration:
     cores: float = 1.0  # CPU seconds per wall second the work got (the best repeat)
     interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
     cuts: int = 0  # scene cuts in the stretch
+    start_s: float = 0.0  # the stretch's first frame: where the interval clock starts
+    cut_times_s: tuple[float, ...] = ()  # the first frame of each scene after a cut
     compaction: CompactionCost | None = None  # measured by the ingest calibration
     analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
     """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
@@ -107,6 +109,13 @@ class Calibration:
     @property
     def cpu_s_per_megapixel_frame(self) -> float:
         return self.cpu_s / max(1e-9, self.frames * self.pixels / 1e6)
+
+    def new_scene_starts(self, cuts: int, interval_s: float | None) -> int:
+        """Of ``cuts`` cuts in the stretch, those whose scene start falls off the interval
+        clock's ticks (all of them where the cut times are not known)."""
+        if len(self.cut_times_s) != cuts:
+            return cuts
+        return scene_starts_off_ticks(self.cut_times_s, self.start_s, interval_s, 1.0 / self.fps)
 
 
 Calibrator = Callable[[Source, MediaInfo, SamplingSpec, float], Calibration]
@@ -145,7 +154,8 @@ class CollectionEstimate:
     """What was measured of each video of ``media`` on its own, scaled by the calibrations."""
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
     """Lowest and highest projection of each total in :data:`TOTALS`, one per calibrated
-    video: how sure the estimate is (a single calibrated video gives no range)."""
+    video: how sure the estimate is (a single calibrated video gives no range); the bytes'
+    range is widened by two standard errors of the spread pictures' weight."""
     compact_after: int | None = 64
     """The ingest compacts the catalog after a batch of this many videos (None: never)."""
     cpu_s: float = field(default=0.0, compare=False)
@@ -251,6 +261,19 @@ def project(
         for name in TOTALS:
             values = [t[name] for t in alone] + [pooled[name]]
             ranges[name] = (min(values), max(values))
+    # The spread pictures are a sample: two standard errors of their mean, each video's
+    # weighed by its kept frames, widen the bytes' range.
+    sampling = 2.0 * math.sqrt(
+        sum(
+            (kept * pictures.error_bytes) ** 2
+            for kept, pictures in zip(videos["kept_frames"].to_list(), looks.pictures, strict=True)
+            if pictures is not None
+        )
+    )
+    if sampling > 0 and calibration:
+        total = _totals(videos, calibration, compact_after)["bytes"]
+        low, high = ranges.get("bytes", (total, total))
+        ranges["bytes"] = (max(0.0, low - sampling), high + sampling)
     return CollectionEstimate(
         videos,
         calibration,
@@ -285,10 +308,9 @@ def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibra
 
 
 _PRIOR_CUTS = 3
-"""Kept frames per cut start from this many cuts that each keep their scene's start (the
-ingest's own rule): a stretch of a few cuts that happen to fall on interval ticks, or on
-fades into a tick, says little (the 55-s trailer's first 20 s kept almost nothing for its
-cuts; over the whole trailer, two cuts in three added a frame)."""
+"""Kept frames per scene start off a tick start from this many such starts that each keep
+a frame (the ingest's own rule): a stretch of a few cuts says little (fades into a tick,
+a blank start looked past)."""
 
 
 @dataclass(frozen=True)
@@ -298,7 +320,7 @@ class _Pooled:
     kept_per_s: float
     tick_share: float  # kept frames per tick of the interval clock (0: no clock)
     other_per_s: float  # kept frames per second for the other reasons
-    other_per_cut: float  # kept frames for the other reasons per scene cut
+    other_per_cut: float  # kept frames for the other reasons per scene start off a tick
     kept_per_scene: float  # kept frames per scene (without an interval clock)
     per_thumb: float
     per_frame_table: float
@@ -324,11 +346,15 @@ class _Pooled:
         kept = sum(k.kept for k in kept_counts)
         other = sum(k.kept - k.interval_kept for k in kept_counts)
         cuts = sum(k.cuts for k in kept_counts)
+        off_ticks = sum(
+            c.new_scene_starts(k.cuts, interval_s)
+            for c, k in zip(calibration, kept_counts, strict=True)
+        )
         return cls(
             kept_per_s=kept / sampled_s if sampled_s else 0.0,
             tick_share=sum(k.interval_kept for k in kept_counts) / ticks if ticks else 0.0,
             other_per_s=other / sampled_s if sampled_s else 0.0,
-            other_per_cut=(other + _PRIOR_CUTS) / (cuts + _PRIOR_CUTS),
+            other_per_cut=(other + _PRIOR_CUTS) / (off_ticks + _PRIOR_CUTS),
             kept_per_scene=kept / (cuts + len(kept_counts)) if kept_counts else 1.0,
             per_thumb=sum(c.thumbnail_bytes for c in calibration)
             / max(1, sum(c.kept for c in calibration)),
@@ -348,7 +374,8 @@ class _Pooled:
     def kept(self, duration_s: float, interval_s: float | None, cuts: int | None) -> int:
         """The interval clock keeps a known number of frames (less the near-duplicates it
         skipped); the other reasons (scene starts, representatives) follow the video's own
-        scene cuts where they were counted, else scale with duration."""
+        scene cuts where they were counted (with an interval clock: the cuts whose scene
+        starts off its ticks), else scale with duration."""
         if interval_s and self.tick_share:
             ticks = _interval_ticks(duration_s, interval_s)
             other = cuts * self.other_per_cut if cuts is not None else duration_s * self.other_per_s
@@ -378,7 +405,8 @@ def _videos(
         duration = info.duration_s or 0.0
         frames = duration * info.video.fps
         pixels = info.video.width * info.video.height
-        kept = pooled.kept(duration, interval_s, scan.cuts if scan is not None else None)
+        cuts = scan.new_scene_starts(interval_s) if scan is not None else None
+        kept = pooled.kept(duration, interval_s, cuts)
         thumb = pictures.bytes_per_frame if pictures is not None else pooled.per_thumb
         own_cost = _per_pixel(look) if look is not None else None
         frame_cost = own_cost * cost_ratio * 1e6 if own_cost else pooled.cost

@@ -2,24 +2,26 @@
 batch loop (:func:`framesift.batch.ingest`) into a throwaway in-memory catalog, so what is
 measured is what an ingest writes and spends, not a model of it.
 
-Each calibrated video is ingested three times, its first ``seconds``, the first half of
-those and its first few frames (``_TINY_FRAMES``), into fresh catalogs, and each catalog
-is then compacted as an ingest of many videos ends. The longest and the tiny run give, by
-their difference, what grows with the video (table rows, the compacted copies) and what
-every video costs whatever its length (commit markers, ledger entries, the ``videos`` row,
-each Parquet part's footer and schema: the tiny run is nearly all of that, so compression's
-noise on a few rows does not tilt the line); the catalog's own description file and the
-compaction's fixed part are counted once per catalog.
+Each calibrated video is ingested twice, its first ``seconds`` and its first few frames
+(``_TINY_FRAMES``), into fresh catalogs, and each catalog is then compacted as an ingest
+of many videos ends. The two runs give, by their difference, what grows with the video
+(table rows, the compacted copies) and what every video costs whatever its length (commit
+markers, ledger entries, the ``videos`` row, each Parquet part's footer and schema: the
+tiny run is nearly all of that, so compression's noise on a few rows does not tilt the
+line); the catalog's own description file and the compaction's fixed part are counted
+once per catalog.
 
 Time is robust on a busy machine: it is counted in CPU seconds of this process (all its
 threads), which other processes on the machine change much less than wall time: the
-decode-and-analysis cost per pixel, the set-up and the per-video work around the pass
-(fingerprint, parts, commit) are the means of the two longer runs. Text extraction
+decode-and-analysis cost per pixel is the long run's, the set-up and the per-video work
+around the pass (fingerprint, parts, commit) the means of both runs. (A third run of half
+the stretch, averaged in for the cost per pixel, moved it by less than the machine's own
+noise and cost a third of the calibration: on a ten-minute video, 2% of its ingest.) Text extraction
 (subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
 video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
 work would have got on a quiet machine (CPU seconds per wall second, raised by the time its
-threads waited for a core: :mod:`framesift.estimate_cores`; the better of the two runs)
-turn CPU seconds into wall time.
+threads waited for a core: :mod:`framesift.estimate_cores`; the long run's) turn CPU
+seconds into wall time.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from framesift.estimate import (
     Calibration,
     CollectionEstimate,
     CompactionCost,
+    cut_times,
     estimate_collection,
     interval_kept,
 )
@@ -96,20 +99,16 @@ def calibrate_ingest(
     text: TextSpec | None = None,
     analyzers: AnalyzerSpec | None = None,
 ) -> Calibration:
-    """Ingest the first ``seconds`` (then the first half of those, then a few frames) of
-    ``source`` into throwaway in-memory catalogs and say what that cost (see the module's
-    docstring)."""
+    """Ingest the first ``seconds`` (then a few frames) of ``source`` into throwaway
+    in-memory catalogs and say what that cost (see the module's docstring)."""
     text = text or TextSpec()
     full = _ingest_stretch(source, spec, text, seconds, analyzers)
-    half = _ingest_stretch(source, spec, text, seconds / 2, analyzers)
     tiny_s = min(seconds / 4, _TINY_FRAMES / max(1.0, media.video.fps))
     tiny = _ingest_stretch(source, spec, text, tiny_s, analyzers)
     result = full.sampled
     pixels = media.video.width * media.video.height
     frames = result.analysis.height
-    # CPU seconds barely move with the machine's load, so the mean of the two runs: the
-    # lower one (the minimum of repeats, right for wall time) would be biased low.
-    cost = sum(run.loop_cpu_s / max(1e-9, run.frames * pixels) for run in (full, half)) / 2
+    cost = full.loop_cpu_s / max(1e-9, frames * pixels)
     row_bytes, fixed_bytes = _split(full, tiny)
     duration = media.duration_s or full.video_s
     # Subtitles and speech cover the whole video; OCR only the kept frames of the stretch.
@@ -122,10 +121,12 @@ def calibrate_ingest(
         frames=frames,
         pixels=pixels,
         cpu_s=cost * frames * pixels,
-        setup_cpu_s=(full.setup_cpu_s + half.setup_cpu_s) / 2,
+        setup_cpu_s=(full.setup_cpu_s + tiny.setup_cpu_s) / 2,
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         cuts=max(0, result.scenes.height - 1),
+        start_s=float(result.analysis["time_s"].min() or 0.0),  # type: ignore[arg-type]
+        cut_times_s=cut_times(result.scenes),
         thumbnail_bytes=full.bytes_of(layout.THUMBS),
         table_bytes=row_bytes,
         fps=media.video.fps,
@@ -133,9 +134,9 @@ def calibrate_ingest(
         overhead_bytes=fixed_bytes,
         catalog_bytes=full.bytes_of(layout.CATALOG_FILE),
         text_bytes_per_s=full.bytes_of("segments") / max(1e-9, duration) if full.segments else 0.0,
-        other_cpu_s=(full.other_cpu_s + half.other_cpu_s) / 2,
+        other_cpu_s=(full.other_cpu_s + tiny.other_cpu_s) / 2,
         text_cpu_s_per_s=text_cpu_s_per_s,
-        cores=max(full.cores, half.cores),
+        cores=full.cores,
         compaction=_compaction(full, tiny),
         analysis=result.analysis,
     )
