@@ -121,11 +121,11 @@ class DecodeSpec:
     taking turns (for one worker per core: a process pool or Dask cluster of many)."""
     hwaccel: HwAccel = "auto"
     fast: bool = False
-    """Scene analysis through a decoder shortcut: B pictures are skipped, the I and P
-    pictures left decode exactly, in GOP-aligned segments decoded side by side (see
-    ``segments`` and :mod:`framesift.fastscan`); a cut found after skipped pictures is
-    placed at its exact frame by decoding that stretch in full, unless it falls on an I
-    picture. Kept frames are the I and P pictures the selection picks."""
+    """Scene analysis through a decoder shortcut: the pictures nothing predicts from are skipped,
+    those left (I, P and reference B pictures) decode exactly, in GOP-aligned segments
+    decoded side by side (see ``segments`` and :mod:`framesift.fastscan`); a cut found after
+    skipped pictures is placed at its exact frame by decoding that stretch in full, unless
+    it falls on an I picture. Kept frames are the decoded pictures the selection picks."""
     segments: int = 0
     """Fast mode only: at most this many GOP-aligned segments decoded side by side (0: one
     per core); each is at least 20 s and four keyframe intervals long. The result does not

@@ -1,10 +1,12 @@
-"""Fast scene analysis: only I and P pictures decoded, GOP-aligned segments side by side.
+"""Fast scene analysis: only reference pictures decoded, GOP-aligned segments side by side.
 
-The decoder skips B pictures (``skip_frame=BIDIR``); nothing the I and P pictures predict
-from is skipped, so they decode exactly as in a full decode and their detector scores are
-exact. What is left is a chain (each P picture predicts from the one before), and one
-decoder's frame threads cannot spread a chain over cores: FFmpeg itself keeps 1.3 of 2
-cores busy on it. The chain restarts at every keyframe, so the video is cut at keyframes
+The decoder skips the pictures nothing predicts from (``skip_frame=NONREF``: the B pictures
+that are not references), so those left decode exactly as in a full decode and their
+detector scores are exact. (Skipping every B picture would be faster, but where B pictures
+are references, as in x264's B-pyramid, the pictures after them come out damaged: 57 of a
+camera clip's 245.) What is left is a chain (each P picture predicts from the one before),
+and one decoder's frame threads cannot spread a chain over cores: FFmpeg itself keeps 1.3 of
+2 cores busy on it. The chain restarts at every keyframe, so the video is cut at keyframes
 into one segment per core and each segment is decoded and analysed by its own decoder, in
 threads (PyAV and OpenCV release the GIL while they work).
 

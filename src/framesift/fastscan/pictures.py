@@ -45,7 +45,7 @@ def decode_pictures(
     setup: ScanSetup, wanted: list[int], analysis: pl.DataFrame, workers: int, threads: int
 ) -> dict[int, Pictures]:
     """Pictures of the frames at ``wanted`` pts (I or P pictures), decoded again: one
-    decode per GOP holding any, from its keyframe, B pictures skipped."""
+    decode per GOP holding any, from its keyframe, the pictures nothing predicts from skipped."""
     if not wanted:
         return {}
     keys = analysis.filter(pl.col("keyframe"))["pts"].to_list()

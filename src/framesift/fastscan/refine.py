@@ -1,7 +1,7 @@
 """Refinement: each cut found after skipped pictures placed at its exact frame, or dropped;
 then the kept frames as the refined scenes have them.
 
-A cut found after skipped B pictures is placed by decoding that stretch in full, unless it
+A cut found after skipped pictures is placed by decoding that stretch in full, unless it
 falls on an I picture (encoders put them at cuts); a candidate whose exact scores never
 reach the threshold is dropped, and a frame kept only as that candidate's scene start
 goes with it.
