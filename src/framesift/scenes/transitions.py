@@ -219,8 +219,7 @@ class TransitionTracker:
         # The last pictures in a ring (slot = push count modulo history), for one vector
         # operation over all of them per frame; their numbers, spreads and steps beside.
         self._ring = np.zeros((self._history, size), np.uint8)
-        self._current = np.zeros((self._history, size), np.uint8)  # the newest, repeated
-        self._difference = np.zeros((self._history, size), np.uint8)
+        self._distance = np.zeros(self._history, np.float32)  # from the newest, by slot
         self._numbers = np.zeros(self._history, np.int64)
         self._spread = np.zeros(self._history, np.float32)
         self._step = np.zeros(self._history, np.float32)  # change from the frame before
@@ -247,7 +246,6 @@ class TransitionTracker:
         previous = self._ring[(self._pushed - 1) % self._history]
         self._step[slot] = _mean_difference(picture, previous) if self._pushed else 0.0
         self._ring[slot] = picture
-        self._current[:] = picture
         self._numbers[slot] = number
         self._spread[slot] = cv2.meanStdDev(picture)[1][0, 0]
         self._pushed += 1
@@ -300,15 +298,24 @@ class TransitionTracker:
         n = min(self._pushed, self._history)
         if n < MIN_RAMP_FRAMES + 2:
             return None
-        order = self._order()
-        current = order[-1]
+        current = (self._pushed - 1) % self._history
         if self._spread[current] < PLAIN_STD:
             return None
         # Each picture's mean absolute difference from the current one: whole-number sums
-        # (exact), divided as numpy's float32 mean divides them.
-        cv2.absdiff(self._ring, self._current, self._difference)
-        sums = cv2.reduce(self._difference, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
-        distance = (sums[order, 0] / self._ring.shape[1]).astype(np.float32)
+        # (exact; OpenCV returns them nearest first, with their slots), divided as numpy's
+        # float32 mean divides them.
+        sums, slots = cv2.batchDistance(
+            self._ring[current : current + 1],
+            self._ring,
+            cv2.CV_32S,
+            normType=cv2.NORM_L1,
+            K=self._history,
+        )
+        if sums[0, -1] < SHOT_DIFFERENCE * self._ring.shape[1]:
+            return None  # no picture held is another shot's: most frames end here
+        self._distance[slots[0]] = sums[0] / self._ring.shape[1]
+        order = self._order()
+        distance = self._distance[order]
         usable = (distance >= SHOT_DIFFERENCE) & (self._spread[order] >= PLAIN_STD)
         numbers = self._numbers[order]
         if self._last_end is not None:  # a window reaching back over the last transition
