@@ -34,7 +34,7 @@ import bisect
 from collections import deque
 from collections.abc import Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import cv2
 import numpy as np
@@ -120,8 +120,8 @@ def _small_bytes(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """:func:`small_picture` as it comes out of the resize (whole numbers, 0-255): the
     tracker keeps its pictures so, and the mean differences between them are then exact
     sums of whole numbers, taken by OpenCV in a few microseconds."""
-    small: NDArray[np.uint8] = cv2.resize(bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
-    return small.reshape(-1)
+    small = cv2.resize(bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
+    return cast(NDArray[np.uint8], small.reshape(-1))
 
 
 def _mean_difference(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> np.float32:
