@@ -10,10 +10,12 @@ frames of a recent stretch as
 where X is the picture just before the stretch and Y the current one: a dissolve is
 ``a + b = 1`` with ``b`` rising, a fade to black or white lowers ``a`` towards a constant
 ``c`` and raises ``b`` out of it. The stretch counts as a gradual transition when X and Y
-differ as two shots do, every frame fits that mix closely (camera motion does not: a
-panned picture is no mix of its ends) and the weights ramp instead of jumping (a cut
-jumps). That first fit places the transition's ends roughly (where the ramps of ``a`` and
-``b``, fitted as lines, reach 0 and 1); once the new shot has been seen for
+differ as two shots do (one OpenCV call per frame measures every held picture's
+difference from the current one; where none is another shot's, the frame costs no more),
+every frame fits that mix closely (camera motion does not: a panned picture is no mix of
+its ends) and the weights ramp instead of jumping (a cut jumps). That first fit places
+the transition's ends roughly (where the ramps of ``a`` and ``b``, fitted as lines, reach
+0 and 1); once the new shot has been seen for
 ``SETTLE_FRAMES``, :func:`~framesift.scenes.mix_fit.place_transition` places them again by
 a least-squares fit of the ramp's steps between clean pictures of the two shots (exact for
 the linear ramps editors make, and not bent by the shots' own motion).
@@ -312,7 +314,7 @@ class TransitionTracker:
             K=self._history,
         )
         if sums[0, -1] < SHOT_DIFFERENCE * self._ring.shape[1]:
-            return None  # no picture held is another shot's: most frames end here
+            return None  # no picture held is another shot's: many frames end here
         self._distance[slots[0]] = sums[0] / self._ring.shape[1]
         order = self._order()
         distance = self._distance[order]
