@@ -135,6 +135,26 @@ def test_tracker_finds_each_transition_once_and_no_flash() -> None:
     _close([(t.kind, t.start_frame, t.end_frame) for t in found])
 
 
+def test_tracker_differences_equal_numpys_float_means() -> None:
+    # The tracker keeps its pictures as bytes and sums differences with OpenCV; the
+    # thresholds were set on numpy's float32 means of the same pictures: equal, bit for bit.
+    rng = np.random.default_rng(5)
+    frames = [np.full((HEIGHT, WIDTH, 3), 255, np.uint8), np.zeros((HEIGHT, WIDTH, 3), np.uint8)]
+    frames += [rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8) for _ in range(6)]
+    tracker = TransitionTracker()
+    for number, bgr in enumerate(frames):
+        tracker.push(number, bgr, [])
+    numbers, pictures = tracker._window()
+    assert numbers.tolist() == list(range(len(frames)))
+    floats = [small_picture(f) for f in frames]
+    assert np.array_equal(pictures, np.stack(floats))
+    for k in range(1, len(frames)):
+        assert tracker._step[k] == np.abs(floats[k] - floats[k - 1]).mean()
+    tracker._best_fit()  # the distances of every picture to the newest
+    expected = np.abs(np.stack(floats) - floats[-1]).mean(axis=1)
+    assert np.array_equal(tracker._distance[: len(frames)], expected)
+
+
 @pytest.mark.parametrize(
     ("level", "out_n", "hold", "in_n", "off"),
     [

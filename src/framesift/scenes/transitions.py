@@ -10,10 +10,12 @@ frames of a recent stretch as
 where X is the picture just before the stretch and Y the current one: a dissolve is
 ``a + b = 1`` with ``b`` rising, a fade to black or white lowers ``a`` towards a constant
 ``c`` and raises ``b`` out of it. The stretch counts as a gradual transition when X and Y
-differ as two shots do, every frame fits that mix closely (camera motion does not: a
-panned picture is no mix of its ends) and the weights ramp instead of jumping (a cut
-jumps). That first fit places the transition's ends roughly (where the ramps of ``a`` and
-``b``, fitted as lines, reach 0 and 1); once the new shot has been seen for
+differ as two shots do (one OpenCV call per frame measures every held picture's
+difference from the current one; where none is another shot's, the frame costs no more),
+every frame fits that mix closely (camera motion does not: a panned picture is no mix of
+its ends) and the weights ramp instead of jumping (a cut jumps). That first fit places
+the transition's ends roughly (where the ramps of ``a`` and ``b``, fitted as lines, reach
+0 and 1); once the new shot has been seen for
 ``SETTLE_FRAMES``, :func:`~framesift.scenes.mix_fit.place_transition` places them again by
 a least-squares fit of the ramp's steps between clean pictures of the two shots (exact for
 the linear ramps editors make, and not bent by the shots' own motion).
@@ -34,7 +36,7 @@ import bisect
 from collections import deque
 from collections.abc import Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import cv2
 import numpy as np
@@ -113,8 +115,21 @@ class _Fit:
 
 def small_picture(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
     """The tracker's picture of one analysis image, flattened."""
+    return _small_bytes(bgr).astype(np.float32)
+
+
+def _small_bytes(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """:func:`small_picture` as it comes out of the resize (whole numbers, 0-255): the
+    tracker keeps its pictures so, and the mean differences between them are then exact
+    sums of whole numbers, taken by OpenCV in a few microseconds."""
     small = cv2.resize(bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
-    return small.reshape(-1).astype(np.float32)
+    return cast(NDArray[np.uint8], small.reshape(-1))
+
+
+def _mean_difference(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> np.float32:
+    """Mean absolute difference of two small pictures: numpy's float32 mean of the same
+    values (their sum is a whole number, exact in float32 too)."""
+    return np.float32(cv2.norm(a, b, cv2.NORM_L1) / a.size)
 
 
 def _crossing(
@@ -202,12 +217,12 @@ class TransitionTracker:
 
     def __init__(self, min_scene_len_frames: int = 0) -> None:
         self._history = MAX_TRANSITION_FRAMES + SETTLE_FRAMES + 2
-        self._numbers: deque[int] = deque(maxlen=self._history)
-        self._pictures: deque[NDArray[np.float32]] = deque(maxlen=self._history)
         size = SMALL_SIZE[0] * SMALL_SIZE[1] * 3
-        # The same pictures in a ring (slot = push count modulo history), for one vector
-        # operation over all of them per frame; their spreads computed once.
-        self._ring = np.zeros((self._history, size), np.float32)
+        # The last pictures in a ring (slot = push count modulo history), for one vector
+        # operation over all of them per frame; their numbers, spreads and steps beside.
+        self._ring = np.zeros((self._history, size), np.uint8)
+        self._distance = np.zeros(self._history, np.float32)  # from the newest, by slot
+        self._numbers = np.zeros(self._history, np.int64)
         self._spread = np.zeros(self._history, np.float32)
         self._step = np.zeros(self._history, np.float32)  # change from the frame before
         self._pushed = 0
@@ -228,14 +243,13 @@ class TransitionTracker:
         return self._history + 1
 
     def push(self, number: int, bgr: NDArray[np.uint8], cuts: Sequence[int]) -> list[Transition]:
-        picture = small_picture(bgr)
-        self._numbers.append(number)
-        self._pictures.append(picture)
+        picture = _small_bytes(bgr)
         slot = self._pushed % self._history
         previous = self._ring[(self._pushed - 1) % self._history]
-        self._step[slot] = np.abs(picture - previous).mean() if self._pushed else 0.0
+        self._step[slot] = _mean_difference(picture, previous) if self._pushed else 0.0
         self._ring[slot] = picture
-        self._spread[slot] = picture.std()
+        self._numbers[slot] = number
+        self._spread[slot] = cv2.meanStdDev(picture)[1][0, 0]
         self._pushed += 1
         self._unchecked.extend(cuts)
         self._check_flashes(number)
@@ -272,18 +286,40 @@ class TransitionTracker:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _order(self) -> NDArray[np.intp]:
+        """The ring's slots in frame order: the oldest picture first, the newest last."""
+        n = min(self._pushed, self._history)
+        return np.arange(self._pushed - n, self._pushed) % self._history
+
+    def _window(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The frames held, oldest first: their numbers and pictures."""
+        order = self._order()
+        return self._numbers[order], self._ring[order].astype(np.float32)
+
     def _best_fit(self) -> _Fit | None:
-        n = len(self._pictures)
+        n = min(self._pushed, self._history)
         if n < MIN_RAMP_FRAMES + 2:
             return None
-        # Chronological order of the ring's slots: oldest first, the current picture last.
-        order = (np.arange(self._pushed - n, self._pushed)) % self._history
-        current = self._ring[order[-1]]
-        if self._spread[order[-1]] < PLAIN_STD:
+        current = (self._pushed - 1) % self._history
+        if self._spread[current] < PLAIN_STD:
             return None
-        distance = np.abs(self._ring - current).mean(axis=1)[order]
+        # Each picture's mean absolute difference from the current one: whole-number sums
+        # (exact; OpenCV returns them nearest first, with their slots), divided as numpy's
+        # float32 mean divides them.
+        sums, slots = cv2.batchDistance(
+            self._ring[current : current + 1],
+            self._ring,
+            cv2.CV_32S,
+            normType=cv2.NORM_L1,
+            K=self._history,
+        )
+        if sums[0, -1] < SHOT_DIFFERENCE * self._ring.shape[1]:
+            return None  # no picture held is another shot's: many frames end here
+        self._distance[slots[0]] = sums[0] / self._ring.shape[1]
+        order = self._order()
+        distance = self._distance[order]
         usable = (distance >= SHOT_DIFFERENCE) & (self._spread[order] >= PLAIN_STD)
-        numbers = np.asarray(self._numbers, dtype=np.int64)
+        numbers = self._numbers[order]
         if self._last_end is not None:  # a window reaching back over the last transition
             usable &= numbers >= self._last_end  # reported finds nothing new
         # The largest one-frame change after each frame, up to the current one.
@@ -291,11 +327,15 @@ class TransitionTracker:
         largest_after = np.maximum.accumulate(steps[::-1])[::-1]
         usable[:-1] &= largest_after[1:] < JUMP_SHARE * distance[:-1]
         candidates = np.flatnonzero(usable[: n - MIN_RAMP_FRAMES - 1])
+        if candidates.size == 0:
+            return None
+        now = self._ring[current].astype(np.float32)
         for p in candidates[:: max(1, candidates.size // 3)][:3]:
             middle = (p + n - 1) // 2
-            if not _fits(self._ring[order[p]], current, self._ring[order[middle]]):
+            before = self._ring[order[p]].astype(np.float32)
+            if not _fits(before, now, self._ring[order[middle]].astype(np.float32)):
                 continue  # its middle frame is no mix of its ends: not one (cheap test)
-            fit = _fit_window(self._ring[order[p:]], numbers[p:])
+            fit = _fit_window(self._ring[order[p:]].astype(np.float32), numbers[p:])
             if fit is not None:
                 return fit
         return None
@@ -318,11 +358,10 @@ class TransitionTracker:
         self._unchecked = waiting
 
     def _is_flash(self, cut: int) -> bool:
-        numbers = list(self._numbers)
-        i = bisect.bisect_left(numbers, cut)
+        numbers, pictures = self._window()
+        i = int(np.searchsorted(numbers, cut))
         if i == 0 or i >= len(numbers):
             return False
-        pictures = self._pictures
         jump = float(np.mean(np.abs(pictures[i] - pictures[i - 1])))
         for before in range(max(i - FLASH_FRAMES, 0), i):
             for after in range(i, min(before + FLASH_FRAMES + 1, len(numbers))):
@@ -333,14 +372,14 @@ class TransitionTracker:
 
     def _returns(self, fit: _Fit) -> bool:
         """Whether the picture after ``fit`` is the one before it (a flash: no transition)."""
-        numbers = list(self._numbers)
-        first = bisect.bisect_left(numbers, fit.start)
-        clean = bisect.bisect_left(numbers, fit.end)
+        numbers, pictures = self._window()
+        first = int(np.searchsorted(numbers, fit.start))
+        clean = int(np.searchsorted(numbers, fit.end))
         if clean >= len(numbers):
             return False
-        after = self._pictures[clean]
+        after = pictures[clean]
         return any(
-            float(np.mean(np.abs(after - self._pictures[i]))) < SHOT_DIFFERENCE
+            float(np.mean(np.abs(after - pictures[i]))) < SHOT_DIFFERENCE
             for i in range(max(first - FLASH_FRAMES, 0), first)
         )
 
@@ -362,8 +401,7 @@ class TransitionTracker:
         """The transition's ends placed where its weights' ramps bend
         (:func:`~framesift.scenes.mix_fit.place_transition`), refitted until they stay
         put (or return to where they were)."""
-        numbers = np.asarray(self._numbers, dtype=np.int64)
-        pictures = np.stack(list(self._pictures))
+        numbers, pictures = self._window()
         seen: set[tuple[int, int]] = set()
         while (fit.start, fit.end) not in seen:
             seen.add((fit.start, fit.end))
