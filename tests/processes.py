@@ -1,11 +1,14 @@
-"""The processes below a test (from /proc, Linux): to find and kill a batch's workers."""
+"""Processes in tests: those below a test (from /proc, Linux), to find and kill a batch's
+workers; a child Python run with its output captured."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-__all__ = ["alive", "descendants", "stopped"]
+__all__ = ["alive", "descendants", "python", "stopped"]
 
 
 def descendants(pid: int) -> set[int]:
@@ -45,3 +48,10 @@ def alive(pid: int) -> bool:
 def stopped(pid: int) -> bool:
     """Whether ``pid`` is stopped (SIGSTOP: state T)."""
     return _state(pid) == "T"
+
+
+def python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code argv...`` in a child process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
+    )

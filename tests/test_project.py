@@ -18,6 +18,7 @@ import framesift
 from framesift.cli import ProgressLine, build_parser, main, spec_from_args
 from framesift.output import write_sample
 from framesift.progress import OCR, SAMPLE, SPEECH, ProgressEvent
+from processes import python as _python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -328,13 +329,6 @@ def test_version_comes_from_the_package_metadata():
     assert run.stdout.strip() == f"framesift {framesift.__version__}"
 
 
-def _python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    """``python -c code argv...`` in a child process, its output captured as text."""
-    return subprocess.run(
-        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
-    )
-
-
 def test_cli_stops_quietly_when_the_reader_goes_away(vfr_video):
     """``framesift probe ... | head -0``: exit status 141 and nothing on stderr."""
     code = (
@@ -467,24 +461,14 @@ def test_cli_sample_starts_no_child_process(cuts_video, tmp_path):
     """Importing PySceneDetect's package runs ``ffmpeg -v quiet``; the sample command
     imports its detectors only, and nothing else it does starts a process either."""
     sample = ["sample", str(cuts_video.path), "--out", str(tmp_path / "out"), "--every", "1"]
-    run = subprocess.run(
-        [sys.executable, "-c", _NO_CHILD_PROCESS, *sample],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _python(_NO_CHILD_PROCESS, *sample)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines()[-1] == "started: [] status: 0"
     # The hook sees child processes: the same check around PySceneDetect's whole package.
     whole_package = _NO_CHILD_PROCESS.replace(
         "from framesift.cli", "import scenedetect\nfrom framesift.cli"
     )
-    whole = subprocess.run(
-        [sys.executable, "-c", whole_package, "--version"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    whole = _python(whole_package, "--version")
     assert "started: ['subprocess.Popen'] status: 0" in whole.stdout
 
 
@@ -597,12 +581,7 @@ def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_backgrou
     its tables; the sample command imports polars in a background thread meanwhile
     (framesift.later), and writes what write_sample writes without that thread."""
     video = str(cuts_video.path)
-    run = subprocess.run(
-        [sys.executable, "-c", _POLARS_AFTER_THE_FIRST_FRAME, video],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _python(_POLARS_AFTER_THE_FIRST_FRAME, video)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines() == [
         "polars at the first frame: False",
@@ -612,12 +591,7 @@ def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_backgrou
 
     out = tmp_path / "out"
     command = ["sample", video, "--out", str(out), "--every", "1"]
-    run = subprocess.run(
-        [sys.executable, "-c", _WHO_IMPORTS_POLARS, *command],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _python(_WHO_IMPORTS_POLARS, *command)
     assert run.returncode == 0, run.stderr[-2000:]
     core, modules = run.stdout.splitlines()[-2:]
     assert core == "polars's core by: framesift-imports status: 0"

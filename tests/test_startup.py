@@ -13,6 +13,7 @@ from pathlib import Path
 
 from framesift.cli import build_parser, main, spec_from_args
 from framesift.output import write_sample
+from processes import python
 
 # main() without argv runs sys.argv[1:], as the console script does; the child prints the
 # collector's state after it and inside the pass (at the sink's first picture).
@@ -33,9 +34,7 @@ print("in the pass:", seen[:1], "after:", gc.isenabled(), gc.get_freeze_count() 
 
 
 def _child(code: str, *argv: str) -> list[str]:
-    run = subprocess.run(
-        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120
-    )
+    run = python(code, *argv)
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout.splitlines()
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
 import av
 import av.container
@@ -360,7 +360,6 @@ class VideoDecoder:
         *,
         references_only_before: bool = False,
         from_start: bool = False,
-        skip_before: Literal["BIDIR", "NONREF"] = "NONREF",
     ) -> Iterator[DecodedFrame]:
         """Every frame from the one shown at ``time_s`` on (seeks to the keyframe before
         it and decodes forward); indices are -1.
@@ -368,9 +367,8 @@ class VideoDecoder:
         ``references_only_before``: until the packets reach ``time_s`` the decoder skips
         the pictures nothing predicts from, as the fast pass does (the pictures that the
         frames from ``time_s`` on predict from still decode exactly); from there on it
-        decodes all. ``skip_before="BIDIR"`` skips every B picture instead: faster, but
-        where B pictures are references too (x264's B-pyramid) the pictures after them
-        come out damaged.
+        decodes all. (Skipping every B picture would be faster, but where B pictures are
+        references too, as in x264's B-pyramid, the pictures after them come out damaged.)
         ``from_start``: decode from the start of the file instead of seeking (for files
         that do not seek cleanly, see :meth:`seeks_cleanly`).
         """
@@ -382,7 +380,7 @@ class VideoDecoder:
             self._container.seek(target, stream=self.stream, backward=True)
         context = self.stream.codec_context
         previous = context.skip_frame
-        context.skip_frame = skip_before if references_only_before else "DEFAULT"
+        context.skip_frame = "NONREF" if references_only_before else "DEFAULT"
         try:
             for decoded in self._decode_from_here(full_from_pts=target):
                 if decoded.pts >= target:

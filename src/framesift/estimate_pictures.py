@@ -94,7 +94,7 @@ def _spread_frames(decoder: VideoDecoder, points: Iterator[float]) -> Iterator[D
     from skipped), then every picture, so the frame found is the one the ingest keeps
     there, decoded exactly as the ingest decodes it."""
     for point in points:
-        frames = decoder.frames_from(point, references_only_before=True, skip_before="NONREF")
+        frames = decoder.frames_from(point, references_only_before=True)
         hit = next(iter(frames), None)
         if isinstance(frames, Generator):
             frames.close()  # the decoder's skip setting back before the next seek
