@@ -561,8 +561,17 @@ def hook(event, args):
     if event == "import" and args[0].split(".")[0] == "polars":
         importers.append((args[0], threading.current_thread().name))
 sys.addaudithook(hook)
+import framesift.sample
+probe = framesift.sample.probe
+def probed(*args, **kwargs):
+    media = probe(*args, **kwargs)
+    importers.append(("(probed)", threading.current_thread().name))
+    return media
+framesift.sample.probe = probed
 from framesift.cli import main
 status = main(sys.argv[1:])
+print("first polars import after the probe:", importers[0][0] == "(probed)")
+importers = importers[1:]
 main_thread = [name for name, thread in importers if thread == "MainThread"]
 print("polars's core by:", dict(importers).get("polars._plr"), "status:", status)
 print("polars modules, in the main thread:", len(main_thread), "in all:", len(importers))
@@ -578,8 +587,9 @@ def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_backgrou
     cuts_video, tmp_path
 ):
     """Start-up: the pass (and all write_sample imports for it) runs without polars until
-    its tables; the sample command imports polars in a background thread meanwhile
-    (framesift.later), and writes what write_sample writes without that thread."""
+    its tables; the sample command imports polars in a background thread meanwhile, from
+    when the video is probed (framesift.later), and writes what write_sample writes
+    without that thread."""
     video = str(cuts_video.path)
     run = _python(_POLARS_AFTER_THE_FIRST_FRAME, video)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -593,7 +603,9 @@ def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_backgrou
     command = ["sample", video, "--out", str(out), "--every", "1"]
     run = _python(_WHO_IMPORTS_POLARS, *command)
     assert run.returncode == 0, run.stderr[-2000:]
-    core, modules = run.stdout.splitlines()[-2:]
+    after_probe, core, modules = run.stdout.splitlines()[-3:]
+    # Not beside the probe, which would wait on the import for the interpreter lock.
+    assert after_probe == "first polars import after the probe: True"
     assert core == "polars's core by: framesift-imports status: 0"
     # The main thread imports at most what polars itself loads on first use (its Parquet
     # helpers), not the package.

@@ -82,3 +82,26 @@ def test_the_command_as_its_own_process_writes_what_write_sample_writes(cuts_vid
     write_sample(str(cuts_video.path), str(out), spec_from_args(build_parser().parse_args(command)))
     assert len(by_command) > 3
     assert _files(out) == by_command
+
+
+# numpy (and with it OpenBLAS, which reads its thread count once, as it loads) is not yet
+# imported when a command starts; the child prints the count OpenBLAS was given.
+_BLAS_THREADS = """
+import os, sys
+if sys.argv[1] == "-":
+    os.environ.pop("OPENBLAS_NUM_THREADS", None)
+else:
+    os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[1]
+from framesift.cli import main
+sys.argv = ["framesift", *sys.argv[2:]]
+status = main()
+print("numpy:", "numpy" in sys.modules, "threads:", os.environ.get("OPENBLAS_NUM_THREADS"), status)
+"""
+
+
+def test_a_pass_command_gives_openblas_one_thread_unless_told_otherwise(cuts_video, tmp_path):
+    command = ("sample", str(cuts_video.path), "--out", str(tmp_path / "out"), "--every", "1")
+    assert _child(_BLAS_THREADS, "-", *command)[-1] == "numpy: True threads: 1 0"
+    assert _child(_BLAS_THREADS, "2", *command)[-1] == "numpy: True threads: 2 0"
+    # Other commands leave the environment as it was.
+    assert _child(_BLAS_THREADS, "-", "estimate", "--help")[-1] == "numpy: False threads: None 0"

@@ -1,23 +1,27 @@
-"""Imports a command needs only later, started now in a background thread.
+"""Imports a command needs only later, started in a background thread once its pass runs.
 
 A sampling pass needs polars only for its tables at the end (the pass records rows in
 plain lists and typed arrays; :mod:`framesift.schema` builds its polars types on first
 use), yet importing polars costs about as much as a short video's decode. A command starts
-that import in a thread once the modules of its pass are imported, so it runs while PyAV
-decodes (FFmpeg's decoding releases the GIL), and joins it before the tables are written::
+that import in a thread once its pass has begun decoding, so it runs while PyAV decodes
+(FFmpeg's decoding releases the GIL), and joins it before the tables are written::
 
     from framesift.output import write_sample   # the pass's own imports first
-    with imported_in_background(LATER_FOR_SAMPLING):
-        result = write_sample(...)   # the pass; its ``import polars`` at the end waits
+    with imported_in_background(LATER_FOR_SAMPLING, start=False) as later:
+        # started by the pass's first progress report: probe done, decoder open
+        result = write_sample(..., progress=later.started_by(report))
 
 Not earlier: beside the pass's imports, which run Python code as polars's do, the thread
 only takes turns with them at the interpreter lock (the start-up is no shorter) and slows
-them (benchmarks/RESULTS.md, "Seventh session").
+them (benchmarks/RESULTS.md, "Seventh session"). Nor beside the probe: it reads a packet at
+a time, each read handing the interpreter lock over, and got it back only when the
+import's thread let go, up to the switch interval later (the probe took ~0.2 s instead of
+~0.03 s on a 720p trailer; "Eighth session").
 
 Nothing else changes: the modules that use polars still ``import polars`` where they use
 it, and Python's import lock makes such an import wait for the thread's (or do it, if the
-thread failed). A failed import in the thread is not raised there: the same import fails
-again, in the usual way, where the module is needed.
+thread failed or never started). A failed import in the thread is not raised there: the
+same import fails again, in the usual way, where the module is needed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-__all__ = ["LATER_FOR_SAMPLING", "imported_in_background"]
+from framesift.progress import SecondsProgress
+
+__all__ = ["LATER_FOR_SAMPLING", "LaterImports", "imported_in_background"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +51,49 @@ def _import_all(modules: Sequence[str]) -> None:
             logger.debug("background import of %s failed: %s", name, exc)
 
 
+class LaterImports:
+    """A background import of ``modules``: started once (:meth:`start`, or the first
+    report through :meth:`started_by`), joined by :func:`imported_in_background`."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self.modules = tuple(modules)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the import now (once; later calls do nothing)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=_import_all,
+                args=(self.modules,),
+                name="framesift-imports",
+                daemon=False,
+            )
+            self._thread.start()
+
+    def started_by(self, progress: SecondsProgress) -> SecondsProgress:
+        """``progress``, starting the import at its first report (a pass reports once
+        before its first frame, with the video probed and its decoder open)."""
+
+        def report(done_s: float, total_s: float) -> None:
+            self.start()
+            progress(done_s, total_s)
+
+        return report
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
 @contextmanager
-def imported_in_background(modules: Sequence[str]) -> Iterator[threading.Thread]:
-    """Import ``modules`` in a thread while the block runs; joined when the block ends
-    (whether or not it raised), so no import is left running at the interpreter's exit."""
-    thread = threading.Thread(
-        target=_import_all, args=(tuple(modules),), name="framesift-imports", daemon=False
-    )
-    thread.start()
+def imported_in_background(modules: Sequence[str], *, start: bool = True) -> Iterator[LaterImports]:
+    """Import ``modules`` in a thread while the block runs, from its start or (``start=False``)
+    from when the block starts it; joined when the block ends (whether or not it raised),
+    so no import is left running at the interpreter's exit."""
+    later = LaterImports(modules)
+    if start:
+        later.start()
     try:
-        yield thread
+        yield later
     finally:
-        thread.join()
+        later.join()

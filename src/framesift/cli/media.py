@@ -55,16 +55,17 @@ def run_scenes(args: argparse.Namespace) -> int:
     line = ProgressLine(args.progress)
     try:
         # start-up: PySceneDetect loads for the commands that detect scenes only (the stack
-        # as framesift.cli.process says), polars in the background while the video decodes
-        # (framesift.later; after the stack, whose imports would share the interpreter lock)
+        # as framesift.cli.process says), polars in the background once the video decodes
+        # (framesift.later: after the stack and the probe, which would share the interpreter
+        # lock with it)
         with importing():
             from framesift.sample import sample_video
-        with imported_in_background(LATER_FOR_SAMPLING):
+        with imported_in_background(LATER_FOR_SAMPLING, start=False) as later:
             result = sample_video(
                 args.video,
                 spec,
                 storage_options=storage_options_from_args(args),
-                progress=for_stage(line.report, args.video, SAMPLE),
+                progress=later.started_by(for_stage(line.report, args.video, SAMPLE)),
             )
     finally:
         line.clear()
@@ -111,16 +112,16 @@ def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
 def run_sample(args: argparse.Namespace) -> int:
     line = ProgressLine(args.progress)
     try:
-        # start-up: polars loads in the background while the video decodes (as in scenes)
+        # start-up: polars loads in the background once the video decodes (as in scenes)
         with importing():  # the sampling stack (framesift.cli.process)
             from framesift.output import write_sample
-        with imported_in_background(LATER_FOR_SAMPLING):
+        with imported_in_background(LATER_FOR_SAMPLING, start=False) as later:
             result = write_sample(
                 args.video,
                 args.out,
                 spec_from_args(args),
                 storage_options=storage_options_from_args(args),
-                progress=for_stage(line.report, args.video, SAMPLE),
+                progress=later.started_by(for_stage(line.report, args.video, SAMPLE)),
                 analyzers=analyzer_spec_from_args(args),
             )
     finally:

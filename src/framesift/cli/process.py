@@ -22,11 +22,18 @@ nothing):
   one: non-daemon threads joined, ``atexit`` handlers run, modules cleared, streams
   flushed; only reference cycles still alive at that point are left to the operating
   system without their finalizers, which is why a command has to be listed to get it.
+
+And numpy's OpenBLAS, as numpy is imported, starts a thread per core that spins on a core
+for a while (about 0.13 CPU seconds at the import, ~0.2 over a 55-s pass: the cores the
+decoder's frame threads need). The pass multiplies no matrices that large, so a command
+listed in :data:`ENDS_CLEAN` runs with one OpenBLAS thread (``OPENBLAS_NUM_THREADS=1``,
+unless the environment already says otherwise).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,6 +53,8 @@ def command_process(command: str | None) -> Iterator[None]:
     command line was refused or only asked for help)."""
     global _own_process
     _own_process = True
+    if command in ENDS_CLEAN:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy's import
     try:
         yield
     finally:
