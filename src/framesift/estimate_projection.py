@@ -99,7 +99,7 @@ class Calibration:
     text_bytes_per_s: float = 0.0  # timed text per second of video
     other_cpu_s: float = 0.0  # per video, outside the pass and text: fingerprint, commit
     text_cpu_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
-    cores: float = 1.0  # CPU seconds per wall second the work got (the best repeat)
+    cores: float = 1.0  # CPU seconds per wall second the work gets on a quiet machine
     interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
     cuts: int = 0  # scene cuts in the stretch
     start_s: float = 0.0  # the stretch's first frame: where the interval clock starts
