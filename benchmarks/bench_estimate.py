@@ -17,12 +17,18 @@ twice against the same real ingests: calibrated on two short clips, and on itsel
   loop's reports of one video and the next (the first includes opening the catalog);
   overall, the whole ``framesift.ingest`` call. The median of the repeats.
 
-Error = estimate / real - 1. The estimate's own cost is its CPU seconds over the real
-ingest's. The machine's load average is printed with each split: wall time on a shared
-machine follows the other processes, CPU time much less.
+Error = estimate / real - 1; the cores column compares the estimate's CPU seconds per wall
+second with the real ingest's (the wall error is the CPU seconds' and the cores' together).
+The estimate's own cost is its CPU seconds over the real
+ingest's. The machine's load average is printed with each split, and the cores other
+processes kept busy during each real ingest (``/proc/stat``): wall time on a shared machine
+follows the other processes, CPU time much less. The estimate says the wall time of a quiet
+machine: on a shared one, ``--wait-quiet S`` starts each estimate and each real ingest in a
+quiet second (waiting S seconds at most), and the others' cores say whether the ingest
+stayed quiet.
 
     python benchmarks/bench_estimate.py [--repeat 2] [--calibrate-s 20] [--more VIDEO ...]
-        [--long VIDEO ...] [--no-short]
+        [--long VIDEO ...] [--no-short] [--wait-quiet S]
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the synthetic test media
 import framesift as fs  # noqa: E402
 import media  # noqa: E402  (tests/media.py, found through the path above)
 from framesift.batch import estimate_ingest  # noqa: E402
+from framesift.estimate_cores import ThreadWatch  # noqa: E402
 
 CLIPS = ROOT / "data" / "clips"
 
@@ -89,11 +96,38 @@ class Measure:
     bytes: float = 0.0
     cpu_s: list[float] = field(default_factory=list)
     wall_s: list[float] = field(default_factory=list)
+    others: list[float] = field(default_factory=list)  # cores other processes kept busy
 
 
-def ingest_once(held_out: list[Path], catalog: Path, real: dict[str, Measure]) -> None:
-    """One batch into a fresh catalog: per file and overall (key "") measures."""
+def others_now(seconds: float = 1.0) -> float:
+    """The cores other processes keep busy over the next ``seconds``."""
+    watch = ThreadWatch()
+    watch.mark()
+    time.sleep(seconds)
+    watch.mark()
+    return watch.others() or 0.0
+
+
+def wait_quiet(limit_s: float, below: float = 0.1) -> float:
+    """Wait (at most ``limit_s``) for a second in which other processes keep fewer than
+    ``below`` cores busy; the cores they kept busy in the last second waited."""
+    waited, others = 0.0, others_now()
+    while others >= below and waited < limit_s:
+        others = others_now()
+        waited += 1.0
+    return others
+
+
+def ingest_once(
+    held_out: list[Path], catalog: Path, real: dict[str, Measure], wait_s: float = 0.0
+) -> None:
+    """One batch into a fresh catalog: per file and overall (key "") measures; with
+    ``wait_s``, after waiting that long at most for a quiet second."""
     spec = fs.SamplingSpec()
+    if wait_s > 0:
+        wait_quiet(wait_s)
+    watch = ThreadWatch()
+    watch.mark()
     marks: list[tuple[str, str | None, float, float]] = []
 
     def heard(outcome: fs.IngestOutcome, done: int, total: int) -> None:
@@ -104,12 +138,14 @@ def ingest_once(held_out: list[Path], catalog: Path, real: dict[str, Measure]) -
     wall, cpu = time.perf_counter(), time.process_time()
     fs.ingest([str(p) for p in held_out], str(catalog), spec, progress=heard)
     end_wall, end_cpu = time.perf_counter(), time.process_time()
+    watch.mark()
     cat = fs.Catalog(str(catalog))
     frames = cat.frames()
     overall = real.setdefault("", Measure())
     overall.kept, overall.bytes = frames.height, float(bytes_under(catalog))
     overall.cpu_s.append(end_cpu - cpu)
     overall.wall_s.append(end_wall - wall)
+    overall.others.append(watch.others() or 0.0)
     previous = (wall, cpu)
     for url, video_id, at_wall, at_cpu in marks:
         one = real.setdefault(url, Measure())
@@ -138,6 +174,8 @@ def project(
 ) -> tuple[dict[str, dict[str, float]], float, str]:
     """The estimate of ``held_out`` calibrated on ``calibrate``: per file and overall (key
     ""), its own CPU seconds, and its ranges in words."""
+    if args.wait_quiet > 0:
+        wait_quiet(args.wait_quiet)
     estimate = estimate_ingest(
         [str(p) for p in everything],
         fs.SamplingSpec(),
@@ -178,7 +216,7 @@ def measure(
         estimates.append((calibrate, *project(calibrate, everything, held_out, args)))
     real: dict[str, Measure] = {}
     for run in range(args.repeat):
-        ingest_once(held_out, work / f"{tag}-{run}", real)
+        ingest_once(held_out, work / f"{tag}-{run}", real, args.wait_quiet)
     errors = {}
     for calibrate, per_file, own_cpu_s, ranges in estimates:
         seen = ", ".join(p.name for p in calibrate)
@@ -190,6 +228,12 @@ def measure(
             f"ingest's); load average {load:.1f} before, {os.getloadavg()[0]:.1f} after; "
             f"ranges of the whole collection: {ranges}"
         )
+        runs = zip(whole.cpu_s, whole.wall_s, whole.others, strict=True)
+        print(
+            f"cores: the estimate's {overall['cpu'] / overall['wall']:.2f}; each real ingest "
+            "got (other processes' cores meanwhile) "
+            + ", ".join(f"{c / w:.2f} ({o:.2f})" for c, w, o in runs)
+        )
         print("| file | kept frames | bytes | CPU s | wall s |")
         print("|---|---|---|---|---|")
         for path in held_out:
@@ -199,6 +243,10 @@ def measure(
             "bytes": overall["bytes"] / whole.bytes - 1,
             "cpu": overall["cpu"] / real_cpu - 1,
             "wall": overall["wall"] / statistics.median(whole.wall_s) - 1,
+            "others": max(whole.others),
+            "cores": (overall["cpu"] / overall["wall"])
+            / statistics.median(c / w for c, w in zip(whole.cpu_s, whole.wall_s, strict=True))
+            - 1,
             "cost": own_cpu_s / real_cpu,
             "worst_file_bytes": max(
                 abs(per_file[str(p)]["bytes"] / real[str(p)].bytes - 1) for p in held_out
@@ -219,6 +267,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-short", action="store_true", help="only the --long splits, not the short clips"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before each estimate and real ingest, wait up to S seconds for a quiet second",
     )
     parser.add_argument("--out", type=Path, default=None, help="work folder (a temporary one)")
     args = parser.parse_args()
@@ -242,12 +297,15 @@ def main() -> int:
         errors: dict[str, dict[str, float]] = {}
         for name, calibrations, held_out in splits:
             errors.update(measure(name, calibrations, held_out, args, work))
-    print("\n| split | bytes | worst file's bytes | CPU s | wall s | estimate's cost |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "\n| split | bytes | worst file's bytes | CPU s | wall s | cores | estimate's cost "
+        "| others' cores (most) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, e in errors.items():
         print(
             f"| {name} | {e['bytes']:+.1%} | {e['worst_file_bytes']:.1%} | {e['cpu']:+.1%} "
-            f"| {e['wall']:+.1%} | {e['cost']:.1%} |"
+            f"| {e['wall']:+.1%} | {e['cores']:+.1%} | {e['cost']:.1%} | {e['others']:.2f} |"
         )
     print("targets: bytes within 5%, time within 15% (overall); the estimate under 10% of it")
     return 0

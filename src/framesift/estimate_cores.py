@@ -1,35 +1,82 @@
 """How many cores a piece of work would get on a quiet machine, measured on a busy one.
 
 CPU seconds per wall second (the cores the work got) follow the machine's load: a
-calibration that shares two cores with two other busy processes gets one where, alone,
-it gets nearly two, and an estimate that divided by what it got would be far off in a
-quiet hour. The kernel also counts, per thread, the time it spent runnable but waiting
-for a core (``/proc/<pid>/task/<tid>/schedstat``: on a core, waiting, in nanoseconds):
-on a quiet machine that wait is spent working, so the work would have kept
-``got * (1 + waiting / on_core)`` cores busy, at most the cores the process may use.
+calibration that shares two cores with another busy process gets one where, alone, it gets
+one and a half, and an estimate that divided by what it got would be far off in a quiet
+hour. Three measures bound what it would get alone (:func:`quiet_cores`):
+
+- the cores *other processes* kept busy meanwhile (``/proc/stat``'s busy time of every
+  core, less the CPU seconds of this process and its children): alone, the work can gain
+  at most those. Its
+  own threads waiting for each other (six frame threads, the main thread and the
+  read-ahead on two cores) are no core another process took: on a quiet machine that
+  wait stays, so a quiet calibration's cores are the cores it got;
+- the time its threads spent runnable but waiting for a core
+  (``/proc/<pid>/task/<tid>/schedstat``: on a core, waiting, in nanoseconds): it can gain
+  at most that (``got * waiting / on_core``);
+- its busiest thread: a thread is on one core at a time, so the work cannot take less
+  wall time than that thread's time on a core, whatever the machine (CPU seconds of all
+  threads over the busiest one's: the most cores it can use).
+
 Where the system does not say (not Linux), the cores got are all there is.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from framesift.estimate_projection import usable_cores
 
-__all__ = ["ThreadTimes", "ThreadWatch", "cores_got", "thread_times"]
+__all__ = [
+    "ThreadTimes",
+    "ThreadWatch",
+    "WatchMark",
+    "cores_got",
+    "machine_busy_s",
+    "quiet_cores",
+    "thread_times",
+]
 
 ThreadTimes = Mapping[int, tuple[float, float]]
 """Per live thread of this process: (seconds on a core, seconds waiting for one)."""
 
 _TASKS = Path("/proc/self/task")
+_STAT = Path("/proc/stat")
+# A core's line: user nice system idle iowait irq softirq steal guest guest_nice (guest time
+# is already in user and nice).
+_IDLE_FIELDS = (3, 4)
+_STEAL = 7
 
 
 def cores_got(cpu_s: float, wall_s: float) -> float:
     """CPU seconds per wall second that work got: the cores it kept busy (1.0 when too
     short to tell)."""
     return cpu_s / wall_s if wall_s > 0.05 and cpu_s > 0 else 1.0
+
+
+def quiet_cores(
+    got: float,
+    others: float | None,
+    on_core_s: float,
+    waiting_s: float,
+    busiest_s: float,
+    usable: float,
+) -> float:
+    """The cores work that got ``got`` cores would get on a quiet machine, while other
+    processes kept ``others`` cores busy (None: unknown, so no gain) and its threads spent
+    ``on_core_s`` on a core, ``waiting_s`` waiting for one, the busiest of them
+    ``busiest_s`` on a core: ``got`` plus the lesser of ``others`` and its threads' wait
+    (as cores), at most the cores its busiest thread lets it use and ``usable``; never
+    fewer than it got."""
+    if on_core_s <= 0.01 or not others or others <= 0:
+        return got
+    gain = min(others, got * waiting_s / on_core_s)
+    bound = min(usable, on_core_s / busiest_s) if busiest_s > 0.01 else usable
+    return max(got, min(bound, got + gain))
 
 
 def thread_times() -> ThreadTimes:
@@ -48,28 +95,108 @@ def thread_times() -> ThreadTimes:
     return times
 
 
-@dataclass
-class ThreadWatch:
-    """This process's threads' times at the first and the latest of a run's marks."""
+def machine_busy_s() -> float | None:
+    """Busy seconds since boot of the cores this process may run on, whoever kept them
+    busy (None where unknown). Time stolen by the hypervisor is not counted: a quiet
+    machine on a busy host loses it too."""
+    try:
+        lines = _STAT.read_text().splitlines()
+    except OSError:
+        return None
+    mine = {f"cpu{n}" for n in _affinity()}
+    busy = 0
+    for line in lines:
+        name, *fields = line.split()
+        if name in mine:
+            ticks = [int(f) for f in fields[:_STEAL]]
+            busy += sum(ticks) - sum(ticks[i] for i in _IDLE_FIELDS)
+    return busy / os.sysconf("SC_CLK_TCK") if busy else None
 
-    first: ThreadTimes | None = None
-    last: ThreadTimes = field(default_factory=dict)
+
+def _affinity() -> set[int]:
+    try:
+        return os.sched_getaffinity(0)
+    except AttributeError:  # not Linux
+        return set(range(os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class WatchMark:
+    """One moment of a watch: this process's threads, the machine's busy seconds, the CPU
+    seconds of this process and of its finished children, and the wall clock."""
+
+    threads: ThreadTimes
+    machine_busy_s: float | None
+    own_cpu_s: float
+    wall_s: float
+
+    @classmethod
+    def now(cls) -> WatchMark:
+        own = os.times()  # in the kernel's ticks, as /proc/stat counts
+        return cls(
+            thread_times(),
+            machine_busy_s(),
+            own.user + own.system + own.children_user + own.children_system,
+            time.perf_counter(),
+        )
+
+
+class ThreadWatch:
+    """This process's threads and the machine's load at the first and the latest of a
+    run's marks."""
+
+    def __init__(self) -> None:
+        self.first: WatchMark | None = None
+        self.last: WatchMark | None = None
 
     def mark(self) -> None:
-        self.last = thread_times()
+        self.last = WatchMark.now()
         if self.first is None:
             self.first = self.last
 
-    def quiet_cores(self, cpu_s: float, wall_s: float) -> float:
-        """The cores work that took ``cpu_s`` CPU seconds in ``wall_s`` between the first
-        and the latest mark would get on a quiet machine (threads that started in between
-        count from zero; those that ended are not seen)."""
-        got = cores_got(cpu_s, wall_s)
-        first = self.first or {}
-        on_core = waiting = 0.0
-        for tid, (core_s, wait_s) in self.last.items():
-            core_0, wait_0 = first.get(tid, (0.0, 0.0))
+    def others(self) -> float | None:
+        """The cores other processes kept busy between the first and the latest mark
+        (None: unknown, or no time between them)."""
+        first, last = self.first, self.last
+        if first is None or last is None or first.machine_busy_s is None:
+            return None
+        wall = last.wall_s - first.wall_s
+        if last.machine_busy_s is None or wall <= 0.05:
+            return None
+        busy = last.machine_busy_s - first.machine_busy_s
+        return max(0.0, (busy - (last.own_cpu_s - first.own_cpu_s)) / wall)
+
+    def thread_seconds(self) -> tuple[float, float, float]:
+        """Between the first and the latest mark: this process's threads' seconds on a
+        core, waiting for one, and the busiest thread's on a core (threads that started in
+        between count from zero, those that ended are not seen)."""
+        on_core = waiting = busiest = 0.0
+        if self.first is None or self.last is None:
+            return on_core, waiting, busiest
+        for tid, (core_s, wait_s) in self.last.threads.items():
+            core_0, wait_0 = self.first.threads.get(tid, (0.0, 0.0))
             on_core += max(0.0, core_s - core_0)
             waiting += max(0.0, wait_s - wait_0)
-        wanted = got * (1.0 + waiting / on_core) if on_core > 0.01 else got
-        return max(got, min(float(usable_cores()), wanted))
+            busiest = max(busiest, core_s - core_0)
+        return on_core, waiting, busiest
+
+    def parallelism(self) -> float | None:
+        """The most cores the work between the marks can use: its threads' CPU seconds over
+        the busiest one's (a thread is on one core at a time), whatever the machine's load
+        (None: too little to tell)."""
+        on_core, _, busiest = self.thread_seconds()
+        return on_core / busiest if busiest > 0.01 else None
+
+    def quiet_cores(self, cpu_s: float, wall_s: float) -> float:
+        """The cores work that took ``cpu_s`` CPU seconds in ``wall_s`` would get on a
+        quiet machine (:func:`quiet_cores`, from what happened between the first and the
+        latest mark)."""
+        on_core, waiting, busiest = self.thread_seconds()
+        return quiet_cores(
+            cores_got(cpu_s, wall_s),
+            self.others(),
+            on_core,
+            waiting,
+            busiest,
+            float(usable_cores()),
+        )

@@ -9,8 +9,10 @@ calibration's rate of other reasons per second); bytes per kept frame from pictu
 over the video itself (:mod:`framesift.estimate_pictures`);
 CPU seconds per pixel from a short look at its start, corrected by how the calibrated
 videos' looks compared with their calibration; wall time as those CPU seconds over the
-cores the calibration's work would have got on a quiet machine (its threads' time on a
-core and waiting for one, per wall second), at most the cores this process may use. Per catalog: its
+cores the calibration's work would have got on a quiet machine
+(:mod:`framesift.estimate_cores`), at the video's picture size (between the calibrated
+sizes, the cores follow the logarithm of the pixels per frame), at most the cores this
+process may use. Per catalog: its
 description file, and the compaction an ingest of ``compact_after`` or more videos ends
 with. Each calibrated video alone gives one projection of the whole collection; the lowest
 and highest of those (and the pooled one) are the estimate's range.
@@ -18,6 +20,7 @@ and highest of those (and the pooled one) are the estimate's range.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -96,7 +99,7 @@ class Calibration:
     text_bytes_per_s: float = 0.0  # timed text per second of video
     other_cpu_s: float = 0.0  # per video, outside the pass and text: fingerprint, commit
     text_cpu_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
-    cores: float = 1.0  # CPU seconds per wall second the work got (the best repeat)
+    cores: float = 1.0  # CPU seconds per wall second the work gets on a quiet machine
     interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
     cuts: int = 0  # scene cuts in the stretch
     start_s: float = 0.0  # the stretch's first frame: where the interval clock starts
@@ -199,6 +202,27 @@ def _cores(calibration: Sequence[Calibration]) -> float:
     cpu = sum(c.cpu_s + c.setup_cpu_s + c.other_cpu_s for c in calibration)
     wall = sum((c.cpu_s + c.setup_cpu_s + c.other_cpu_s) / c.cores for c in calibration)
     return min(float(usable_cores()), cpu / wall) if wall > 0 else 1.0
+
+
+def _cores_at(calibration: Sequence[Calibration], pixels: int) -> float:
+    """The cores a video of ``pixels`` per frame gets, from the calibrations: linear in the
+    logarithm of the pixels between the calibrated sizes, the nearest one's beyond them
+    (calibrations of one size pooled by CPU seconds). The decoder's frame threads share the
+    work that grows with the picture; the analysis of each frame (on a small image) and the
+    work around the pass stay on one thread: a bigger picture keeps more cores busy."""
+    sizes: dict[int, list[Calibration]] = {}
+    for c in calibration:
+        sizes.setdefault(c.pixels, []).append(c)
+    points = sorted((math.log(max(1, size)), _cores(cs)) for size, cs in sizes.items())
+    if not points:
+        return 1.0
+    x = math.log(max(1, pixels))
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
 
 
 def _totals(
@@ -329,7 +353,6 @@ class _Pooled:
     cost: float  # CPU seconds per megapixel frame
     fixed_cpu_s: float  # set-up and the work around the pass, per video
     text_cpu_s_per_s: float
-    cores: float
 
     @classmethod
     def of(
@@ -368,7 +391,6 @@ class _Pooled:
             fixed_cpu_s=min((c.setup_cpu_s for c in calibration), default=0.0)
             + sum(c.other_cpu_s for c in calibration) / n,
             text_cpu_s_per_s=sum(c.text_cpu_s_per_s for c in calibration) / n,
-            cores=_cores(calibration),
         )  # fmt: skip
 
     def kept(self, duration_s: float, interval_s: float | None, cuts: int | None) -> int:
@@ -438,7 +460,7 @@ def _videos(
                 ),
                 "overhead_bytes": round(pooled.overhead) if calibration else 0,
                 "cpu_seconds": cpu,
-                "seconds": cpu / pooled.cores,
+                "seconds": cpu / (own[0].cores if own else _cores_at(calibration, pixels)),
             }
         )
     return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")

@@ -19,9 +19,9 @@ the stretch, averaged in for the cost per pixel, moved it by less than the machi
 noise and cost a third of the calibration: on a ten-minute video, 2% of its ingest.) Text extraction
 (subtitles, speech, OCR) is timed by its own progress stages and scaled by the seconds of
 video it covered; analyzers run inside the pass, so their time is the pass's. The cores the
-work would have got on a quiet machine (CPU seconds per wall second, raised by the time its
-threads waited for a core: :mod:`framesift.estimate_cores`; the long run's) turn CPU
-seconds into wall time.
+work would have got on a quiet machine (CPU seconds per wall second, raised by what other
+processes took while its threads waited for a core: :mod:`framesift.estimate_cores`; the
+long run's) turn CPU seconds into wall time.
 """
 
 from __future__ import annotations
