@@ -7,10 +7,9 @@ hour. Three measures bound what it would get alone (:func:`quiet_cores`):
 
 - the cores *other processes* kept busy meanwhile (``/proc/stat``'s busy time of every
   core, less the CPU seconds of this process and its children): alone, the work can gain
-  at most those. Its
-  own threads waiting for each other (six frame threads, the main thread and the
-  read-ahead on two cores) are no core another process took: on a quiet machine that
-  wait stays, so a quiet calibration's cores are the cores it got;
+  at most those. Its own threads waiting for each other (six frame threads, the main
+  thread and the read-ahead on two cores) are no core another process took: on a quiet
+  machine that wait stays, so a quiet calibration's cores are the cores it got;
 - the time its threads spent runnable but waiting for a core
   (``/proc/<pid>/task/<tid>/schedstat``: on a core, waiting, in nanoseconds): it can gain
   at most that (``got * waiting / on_core``);
