@@ -25,7 +25,10 @@ processes kept busy during each real ingest (``/proc/stat``): wall time on a sha
 follows the other processes, CPU time much less. The estimate says the wall time of a quiet
 machine: on a shared one, ``--wait-quiet S`` starts each estimate and each real ingest in a
 quiet second (waiting S seconds at most), and the others' cores say whether the ingest
-stayed quiet.
+stayed quiet. The machine's own speed moves too: a fixed piece of work (one thread
+decoding cockatoo.mp4's first 60 frames, median of 3) is timed before each estimate and
+each real ingest and printed (on the 2-vCPU VM it took 0.16-0.29 CPU s within minutes, so
+the CPU seconds of one short ingest move by as much, whatever the estimate says).
 
     python benchmarks/bench_estimate.py [--repeat 2] [--calibrate-s 20] [--more VIDEO ...]
         [--long VIDEO ...] [--no-short] [--wait-quiet S]
@@ -43,6 +46,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the synthetic test media
 
@@ -52,6 +57,23 @@ from framesift.batch import estimate_ingest  # noqa: E402
 from framesift.estimate_cores import ThreadWatch  # noqa: E402
 
 CLIPS = ROOT / "data" / "clips"
+SPEED_CLIP = CLIPS / "cockatoo.mp4"
+
+
+def machine_speed() -> float:
+    """CPU seconds one thread takes to decode the first 60 frames of a fixed clip, median
+    of 3: the machine's speed now (higher: slower)."""
+    times = []
+    for _ in range(3):
+        with av.open(str(SPEED_CLIP)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "NONE"
+            start = time.thread_time()
+            for number, _frame in enumerate(container.decode(stream)):
+                if number == 59:
+                    break
+            times.append(time.thread_time() - start)
+    return statistics.median(times)
 
 
 def synthetic(folder: Path) -> list[Path]:
@@ -97,6 +119,7 @@ class Measure:
     cpu_s: list[float] = field(default_factory=list)
     wall_s: list[float] = field(default_factory=list)
     others: list[float] = field(default_factory=list)  # cores other processes kept busy
+    speed: list[float] = field(default_factory=list)  # machine_speed() before each ingest
 
 
 def others_now(seconds: float = 1.0) -> float:
@@ -126,6 +149,9 @@ def ingest_once(
     spec = fs.SamplingSpec()
     if wait_s > 0:
         wait_quiet(wait_s)
+    speed = machine_speed()
+    if wait_s > 0:
+        wait_quiet(wait_s)
     watch = ThreadWatch()
     watch.mark()
     marks: list[tuple[str, str | None, float, float]] = []
@@ -146,6 +172,7 @@ def ingest_once(
     overall.cpu_s.append(end_cpu - cpu)
     overall.wall_s.append(end_wall - wall)
     overall.others.append(watch.others() or 0.0)
+    overall.speed.append(speed)
     previous = (wall, cpu)
     for url, video_id, at_wall, at_cpu in marks:
         one = real.setdefault(url, Measure())
@@ -174,6 +201,7 @@ def project(
 ) -> tuple[dict[str, dict[str, float]], float, str]:
     """The estimate of ``held_out`` calibrated on ``calibrate``: per file and overall (key
     ""), its own CPU seconds, and its ranges in words."""
+    speed = machine_speed()
     if args.wait_quiet > 0:
         wait_quiet(args.wait_quiet)
     estimate = estimate_ingest(
@@ -195,6 +223,7 @@ def project(
     }
     overall = {k: sum(v[k] for v in per_file.values()) for k in ("kept", "bytes", "cpu", "wall")}
     overall["bytes"] += max(c.catalog_bytes for c in estimate.calibration)
+    overall["speed"] = speed
     per_file[""] = overall
     ranges = ", ".join(f"{k} {lo:,.1f}-{hi:,.1f}" for k, (lo, hi) in estimate.ranges.items())
     return per_file, estimate.cpu_s, ranges
@@ -233,6 +262,12 @@ def measure(
             f"cores: the estimate's {overall['cpu'] / overall['wall']:.2f}; each real ingest "
             "got (other processes' cores meanwhile) "
             + ", ".join(f"{c / w:.2f} ({o:.2f})" for c, w, o in runs)
+        )
+        drift = statistics.median(whole.speed) / overall["speed"]
+        print(
+            f"the machine's speed (a fixed decode's CPU s): {overall['speed']:.3f} at the "
+            f"estimate, {', '.join(f'{v:.3f}' for v in whole.speed)} at the real ingests "
+            f"(x{drift:.2f})"
         )
         print("| file | kept frames | bytes | CPU s | wall s |")
         print("|---|---|---|---|---|")
