@@ -30,8 +30,12 @@ decoding cockatoo.mp4's first 60 frames, median of 3) is timed before each estim
 each real ingest and printed (on the 2-vCPU VM it took 0.16-0.29 CPU s within minutes, so
 the CPU seconds of one short ingest move by as much, whatever the estimate says).
 
+With ``--interleave`` every calibration estimates again before each real ingest, and the
+medians of the estimates are compared with the medians of the ingests: one estimate
+against one ingest a minute later mostly measures how the machine's speed moved.
+
     python benchmarks/bench_estimate.py [--repeat 2] [--calibrate-s 20] [--more VIDEO ...]
-        [--long VIDEO ...] [--no-short] [--wait-quiet S]
+        [--long VIDEO ...] [--no-short] [--wait-quiet S] [--interleave]
 """
 
 from __future__ import annotations
@@ -229,6 +233,18 @@ def project(
     return per_file, estimate.cpu_s, ranges
 
 
+def _median_estimate(
+    runs: list[tuple[dict[str, dict[str, float]], float, str]],
+) -> tuple[dict[str, dict[str, float]], float, str]:
+    """Several estimates of the same split as one: each figure's median (the first's
+    ranges)."""
+    per_file = {
+        key: {k: statistics.median(run[0][key][k] for run in runs) for k in figures}
+        for key, figures in runs[0][0].items()
+    }
+    return per_file, statistics.median(run[1] for run in runs), runs[0][2]
+
+
 def measure(
     name: str,
     calibrations: list[list[Path]],
@@ -239,13 +255,26 @@ def measure(
     """Each calibration's estimate of ``held_out``, against the same real ingests."""
     tag = "".join(c if c.isalnum() else "-" for c in name)  # each split its own catalogs
     load = os.getloadavg()[0]
-    estimates = []
-    for calibrate in calibrations:
-        everything = calibrate + [p for p in held_out if p not in calibrate]
-        estimates.append((calibrate, *project(calibrate, everything, held_out, args)))
+    rounds: list[list[tuple[dict[str, dict[str, float]], float, str]]] = []
     real: dict[str, Measure] = {}
     for run in range(args.repeat):
+        if run == 0 or args.interleave:  # each round: every calibration's estimate, then one
+            rounds.append(
+                [
+                    project(
+                        calibrate,
+                        calibrate + [p for p in held_out if p not in calibrate],
+                        held_out,
+                        args,
+                    )
+                    for calibrate in calibrations
+                ]
+            )
         ingest_once(held_out, work / f"{tag}-{run}", real, args.wait_quiet)
+    estimates = [
+        (calibrate, *_median_estimate([r[i] for r in rounds]))
+        for i, calibrate in enumerate(calibrations)
+    ]
     errors = {}
     for calibrate, per_file, own_cpu_s, ranges in estimates:
         seen = ", ".join(p.name for p in calibrate)
@@ -309,6 +338,12 @@ def main() -> int:
         default=0.0,
         metavar="S",
         help="before each estimate and real ingest, wait up to S seconds for a quiet second",
+    )
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="estimate again before each real ingest and compare the medians (the machine's "
+        "speed moves between minutes)",
     )
     parser.add_argument("--out", type=Path, default=None, help="work folder (a temporary one)")
     args = parser.parse_args()
