@@ -131,7 +131,7 @@ class WatchMark:
 
     @classmethod
     def now(cls) -> WatchMark:
-        own = os.times()  # in the kernel's ticks, as /proc/stat counts
+        own = os.times()  # the kernel's accounting, as /proc/stat's (its clock ticks)
         return cls(
             thread_times(),
             machine_busy_s(),
@@ -178,13 +178,6 @@ class ThreadWatch:
             waiting += max(0.0, wait_s - wait_0)
             busiest = max(busiest, core_s - core_0)
         return on_core, waiting, busiest
-
-    def parallelism(self) -> float | None:
-        """The most cores the work between the marks can use: its threads' CPU seconds over
-        the busiest one's (a thread is on one core at a time), whatever the machine's load
-        (None: too little to tell)."""
-        on_core, _, busiest = self.thread_seconds()
-        return on_core / busiest if busiest > 0.01 else None
 
     def quiet_cores(self, cpu_s: float, wall_s: float) -> float:
         """The cores work that took ``cpu_s`` CPU seconds in ``wall_s`` would get on a
