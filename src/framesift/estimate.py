@@ -7,9 +7,11 @@ video (intervals, scene cuts, near-duplicates), bytes per table row, the bytes e
 costs whatever its length, and the CPU seconds of decoding and analysis per pixel of video.
 Every video is also looked at on its own: frames spread over it are encoded as kept
 frames are (its bytes per kept frame, :mod:`framesift.estimate_pictures`), the detector
-runs over its keyframes (its scene cuts, :mod:`framesift.estimate_keyframes`) and its
-first ``look_s`` seconds are sampled (its decode cost). :mod:`framesift.estimate_projection`
-scales all that to each video.
+runs over its keyframes (its scene cuts, :mod:`framesift.estimate_keyframes`) and looks of
+``look_s`` seconds are sampled (its decode cost): at its start and, over a long video,
+spread over it (:func:`look_starts`), since what a video shows, and so what its frames cost
+to decode, changes along it. :mod:`framesift.estimate_projection` scales all that to each
+video.
 
 Two calibrations measure that start (a :data:`Calibrator` is either):
 
@@ -31,6 +33,7 @@ range (:attr:`CollectionEstimate.ranges`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import logging
@@ -42,6 +45,7 @@ import polars as pl
 
 from framesift.analysis import reselect
 from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
+from framesift.decode import VideoDecoder
 from framesift.errors import FramesiftError, SettingsError
 from framesift.estimate_cores import ThreadWatch, cores_got
 from framesift.estimate_keyframes import scan_keyframes
@@ -57,7 +61,7 @@ from framesift.estimate_projection import (
 )
 from framesift.fullpass import require_full_pass
 from framesift.probe import MediaInfo, probe
-from framesift.sample import SamplingPass
+from framesift.sample import SamplingPass, plan_decode
 from framesift.schema import KeepReason
 from framesift.sink import MemoryImageSink
 from framesift.source import Source, find_videos
@@ -73,6 +77,7 @@ __all__ = [
     "cut_times",
     "estimate_collection",
     "interval_kept",
+    "look_starts",
     "reestimate",
 ]
 
@@ -99,10 +104,12 @@ def calibrate_sampling(
     seconds: float,
     *,
     analyzers: AnalyzerSpec | None = None,
+    start_s: float | None = None,
 ) -> Calibration:
-    """The sampling pass alone over the first ``seconds`` of ``source``, thumbnails encoded
-    in memory: kept frames, thumbnails and the pass's tables (not the catalog's other
-    files, nor text); ``analyzers`` run on the kept frames, their time included."""
+    """The sampling pass alone over the first ``seconds`` of ``source`` (from the keyframe
+    at or before ``start_s``, when given), thumbnails encoded in memory: kept frames,
+    thumbnails and the pass's tables (not the catalog's other files, nor text);
+    ``analyzers`` run on the kept frames, their time included."""
     sink = MemoryImageSink()
     marks: list[tuple[float, float]] = []  # (wall, CPU) at each progress report
     threads = ThreadWatch()  # the decoder's threads live while the pass reports
@@ -120,6 +127,7 @@ def calibrate_sampling(
             sink=sink,
             media=media,
             until_s=seconds,
+            start_s=start_s,
             progress=heard,
             consumers=(runner,) if streaming else (),
         ).result()
@@ -130,6 +138,7 @@ def calibrate_sampling(
     ended, ended_cpu = time.perf_counter(), time.process_time()
     # The pass reports its start, then its progress.
     loop_start, loop_start_cpu = marks[0] if marks else (started, started_cpu)
+    cores = threads.quiet_cores(ended_cpu - loop_start_cpu, ended - loop_start)
     analysis = result.analysis
     times: list[float] = analysis["time_s"].to_list()
     video_s = max(times) - min(times) + 1.0 / media.video.fps if times else 0.0
@@ -145,7 +154,8 @@ def calibrate_sampling(
         pixels=media.video.width * media.video.height,
         cpu_s=ended_cpu - loop_start_cpu,
         setup_cpu_s=loop_start_cpu - started_cpu,
-        cores=threads.quiet_cores(ended_cpu - loop_start_cpu, ended - loop_start),
+        cores=cores,
+        loop_cores=cores,  # the watch saw the pass alone
         kept=result.frames.height,
         interval_kept=interval_kept(result.frames),
         cuts=max(0, result.scenes.height - 1),
@@ -254,6 +264,20 @@ def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEs
     )
 
 
+def look_starts(
+    duration_s: float | None, look_s: float, *, every_s: float = 75.0, most: int = 8
+) -> tuple[float, ...]:
+    """Where a video's looks start: its first frame and, over a long video, one look per
+    ``every_s`` seconds, spread evenly (at most ``most`` in all). A video's start is no fair
+    sample of its decode cost: the ten-minute 1080p benchmark clip's first 20 s cost 10-14%
+    more per frame than the whole, and its 5-s stretches 2.1-6.5 ms per megapixel frame."""
+    duration = duration_s or 0.0
+    count = max(1, min(most, round(duration / every_s)))
+    if duration < count * look_s * 2:
+        count = 1
+    return tuple(i * duration / count for i in range(count))
+
+
 def _measure_each(
     readable: list[tuple[Source, MediaInfo]],
     calibration: list[Calibration],
@@ -261,14 +285,21 @@ def _measure_each(
     look_s: float,
     picture_points: int | None,
 ) -> Looks:
-    """Each video on its own: a look at its start, pictures spread over it, its keyframe
-    scan. A look at a calibrated video only compares its stretch with its look, for the
-    videos that were not calibrated: with none such, no look."""
-    calibrated = {c.source_url for c in calibration}
-    if all(source.shown in calibrated for source, _ in readable):
+    """Each video on its own: looks at its start and spread over it, pictures spread over
+    it, its keyframe scan. The looks only compare with a calibration: with no video left
+    uncalibrated and every calibrated video seen whole, no look."""
+    calibrated = {c.source_url: c for c in calibration}
+    if all(
+        source.shown in calibrated
+        and calibrated[source.shown].video_s >= _SEEN_WHOLE * (info.duration_s or 0.0)
+        for source, info in readable
+    ):
         look_s = 0.0
+    looks = [
+        _look(source, info, spec, look_s, calibrated.get(source.shown)) for source, info in readable
+    ]
     return Looks(
-        tuple(_look(source, info, spec, look_s) for source, info in readable),
+        tuple(start for start, _ in looks),
         tuple(
             measure_picture_bytes(
                 source,
@@ -279,17 +310,65 @@ def _measure_each(
             for source, info in readable
         ),
         tuple(scan_keyframes(source, info, spec) for source, info in readable),
+        tuple(spread for _, spread in looks),
     )
 
 
+_SEEN_WHOLE = 0.95
+"""A calibration that saw this share of a video saw it whole."""
+
+
 def _look(
-    source: Source, media: MediaInfo, spec: SamplingSpec, seconds: float
-) -> Calibration | None:
-    """The first ``seconds`` of one video, sampled alone (None: no look, or it failed)."""
+    source: Source,
+    media: MediaInfo,
+    spec: SamplingSpec,
+    seconds: float,
+    calibrated: Calibration | None,
+) -> tuple[Calibration | None, Calibration | None]:
+    """Looks of ``seconds`` each at one video, sampled alone: (at its start, spread over
+    it); None where there is no look (or it failed), or no spread (a short video). The
+    start of a calibrated video is up to :data:`_STARTS` looks spread over its calibrated
+    stretch, which its calibration is compared with. A look past the first frame starts at
+    a keyframe: only a pass that decodes straight through, from keyframes a decoder can
+    start at (after a seek into some files every picture is concealed damage, at twice
+    the cost), looks past the start."""
     if seconds <= 0:
-        return None
+        return None, None
+    spread_at = look_starts(media.duration_s, seconds)
+    start_at: tuple[float, ...] = (0.0,)
+    if calibrated is not None:
+        count = max(1, min(_STARTS, int(calibrated.video_s / (2 * seconds))))
+        start_at = tuple(i * calibrated.video_s / count for i in range(count))
+    if len(spread_at) + len(start_at) > 2 and not _seeks_cleanly(source, media, spec):
+        spread_at = start_at = (0.0,)
+    windows: dict[float, Calibration] = {}
     try:
-        return calibrate_sampling(source, media, spec, seconds)
+        for at in sorted(set(spread_at) | set(start_at)):
+            windows[at] = calibrate_sampling(source, media, spec, seconds, start_s=at or None)
     except FramesiftError as exc:
-        logger.info("%s: no look at its start (%s); the calibration's rates apply", source, exc)
-        return None
+        logger.info("%s: no look at it (%s); the calibration's rates apply", source, exc)
+        return None, None
+    start = _merged([windows[at] for at in start_at])
+    return start, _merged([windows[at] for at in spread_at]) if len(spread_at) > 1 else None
+
+
+_STARTS = 5
+"""Looks inside a calibrated stretch at most: one look's cost moves by a quarter with what
+its two seconds show, so one look at the start says little of twenty seconds."""
+
+
+def _seeks_cleanly(source: Source, media: MediaInfo, spec: SamplingSpec) -> bool:
+    if plan_decode(media, spec) != "straight":
+        return False
+    with VideoDecoder(source, media, spec.decode) as decoder:
+        return decoder.seeks_cleanly()
+
+
+def _merged(looks: list[Calibration]) -> Calibration:
+    """Several looks at one video as one: their CPU seconds, frames and seconds added."""
+    return dataclasses.replace(
+        looks[0],
+        cpu_s=sum(c.cpu_s for c in looks),
+        frames=sum(c.frames for c in looks),
+        video_s=sum(c.video_s for c in looks),
+    )

@@ -18,26 +18,39 @@ hour. Three measures bound what it would get alone (:func:`quiet_cores`):
   threads over the busiest one's: the most cores it can use).
 
 Where the system does not say (not Linux), the cores got are all there is.
+
+Each video of an estimate gets the cores its calibrations' work got at its picture size
+(:func:`cores_at`); a video longer than the calibrated stretches spends its frames past
+their length at the cores of the calibrations' pass loops alone (:func:`wall_seconds`):
+the work around the pass (set-up, commit) runs on one thread, so a short calibration's
+whole work got fewer cores than a long video's ingest, which is nearly all pass (the
+ten-minute benchmark videos' ingests got 1.81-1.91 cores, their calibrations 1.73-1.84).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from framesift.estimate_projection import usable_cores
+from typing import Protocol
 
 __all__ = [
+    "CoreUse",
     "ThreadTimes",
     "ThreadWatch",
     "WatchMark",
+    "cores_at",
     "cores_got",
     "machine_busy_s",
+    "pooled_cores",
     "quiet_cores",
     "thread_times",
+    "usable_cores",
+    "wall_seconds",
 ]
 
 ThreadTimes = Mapping[int, tuple[float, float]]
@@ -192,3 +205,84 @@ class ThreadWatch:
             busiest,
             float(usable_cores()),
         )
+
+
+class CoreUse(Protocol):
+    """What a calibration measured of the cores its work got (see
+    :class:`framesift.estimate_projection.Calibration`)."""
+
+    @property
+    def pixels(self) -> int: ...
+    @property
+    def cpu_s(self) -> float: ...
+    @property
+    def setup_cpu_s(self) -> float: ...
+    @property
+    def other_cpu_s(self) -> float: ...
+    @property
+    def cores(self) -> float: ...
+    @property
+    def loop_cores(self) -> float: ...
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def pooled_cores(calibration: Sequence[CoreUse], *, loop: bool = False) -> float:
+    """The cores the calibrations' work gets (``loop``: their passes' loops alone), pooled
+    by CPU seconds, at most the cores this process may use."""
+    if loop:
+        cpu = sum(c.cpu_s for c in calibration)
+        wall = sum(c.cpu_s / (c.loop_cores or c.cores) for c in calibration)
+    else:
+        cpu = sum(c.cpu_s + c.setup_cpu_s + c.other_cpu_s for c in calibration)
+        wall = sum((c.cpu_s + c.setup_cpu_s + c.other_cpu_s) / c.cores for c in calibration)
+    return min(float(usable_cores()), cpu / wall) if wall > 0 else 1.0
+
+
+def cores_at(calibration: Sequence[CoreUse], pixels: int, *, loop: bool = False) -> float:
+    """The cores a video of ``pixels`` per frame gets, from the calibrations: linear in the
+    logarithm of the pixels between the calibrated sizes, the nearest one's beyond them
+    (calibrations of one size pooled by CPU seconds). The decoder's frame threads share the
+    work that grows with the picture; the analysis of each frame (on a small image) and the
+    work around the pass stay on one thread: a bigger picture keeps more cores busy."""
+    sizes: dict[int, list[CoreUse]] = {}
+    for c in calibration:
+        sizes.setdefault(c.pixels, []).append(c)
+    points = sorted(
+        (math.log(max(1, size)), pooled_cores(cs, loop=loop)) for size, cs in sizes.items()
+    )
+    if not points:
+        return 1.0
+    x = math.log(max(1, pixels))
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
+
+
+def wall_seconds(
+    cpu_s: float,
+    longer_cpu_s: float,
+    calibration: Sequence[CoreUse],
+    own: CoreUse | None,
+    pixels: int,
+) -> float:
+    """Wall seconds of a video's ``cpu_s`` CPU seconds, of which ``longer_cpu_s`` are its
+    frames past the calibrated stretches' length: those at the cores the calibrations'
+    pass loops got (the pass is nearly all of a long video's ingest, and its frame threads
+    keep more cores busy than the work around it), the rest at the cores of the
+    calibrations' whole work (``own``: a calibrated video's own)."""
+    if own is not None:
+        cores, loop = own.cores, own.loop_cores or own.cores
+    else:
+        cores = cores_at(calibration, pixels)
+        loop = cores_at(calibration, pixels, loop=True)
+    return (cpu_s - longer_cpu_s) / cores + longer_cpu_s / loop

@@ -7,8 +7,10 @@ kept frames from the interval clock's ticks (known from the duration) plus its s
 counted by the detector on its keyframes (:mod:`framesift.estimate_keyframes`; else the
 calibration's rate of other reasons per second); bytes per kept frame from pictures spread
 over the video itself (:mod:`framesift.estimate_pictures`);
-CPU seconds per pixel from a short look at its start, corrected by how the calibrated
-videos' looks compared with their calibration; wall time as those CPU seconds over the
+CPU seconds per pixel from short looks spread over it (one at its start, more over a long
+video), corrected by how the calibrated videos' looks compared with their calibration (a
+long calibrated video: its calibration, scaled by how its spread looks compared with its
+looks inside the calibrated stretch); wall time as those CPU seconds over the
 cores the calibration's work would have got on a quiet machine
 (:mod:`framesift.estimate_cores`), at the video's picture size (between the calibrated
 sizes, the cores follow the logarithm of the pixels per frame), at most the cores this
@@ -20,15 +22,14 @@ and highest of those (and the pooled one) are the estimate's range.
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import polars as pl
 
+from framesift.estimate_cores import pooled_cores, wall_seconds
 from framesift.estimate_keyframes import KeyframeScan, scene_starts_off_ticks
 from framesift.estimate_pictures import PictureBytes
 from framesift.fullpass import FULL_PASS_MODE
@@ -47,7 +48,6 @@ __all__ = [
     "KeptCount",
     "Looks",
     "project",
-    "usable_cores",
 ]
 
 ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
@@ -100,6 +100,7 @@ class Calibration:
     other_cpu_s: float = 0.0  # per video, outside the pass and text: fingerprint, commit
     text_cpu_s_per_s: float = 0.0  # text extraction (speech, OCR) per second of video
     cores: float = 1.0  # CPU seconds per wall second the work gets on a quiet machine
+    loop_cores: float = 0.0  # the same for the pass's loop alone (0: as ``cores``)
     interval_kept: int = 0  # kept frames among ``kept`` that the interval clock chose
     cuts: int = 0  # scene cuts in the stretch
     start_s: float = 0.0  # the stretch's first frame: where the interval clock starts
@@ -138,12 +139,15 @@ class KeptCount(NamedTuple):
 @dataclass(frozen=True)
 class Looks:
     """What was measured of each video of a collection on its own (None where nothing):
-    a short look at its start (its decode cost), pictures spread over it and its keyframe
-    scan (its scene cuts, and more pictures: its bytes per kept frame)."""
+    short looks at its start (its decode cost; a calibrated video's inside its calibrated
+    stretch), pictures spread over it, its keyframe scan (its scene cuts, and more pictures:
+    its bytes per kept frame) and, for a long video, short looks spread over it (its decode
+    cost over the whole: a video's start can cost more or less than the rest)."""
 
     starts: tuple[Calibration | None, ...] = ()
     pictures: tuple[PictureBytes | None, ...] = ()
     keyframes: tuple[KeyframeScan | None, ...] = ()
+    spread: tuple[Calibration | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,43 +192,6 @@ class CollectionEstimate:
         )
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _cores(calibration: Sequence[Calibration]) -> float:
-    """The cores the calibrations' work gets, pooled by CPU seconds, at most the cores
-    this process may use."""
-    cpu = sum(c.cpu_s + c.setup_cpu_s + c.other_cpu_s for c in calibration)
-    wall = sum((c.cpu_s + c.setup_cpu_s + c.other_cpu_s) / c.cores for c in calibration)
-    return min(float(usable_cores()), cpu / wall) if wall > 0 else 1.0
-
-
-def _cores_at(calibration: Sequence[Calibration], pixels: int) -> float:
-    """The cores a video of ``pixels`` per frame gets, from the calibrations: linear in the
-    logarithm of the pixels between the calibrated sizes, the nearest one's beyond them
-    (calibrations of one size pooled by CPU seconds). The decoder's frame threads share the
-    work that grows with the picture; the analysis of each frame (on a small image) and the
-    work around the pass stay on one thread: a bigger picture keeps more cores busy."""
-    sizes: dict[int, list[Calibration]] = {}
-    for c in calibration:
-        sizes.setdefault(c.pixels, []).append(c)
-    points = sorted((math.log(max(1, size)), _cores(cs)) for size, cs in sizes.items())
-    if not points:
-        return 1.0
-    x = math.log(max(1, pixels))
-    if x <= points[0][0]:
-        return points[0][1]
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        if x <= x1:
-            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return points[-1][1]
-
-
 def _totals(
     videos: pl.DataFrame, calibration: Sequence[Calibration], compact_after: int | None
 ) -> dict[str, float]:
@@ -246,7 +213,7 @@ def _totals(
         "bytes": total("thumbnail_bytes") + total("table_bytes") + total("overhead_bytes")
         + per_catalog + compact_bytes,
         "cpu_seconds": total("cpu_seconds") + compact_cpu,
-        "seconds": total("seconds") + compact_cpu / _cores(calibration),
+        "seconds": total("seconds") + compact_cpu / pooled_cores(calibration),
     }  # fmt: skip
 
 
@@ -272,7 +239,10 @@ def project(
     calibration = tuple(calibration)
     none = (None,) * len(media)
     looks = Looks(
-        tuple(looks.starts or none), tuple(looks.pictures or none), tuple(looks.keyframes or none)
+        tuple(looks.starts or none),
+        tuple(looks.pictures or none),
+        tuple(looks.keyframes or none),
+        tuple(looks.spread or none),
     )
     videos = _videos(media, calibration, kept_counts, looks, spec.interval_s)
     ranges: dict[str, tuple[float, float]] = {}
@@ -331,6 +301,15 @@ def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibra
     return sum(costs) / len(costs) if costs else 1.0
 
 
+def _whole_cost(c: Calibration, start: Calibration | None, spread: Calibration | None) -> float:
+    """A calibrated video's CPU seconds per pixel over its whole length: its calibration's,
+    scaled by how its looks spread over it compared with its looks inside the calibrated
+    stretch (its calibration's alone where it has no spread)."""
+    calibrated = _per_pixel(c) or 0.0
+    whole, begun = _per_pixel(spread) if spread else None, _per_pixel(start) if start else None
+    return calibrated * whole / begun if whole and begun else calibrated
+
+
 _PRIOR_CUTS = 3
 """Kept frames per scene start off a tick start from this many such starts that each keep
 a frame (the ingest's own rule): a stretch of a few cuts says little (fades into a tick,
@@ -351,6 +330,7 @@ class _Pooled:
     overhead: float
     text_per_s: float
     cost: float  # CPU seconds per megapixel frame
+    stretch_s: float  # the calibrated stretches' mean length
     fixed_cpu_s: float  # set-up and the work around the pass, per video
     text_cpu_s_per_s: float
 
@@ -387,6 +367,7 @@ class _Pooled:
             text_per_s=sum(c.text_bytes_per_s for c in calibration) / n,
             cost=sum(c.cpu_s for c in calibration)
             / max(1e-9, sum(c.frames * c.pixels for c in calibration) / 1e6),
+            stretch_s=sampled_s / n,
             # The first calibration paid the first-use imports; later videos their own set-up.
             fixed_cpu_s=min((c.setup_cpu_s for c in calibration), default=0.0)
             + sum(c.other_cpu_s for c in calibration) / n,
@@ -421,8 +402,8 @@ def _videos(
     cost_ratio = _cost_ratio(calibration, by_url)
     own_calibration = {c.source_url: (c, k) for c, k in zip(calibration, kept_counts, strict=True)}
     rows = []
-    for info, look, pictures, scan in zip(
-        media, looks.starts, looks.pictures, looks.keyframes, strict=True
+    for info, look, pictures, scan, spread in zip(
+        media, looks.starts, looks.pictures, looks.keyframes, looks.spread, strict=True
     ):
         duration = info.duration_s or 0.0
         frames = duration * info.video.fps
@@ -430,7 +411,7 @@ def _videos(
         cuts = scan.new_scene_starts(interval_s) if scan is not None else None
         kept = pooled.kept(duration, interval_s, cuts)
         thumb = pictures.bytes_per_frame if pictures is not None else pooled.per_thumb
-        own_cost = _per_pixel(look) if look is not None else None
+        own_cost = _per_pixel(spread or look) if look is not None else None
         frame_cost = own_cost * cost_ratio * 1e6 if own_cost else pooled.cost
         own = own_calibration.get(look.source_url if look is not None else info.url)
         if own is not None:  # a calibrated video: its own measures, scaled to its length
@@ -438,7 +419,8 @@ def _videos(
             seen_whole = c.video_s >= 0.95 * duration
             if seen_whole or scan is None:
                 kept = round(count.kept * duration / c.video_s) if c.video_s else kept
-            frame_cost = (_per_pixel(c) or 0.0) * 1e6 or pooled.cost
+            frame_cost = (_per_pixel(c) if seen_whole else _whole_cost(c, look, spread)) or 0.0
+            frame_cost = frame_cost * 1e6 or pooled.cost
             if pictures is None or seen_whole:  # seen whole: its own
                 thumb = _per_thumb(c) or thumb
         cpu = (
@@ -446,6 +428,8 @@ def _videos(
             + frames * pixels / 1e6 * frame_cost
             + duration * pooled.text_cpu_s_per_s
         )
+        stretch_s = own[0].video_s if own else pooled.stretch_s
+        longer_cpu = max(0.0, duration - stretch_s) * info.video.fps * pixels / 1e6 * frame_cost
         rows.append(
             {
                 "source_url": info.url,
@@ -460,7 +444,9 @@ def _videos(
                 ),
                 "overhead_bytes": round(pooled.overhead) if calibration else 0,
                 "cpu_seconds": cpu,
-                "seconds": cpu / (own[0].cores if own else _cores_at(calibration, pixels)),
+                "seconds": wall_seconds(
+                    cpu, longer_cpu, calibration, own[0] if own else None, pixels
+                ),
             }
         )
     return pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row")

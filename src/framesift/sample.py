@@ -146,12 +146,17 @@ class SamplingPass:
         media: MediaInfo | None = None,
         until_s: float | None = None,
         consumers: Sequence[PictureConsumer] = (),
+        start_s: float | None = None,
     ) -> None:
         self.source = Source.of(url, storage_options)
         self.url = self.source.url
         self.until_s = until_s
         """Stop after this many seconds of video from the first frame (None: the whole video;
         the estimator samples the start of a video this way)."""
+        self.start_s = start_s
+        """Start at the keyframe at or before this time, frame indices counting from there
+        (None: the first frame; a straight pass only: the estimator looks at stretches
+        spread over a long video this way)."""
         self.spec = spec or SamplingSpec()
         self.storage_options = self.source.storage_options
         self.sink = sink
@@ -165,6 +170,11 @@ class SamplingPass:
                 "what is there)",
             )
         self.mode: DecodeMode = plan_decode(self.media, self.spec)
+        if start_s is not None and self.mode != "straight":
+            raise SettingsError(
+                f"start_s={start_s}: a pass starts past the first frame only when it decodes "
+                f"straight through (this one: {self.mode})"
+            )
         video = self.media.video
         self._fps = video.fps
         self._make_renderers: Callable[[], Renderers] = functools.partial(
@@ -221,7 +231,9 @@ class SamplingPass:
             else:
                 # threads=1 asks for one thread in all: decoding and analysis take turns on
                 # the caller's thread (one worker per core on a cluster), no read-ahead.
-                frames = decoder.frames(read_ahead=0 if self.spec.decode.threads == 1 else 8)
+                frames = decoder.frames(
+                    read_ahead=0 if self.spec.decode.threads == 1 else 8, start_s=self.start_s
+                )
             yield from self._run(frames)
             counters = decoder.counters
         self._stats = PassStats(

@@ -137,6 +137,7 @@ def calibrate_ingest(
         other_cpu_s=(full.other_cpu_s + tiny.other_cpu_s) / 2,
         text_cpu_s_per_s=text_cpu_s_per_s,
         cores=full.cores,
+        loop_cores=full.loop_cores,
         compaction=_compaction(full, tiny),
         analysis=result.analysis,
     )
@@ -216,6 +217,7 @@ class _Stretch:
     compact_cpu_s: float = 0.0
     segments: int = 0
     threads: ThreadWatch = field(default_factory=ThreadWatch)  # the call's start, the pass
+    loop_threads: ThreadWatch = field(default_factory=ThreadWatch)  # the pass alone
     sizes: dict[str, int] = field(default_factory=dict)
     stages: dict[str, list[_Clock]] = field(default_factory=dict)
 
@@ -234,6 +236,7 @@ class _Stretch:
         def heard(done_s: float, total_s: float) -> None:
             self.loop_started = self.loop_started or _Clock.now()
             self.threads.mark()  # while the decoder's threads live
+            self.loop_threads.mark()
             if progress is not None:
                 progress(done_s, total_s)
 
@@ -288,6 +291,12 @@ class _Stretch:
     def cores(self) -> float:
         """The cores the call would have got on a quiet machine."""
         return self.threads.quiet_cores(self.call.cpu, self.call.wall)
+
+    @property
+    def loop_cores(self) -> float:
+        """The cores the pass's loop alone would have got on a quiet machine."""
+        started = self.loop_started or self.started
+        return self.loop_threads.quiet_cores(self.loop_cpu_s, self.ended.wall - started.wall)
 
     @property
     def other_cpu_s(self) -> float:

@@ -1,0 +1,141 @@
+"""A video's start is no fair sample of its decode cost: the estimate looks at short
+stretches spread over a long video, and a pass can start at a keyframe past the start."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import framesift as fs
+import framesift.estimate as estimate_module
+import media
+from framesift.errors import SettingsError
+from framesift.estimate import estimate_collection, look_starts
+from framesift.estimate_projection import Calibration, KeptCount, Looks, project
+
+SIZE = (320, 240)
+FPS = 25
+
+
+def test_looks_spread_over_a_long_video_only() -> None:
+    assert look_starts(30.0, 2.0) == (0.0,)
+    assert look_starts(None, 2.0) == (0.0,)
+    assert look_starts(600.0, 2.0) == pytest.approx([i * 75.0 for i in range(8)])
+    assert look_starts(3600.0, 2.0) == pytest.approx([i * 450.0 for i in range(8)])
+    assert look_starts(150.0, 2.0) == pytest.approx([0.0, 75.0])
+    assert look_starts(150.0, 50.0) == (0.0,)  # looks that long would overlap
+
+
+def test_a_pass_can_start_at_the_keyframe_before_a_time(tmp_path: Path) -> None:
+    """Started past the first frame, a pass decodes from the keyframe at or before that
+    time, and every frame it analyses is the whole pass's frame (its picture's hash and
+    luma); only its scene detector starts afresh."""
+    video = media.make_cuts_video(
+        tmp_path,
+        colours_or_patterns=media.CUTS_FIXTURE_SCENES,
+        frames_per_scene=media.CUTS_FIXTURE_FRAMES_PER_SCENE,
+        fps=FPS,
+        gop=10,
+        options={"sc_threshold": "0"},  # a keyframe every 10 frames, none at the cuts
+    )
+    path = str(video.path)
+    whole = fs.SamplingPass(path, fs.SamplingSpec()).result().analysis
+    keyframes = whole.filter(whole["keyframe"])["time_s"].to_list()
+    assert keyframes == pytest.approx([i * 10 / FPS for i in range(len(keyframes))])
+    at = keyframes[2] + 3 / FPS  # inside the third GOP
+    part = fs.SamplingPass(path, fs.SamplingSpec(), start_s=at, until_s=1.0).result().analysis
+    assert part["time_s"][0] == pytest.approx(keyframes[2])
+    assert part.height == FPS  # one second from there
+    same = whole.filter(whole["time_s"] >= keyframes[2]).head(part.height)
+    for column in ("time_s", "pts", "phash", "luma"):
+        assert part[column].to_list() == same[column].to_list(), column
+    with pytest.raises(SettingsError, match=r"start_s=1\.0"):
+        fs.SamplingPass(path, fs.SamplingSpec(keyframes=True), start_s=1.0)
+
+
+def _calibration(url: str, cpu_s: float, frames: int = 250, video_s: float = 10.0) -> Calibration:
+    return Calibration(
+        source_url=url,
+        video_s=video_s,
+        frames=frames,
+        pixels=SIZE[0] * SIZE[1],
+        cpu_s=cpu_s,
+        setup_cpu_s=0.0,
+        kept=10,
+        thumbnail_bytes=100_000,
+        table_bytes=10_000,
+    )
+
+
+def test_a_long_video_costs_what_its_spread_looks_say(cuts_video) -> None:
+    """Calibrated on its first 10 s, a 10-minute video whose looks spread over it cost half
+    what its looks inside that stretch cost is estimated at half its calibration's cost per
+    frame; a video not calibrated costs its spread looks, at the calibrated videos' ratio
+    of calibration to look."""
+    info = fs.probe(str(cuts_video.path))
+    video = dataclasses.replace(info.video, width=SIZE[0], height=SIZE[1])
+    long = dataclasses.replace(info, url="long.mp4", duration_s=600.0, video=video)
+    other = dataclasses.replace(info, url="other.mp4", duration_s=600.0, video=video)
+    calibration = [_calibration("long.mp4", cpu_s=2.0)]  # 0.008 CPU s a frame
+    looks = Looks(
+        starts=(_calibration("long.mp4", 1.0, 50, 2.0), _calibration("other.mp4", 9.0, 50, 2.0)),
+        spread=(_calibration("long.mp4", 0.5, 50, 2.0), _calibration("other.mp4", 0.25, 50, 2.0)),
+    )
+    kept = [KeptCount(10, 10, 0)]
+    estimate = project([long, other], calibration, kept, fs.SamplingSpec(), [], looks, None)
+    frames = 600.0 * info.video.fps
+    cpu = estimate.videos["cpu_seconds"].to_list()
+    assert cpu[0] == pytest.approx(frames * 2.0 / 250 / 2)
+    # The calibration cost 0.4 times its start's looks per frame (0.008 against 0.02):
+    # other.mp4's spread looks (0.25 CPU s for 50 frames) scaled by that.
+    assert cpu[1] == pytest.approx(frames * 0.25 / 50 * 0.4)
+    without = project([long], calibration, kept, fs.SamplingSpec(), [], Looks(), None)
+    assert without.videos["cpu_seconds"][0] == pytest.approx(frames * 2.0 / 250)
+
+
+def _cheap_then_costly(directory: Path) -> Path:
+    """4 s of a picture drifting a pixel a frame (its motion predicted), then 20 s of fresh
+    noise every frame (several times the decode cost per frame)."""
+
+    def frames() -> Iterator[np.ndarray]:
+        rng = np.random.default_rng(7)
+        yield from media._noise_frames(4 * FPS, SIZE[0], SIZE[1], seed=7)
+        for _ in range(20 * FPS):
+            yield rng.integers(0, 256, (SIZE[1], SIZE[0], 3), dtype=np.uint8)
+
+    path = directory / "cheap_then_costly.mp4"
+    media._write_video(path, frames(), size=SIZE, fps=FPS, gop=FPS)
+    return path
+
+
+def test_the_estimate_of_a_video_whose_start_is_cheap_follows_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calibrated on its cheap first 3 s, the estimate of a video whose rest costs several
+    times as much per frame follows its looks spread over it (spaced for this short video
+    as they would be over a long one): its CPU seconds come near a real pass's, where the
+    calibration alone says a fraction of them (within a third: looks of a second each, and
+    CPU seconds move with the machine)."""
+    path = _cheap_then_costly(tmp_path)
+    spread = look_starts
+    monkeypatch.setattr(
+        estimate_module, "look_starts", lambda d, s: spread(d, s, every_s=4.0, most=6)
+    )
+    spec = fs.SamplingSpec()
+    fs.SamplingPass(str(path), spec, until_s=1.0).result()  # the libraries' first use
+    estimate = estimate_collection([str(path)], spec, calibrate_s=3.0, look_s=1.0)
+    started = time.process_time()
+    real = fs.SamplingPass(str(path), spec).result()
+    real_cpu = time.process_time() - started
+    (calibrated,) = estimate.calibration
+    from_start = calibrated.cpu_s / calibrated.frames * real.analysis.height
+    assert from_start < 0.6 * real_cpu, (from_start, real_cpu)  # the start alone misleads
+    assert 0.67 * real_cpu <= estimate.totals["cpu_seconds"] <= 1.5 * real_cpu, (
+        estimate.totals["cpu_seconds"],
+        real_cpu,
+    )
