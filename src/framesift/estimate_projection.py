@@ -40,6 +40,7 @@ from framesift.spec import SamplingSpec
 
 __all__ = [
     "ESTIMATE_SCHEMA",
+    "SEEN_WHOLE",
     "TOTALS",
     "Calibration",
     "Calibrator",
@@ -310,6 +311,9 @@ def _whole_cost(c: Calibration, start: Calibration | None, spread: Calibration |
     return calibrated * whole / begun if whole and begun else calibrated
 
 
+SEEN_WHOLE = 0.95
+"""A calibration that saw this share of a video saw it whole."""
+
 _PRIOR_CUTS = 3
 """Kept frames per scene start off a tick start from this many such starts that each keep
 a frame (the ingest's own rule): a stretch of a few cuts says little (fades into a tick,
@@ -416,7 +420,7 @@ def _videos(
         own = own_calibration.get(look.source_url if look is not None else info.url)
         if own is not None:  # a calibrated video: its own measures, scaled to its length
             c, count = own
-            seen_whole = c.video_s >= 0.95 * duration
+            seen_whole = c.video_s >= SEEN_WHOLE * duration
             if seen_whole or scan is None:
                 kept = round(count.kept * duration / c.video_s) if c.video_s else kept
             frame_cost = (_per_pixel(c) if seen_whole else _whole_cost(c, look, spread)) or 0.0

@@ -155,8 +155,9 @@ class SamplingPass:
         the estimator samples the start of a video this way)."""
         self.start_s = start_s
         """Start at the keyframe at or before this time, frame indices counting from there
-        (None: the first frame; a straight pass only: the estimator looks at stretches
-        spread over a long video this way)."""
+        (None: the first frame; a straight pass only, on a file whose keyframes a decoder
+        starts at cleanly, see :meth:`VideoDecoder.seeks_cleanly`: the estimator looks at
+        stretches spread over a long video this way)."""
         self.spec = spec or SamplingSpec()
         self.storage_options = self.source.storage_options
         self.sink = sink
