@@ -15,11 +15,26 @@ import framesift as fs
 import framesift.estimate as estimate_module
 import media
 from framesift.errors import SettingsError
-from framesift.estimate import estimate_collection, look_starts
+from framesift.estimate import estimate_collection, interleaved, look_starts
 from framesift.estimate_projection import Calibration, KeptCount, Looks, project
+from framesift.source import Source
 
 SIZE = (320, 240)
 FPS = 25
+
+
+def _cuts_video(tmp_path: Path, *, gop: int | None = None, bframes: int = 2) -> Path:
+    """The cuts fixture's scenes at :data:`FPS`; with ``gop``, a keyframe every ``gop``
+    frames and none at the cuts."""
+    return media.make_cuts_video(
+        tmp_path,
+        colours_or_patterns=media.CUTS_FIXTURE_SCENES,
+        frames_per_scene=media.CUTS_FIXTURE_FRAMES_PER_SCENE,
+        fps=FPS,
+        gop=gop,
+        bframes=bframes,
+        options={"sc_threshold": "0"} if gop else None,
+    ).path
 
 
 def test_looks_spread_over_a_long_video_only() -> None:
@@ -31,19 +46,20 @@ def test_looks_spread_over_a_long_video_only() -> None:
     assert look_starts(150.0, 50.0) == (0.0,)  # looks that long would overlap
 
 
+def test_looks_at_a_video_take_its_sets_in_turn() -> None:
+    """The start looks and the spread looks alternate, each set spread over the whole
+    order, so the machine's drifting speed falls on both sets alike."""
+    starts = (0.0, 4.0, 8.0)
+    spread = (0.0, 75.0, 150.0, 225.0, 300.0, 375.0)
+    assert interleaved(starts, spread) == [0.0, 75.0, 150.0, 4.0, 225.0, 300.0, 8.0, 375.0]
+    assert interleaved((0.0,), ()) == [0.0]
+
+
 def test_a_pass_can_start_at_the_keyframe_before_a_time(tmp_path: Path) -> None:
     """Started past the first frame, a pass decodes from the keyframe at or before that
     time, and every frame it analyses is the whole pass's frame (its picture's hash and
     luma); only its scene detector starts afresh."""
-    video = media.make_cuts_video(
-        tmp_path,
-        colours_or_patterns=media.CUTS_FIXTURE_SCENES,
-        frames_per_scene=media.CUTS_FIXTURE_FRAMES_PER_SCENE,
-        fps=FPS,
-        gop=10,
-        options={"sc_threshold": "0"},  # a keyframe every 10 frames, none at the cuts
-    )
-    path = str(video.path)
+    path = str(_cuts_video(tmp_path, gop=10))  # a keyframe every 10 frames, none at cuts
     whole = fs.SamplingPass(path, fs.SamplingSpec()).result().analysis
     keyframes = whole.filter(whole["keyframe"])["time_s"].to_list()
     assert keyframes == pytest.approx([i * 10 / FPS for i in range(len(keyframes))])
@@ -164,3 +180,46 @@ def test_the_estimate_of_a_video_whose_start_is_cheap_follows_the_rest(
         estimate.totals["cpu_seconds"],
         real_cpu,
     )
+
+
+@pytest.mark.parametrize("threads", [0, 1])
+def test_a_pass_that_stops_early_decodes_nothing_for_nothing(tmp_path: Path, threads: int) -> None:
+    """A pass that stops at a time stops the decoder there too: the frames it analyses are
+    the whole pass's, and only the pictures decoded before their time (B pictures come
+    after the pictures they refer to) are decoded past its end, not the read-ahead and the
+    frame threads' pictures (a look of 2 s at 720p paid 8-22 frames for those)."""
+    path = str(_cuts_video(tmp_path, bframes=3))
+    spec = fs.SamplingSpec(decode=fs.DecodeSpec(threads=threads))
+    whole = fs.SamplingPass(path, spec).result()
+    assert whole.stats.frames_decoded > 2 * FPS + 20  # more than the stop and its read-ahead
+    part = fs.SamplingPass(path, spec, until_s=2.0).result()
+    assert part.analysis.height == 2 * FPS
+    for column in ("time_s", "pts", "phash", "luma", "score"):
+        expected = whole.analysis[column].head(2 * FPS).to_list()
+        assert part.analysis[column].to_list() == expected, column
+    assert part.stats.frames_decoded <= 2 * FPS + 3
+
+
+def test_looks_that_land_on_one_keyframe_are_one_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looks start at keyframes, and starts asked for closer together than a video's
+    keyframes land on one: that stretch is looked at once, not counted as several looks
+    (the stretch a calibration measured is then sampled by its distinct keyframes)."""
+    source = Source(str(_cuts_video(tmp_path, gop=FPS)))  # a keyframe every second exactly
+    info = fs.probe(source)
+    asked: list[float | None] = []
+    real = estimate_module.calibrate_sampling
+
+    def recorded(*args: object, start_s: float | None = None, **kwargs: object) -> Calibration:
+        asked.append(start_s)
+        return real(*args, start_s=start_s, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(estimate_module, "calibrate_sampling", recorded)
+    stretch = _calibration(info.url, 1.0, frames=2 * FPS, video_s=2.0)
+    start, spread = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
+    # Five starts asked over the 2-s stretch (0, 0.4, 0.8, 1.2, 1.6 s): two keyframes.
+    assert asked == [None, 1.2]
+    assert start is not None
+    assert start.frames == 2 * 5  # 5 frames from each keyframe
+    assert spread is None  # a short video: no looks spread over it

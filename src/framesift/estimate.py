@@ -77,6 +77,7 @@ __all__ = [
     "cores_got",
     "cut_times",
     "estimate_collection",
+    "interleaved",
     "interval_kept",
     "look_starts",
     "reestimate",
@@ -326,9 +327,10 @@ def _look(
     it); None where there is no look (or it failed), or no spread (a short video). The
     start of a calibrated video is up to :data:`_STARTS` looks spread over its calibrated
     stretch, which its calibration is compared with. A look past the first frame starts at
-    a keyframe: only a pass that decodes straight through, from keyframes a decoder can
-    start at (after a seek into some files every picture is concealed damage, at twice
-    the cost), looks past the start."""
+    a keyframe (one look per keyframe), and only a pass that decodes straight through,
+    from keyframes a decoder can start at (after a seek into some files every picture is
+    concealed damage, at twice the cost), looks past the start. The two sets of looks are
+    taken in turn (:func:`interleaved`)."""
     if seconds <= 0:
         return None, None
     spread_at = look_starts(media.duration_s, seconds)
@@ -336,11 +338,17 @@ def _look(
     if calibrated is not None:
         count = max(1, min(_STARTS, int(calibrated.video_s / (2 * seconds))))
         start_at = tuple(i * calibrated.video_s / count for i in range(count))
-    if len(spread_at) + len(start_at) > 2 and not _looks_past_start(source, media, spec):
-        spread_at = start_at = (0.0,)
+    if len(spread_at) + len(start_at) > 2:
+        keyframes = _keyframes_at(source, media, spec, (*start_at, *spread_at))
+        if keyframes is None:
+            spread_at = start_at = (0.0,)
+        else:  # one look per stretch: starts that land on one keyframe are one look
+            first = {key: at for at, key in reversed(keyframes.items())}  # earliest asked
+            start_at = tuple(dict.fromkeys(first[keyframes[at]] for at in start_at))
+            spread_at = tuple(dict.fromkeys(first[keyframes[at]] for at in spread_at))
     windows: dict[float, Calibration] = {}
     try:
-        for at in sorted(set(spread_at) | set(start_at)):
+        for at in interleaved(start_at, spread_at):
             windows[at] = calibrate_sampling(source, media, spec, seconds, start_s=at or None)
     except FramesiftError as exc:
         logger.info("%s: no look at it (%s); the calibration's rates apply", source, exc)
@@ -349,18 +357,41 @@ def _look(
     return start, _merged([windows[at] for at in spread_at]) if len(spread_at) > 1 else None
 
 
+def interleaved(*sets: tuple[float, ...]) -> list[float]:
+    """The starts of several sets of looks in one order that takes them in turn, each set
+    evenly over the whole (a start in two sets once). The machine's speed drifts within
+    seconds, and looks taken one set after the other carry that drift into the sets'
+    ratio: over eight runs on trailer10.mp4 the spread looks over the start looks moved by
+    12.6% (coefficient of variation) taken in turn, 5.5% interleaved."""
+    order = sorted(
+        ((i + 0.5) / len(starts), n, at)
+        for n, starts in enumerate(sets)
+        for i, at in enumerate(starts)
+    )
+    return list(dict.fromkeys(at for _, _, at in order))
+
+
 _STARTS = 5
 """Looks inside a calibrated stretch at most: one look's cost moves by a quarter with what
 its two seconds show, so one look at the start says little of twenty seconds."""
 
 
-def _looks_past_start(source: Source, media: MediaInfo, spec: SamplingSpec) -> bool:
-    """Whether a look can start past the first frame: a straight pass, on a file whose
-    keyframes a decoder starts at cleanly after a seek."""
+def _keyframes_at(
+    source: Source, media: MediaInfo, spec: SamplingSpec, times: tuple[float, ...]
+) -> dict[float, int | None] | None:
+    """The keyframe (its pts) a look asked to start at each of ``times`` starts at, or None
+    where no look starts past the first frame: only a straight pass, on a file whose
+    keyframes a decoder starts at cleanly after a seek. Keyframes are seconds apart in
+    most files, and looks asked for seconds apart can start at one: trailer10.mp4's first
+    20 s hold three keyframes, and three of the five looks at its start looked at its
+    first two seconds."""
     if plan_decode(media, spec) != "straight":
-        return False
+        return None
     with VideoDecoder(source, media, spec.decode) as decoder:
-        return decoder.seeks_cleanly()
+        if not decoder.seeks_cleanly():
+            return None
+        # The look's own seek (SamplingPass(start_s=...)) lands where this one does.
+        return {at: decoder.seek_keyframe(at) for at in dict.fromkeys(times)}
 
 
 def _merged(looks: list[Calibration]) -> Calibration:

@@ -233,7 +233,9 @@ class SamplingPass:
                 # threads=1 asks for one thread in all: decoding and analysis take turns on
                 # the caller's thread (one worker per core on a cluster), no read-ahead.
                 frames = decoder.frames(
-                    read_ahead=0 if self.spec.decode.threads == 1 else 8, start_s=self.start_s
+                    read_ahead=0 if self.spec.decode.threads == 1 else 8,
+                    start_s=self.start_s,
+                    for_s=self.until_s,  # the frames past it are not decoded for nothing
                 )
             yield from self._run(frames)
             counters = decoder.counters
