@@ -4,6 +4,7 @@ stretches spread over a long video, and a pass can start at a keyframe past the 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import framesift as fs
 import framesift.estimate as estimate_module
 import media
 from framesift.errors import SettingsError
-from framesift.estimate import estimate_collection, interleaved, look_starts
+from framesift.estimate import estimate_collection, interleaved, look_starts, relative_error
 from framesift.estimate_projection import Calibration, KeptCount, Looks, project
 from framesift.source import Source
 
@@ -112,6 +113,47 @@ def test_a_long_video_costs_what_its_spread_looks_say(cuts_video) -> None:
     assert cpu[1] == pytest.approx(frames * 0.25 / 50 * 0.4)
     without = project([long], calibration, kept, fs.SamplingSpec(), [], Looks(), None)
     assert without.videos["cpu_seconds"][0] == pytest.approx(frames * 2.0 / 250)
+    assert "cpu_seconds" not in without.ranges  # one calibrated video: no range
+
+
+def test_the_time_range_holds_what_the_spread_looks_leave_open(cuts_video) -> None:
+    """Looks spread over a long video are a sample of it: two standard errors of the
+    cost they give (relative to it) widen the time's range, each video's added in
+    quadrature; a video without spread looks adds nothing."""
+    info = fs.probe(str(cuts_video.path))
+    video = dataclasses.replace(info.video, width=SIZE[0], height=SIZE[1])
+    long = dataclasses.replace(info, url="long.mp4", duration_s=600.0, video=video)
+    other = dataclasses.replace(info, url="other.mp4", duration_s=600.0, video=video)
+    calibration = [_calibration("long.mp4", cpu_s=2.0)]
+    looks = Looks(
+        starts=(_calibration("long.mp4", 1.0, 50, 2.0), _calibration("other.mp4", 1.0, 50, 2.0)),
+        spread=(_calibration("long.mp4", 1.0, 50, 2.0), _calibration("other.mp4", 1.0, 50, 2.0)),
+        spread_error=(0.1, None),
+    )
+    kept = [KeptCount(10, 10, 0)]
+    estimate = project([long, other], calibration, kept, fs.SamplingSpec(), [], looks, None)
+    for name in ("cpu_seconds", "seconds"):
+        values = estimate.videos[name].to_list()
+        total = estimate.totals[name]
+        low, high = estimate.ranges[name]
+        assert low == pytest.approx(total - 2 * 0.1 * values[0])
+        assert high == pytest.approx(total + 2 * 0.1 * values[0])
+    both = dataclasses.replace(looks, spread_error=(0.1, 0.2))
+    wider = project([long, other], calibration, kept, fs.SamplingSpec(), [], both, None)
+    cpu = wider.videos["cpu_seconds"].to_list()
+    high = wider.ranges["cpu_seconds"][1]
+    assert high - wider.totals["cpu_seconds"] == pytest.approx(
+        2 * math.hypot(0.1 * cpu[0], 0.2 * cpu[1])
+    )
+    low, high = (value / 60 for value in wider.ranges["seconds"])
+    assert f"({low:.1f}-{high:.1f}) of ingest" in str(wider)  # what the CLI prints
+
+
+def test_the_relative_error_of_looks() -> None:
+    """The standard error of the looks' mean cost per frame over that mean."""
+    looks = [_calibration("v.mp4", cpu_s, 50, 2.0) for cpu_s in (0.8, 1.0, 1.2)]
+    assert relative_error(looks) == pytest.approx(0.2 / 1.0 / math.sqrt(3))
+    assert relative_error(looks[:1]) == 0.0
 
 
 def test_a_long_video_past_its_calibrated_stretch_runs_at_the_pass_loops_cores(
@@ -217,9 +259,10 @@ def test_looks_that_land_on_one_keyframe_are_one_look(
 
     monkeypatch.setattr(estimate_module, "calibrate_sampling", recorded)
     stretch = _calibration(info.url, 1.0, frames=2 * FPS, video_s=2.0)
-    start, spread = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
+    start, spread, error = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
     # Five starts asked over the 2-s stretch (0, 0.4, 0.8, 1.2, 1.6 s): two keyframes.
     assert asked == [None, 1.2]
     assert start is not None
     assert start.frames == 2 * 5  # 5 frames from each keyframe
     assert spread is None  # a short video: no looks spread over it
+    assert error is None

@@ -37,6 +37,8 @@ import dataclasses
 import functools
 import io
 import logging
+import math
+import statistics
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -81,6 +83,7 @@ __all__ = [
     "interval_kept",
     "look_starts",
     "reestimate",
+    "relative_error",
 ]
 
 logger = logging.getLogger(__name__)
@@ -301,7 +304,7 @@ def _measure_each(
         _look(source, info, spec, look_s, calibrated.get(source.shown)) for source, info in readable
     ]
     return Looks(
-        tuple(start for start, _ in looks),
+        tuple(start for start, _, _ in looks),
         tuple(
             measure_picture_bytes(
                 source,
@@ -312,7 +315,8 @@ def _measure_each(
             for source, info in readable
         ),
         tuple(scan_keyframes(source, info, spec) for source, info in readable),
-        tuple(spread for _, spread in looks),
+        tuple(spread for _, spread, _ in looks),
+        tuple(error for _, _, error in looks),
     )
 
 
@@ -322,9 +326,10 @@ def _look(
     spec: SamplingSpec,
     seconds: float,
     calibrated: Calibration | None,
-) -> tuple[Calibration | None, Calibration | None]:
+) -> tuple[Calibration | None, Calibration | None, float | None]:
     """Looks of ``seconds`` each at one video, sampled alone: (at its start, spread over
-    it); None where there is no look (or it failed), or no spread (a short video). The
+    it, the relative standard error of the cost they give: :func:`relative_error`); None
+    where there is no look (or it failed), or no spread (a short video). The
     start of a calibrated video is up to :data:`_STARTS` looks spread over its calibrated
     stretch, which its calibration is compared with. A look past the first frame starts at
     a keyframe (one look per keyframe), and only a pass that decodes straight through,
@@ -332,7 +337,7 @@ def _look(
     concealed damage, at twice the cost), looks past the start. The two sets of looks are
     taken in turn (:func:`interleaved`)."""
     if seconds <= 0:
-        return None, None
+        return None, None, None
     spread_at = look_starts(media.duration_s, seconds)
     start_at: tuple[float, ...] = (0.0,)
     if calibrated is not None:
@@ -352,9 +357,24 @@ def _look(
             windows[at] = calibrate_sampling(source, media, spec, seconds, start_s=at or None)
     except FramesiftError as exc:
         logger.info("%s: no look at it (%s); the calibration's rates apply", source, exc)
-        return None, None
+        return None, None, None
     start = _merged([windows[at] for at in start_at])
-    return start, _merged([windows[at] for at in spread_at]) if len(spread_at) > 1 else None
+    if len(spread_at) < 2:
+        return start, None, None
+    error = relative_error([windows[at] for at in spread_at])
+    if calibrated is not None:  # its cost: its calibration, times spread over start looks
+        error = math.hypot(error, relative_error([windows[at] for at in start_at]))
+    return start, _merged([windows[at] for at in spread_at]), error
+
+
+def relative_error(looks: list[Calibration]) -> float:
+    """The standard error of the mean CPU seconds per frame of ``looks``, over that mean
+    (0 for fewer than two): what the sample of a video's stretches they are leaves open
+    (clip10.mp4's 2-s stretches cost 5.8-13.7 ms a frame)."""
+    costs = [c.cpu_s / c.frames for c in looks if c.frames]
+    if len(costs) < 2 or not sum(costs):
+        return 0.0
+    return statistics.stdev(costs) / statistics.fmean(costs) / math.sqrt(len(costs))
 
 
 def interleaved(*sets: tuple[float, ...]) -> list[float]:

@@ -149,6 +149,9 @@ class Looks:
     pictures: tuple[PictureBytes | None, ...] = ()
     keyframes: tuple[KeyframeScan | None, ...] = ()
     spread: tuple[Calibration | None, ...] = ()
+    spread_error: tuple[float | None, ...] = ()
+    """Each video's relative standard error of the decode cost its looks give (None: no
+    looks spread over it)."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,8 @@ class CollectionEstimate:
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
     """Lowest and highest projection of each total in :data:`TOTALS`, one per calibrated
     video: how sure the estimate is (a single calibrated video gives no range); the bytes'
-    range is widened by two standard errors of the spread pictures' weight."""
+    range is widened by two standard errors of the spread pictures' weight, the time's by
+    two of the cost the looks spread over each long video give."""
     compact_after: int | None = 64
     """The ingest compacts the catalog after a batch of this many videos (None: never)."""
     cpu_s: float = field(default=0.0, compare=False)
@@ -244,6 +248,7 @@ def project(
         tuple(looks.pictures or none),
         tuple(looks.keyframes or none),
         tuple(looks.spread or none),
+        tuple(looks.spread_error or none),
     )
     videos = _videos(media, calibration, kept_counts, looks, spec.interval_s)
     ranges: dict[str, tuple[float, float]] = {}
@@ -256,19 +261,8 @@ def project(
         for name in TOTALS:
             values = [t[name] for t in alone] + [pooled[name]]
             ranges[name] = (min(values), max(values))
-    # The spread pictures are a sample: two standard errors of their mean, each video's
-    # weighed by its kept frames, widen the bytes' range.
-    sampling = 2.0 * math.sqrt(
-        sum(
-            (kept * pictures.error_bytes) ** 2
-            for kept, pictures in zip(videos["kept_frames"].to_list(), looks.pictures, strict=True)
-            if pictures is not None
-        )
-    )
-    if sampling > 0 and calibration:
-        total = _totals(videos, calibration, compact_after)["bytes"]
-        low, high = ranges.get("bytes", (total, total))
-        ranges["bytes"] = (max(0.0, low - sampling), high + sampling)
+    if calibration:
+        _widen_by_samples(ranges, videos, looks, _totals(videos, calibration, compact_after))
     return CollectionEstimate(
         videos,
         calibration,
@@ -280,6 +274,33 @@ def project(
         compact_after,
         cpu_s,
     )
+
+
+def _widen_by_samples(
+    ranges: dict[str, tuple[float, float]],
+    videos: pl.DataFrame,
+    looks: Looks,
+    totals: Mapping[str, float],
+) -> None:
+    """Widen ``ranges`` by two standard errors of what samples measured: the pictures
+    spread over each video (their mean weight, each video's weighed by its kept frames:
+    the bytes), the looks spread over each long video (the cost they give: the time)."""
+    pictures_error = [p.error_bytes if p is not None else None for p in looks.pictures]
+    for name, per_video, errors in (
+        ("bytes", "kept_frames", pictures_error),
+        ("cpu_seconds", "cpu_seconds", list(looks.spread_error)),
+        ("seconds", "seconds", list(looks.spread_error)),
+    ):
+        spread = 2.0 * math.sqrt(
+            sum(
+                (value * error) ** 2
+                for value, error in zip(videos[per_video].to_list(), errors, strict=True)
+                if error
+            )
+        )
+        if spread > 0:
+            low, high = ranges.get(name, (totals[name], totals[name]))
+            ranges[name] = (max(0.0, low - spread), high + spread)
 
 
 def _per_thumb(c: Calibration) -> float | None:
