@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 import framesift as fs
 import framesift.estimate as estimate_module
 import media
+from framesift.decode import VideoDecoder
 from framesift.errors import SettingsError
 from framesift.estimate import estimate_collection, interleaved, look_starts, relative_error
 from framesift.estimate_projection import Calibration, KeptCount, Looks, project
@@ -266,3 +268,22 @@ def test_looks_that_land_on_one_keyframe_are_one_look(
     assert start.frames == 2 * 5  # 5 frames from each keyframe
     assert spread is None  # a short video: no looks spread over it
     assert error is None
+
+
+def test_a_video_that_cannot_seek_is_looked_at_from_its_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A seek that fails while the looks' keyframes are found (a damaged index) leaves the
+    video looked at from its start, as files that do not seek cleanly are: no error."""
+    source = Source(str(_cuts_video(tmp_path, gop=FPS)))
+    info = fs.probe(source)
+
+    def fails(self: object, time_s: float) -> int | None:
+        raise av.error.FFmpegError(5, "Input/output error")
+
+    monkeypatch.setattr(VideoDecoder, "seek_keyframe", fails)
+    stretch = _calibration(info.url, 1.0, frames=2 * FPS, video_s=2.0)
+    start, spread, error = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
+    assert start is not None
+    assert start.frames == 5  # one look, at the first frame
+    assert (spread, error) == (None, None)

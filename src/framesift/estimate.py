@@ -43,6 +43,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import av
 import polars as pl
 
 from framesift.analysis import reselect
@@ -411,7 +412,11 @@ def _keyframes_at(
         if not decoder.seeks_cleanly():
             return None
         # The look's own seek (SamplingPass(start_s=...)) lands where this one does.
-        return {at: decoder.seek_keyframe(at) for at in dict.fromkeys(times)}
+        try:
+            return {at: decoder.seek_keyframe(at) for at in dict.fromkeys(times)}
+        except (av.error.FFmpegError, OSError) as exc:  # as the fast scan's ranges do
+            logger.info("%s: cannot seek (%s); looked at from its start only", source, exc)
+            return None
 
 
 def _merged(looks: list[Calibration]) -> Calibration:
