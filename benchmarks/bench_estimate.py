@@ -230,7 +230,12 @@ def project(
     overall["speed"] = speed
     per_file[""] = overall
     ranges = ", ".join(f"{k} {lo:,.1f}-{hi:,.1f}" for k, (lo, hi) in estimate.ranges.items())
-    return per_file, estimate.cpu_s, ranges
+    fits = ", ".join(
+        f"{Path(m.url).name} {slope * 1e6:.3f} ms a frame per KB"
+        for m, slope in zip(estimate.media, estimate.looks.slopes, strict=True)
+        if slope
+    )
+    return per_file, estimate.cpu_s, f"{ranges}; cost fitted to bytes: {fits or 'none'}"
 
 
 def _median_estimate(

@@ -261,7 +261,7 @@ def test_looks_that_land_on_one_keyframe_are_one_look(
 
     monkeypatch.setattr(estimate_module, "calibrate_sampling", recorded)
     stretch = _calibration(info.url, 1.0, frames=2 * FPS, video_s=2.0)
-    start, spread, error = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
+    start, spread, error, _ = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
     # Five starts asked over the 2-s stretch (0, 0.4, 0.8, 1.2, 1.6 s): two keyframes.
     assert asked == [None, 1.2]
     assert start is not None
@@ -283,7 +283,7 @@ def test_a_video_that_cannot_seek_is_looked_at_from_its_start(
 
     monkeypatch.setattr(VideoDecoder, "seek_keyframe", fails)
     stretch = _calibration(info.url, 1.0, frames=2 * FPS, video_s=2.0)
-    start, spread, error = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
+    start, spread, error, _ = estimate_module._look(source, info, fs.SamplingSpec(), 0.18, stretch)
     assert start is not None
     assert start.frames == 5  # one look, at the first frame
     assert (spread, error) == (None, None)

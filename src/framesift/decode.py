@@ -63,6 +63,8 @@ class DecodeCounters:
     frames_decoded: int = 0
     damaged_packets: int = 0
     hwaccel: str | None = None
+    packets_read: int = 0  # the video stream's packets the pass read, decoded or skipped
+    packet_bytes: int = 0  # their bytes: what decoding them costs follows them
 
 
 def default_decode_threads() -> int:
@@ -282,7 +284,11 @@ class VideoDecoder:
         origin: float | None = None
         position = -1
         horizon: list[float] = []  # (the first frame's time, for_s), set at the first frame
+        counters = self.counters
         for packet in self._packets_before(horizon):
+            if packet.size:
+                counters.packets_read += 1
+                counters.packet_bytes += packet.size
             if self.keyframes_only and packet.size and not packet.is_keyframe:
                 # Not even handed to the decoder: skip_frame=NONKEY still parses each one
                 # (10-minute 1080p clip: 2.60 s for its 149 keyframes, 1.09 s without).

@@ -41,7 +41,7 @@ import math
 import statistics
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import polars as pl
@@ -51,6 +51,7 @@ from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
 from framesift.decode import VideoDecoder
 from framesift.errors import FramesiftError, SettingsError
 from framesift.estimate_cores import ThreadWatch, cores_got
+from framesift.estimate_cost import bytes_slope
 from framesift.estimate_keyframes import scan_keyframes
 from framesift.estimate_pictures import measure_picture_bytes, points_for
 from framesift.estimate_projection import (
@@ -172,6 +173,8 @@ def calibrate_sampling(
         fps=media.video.fps,
         mode=result.stats.mode,
         analysis=analysis,
+        packets=result.stats.packets_read,
+        packet_bytes=result.stats.packet_bytes,
     )
 
 
@@ -305,7 +308,7 @@ def _measure_each(
         _look(source, info, spec, look_s, calibrated.get(source.shown)) for source, info in readable
     ]
     return Looks(
-        tuple(start for start, _, _ in looks),
+        tuple(looked.start for looked in looks),
         tuple(
             measure_picture_bytes(
                 source,
@@ -316,8 +319,9 @@ def _measure_each(
             for source, info in readable
         ),
         tuple(scan_keyframes(source, info, spec) for source, info in readable),
-        tuple(spread for _, spread, _ in looks),
-        tuple(error for _, _, error in looks),
+        tuple(looked.spread for looked in looks),
+        tuple(looked.error for looked in looks),
+        tuple(looked.slope for looked in looks),
     )
 
 
@@ -327,10 +331,12 @@ def _look(
     spec: SamplingSpec,
     seconds: float,
     calibrated: Calibration | None,
-) -> tuple[Calibration | None, Calibration | None, float | None]:
-    """Looks of ``seconds`` each at one video, sampled alone: (at its start, spread over
-    it, the relative standard error of the cost they give: :func:`relative_error`); None
-    where there is no look (or it failed), or no spread (a short video). The
+) -> _Looked:
+    """Looks of ``seconds`` each at one video, sampled alone: at its start, spread over
+    it, the relative standard error of the cost they give (:func:`relative_error`) and
+    how that cost follows the bytes per packet
+    (:func:`framesift.estimate_cost.bytes_slope`, fitted over all of them); None where
+    there is no look (or it failed), or no spread (a short video). The
     start of a calibrated video is up to :data:`_STARTS` looks spread over its calibrated
     stretch, which its calibration is compared with. A look past the first frame starts at
     a keyframe (one look per keyframe), and only a pass that decodes straight through,
@@ -338,7 +344,7 @@ def _look(
     concealed damage, at twice the cost), looks past the start. The two sets of looks are
     taken in turn (:func:`interleaved`)."""
     if seconds <= 0:
-        return None, None, None
+        return _Looked()
     spread_at = look_starts(media.duration_s, seconds)
     start_at: tuple[float, ...] = (0.0,)
     if calibrated is not None:
@@ -358,14 +364,24 @@ def _look(
             windows[at] = calibrate_sampling(source, media, spec, seconds, start_s=at or None)
     except FramesiftError as exc:
         logger.info("%s: no look at it (%s); the calibration's rates apply", source, exc)
-        return None, None, None
+        return _Looked()
     start = _merged([windows[at] for at in start_at])
+    slope = bytes_slope(list(windows.values()))
     if len(spread_at) < 2:
-        return start, None, None
+        return _Looked(start, slope=slope)
     error = relative_error([windows[at] for at in spread_at])
     if calibrated is not None:  # its cost: its calibration, times spread over start looks
         error = math.hypot(error, relative_error([windows[at] for at in start_at]))
-    return start, _merged([windows[at] for at in spread_at]), error
+    return _Looked(start, _merged([windows[at] for at in spread_at]), error, slope)
+
+
+class _Looked(NamedTuple):
+    """What the looks at one video measured (:func:`_look`)."""
+
+    start: Calibration | None = None
+    spread: Calibration | None = None
+    error: float | None = None
+    slope: float | None = None
 
 
 def relative_error(looks: list[Calibration]) -> float:
@@ -420,10 +436,13 @@ def _keyframes_at(
 
 
 def _merged(looks: list[Calibration]) -> Calibration:
-    """Several looks at one video as one: their CPU seconds, frames and seconds added."""
+    """Several looks at one video as one: their CPU seconds, frames, seconds and packets
+    added."""
     return dataclasses.replace(
         looks[0],
         cpu_s=sum(c.cpu_s for c in looks),
         frames=sum(c.frames for c in looks),
         video_s=sum(c.video_s for c in looks),
+        packets=sum(c.packets for c in looks),
+        packet_bytes=sum(c.packet_bytes for c in looks),
     )

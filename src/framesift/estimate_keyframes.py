@@ -62,6 +62,13 @@ class KeyframeScan:
     start_s: float = 0.0  # the first keyframe's time: where the interval clock starts
     cut_times_s: tuple[float, ...] = ()  # each cut's keyframe: the new scene's first frame
     frame_s: float = 0.04  # one frame's duration
+    packets: int = 0  # the video packets of the whole video (the scan reads every one)
+    packet_bytes: int = 0  # their bytes
+
+    @property
+    def bytes_per_packet(self) -> float | None:
+        """The whole video's mean bytes per packet (None: not counted)."""
+        return self.packet_bytes / self.packets if self.packets else None
 
     def __post_init__(self) -> None:
         if self.keyframes < 1:
@@ -125,4 +132,6 @@ def scan_keyframes(source: Source, media: MediaInfo, spec: SamplingSpec) -> Keyf
         start_s=float(result.analysis["time_s"].min()),  # type: ignore[arg-type]
         cut_times_s=tuple(starts[1:]),
         frame_s=1.0 / media.video.fps,
+        packets=result.stats.packets_read,
+        packet_bytes=result.stats.packet_bytes,
     )

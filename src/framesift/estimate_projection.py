@@ -10,8 +10,9 @@ over the video itself (:mod:`framesift.estimate_pictures`);
 CPU seconds per pixel from short looks spread over it (one at its start, more over a long
 video), corrected by how the calibrated videos' looks compared with their calibration (a
 long calibrated video: its calibration, scaled by how its spread looks compared with its
-looks inside the calibrated stretch); wall time as those CPU seconds over the
-cores the calibration's work would have got on a quiet machine
+looks inside the calibrated stretch), each look's cost carried to the bytes per packet
+of the stretch it stands for (:mod:`framesift.estimate_cost`); wall time as those CPU
+seconds over the cores the calibration's work would have got on a quiet machine
 (:mod:`framesift.estimate_cores`), at the video's picture size (between the calibrated
 sizes, the cores follow the logarithm of the pixels per frame), at most the cores this
 process may use. Per catalog: its
@@ -30,6 +31,7 @@ from typing import NamedTuple
 import polars as pl
 
 from framesift.estimate_cores import pooled_cores, wall_seconds
+from framesift.estimate_cost import cost_ratio, per_pixel, per_pixel_at, whole_cost
 from framesift.estimate_keyframes import KeyframeScan, scene_starts_off_ticks
 from framesift.estimate_pictures import PictureBytes
 from framesift.fullpass import FULL_PASS_MODE
@@ -107,6 +109,8 @@ class Calibration:
     start_s: float = 0.0  # the stretch's first frame: where the interval clock starts
     cut_times_s: tuple[float, ...] = ()  # the first frame of each scene after a cut
     compaction: CompactionCost | None = None  # measured by the ingest calibration
+    packets: int = 0  # the video packets the stretch's pass read (0: not counted)
+    packet_bytes: int = 0  # their bytes
     analysis: pl.DataFrame | None = field(default=None, compare=False, repr=False)
     """Its per-frame analysis: another interval, threshold or dedup setting is re-selected
     from it (:func:`framesift.estimate.reestimate`) without decoding again."""
@@ -152,6 +156,9 @@ class Looks:
     spread_error: tuple[float | None, ...] = ()
     """Each video's relative standard error of the decode cost its looks give (None: no
     looks spread over it)."""
+    slopes: tuple[float | None, ...] = ()
+    """Each video's decode cost per byte, fitted over its looks
+    (:func:`framesift.estimate_cost.bytes_slope`; None: not fitted)."""
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,7 @@ def project(
         tuple(looks.keyframes or none),
         tuple(looks.spread or none),
         tuple(looks.spread_error or none),
+        tuple(looks.slopes or none),
     )
     videos = _videos(media, calibration, kept_counts, looks, spec.interval_s)
     ranges: dict[str, tuple[float, float]] = {}
@@ -305,31 +313,6 @@ def _widen_by_samples(
 
 def _per_thumb(c: Calibration) -> float | None:
     return c.thumbnail_bytes / c.kept if c.kept else None
-
-
-def _per_pixel(c: Calibration) -> float | None:
-    return c.cpu_s / (c.frames * c.pixels) if c.frames and c.pixels else None
-
-
-def _cost_ratio(calibration: Sequence[Calibration], starts: Mapping[str, Calibration]) -> float:
-    """How the calibrated videos' whole stretch compared with their short look, in CPU
-    seconds per pixel (1.0 where nothing can be compared)."""
-    costs = []
-    for c in calibration:
-        look = starts.get(c.source_url)
-        full_c, look_c = _per_pixel(c), _per_pixel(look) if look is not None else None
-        if full_c and look_c:
-            costs.append(full_c / look_c)
-    return sum(costs) / len(costs) if costs else 1.0
-
-
-def _whole_cost(c: Calibration, start: Calibration | None, spread: Calibration | None) -> float:
-    """A calibrated video's CPU seconds per pixel over its whole length: its calibration's,
-    scaled by how its looks spread over it compared with its looks inside the calibrated
-    stretch (its calibration's alone where it has no spread)."""
-    calibrated = _per_pixel(c) or 0.0
-    whole, begun = _per_pixel(spread) if spread else None, _per_pixel(start) if start else None
-    return calibrated * whole / begun if whole and begun else calibrated
 
 
 SEEN_WHOLE = 0.95
@@ -423,12 +406,22 @@ def _videos(
     """One estimated row per video from the pooled measures of ``calibration``, with each
     video's own scene cuts, bytes per kept frame and decode cost where they were measured."""
     pooled = _Pooled.of(calibration, kept_counts, interval_s)
-    by_url = {look.source_url: look for look in looks.starts if look is not None}
-    cost_ratio = _cost_ratio(calibration, by_url)
+    by_url = {
+        look.source_url: (look, slope)
+        for look, slope in zip(looks.starts, looks.slopes, strict=True)
+        if look is not None
+    }
+    ratio = cost_ratio((c, *by_url.get(c.source_url, (None, None))) for c in calibration)
     own_calibration = {c.source_url: (c, k) for c, k in zip(calibration, kept_counts, strict=True)}
     rows = []
-    for info, look, pictures, scan, spread in zip(
-        media, looks.starts, looks.pictures, looks.keyframes, looks.spread, strict=True
+    for info, look, pictures, scan, spread, slope in zip(
+        media,
+        looks.starts,
+        looks.pictures,
+        looks.keyframes,
+        looks.spread,
+        looks.slopes,
+        strict=True,
     ):
         duration = info.duration_s or 0.0
         frames = duration * info.video.fps
@@ -436,15 +429,18 @@ def _videos(
         cuts = scan.new_scene_starts(interval_s) if scan is not None else None
         kept = pooled.kept(duration, interval_s, cuts)
         thumb = pictures.bytes_per_frame if pictures is not None else pooled.per_thumb
-        own_cost = _per_pixel(spread or look) if look is not None else None
-        frame_cost = own_cost * cost_ratio * 1e6 if own_cost else pooled.cost
+        whole_bytes = scan.bytes_per_packet if scan is not None else None
+        own_cost = per_pixel_at(spread or look, slope, whole_bytes) if look is not None else None
+        frame_cost = own_cost * ratio * 1e6 if own_cost else pooled.cost
         own = own_calibration.get(look.source_url if look is not None else info.url)
         if own is not None:  # a calibrated video: its own measures, scaled to its length
             c, count = own
             seen_whole = c.video_s >= SEEN_WHOLE * duration
             if seen_whole or scan is None:
                 kept = round(count.kept * duration / c.video_s) if c.video_s else kept
-            frame_cost = (_per_pixel(c) if seen_whole else _whole_cost(c, look, spread)) or 0.0
+            frame_cost = (
+                per_pixel(c) if seen_whole else whole_cost(c, look, spread, slope, whole_bytes)
+            ) or 0.0
             frame_cost = frame_cost * 1e6 or pooled.cost
             if pictures is None or seen_whole:  # seen whole: its own
                 thumb = _per_thumb(c) or thumb

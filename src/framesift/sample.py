@@ -114,6 +114,11 @@ class PassStats:
     encode_seconds: float = 0.0
     """Part of ``seconds`` spent rendering and encoding the kept pictures (the streaming
     pass; the fast scan encodes in its segment threads, beside the decoding: 0)."""
+    packets_read: int = 0
+    """The video stream's packets the pass read (a keyframes pass reads every one and
+    decodes the keyframes; 0 where not counted: the fast scan)."""
+    packet_bytes: int = 0
+    """Their bytes: a decoder's work follows the bits it decodes."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,8 @@ class SamplingPass:
             hwaccel=counters.hwaccel,
             scenes_approximate=self.mode == "keyframes" and self.spec.detector is not None,
             encode_seconds=self._images.seconds if self._images is not None else 0.0,
+            packets_read=counters.packets_read,
+            packet_bytes=counters.packet_bytes,
         )
 
     def result(self) -> SampleResult:

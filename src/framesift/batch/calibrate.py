@@ -140,6 +140,8 @@ def calibrate_ingest(
         loop_cores=full.loop_cores,
         compaction=_compaction(full, tiny),
         analysis=result.analysis,
+        packets=result.stats.packets_read,
+        packet_bytes=result.stats.packet_bytes,
     )
 
 
