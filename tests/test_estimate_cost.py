@@ -17,7 +17,7 @@ from framesift.estimate_cost import (
     whole_cost,
 )
 from framesift.estimate_keyframes import KeyframeScan, scan_keyframes
-from framesift.estimate_projection import Calibration, KeptCount, Looks, project
+from framesift.estimate_projection import Calibration, KeptCount, Looks, project, time_unit
 from framesift.source import Source
 
 SIZE = (320, 240)
@@ -134,3 +134,11 @@ def test_a_pass_counts_the_packets_it_reads(cuts_video) -> None:
     look = fs.SamplingPass(path, fs.SamplingSpec(), until_s=1.0).result().stats
     assert look.frames_decoded <= look.packets_read <= look.frames_decoded + 4
     assert 0 < look.packet_bytes < sum(sizes)
+
+
+def test_an_estimated_time_is_written_in_the_unit_a_reader_would_use() -> None:
+    assert time_unit(24.0) == ("s", 1.0, ".0f")  # not "0.4 min"
+    assert time_unit(119.0)[0] == "s"
+    assert time_unit(120.0) == ("min", 60.0, ".1f")
+    assert time_unit(7199.0)[0] == "min"
+    assert time_unit(9000.0) == ("h", 3600.0, ".2f")

@@ -19,7 +19,7 @@ import media
 from framesift.decode import VideoDecoder
 from framesift.errors import SettingsError
 from framesift.estimate import estimate_collection, interleaved, look_starts, relative_error
-from framesift.estimate_projection import Calibration, KeptCount, Looks, project
+from framesift.estimate_projection import Calibration, KeptCount, Looks, project, time_unit
 from framesift.source import Source
 
 SIZE = (320, 240)
@@ -147,8 +147,9 @@ def test_the_time_range_holds_what_the_spread_looks_leave_open(cuts_video) -> No
     assert high - wider.totals["cpu_seconds"] == pytest.approx(
         2 * math.hypot(0.1 * cpu[0], 0.2 * cpu[1])
     )
-    low, high = (value / 60 for value in wider.ranges["seconds"])
-    assert f"({low:.1f}-{high:.1f}) of ingest" in str(wider)  # what the CLI prints
+    unit, scale, fmt = time_unit(wider.totals["seconds"])
+    low, high = (format(value / scale, fmt) for value in wider.ranges["seconds"])
+    assert f" {unit} ({low}-{high}) of ingest" in str(wider)  # what the CLI prints
 
 
 def test_the_relative_error_of_looks() -> None:

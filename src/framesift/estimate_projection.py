@@ -51,6 +51,7 @@ __all__ = [
     "KeptCount",
     "Looks",
     "project",
+    "time_unit",
 ]
 
 ESTIMATE_SCHEMA: dict[str, pl.DataType] = {
@@ -193,15 +194,28 @@ class CollectionEstimate:
             low, high = self.ranges[name]
             return f" ({format(low / scale, fmt)}-{format(high / scale, fmt)})"
 
+        def duration(name: str, cpu: str = "") -> str:
+            unit, scale, fmt = time_unit(t[name])
+            return f"~{format(t[name] / scale, fmt)} {cpu}{unit}{span(name, scale, fmt)}"
+
         return (
             f"{counted(int(t['videos']), 'video')}, {t['hours']:.2f} h of footage: "
             f"~{int(t['kept_frames'])} kept frames{span('kept_frames', 1, '.0f')}, "
             f"~{t['bytes'] / 1e6:.2f} MB in the catalog{span('bytes', 1e6, '.2f')}, "
-            f"~{t['seconds'] / 60:.1f} min"
-            f"{span('seconds', 60, '.1f')} of ingest in one process on this machine when quiet "
-            f"(~{t['cpu_seconds'] / 60:.1f} CPU min{span('cpu_seconds', 60, '.1f')}; "
-            f"{len(self.failed)} unreadable)"
+            f"{duration('seconds')} of ingest in one process on this machine when quiet "
+            f"({duration('cpu_seconds', 'CPU ')}; {len(self.failed)} unreadable)"
         )
+
+
+def time_unit(seconds: float) -> tuple[str, float, str]:
+    """How an estimated time of about ``seconds`` is written: its unit, the seconds in one,
+    and the number's format (seconds under two minutes, minutes under two hours, then
+    hours)."""
+    if seconds < 120:
+        return "s", 1.0, ".0f"
+    if seconds < 7200:
+        return "min", 60.0, ".1f"
+    return "h", 3600.0, ".2f"
 
 
 def _totals(

@@ -7,7 +7,7 @@ ingested for real into a throwaway catalog, once: every byte and second an inges
 and :func:`framesift.estimate.reestimate` (another interval, threshold or dedup setting
 re-selected from the calibrated analysis: no decoding, so the numbers follow the sliders at
 once). Each total comes with its range (the lowest and highest projection of the calibrated
-videos, one by one), and time both as wall and as CPU minutes. ``estimator.spec`` is the
+videos, one by one), and time both as wall and as CPU time. ``estimator.spec`` is the
 chosen setting.
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from framesift.batch.calibrate import estimate_ingest
 from framesift.errors import SettingsError
 from framesift.estimate import CollectionEstimate, reestimate
+from framesift.estimate_projection import time_unit
 from framesift.fullpass import require_full_pass
 from framesift.notebook.controls import (
     controls_html,
@@ -119,15 +120,19 @@ class CollectionEstimator:
             low, high = ranges.get(name, (t[name], t[name]))
             return f" ({show(low)} to {show(high)})" if name in ranges else ""
 
+        def duration(name: str) -> tuple[str, str]:  # (~number unit, its range)
+            unit, scale, fmt = time_unit(t[name])
+            number = f"~{format(t[name] / scale, fmt)} {unit}"
+            return number, between(name, lambda v: format(v / scale, fmt))
+
+        wall, wall_range = duration("seconds")
+        cpu, cpu_range = duration("cpu_seconds")
         self.totals.value = (
             f"<b>{int(t['videos'])}</b> videos, <b>{t['hours']:.2f} h</b> of footage: "
             f"~<b>{int(t['kept_frames']):,}</b> kept frames"
             f"{between('kept_frames', lambda v: f'{int(v):,}')}, ~<b>{_size(t['bytes'])}</b>"
-            f"{between('bytes', _size)} in the catalog, ~<b>{t['seconds'] / 60:.1f} min</b>"
-            f"{between('seconds', lambda v: f'{v / 60:.1f}')} of ingest in one process "
-            "on this machine when quiet, "
-            f"~{t['cpu_seconds'] / 60:.1f} CPU min"
-            f"{between('cpu_seconds', lambda v: f'{v / 60:.1f}')} "
+            f"{between('bytes', _size)} in the catalog, <b>{wall}</b>{wall_range} of ingest in "
+            f"one process on this machine when quiet, {cpu} of CPU{cpu_range} "
             f"({len(self.estimate.failed)} unreadable; measured on {calibrated or 'nothing'})"
         )
         head = "".join(
