@@ -182,8 +182,8 @@ def test_cli_estimate_shows_its_range_and_cpu_time(
     assert re.search(r"kept frames \(\d+-\d+\)", totals), totals
     assert re.search(r"MB in the catalog \([\d.]+-[\d.]+\)", totals), totals
     # Seconds of a few short clips, in seconds (minutes past two, hours past two hours).
-    assert re.search(r"~\d+ s \(\d+-\d+\) of ingest", totals), totals
-    assert re.search(r"~\d+ CPU s \(\d+-\d+\)", totals), totals
+    assert re.search(r"~[\d.]+ s \([\d.]+-[\d.]+\) of ingest", totals), totals
+    assert re.search(r"~[\d.]+ CPU s \([\d.]+-[\d.]+\)", totals), totals
     assert out.count("CPU s)") == 2  # each video's CPU seconds beside its wall seconds
     assert re.search(r"the estimate itself: [\d.]+ CPU seconds", out), out
 

@@ -138,6 +138,7 @@ def test_a_pass_counts_the_packets_it_reads(cuts_video) -> None:
 
 def test_an_estimated_time_is_written_in_the_unit_a_reader_would_use() -> None:
     assert time_unit(24.0) == ("s", 1.0, ".0f")  # not "0.4 min"
+    assert time_unit(3.2) == ("s", 1.0, ".1f")  # not "3 s (3-3)"
     assert time_unit(119.0)[0] == "s"
     assert time_unit(120.0) == ("min", 60.0, ".1f")
     assert time_unit(7199.0)[0] == "min"

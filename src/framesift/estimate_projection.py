@@ -209,8 +209,10 @@ class CollectionEstimate:
 
 def time_unit(seconds: float) -> tuple[str, float, str]:
     """How an estimated time of about ``seconds`` is written: its unit, the seconds in one,
-    and the number's format (seconds under two minutes, minutes under two hours, then
-    hours)."""
+    and the number's format (seconds under two minutes, tenths of them under ten, minutes
+    under two hours, then hours)."""
+    if seconds < 10:
+        return "s", 1.0, ".1f"
     if seconds < 120:
         return "s", 1.0, ".0f"
     if seconds < 7200:
