@@ -248,3 +248,22 @@ def test_a_stall_during_calibration_costs_no_cpu_seconds(cuts_video, monkeypatch
     assert stalled.call.wall > 3.0
     assert measured.cpu_s < 1.5  # sleeping is no work; the loop itself is well under that
     assert measured.cpu_s == pytest.approx(stalled.loop_cpu_s)
+
+
+def test_cli_estimate_names_an_unreadable_file_once_with_its_own_error(
+    cuts_video, truncated_video, not_a_video, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file the probe refuses and one that opens but fails in the calibration ingest
+    (its index promises frames whose bytes are gone) are each listed on one line with
+    the error they are, the file named once."""
+    sources = [str(truncated_video.path), str(not_a_video), str(cuts_video.path)]
+    assert main(["estimate", *sources]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "UNREADABLE" in line]
+    assert len(lines) == 2, lines
+    line_of = {Path(path).name: line for path in sources[:2] for line in lines if path in line}
+    for name, line in line_of.items():
+        assert line.count(name) == 1, line
+    cut, refused = line_of[truncated_video.path.name], line_of[not_a_video.name]
+    assert "TruncatedMediaError: " in cut
+    assert "MediaError: Truncated" not in cut
+    assert "NotAVideoError: " in refused

@@ -49,7 +49,7 @@ import polars as pl
 from framesift.analysis import reselect
 from framesift.analyzers import AnalyzerRunner, analyze_kept_frames
 from framesift.decode import VideoDecoder
-from framesift.errors import FramesiftError, SettingsError
+from framesift.errors import FramesiftError, MediaError, SettingsError
 from framesift.estimate_cores import ThreadWatch, cores_got
 from framesift.estimate_cost import bytes_slope
 from framesift.estimate_keyframes import scan_keyframes
@@ -219,7 +219,7 @@ def estimate_collection(
         try:
             media.append((source, probe(source)))
         except FramesiftError as exc:
-            failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
+            failed.append((source.shown, _why(exc)))
     calibration: list[Calibration] = []
     for source, info in media:
         if len(calibration) >= calibrate_videos:
@@ -227,7 +227,7 @@ def estimate_collection(
         try:
             calibration.append(calibrate(source, info, spec, calibrate_s))
         except FramesiftError as exc:
-            failed.append((source.shown, f"{type(exc).__name__}: {exc}"))
+            failed.append((source.shown, _why(exc)))
     failed_urls = {u for u, _ in failed}
     readable = [(source, m) for source, m in media if source.shown not in failed_urls]
     looks = _measure_each(readable, calibration, spec, look_s, picture_points)
@@ -244,6 +244,13 @@ def estimate_collection(
     )
     logger.info("estimate: %s", estimate)
     return estimate
+
+
+def _why(exc: FramesiftError) -> str:
+    """Why a video was left out, beside its name: the error's type and its problem (a
+    media error's message names the file again)."""
+    problem = exc.problem if isinstance(exc, MediaError) else str(exc)
+    return f"{type(exc).__name__}: {problem}"
 
 
 def reestimate(estimate: CollectionEstimate, spec: SamplingSpec) -> CollectionEstimate:

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 import fsspec
 
+from framesift import errors
 from framesift.batch.loop import ingest
 from framesift.catalog import layout
 from framesift.catalog.catalog import Catalog
@@ -339,7 +340,7 @@ def _ingest_stretch(
         run.call = _Clock(after.wall - before.wall, after.cpu - before.cpu)
         outcome = summary.outcomes[0]
         if outcome.status == "failed":
-            raise MediaError(source.shown, f"{outcome.error_type}: {outcome.error_message}")
+            raise _failure(source.shown, outcome.error_type, outcome.error_message)
         run.video_s_wall = outcome.seconds
         with Catalog(url, create=False) as cat:
             run.segments = cat.segments(outcome.video_id).height if outcome.video_id else 0
@@ -362,3 +363,18 @@ def _kind(key: str) -> str:
     if part is not None:
         return part[0]
     return key.split("/", 1)[0]
+
+
+def _failure(url: str, error_type: str | None, message: str | None) -> MediaError:
+    """The calibration ingest's failure as the error it recorded: its own type where that
+    is a media error made from a file and a problem (a cut file stays a
+    TruncatedMediaError), naming the file once (the ledger's message names it too)."""
+    problem = (message or "").removeprefix(f"{url}: ")
+    kind = getattr(errors, error_type or "", None)
+    if (
+        isinstance(kind, type)
+        and issubclass(kind, MediaError)
+        and kind.__init__ is MediaError.__init__  # made from (url, problem)
+    ):
+        return kind(url, problem)
+    return MediaError(url, f"{error_type}: {problem}")
