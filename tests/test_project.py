@@ -414,11 +414,12 @@ def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
 
 
 # What sampling one local video into a local folder needs: PyAV, numpy, OpenCV, PIL,
-# polars, PySceneDetect's detectors. Not the rest of PySceneDetect (its __init__ runs an
-# ffmpeg child process), not fsspec (a local folder is written with the OS's calls), not the
-# catalog, the models or the cluster.
+# PySceneDetect's detectors. Not the rest of PySceneDetect (its __init__ runs an ffmpeg
+# child process), not fsspec (a local folder is written with the OS's calls), not a
+# dataframe library (framesift.parquet writes the tables), not the catalog, the models or
+# the cluster.
 NOT_FOR_SAMPLING = frozenset(
-    {"dask", "distributed", "duckdb", "fsspec", "onnxruntime", "pyarrow", "s3fs"}
+    {"dask", "distributed", "duckdb", "fsspec", "onnxruntime", "polars", "pyarrow", "s3fs"}
 )
 PYSCENEDETECT_BEYOND_DETECTORS = (
     "scenedetect.backends",
@@ -434,7 +435,7 @@ def test_cli_sample_loads_the_sampling_stack_only(cuts_video, tmp_path):
         "sample", str(cuts_video.path), "--out", str(tmp_path / "out"), "--every", "1"
     )
     packages = {name.split(".")[0] for name in modules}
-    assert {"av", "cv2", "numpy", "polars", "scenedetect"} <= packages
+    assert {"av", "cv2", "numpy", "scenedetect"} <= packages
     assert packages & NOT_FOR_SAMPLING == set()
     assert "scenedetect.detectors.content_detector" in modules
     beyond = {m for m in modules if m.startswith(PYSCENEDETECT_BEYOND_DETECTORS)}
@@ -570,7 +571,8 @@ def probed(*args, **kwargs):
 framesift.sample.probe = probed
 from framesift.cli import main
 status = main(sys.argv[1:])
-print("first polars import after the probe:", importers[0][0] == "(probed)")
+if len(importers) > 1:
+    print("first polars import after the probe:", importers[0][0] == "(probed)")
 importers = importers[1:]
 main_thread = [name for name, thread in importers if thread == "MainThread"]
 print("polars's core by:", dict(importers).get("polars._plr"), "status:", status)
@@ -583,13 +585,12 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file()}  # fmt: skip
 
 
-def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_background(
-    cuts_video, tmp_path
-):
+def test_sampling_pass_imports_polars_at_its_end_and_the_command_not_at_all(cuts_video, tmp_path):
     """Start-up: the pass (and all write_sample imports for it) runs without polars until
-    its tables; the sample command imports polars in a background thread meanwhile, from
-    when the video is probed (framesift.later), and writes what write_sample writes
-    without that thread."""
+    its tables are read; the sample command writes them without polars
+    (framesift.pass_tables), and writes what write_sample writes. The scenes command,
+    which prints its table with polars, imports it in a background thread from when the
+    video is probed (framesift.later)."""
     video = str(cuts_video.path)
     run = _python(_POLARS_AFTER_THE_FIRST_FRAME, video)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -603,17 +604,19 @@ def test_sampling_pass_imports_polars_at_its_end_and_the_command_in_the_backgrou
     command = ["sample", video, "--out", str(out), "--every", "1"]
     run = _python(_WHO_IMPORTS_POLARS, *command)
     assert run.returncode == 0, run.stderr[-2000:]
-    after_probe, core, modules = run.stdout.splitlines()[-3:]
-    # Not beside the probe, which would wait on the import for the interpreter lock.
-    assert after_probe == "first polars import after the probe: True"
-    assert core == "polars's core by: framesift-imports status: 0"
-    # The main thread imports at most what polars itself loads on first use (its Parquet
-    # helpers), not the package.
-    in_main, in_all = (int(n) for n in re.findall(r"\d+", modules))
-    assert in_all > 50
-    assert in_main <= 3
+    assert run.stdout.splitlines()[-1] == "polars modules, in the main thread: 0 in all: 0"
     by_command = _files(out)
     shutil.rmtree(out)
     write_sample(video, str(out), spec_from_args(build_parser().parse_args(command)))
     assert len(by_command) > 3
     assert _files(out) == by_command
+
+    run = _python(_WHO_IMPORTS_POLARS, "scenes", video)
+    assert run.returncode == 0, run.stderr[-2000:]
+    after_probe, core, modules = run.stdout.splitlines()[-3:]
+    # Not beside the probe, which would wait on the import for the interpreter lock.
+    assert after_probe == "first polars import after the probe: True"
+    assert core == "polars's core by: framesift-imports status: 0"
+    in_main, in_all = (int(n) for n in re.findall(r"\d+", modules))
+    assert in_all > 50
+    assert in_main <= 3

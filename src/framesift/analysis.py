@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 from array import array
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from framesift.errors import SettingsError
 from framesift.scenes import replay_cuts
@@ -119,25 +120,29 @@ class AnalysisColumns:
         self.phash.append(phash)
         self.contrast.append(float("nan") if contrast is None else contrast)
 
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        """The columns as numpy arrays over the recorded ones (no copy but the keyframe
+        flags; a contrast not measured is NaN)."""
+        return {
+            "frame_index": np.frombuffer(self.index, dtype=np.int64),
+            "time_s": np.frombuffer(self.time_s, dtype=np.float64),
+            "pts": np.frombuffer(self.pts, dtype=np.int64),
+            "keyframe": np.frombuffer(self.keyframe, dtype=np.int8).astype(bool),
+            "score": np.frombuffer(self.score, dtype=np.float32),
+            "luma": np.frombuffer(self.luma, dtype=np.float32),
+            "phash": np.frombuffer(self.phash, dtype=np.uint64),
+            "contrast": np.frombuffer(self.contrast, dtype=np.float32),
+        }
+
     def to_frame(self) -> pl.DataFrame:
-        """The columns as an analysis table (ANALYSIS_SCHEMA)."""
+        """The columns as an analysis table (ANALYSIS_SCHEMA; contrast not measured: null)."""
         import polars as pl
 
         from framesift.schema import ANALYSIS_SCHEMA
 
-        return pl.DataFrame(
-            {
-                "frame_index": np.frombuffer(self.index, dtype=np.int64),
-                "time_s": np.frombuffer(self.time_s, dtype=np.float64),
-                "pts": np.frombuffer(self.pts, dtype=np.int64),
-                "keyframe": np.frombuffer(self.keyframe, dtype=np.int8).astype(bool),
-                "score": np.frombuffer(self.score, dtype=np.float32),
-                "luma": np.frombuffer(self.luma, dtype=np.float32),
-                "phash": np.frombuffer(self.phash, dtype=np.uint64),
-                "contrast": np.frombuffer(self.contrast, dtype=np.float32),
-            },
-            schema=ANALYSIS_SCHEMA,
-        ).with_columns(pl.col("contrast").fill_nan(None))
+        return pl.DataFrame(self.arrays(), schema=ANALYSIS_SCHEMA).with_columns(
+            pl.col("contrast").fill_nan(None)
+        )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Imports a command needs only later, started in a background thread once its pass runs.
 
-A sampling pass needs polars only for its tables at the end (the pass records rows in
-plain lists and typed arrays; :mod:`framesift.schema` builds its polars types on first
-use), yet importing polars costs about as much as a short video's decode. A command starts
-that import in a thread once its pass has begun decoding, so it runs while PyAV decodes
-(FFmpeg's decoding releases the GIL), and joins it before the tables are written::
+A sampling pass records its rows in plain lists and typed arrays and needs polars, if at
+all, only at its end: ``framesift scenes`` prints its table with it, and ``framesift
+sample`` selects a fast scan's frames and writes analyzers' detections with it (a
+streaming pass's own tables are written without it, :mod:`framesift.pass_tables`). Yet
+importing polars costs about as much as a short video's decode. Such a command starts that
+import in a thread once its pass has begun decoding, so it runs while PyAV decodes
+(FFmpeg's decoding releases the GIL), and joins it before the tables are made::
 
     from framesift.output import write_sample   # the pass's own imports first
     with imported_in_background(LATER_FOR_SAMPLING, start=False) as later:
@@ -39,8 +41,8 @@ __all__ = ["LATER_FOR_SAMPLING", "LaterImports", "imported_in_background"]
 logger = logging.getLogger(__name__)
 
 LATER_FOR_SAMPLING: tuple[str, ...] = ("polars",)
-"""What a sampling pass needs only at its end: the tables (Parquet is written by polars
-itself, without pyarrow)."""
+"""What a sampling command may need only at its pass's end: polars, for the tables it
+prints or makes with it."""
 
 
 def _import_all(modules: Sequence[str]) -> None:

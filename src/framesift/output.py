@@ -6,7 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from framesift.sample import ProgressCallback, SampleResult, sample_video
+from framesift.parquet import write_parquet
+from framesift.pass_tables import PASS_TABLES, PassTables
+from framesift.sample import ProgressCallback, SampleResult, sample_video, scans_fast
+from framesift.schema import COLUMN_KINDS
 from framesift.sink import FsspecImageSink, ImageSink
 from framesift.source import Source
 from framesift.spec import AnalyzerSpec, SamplingSpec
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
 
     from framesift.analyzers import AnalyzerOutput
 
-__all__ = ["write_sample", "write_table"]
+__all__ = ["loads_polars", "write_pass_table", "write_sample", "write_table"]
 
 
 def write_table(frame: pl.DataFrame, url: str, storage_options: Mapping[str, Any] | None) -> None:
@@ -27,12 +30,29 @@ def write_table(frame: pl.DataFrame, url: str, storage_options: Mapping[str, Any
         frame.write_parquet(f)
 
 
+def write_pass_table(
+    tables: PassTables, table: str, url: str, storage_options: Mapping[str, Any] | None
+) -> None:
+    """Write ``table`` of a pass (one of :data:`PASS_TABLES`) as Parquet at ``url``, without
+    polars (:mod:`framesift.parquet`)."""
+    target = Source(url, storage_options)
+    with target.mapped_errors("write"), _open_for_writing(target) as f:
+        write_parquet(f, COLUMN_KINDS[table], tables.columns(table))
+
+
 def _open_for_writing(target: Source) -> IO[bytes]:
     if target.is_local:
         return open(os.path.expanduser(target.local_path), "wb")
     import fsspec  # start-up: only a remote target needs it
 
     return fsspec.open(target.url, "wb", **dict(target.storage_options or {})).open()  # type: ignore[no-any-return]
+
+
+def loads_polars(spec: SamplingSpec, analyzers: AnalyzerSpec | None) -> bool:
+    """Whether :func:`write_sample` imports polars: a fast pass selects its frames with it,
+    and analyzers' detections are written by it; a streaming pass's own tables are not
+    (:mod:`framesift.pass_tables`)."""
+    return scans_fast(spec) or bool(analyzers is not None and analyzers.names)
 
 
 def write_sample(
@@ -59,8 +79,8 @@ def write_sample(
             result = sample_video(
                 video_url, spec, storage_options=storage_options, sink=sink, progress=progress
             )
-    for name in ("frames", "scenes", "analysis"):
-        write_table(getattr(result, name), f"{out}/{name}.parquet", storage_options)
+    for name in PASS_TABLES:
+        write_pass_table(result.tables, name, f"{out}/{name}.parquet", storage_options)
     if analyzed is not None:
         write_table(analyzed.detections, f"{out}/detections.parquet", storage_options)
     return result

@@ -22,7 +22,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from framesift.analysis import AnalysisColumns
@@ -31,6 +31,7 @@ from framesift.dedup import perceptual_hash
 from framesift.errors import PassStateError, SettingsError, TruncatedMediaError
 from framesift.handoff import HeldPicture, ImageWriter, KeptFrame, PictureConsumer
 from framesift.images import Renderers, make_renderers
+from framesift.pass_tables import PassTables
 from framesift.probe import MediaInfo, probe
 from framesift.scenes import SceneCutDetector
 from framesift.select import (
@@ -65,6 +66,7 @@ __all__ = [
     "sample_result",
     "sample_video",
     "scan_stats",
+    "scans_fast",
 ]
 
 logger = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ def plan_decode(media: MediaInfo, spec: SamplingSpec) -> DecodeMode:
     """
     if spec.keyframes:
         return "keyframes"
-    if spec.decode.fast and spec.detector is not None:
+    if scans_fast(spec):
         return "fast"
     gop = media.video.keyframe_interval_s
     if (
@@ -96,6 +98,11 @@ def plan_decode(media: MediaInfo, spec: SamplingSpec) -> DecodeMode:
     ):
         return "seek"
     return "straight"
+
+
+def scans_fast(spec: SamplingSpec) -> bool:
+    """Whether a pass with ``spec`` is a fast scan (:mod:`framesift.fastscan`)."""
+    return bool(not spec.keyframes and spec.decode.fast and spec.detector is not None)
 
 
 @dataclass(frozen=True)
@@ -123,13 +130,30 @@ class PassStats:
 
 @dataclass(frozen=True)
 class SampleResult:
+    """A pass's video, settings, statistics and tables: polars DataFrames made when first
+    read (:func:`framesift.output.write_sample` writes ``tables`` without polars)."""
+
     url: str
     media: MediaInfo
     spec: SamplingSpec
-    frames: pl.DataFrame
-    scenes: pl.DataFrame
-    analysis: pl.DataFrame
     stats: PassStats
+    tables: PassTables = field(repr=False, compare=False)
+    """The rows and columns the pass recorded."""
+
+    @functools.cached_property
+    def frames(self) -> pl.DataFrame:
+        """The kept frames (``schema.FRAMES_SCHEMA``), by frame index."""
+        return self.tables.frame("frames")
+
+    @functools.cached_property
+    def scenes(self) -> pl.DataFrame:
+        """The scenes (``schema.SCENES_SCHEMA``)."""
+        return self.tables.frame("scenes")
+
+    @functools.cached_property
+    def analysis(self) -> pl.DataFrame:
+        """Every decoded frame's analysis (``schema.ANALYSIS_SCHEMA``)."""
+        return self.tables.frame("analysis")
 
 
 class SamplingPass:
@@ -272,12 +296,13 @@ class SamplingPass:
             )
         rows: Sequence[Mapping[str, Any]]
         scene_rows: Sequence[Mapping[str, Any]]
+        analysis: AnalysisColumns | pl.DataFrame
         if self._fast is not None:
             rows, scene_rows = self._fast.rows, self._fast.scene_rows
             analysis = self._fast.analysis
         else:
             rows, scene_rows = self._selector.rows, self._selector.scene_rows
-            analysis = self._columns.to_frame()
+            analysis = self._columns
         return sample_result(self.media, self.spec, rows, scene_rows, analysis, self._stats)
 
     # -- the pass -----------------------------------------------------------------------
@@ -435,22 +460,16 @@ def sample_result(
     spec: SamplingSpec,
     rows: Sequence[Mapping[str, Any]],
     scene_rows: Sequence[Mapping[str, Any]],
-    analysis: pl.DataFrame,
+    analysis: AnalysisColumns | pl.DataFrame,
     stats: PassStats,
 ) -> SampleResult:
-    """A pass's tables from its kept rows, scene rows and analysis."""
-    import polars as pl  # start-up: the tables at the end of the pass (framesift.later)
-
-    from framesift.schema import FRAMES_SCHEMA, SCENES_SCHEMA
-
+    """A pass's result from its kept rows, scene rows and analysis."""
     return SampleResult(
         url=media.url,
         media=media,
         spec=spec,
-        frames=pl.DataFrame(rows, schema=FRAMES_SCHEMA, orient="row").sort("frame_index"),
-        scenes=pl.DataFrame(scene_rows, schema=SCENES_SCHEMA, orient="row"),
-        analysis=analysis,
         stats=stats,
+        tables=PassTables(rows, scene_rows, analysis),
     )
 
 

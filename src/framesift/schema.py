@@ -5,8 +5,10 @@ One place defines what a frame row, a scene row and a per-frame analysis row hol
 Times are seconds from the stream's pts x time_base (``time_s``), never frame numbers.
 The catalog adds a leading ``video_id`` column to each table.
 
-The ``*_SCHEMA`` dicts hold polars types, so they are built on first use (start-up: a
-sampling pass imports polars only for its tables at the end, see :mod:`framesift.later`).
+Each table's columns are declared once, as kinds (:data:`COLUMN_KINDS`); the ``*_SCHEMA``
+dicts hold their polars types, built on first use (start-up: a sampling pass records its
+rows without polars, and the ``sample`` command writes its tables with
+:mod:`framesift.parquet`, without it).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_SCHEMA",
+    "COLUMN_KINDS",
     "DETECTIONS_SCHEMA",
     "FRAMES_SCHEMA",
     "KEEP_REASONS",
     "SCENES_SCHEMA",
     "SEGMENTS_SCHEMA",
     "KeepReason",
+    "polars_schema",
 ]
 
 
@@ -47,95 +51,128 @@ class KeepReason(StrEnum):
 KEEP_REASONS: tuple[str, ...] = tuple(reason.value for reason in KeepReason)
 """The values of :class:`KeepReason`, in the order a row lists them."""
 
-_TABLES = frozenset(
-    {"ANALYSIS_SCHEMA", "DETECTIONS_SCHEMA", "FRAMES_SCHEMA", "SCENES_SCHEMA", "SEGMENTS_SCHEMA"}
-)
+_SCHEMA_TABLES: dict[str, str] = {
+    "ANALYSIS_SCHEMA": "analysis",
+    "DETECTIONS_SCHEMA": "detections",
+    "FRAMES_SCHEMA": "frames",
+    "SCENES_SCHEMA": "scenes",
+    "SEGMENTS_SCHEMA": "segments",
+}
 
 
 def __getattr__(name: str) -> dict[str, pl.DataType]:
     """The table schemas, built (and kept in the module) the first time one is asked for."""
-    if name not in _TABLES:
+    table = _SCHEMA_TABLES.get(name)
+    if table is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    tables = _table_schemas()
-    globals().update(tables)
-    return tables[name]
+    schema = polars_schema(COLUMN_KINDS[table])
+    globals()[name] = schema
+    return schema
 
 
-def _table_schemas() -> dict[str, dict[str, pl.DataType]]:
+def polars_schema(kinds: dict[str, str]) -> dict[str, pl.DataType]:
+    """The polars types of columns of the kinds of :data:`COLUMN_KINDS`."""
     import polars as pl
 
-    tables: dict[str, dict[str, pl.DataType]] = {}
-    tables["FRAMES_SCHEMA"] = {
-        "frame_index": pl.Int64(),  # position in presentation order among decoded frames
-        "time_s": pl.Float64(),  # pts x time_base, start time kept
-        "pts": pl.Int64(),
-        "keyframe": pl.Boolean(),
-        "scene_index": pl.Int32(),
-        "reasons": pl.List(pl.String()),  # subset of KEEP_REASONS
-        "phash": pl.UInt64(),  # 64-bit perceptual hash (DCT), see framesift.dedup
-        "width": pl.Int32(),  # display size (non-square pixels, rotation applied), in pixels
-        "height": pl.Int32(),
-        "thumbnail_uri": pl.String(),  # None when thumbnails are off
-        "frame_uri": pl.String(),  # full-resolution image, None unless asked for
-        "thumbnail_bytes": pl.Int64(),
+    scalars: dict[str, pl.DataType] = {
+        "bool": pl.Boolean(),
+        "i32": pl.Int32(),
+        "i64": pl.Int64(),
+        "u64": pl.UInt64(),
+        "f32": pl.Float32(),
+        "f64": pl.Float64(),
+        "str": pl.String(),
+    }
+
+    def polars_type(kind: str) -> pl.DataType:
+        if kind.startswith("list["):
+            return pl.List(scalars[kind[5:-1]])
+        return scalars[kind]
+
+    return {name: polars_type(kind) for name, kind in kinds.items()}
+
+
+def _column_kinds() -> dict[str, dict[str, str]]:
+    """Each table's columns and their kinds."""
+    tables: dict[str, dict[str, str]] = {}
+    tables["frames"] = {
+        "frame_index": "i64",  # position in presentation order among decoded frames
+        "time_s": "f64",  # pts x time_base, start time kept
+        "pts": "i64",
+        "keyframe": "bool",
+        "scene_index": "i32",
+        "reasons": "list[str]",  # subset of KEEP_REASONS
+        "phash": "u64",  # 64-bit perceptual hash (DCT), see framesift.dedup
+        "width": "i32",  # display size (non-square pixels, rotation applied), in pixels
+        "height": "i32",
+        "thumbnail_uri": "str",  # None when thumbnails are off
+        "frame_uri": "str",  # full-resolution image, None unless asked for
+        "thumbnail_bytes": "i64",
         # Scene starts: frames passed over from the scene's first frame because they showed
         # nothing (black, blank, fading in); 0 when the first frame itself is shown. Null on
         # other frames, and in catalogs written before this column.
-        "blank_frames_skipped": pl.Int32(),
+        "blank_frames_skipped": "i32",
     }
 
-    tables["SCENES_SCHEMA"] = {
-        "scene_index": pl.Int32(),
-        "start_s": pl.Float64(),
-        "end_s": pl.Float64(),  # time of the first frame after the scene (or the stream's end)
-        "start_frame": pl.Int64(),
-        "end_frame": pl.Int64(),  # exclusive
-        "score": pl.Float32(),  # detector score at the cut that opened the scene (0 for the first)
+    tables["scenes"] = {
+        "scene_index": "i32",
+        "start_s": "f64",
+        "end_s": "f64",  # time of the first frame after the scene (or the stream's end)
+        "start_frame": "i64",
+        "end_frame": "i64",  # exclusive
+        "score": "f32",  # detector score at the cut that opened the scene (0 for the first)
         # How the scene starts, with SamplingSpec.transitions on (null otherwise, and for the
         # first scene): cut, dissolve or fade, from start_frame to transition_end_frame, the
         # first frame of the new shot's clean picture (== start_frame for a cut).
-        "transition": pl.String(),
-        "transition_end_frame": pl.Int64(),
-        "transition_end_s": pl.Float64(),
+        "transition": "str",
+        "transition_end_frame": "i64",
+        "transition_end_s": "f64",
     }
 
-    tables["ANALYSIS_SCHEMA"] = {
-        "frame_index": pl.Int64(),
-        "time_s": pl.Float64(),
-        "pts": pl.Int64(),
-        "keyframe": pl.Boolean(),
-        "score": pl.Float32(),  # the detector's per-frame score (content_val, intensity, ...)
-        "luma": pl.Float32(),  # mean luma 0-255 (BT.601) of the analysis image
-        "phash": pl.UInt64(),
+    tables["analysis"] = {
+        "frame_index": "i64",
+        "time_s": "f64",
+        "pts": "i64",
+        "keyframe": "bool",
+        "score": "f32",  # the detector's per-frame score (content_val, intensity, ...)
+        "luma": "f32",  # mean luma 0-255 (BT.601) of the analysis image
+        "phash": "u64",
         # standard deviation of that luma: under 12 the frame shows nothing (black, blank,
         # fading in; framesift.select.shows_picture); null in catalogs written before it
-        "contrast": pl.Float32(),
+        "contrast": "f32",
     }
 
     # One timed text of a video (:class:`framesift.text.TextSegment`), with its video's id.
-    tables["SEGMENTS_SCHEMA"] = {
-        "video_id": pl.String(),
-        "source": pl.String(),  # subtitles, speech, ocr
-        "start_s": pl.Float64(),
-        "end_s": pl.Float64(),
-        "text": pl.String(),
-        "confidence": pl.Float32(),  # 0 to 1, None when the source gives none
-        "language": pl.String(),  # BCP 47 / ISO 639 code, None when unknown
+    tables["segments"] = {
+        "video_id": "str",
+        "source": "str",  # subtitles, speech, ocr
+        "start_s": "f64",
+        "end_s": "f64",
+        "text": "str",
+        "confidence": "f32",  # 0 to 1, None when the source gives none
+        "language": "str",  # BCP 47 / ISO 639 code, None when unknown
     }
 
     # One result of a frame analyzer on a kept frame
     # (:class:`framesift.analyzers.Detection`); the catalog adds the video's id.
-    tables["DETECTIONS_SCHEMA"] = {
-        "frame_index": pl.Int64(),  # the kept frame (frames.frame_index)
-        "time_s": pl.Float64(),  # its time, as in frames
-        "analyzer": pl.String(),  # faces, onnx
-        "label": pl.String(),  # face; a class name; "embedding"
-        "score": pl.Float32(),  # 0 to 1
-        "x_px": pl.Float32(),  # box in display pixels of the frame (frames.width x height),
-        "y_px": pl.Float32(),  # left, top, width, height; None when the result has no box
-        "w_px": pl.Float32(),
-        "h_px": pl.Float32(),
-        "extra": pl.String(),  # JSON: the analyzer's own details (a face's five landmarks ...)
-        "embedding": pl.List(pl.Float32()),  # a vector, for analyzers that give one
+    tables["detections"] = {
+        "frame_index": "i64",  # the kept frame (frames.frame_index)
+        "time_s": "f64",  # its time, as in frames
+        "analyzer": "str",  # faces, onnx
+        "label": "str",  # face; a class name; "embedding"
+        "score": "f32",  # 0 to 1
+        "x_px": "f32",  # box in display pixels of the frame (frames.width x height),
+        "y_px": "f32",  # left, top, width, height; None when the result has no box
+        "w_px": "f32",
+        "h_px": "f32",
+        "extra": "str",  # JSON: the analyzer's own details (a face's five landmarks ...)
+        "embedding": "list[f32]",  # a vector, for analyzers that give one
     }
     return tables
+
+
+COLUMN_KINDS: dict[str, dict[str, str]] = _column_kinds()
+"""Each table's columns (frames, scenes, analysis, segments, detections) and their kinds:
+``bool i32 i64 u64 f32 f64 str`` and lists of them (``list[str]``). The polars schemas
+(``FRAMES_SCHEMA`` ...) and the Parquet types of :mod:`framesift.parquet` are made from
+them."""

@@ -112,17 +112,20 @@ def _transition_columns(on: bool, decimals: int) -> list[str | pl.Expr]:
 def run_sample(args: argparse.Namespace) -> int:
     line = ProgressLine(args.progress)
     try:
-        # start-up: polars loads in the background once the video decodes (as in scenes)
         with importing():  # the sampling stack (framesift.cli.process)
-            from framesift.output import write_sample
-        with imported_in_background(LATER_FOR_SAMPLING, start=False) as later:
+            from framesift.output import loads_polars, write_sample
+        spec, analyzers = spec_from_args(args), analyzer_spec_from_args(args)
+        # start-up: the pass's tables are written without polars; where the pass needs it
+        # (a fast scan, analyzers), it loads in the background once the video decodes
+        later_modules = LATER_FOR_SAMPLING if loads_polars(spec, analyzers) else ()
+        with imported_in_background(later_modules, start=False) as later:
             result = write_sample(
                 args.video,
                 args.out,
-                spec_from_args(args),
+                spec,
                 storage_options=storage_options_from_args(args),
                 progress=later.started_by(for_stage(line.report, args.video, SAMPLE)),
-                analyzers=analyzer_spec_from_args(args),
+                analyzers=analyzers,
             )
     finally:
         line.clear()
