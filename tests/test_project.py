@@ -413,13 +413,13 @@ def test_cli_probe_loads_pyav_and_nothing_heavier(vfr_video):
     assert framesift_modules & not_for_probe == set()
 
 
-# What sampling one local video into a local folder needs: PyAV, numpy, OpenCV, PIL,
+# What sampling one local video into a local folder needs: PyAV, numpy, OpenCV,
 # PySceneDetect's detectors. Not the rest of PySceneDetect (its __init__ runs an ffmpeg
 # child process), not fsspec (a local folder is written with the OS's calls), not a
-# dataframe library (framesift.parquet writes the tables), not the catalog, the models or
-# the cluster.
+# dataframe library (framesift.parquet writes the tables), not Pillow (OpenCV encodes JPEG
+# thumbnails), not the catalog, the models or the cluster.
 NOT_FOR_SAMPLING = frozenset(
-    {"dask", "distributed", "duckdb", "fsspec", "onnxruntime", "polars", "pyarrow", "s3fs"}
+    {"PIL", "dask", "distributed", "duckdb", "fsspec", "onnxruntime", "polars", "pyarrow", "s3fs"}
 )
 PYSCENEDETECT_BEYOND_DETECTORS = (
     "scenedetect.backends",

@@ -347,6 +347,30 @@ def test_thumbnails_are_written_through_fsspec(cuts_video, tmp_path):
         assert max(image.size) == 320
 
 
+def test_jpeg_thumbnails_are_pillows_bytes_without_pillow(cuts_video):
+    """OpenCV encodes JPEG (a pass need not import Pillow): the same bytes Pillow writes at
+    the same quality, on decoded pictures, noise and a gray plane; WebP and PNG by Pillow."""
+    from framesift.images import encode_image
+
+    rng = np.random.default_rng(3)
+    pictures = [
+        frame.to_ndarray(format="rgb24") for frame in av.open(str(cuts_video.path)).decode(video=0)
+    ][::20]
+    pictures += [rng.integers(0, 256, (181, 321, 3), dtype=np.uint8)]
+    for rgb in pictures:
+        for quality in (50, 85, 95):
+            by_pillow = io.BytesIO()
+            Image.fromarray(rgb).save(by_pillow, format="JPEG", quality=quality)
+            assert encode_image(rgb, "jpeg", quality) == by_pillow.getvalue()
+    gray = rng.integers(0, 256, (90, 160), dtype=np.uint8)
+    with Image.open(io.BytesIO(encode_image(gray, "jpeg", 85))) as image:
+        assert (image.mode, image.size) == ("L", (160, 90))
+    for fmt in ("png", "webp"):
+        with Image.open(io.BytesIO(encode_image(pictures[0], fmt, 85))) as image:
+            assert image.format == fmt.upper()
+            assert image.size == pictures[0].shape[1::-1]
+
+
 def test_a_local_folder_and_an_fsspec_filesystem_get_the_same_files(cuts_video, tmp_path):
     """A local --out is written with the OS's own calls, any other URL through fsspec:
     the same files, byte for byte, but for the thumbnail URIs that name the folder."""
