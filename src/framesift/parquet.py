@@ -27,7 +27,7 @@ import struct
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,6 +60,17 @@ class _Primitive:
     logical: str  # "", "string" or "uint64": the annotation the readers need
 
 
+class _Chunk(NamedTuple):
+    """One column as written: its name and type, and where its page lies."""
+
+    name: str
+    primitive: _Primitive
+    nested: bool
+    levels: int  # values in its page, nulls and list markers included
+    offset: int
+    size: int
+
+
 _PRIMITIVES: dict[str, _Primitive] = {
     "bool": _Primitive(_BOOLEAN, "", ""),
     "i32": _Primitive(_INT32, "<i4", ""),
@@ -80,7 +91,7 @@ def write_parquet(file: IO[bytes], kinds: Mapping[str, str], columns: Mapping[st
     num_rows = lengths.pop() if lengths else 0
     file.write(_MAGIC)
     offset = len(_MAGIC)
-    chunks: list[tuple[str, _Primitive, bool, int, int, int]] = []
+    chunks: list[_Chunk] = []
     for name, kind in kinds.items():
         nested = kind.startswith("list[")
         primitive = _PRIMITIVES.get(kind[5:-1] if nested else kind)
@@ -88,7 +99,7 @@ def write_parquet(file: IO[bytes], kinds: Mapping[str, str], columns: Mapping[st
             raise SettingsError(f"column {name!r}: no Parquet kind {kind!r}")
         page, levels = _page(primitive, nested, columns[name])
         file.write(page)
-        chunks.append((name, primitive, nested, levels, offset, len(page)))
+        chunks.append(_Chunk(name, primitive, nested, levels, offset, len(page)))
         offset += len(page)
     footer = _footer(chunks, num_rows)
     file.write(footer)
@@ -189,18 +200,18 @@ def _plain(primitive: _Primitive, values: Values) -> bytes:
 # -- footer -----------------------------------------------------------------------------
 
 
-def _footer(chunks: Sequence[tuple[str, _Primitive, bool, int, int, int]], num_rows: int) -> bytes:
+def _footer(chunks: Sequence[_Chunk], num_rows: int) -> bytes:
     """The file's metadata (FileMetaData): its schema and its one row group."""
     meta = _Thrift()
     meta.i32(1, 1)  # version
-    elements = 1 + sum(3 if nested else 1 for _, _, nested, *_ in chunks)
+    elements = 1 + sum(3 if chunk.nested else 1 for chunk in chunks)
     meta.list_header(2, _T_STRUCT, elements)
     meta.begin_element()
     meta.binary(4, b"schema")
     meta.i32(5, len(chunks))
     meta.end_struct()
     for name, primitive, nested, *_ in chunks:
-        if nested:
+        if nested:  # the LIST layout: optional group (LIST), repeated group, element
             meta.begin_element()
             meta.i32(3, _OPTIONAL)
             meta.binary(4, name.encode())
@@ -240,7 +251,7 @@ def _footer(chunks: Sequence[tuple[str, _Primitive, bool, int, int, int]], num_r
         meta.i64(9, offset)
         meta.end_struct()
         meta.end_struct()
-    meta.i64(2, sum(chunk[5] for chunk in chunks))
+    meta.i64(2, sum(chunk.size for chunk in chunks))
     meta.i64(3, num_rows)
     meta.end_struct()
     meta.stop()
