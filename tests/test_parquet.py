@@ -159,3 +159,18 @@ def test_pass_tables_written_equal_their_dataframes(tmp_path):
         assert_frame_equal(pl.read_parquet(buffer), tables.frame(name))
     assert tables.frame("frames")["frame_index"].to_list() == [0, 9]
     assert tables.frame("analysis")["contrast"].to_list() == [None, 40.0]
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["streaming", "fast"])
+def test_write_sample_writes_the_result_tables(cuts_video, tmp_path, fast):
+    """Both passes' tables as written (a streaming pass's recorded columns, a fast scan's
+    analysis DataFrame) read back equal to the result's DataFrames."""
+    import framesift as fs
+
+    spec = fs.SamplingSpec(interval_s=1.0, decode=fs.DecodeSpec(fast=fast))
+    result = fs.write_sample(str(cuts_video.path), str(tmp_path), spec)
+    assert result.stats.mode == ("fast" if fast else "straight")
+    for name in PASS_TABLES:
+        table = getattr(result, name)
+        assert table.height > 0
+        assert_frame_equal(pl.read_parquet(tmp_path / f"{name}.parquet"), table)
