@@ -2,10 +2,10 @@
 
 Why it exists: a ``framesift sample`` command writes three small tables (kept frames,
 scenes, the per-frame analysis), and importing a dataframe library to write them cost
-more than a short video's analysis: polars's import and first use took 0.25-0.35 s of the
-2.4 s the command took on a 55-s 720p trailer, pyarrow's about 0.12 s
-(benchmarks/RESULTS.md, "Twelfth session"). This writer imports nothing beyond the
-standard library and numpy, which the pass has loaded anyway.
+the command more than the tables did: on a 55-s 720p trailer, polars's import and first
+use took 0.3-0.4 CPU s and 0.1-0.13 s of the command's ~2.4 s (its import alone 0.2 CPU s,
+pyarrow's 0.07; benchmarks/RESULTS.md, "Twelfth session"). This writer imports nothing
+beyond the standard library and numpy, which the pass has loaded anyway.
 
 What it writes: one row group per file; per column one data page (format v1) of PLAIN
 values, compressed with GZIP (the standard library's zlib); every column OPTIONAL, as

@@ -15,10 +15,11 @@ files back equal to the DataFrames.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from framesift.analysis import AnalysisColumns
 from framesift.parquet import Values
@@ -63,11 +64,16 @@ class PassTables:
             analysis = self.analysis
             if not isinstance(analysis, AnalysisColumns):
                 return {name: analysis[name].to_list() for name in names}
-            arrays: dict[str, Values] = dict(analysis.arrays())
+            arrays = analysis.arrays()
+            columns: dict[str, Values] = dict(arrays)
             contrast = arrays["contrast"]
-            if any(math.isnan(value) for value in contrast):  # not measured: null
-                arrays["contrast"] = [None if math.isnan(v) else float(v) for v in contrast]
-            return {name: arrays[name] for name in names}
+            unmeasured = np.isnan(contrast)
+            if unmeasured.any():  # null, as in to_frame
+                columns["contrast"] = [
+                    None if missing else float(value)
+                    for missing, value in zip(unmeasured.tolist(), contrast.tolist(), strict=True)
+                ]
+            return {name: columns[name] for name in names}
         if table == "frames":
             rows = sorted(self.rows, key=lambda row: int(row["frame_index"]))
         else:
