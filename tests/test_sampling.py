@@ -90,6 +90,12 @@ def test_timestamps_are_pts_times_on_variable_frame_rate(vfr_video):
     times = result.analysis["time_s"].to_list()
     assert times == pytest.approx(vfr_video.frame_times_s, abs=1e-9)
     assert (result.analysis["pts"] > -1).all()
+    # Exactly pts x time_base, rounded once (as float(Fraction) rounds it).
+    with av.open(str(vfr_video.path)) as container:
+        time_base = container.streams.video[0].time_base
+    assert time_base is not None
+    pts = result.analysis["pts"].to_list()
+    assert times == [float(p * time_base) for p in pts]
     # Interval picks are the first frame at or after each multiple of 0.25 s.
     expected = []
     target = 0.0

