@@ -262,7 +262,11 @@ def _gather_for(frame: av.VideoFrame, size: tuple[int, int]) -> _Gather | None:
 
 
 def _plane(frame: av.VideoFrame, index: int) -> NDArray[np.uint8]:
-    plane = frame.planes[index]
+    return _plane_array(frame.planes[index])
+
+
+def _plane_array(plane: Any) -> NDArray[np.uint8]:
+    """A picture plane's bytes as rows of its line size, without a copy."""
     return np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size)
 
 
@@ -333,6 +337,7 @@ class AnalysisRenderer:
         self._size = (0, 0)
         self._gather: _Gather | None = None
         self._samples: av.VideoFrame | None = None
+        self._sample_planes: list[NDArray[np.uint8]] = []
         self._full: NDArray[np.uint8] | None = None
 
     def render(self, frame: av.VideoFrame) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
@@ -382,15 +387,19 @@ class AnalysisRenderer:
             self._samples = av.VideoFrame(cols * gather.repeat, rows + rows % 2, gather.layout)
             self._samples.colorspace = frame.colorspace
             self._samples.color_range = frame.color_range
+            self._sample_planes = [_plane_array(plane) for plane in self._samples.planes]
             if gather.whole_rows and not gather.compact:  # rows land in a full-size picture
                 self._full = np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _gathered(self, frame: av.VideoFrame, gather: _Gather) -> NDArray[np.uint8]:
-        samples = self._samples
-        assert samples is not None  # made with the gather
+        # ``frame.planes`` makes every plane's object anew: read once a frame; the
+        # samples' planes are viewed once a geometry.
+        planes = frame.planes
         for index, plane in enumerate(gather.planes):
             repeat = gather.repeat if index == 0 else 1
-            _gather_plane(_plane(frame, index), plane, repeat, _plane(samples, index))
+            _gather_plane(_plane_array(planes[index]), plane, repeat, self._sample_planes[index])
+        samples = self._samples
+        assert samples is not None  # made with the gather
         converted = self._convert.reformat(samples, format="bgr24", threads=1)
         rows = len(gather.rows)
         pixels = _pixels(converted, rows)
