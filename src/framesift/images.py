@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, cast
 import av
 import cv2
 import numpy as np
+from av.video.plane import VideoPlane
 from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
@@ -265,7 +266,7 @@ def _plane(frame: av.VideoFrame, index: int) -> NDArray[np.uint8]:
     return _plane_array(frame.planes[index])
 
 
-def _plane_array(plane: Any) -> NDArray[np.uint8]:
+def _plane_array(plane: VideoPlane) -> NDArray[np.uint8]:
     """A picture plane's bytes as rows of its line size, without a copy."""
     return np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size)
 
